@@ -1,0 +1,13 @@
+import { callerOf, type HttpEvent, httpHandler, json, parseJsonBody } from '../../shared/http.ts';
+import { StartSyncBody } from '../../shared/schemas.ts';
+import { startSync } from '../../shared/sync/start-job.ts';
+
+/** POST /api/facebook/sync-background {pageId} -> 202 {jobId, status, message} */
+async function core(event: HttpEvent) {
+  const caller = callerOf(event);
+  const { pageId } = parseJsonBody(event, StartSyncBody);
+  const job = await startSync({ pageId, ...caller });
+  return json(202, { jobId: job.jobId, status: job.status, message: 'Sync started' });
+}
+
+export const handler = httpHandler(core);

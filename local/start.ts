@@ -1,0 +1,32 @@
+import { numberEnv } from '../shared/config.ts';
+import { startLocalStack } from './stack.ts';
+
+/** `npm start`: the whole system on this machine. Every port is set by an env var, loopback only. */
+const started = Date.now();
+const stack = await startLocalStack({
+  port: numberEnv('PORT', 3000),
+  dynamoDbPort: numberEnv('DYNAMODB_PORT', 8000),
+  sfnPort: numberEnv('SFN_PORT', 8083),
+  graphSimPort: numberEnv('GRAPH_SIM_PORT', 4010),
+  graphApiUrl: process.env.GRAPH_API_URL || undefined,
+  graphSimLatencyMs: numberEnv('GRAPH_SIM_LATENCY_MS', 0),
+}).catch((error: Error) => {
+  console.error(`Local stack failed to start: ${error.message}`);
+  process.exit(1);
+});
+
+console.log(`DynamoDB Local     ${stack.dynamoDbEndpoint}`);
+console.log(`Step Functions     ${stack.sfnEndpoint}  (state machine synthesized from infra/)`);
+console.log(`Graph API          ${stack.graphApiUrl}${stack.graph ? '  (simulator)' : ''}`);
+console.log(`Token              npm run token -- --org demo-org --user you@example.com`);
+console.log(`Contact Sync API ready at ${stack.apiUrl} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('Stopping the local stack...');
+    void stack.stop().then(() => process.exit(0));
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * Typed errors. HTTP errors carry a status code and a public message; `@middy/http-error-handler`
+ * turns them into `{ "error": ... }` responses (see shared/http.ts). Anything else becomes a 500
+ * with a fixed message, so internals never reach a client.
+ */
+export class HttpError extends Error {
+  readonly statusCode: number;
+  readonly expose: boolean;
+  readonly publicMessage: string;
+
+  constructor(statusCode: number, publicMessage: string, extra: Record<string, unknown> = {}) {
+    // middy's error handler sends `message` as the body; a JSON string is sent as application/json.
+    super(JSON.stringify({ ...extra, error: publicMessage }));
+    this.name = 'HttpError';
+    this.statusCode = statusCode;
+    // Every HttpError message is written for clients; unexpected errors become a fixed 500.
+    this.expose = true;
+    this.publicMessage = publicMessage;
+  }
+}
+
+export const badRequest = (message: string) => new HttpError(400, message);
+export const unauthorized = (message = 'Unauthorized') => new HttpError(401, message);
+export const forbidden = (message = 'Forbidden') => new HttpError(403, message);
+export const notFound = (message = 'Not found') => new HttpError(404, message);
+export const conflict = (message: string, extra: Record<string, unknown> = {}) =>
+  new HttpError(409, message, extra);
+
+/** Thrown by workers when the job is no longer IN_PROGRESS: the chunk stops writing at once. */
+export class JobNotRunningError extends Error {
+  constructor(readonly jobId: string) {
+    super(`Job ${jobId} is no longer in progress`);
+    this.name = 'JobNotRunningError';
+  }
+}
+
+/** Thrown by workers for failures the user must act on (for example: reconnect the page). */
+export class SyncFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SyncFailedError';
+  }
+}

@@ -1,0 +1,12 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { requiredEnv } from './config.ts';
+
+/** Endpoint from the SDK's standard configuration (AWS_ENDPOINT_URL_SFN locally). */
+export const sfn = new SFNClient({});
+
+export const stateMachineArn = () => requiredEnv('STATE_MACHINE_ARN');
+
+/** The execution name is the job id, so its ARN is known before StartExecution returns. */
+export function executionArnFor(jobId: string, machineArn = stateMachineArn()): string {
+  return `${machineArn.replace(':stateMachine:', ':execution:')}:${jobId}`;
+}

@@ -1,0 +1,38 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { requiredEnv } from '../config.ts';
+
+/**
+ * One module-scope document client per Lambda container. The endpoint comes from the SDK's
+ * standard configuration (AWS_ENDPOINT_URL_DYNAMODB locally), so there is no local code path.
+ */
+export const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true },
+});
+
+/** Table names, read lazily so that modules can be imported by tests before env is set. */
+export const tables = {
+  get jobs() {
+    return requiredEnv('JOBS_TABLE');
+  },
+  get pages() {
+    return requiredEnv('PAGES_TABLE');
+  },
+  get contacts() {
+    return requiredEnv('CONTACTS_TABLE');
+  },
+};
+
+/** Sort key of the job item itself in the jobs table (failure markers share the partition). */
+export const JOB_SK = 'JOB';
+
+export function isConditionalCheckFailed(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+/** Reason codes of a cancelled transaction, one per item, in request order. */
+export function transactionReasons(error: unknown): string[] | null {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return null;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.map((r) => r.Code ?? 'None');
+}

@@ -1,0 +1,90 @@
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { JobPhase, JobStatus, SyncJob } from '../sync/job.ts';
+import { ddb, isConditionalCheckFailed, JOB_SK, tables } from './db.ts';
+
+export async function getJob(jobId: string): Promise<SyncJob | undefined> {
+  const out = await ddb.send(
+    new GetCommand({ TableName: tables.jobs, Key: { jobId, sk: JOB_SK }, ConsistentRead: true }),
+  );
+  return out.Item as SyncJob | undefined;
+}
+
+export async function listJobsForPage(pageId: string, limit = 20): Promise<SyncJob[]> {
+  const out = await ddb.send(
+    new QueryCommand({
+      TableName: tables.jobs,
+      IndexName: 'byPage',
+      KeyConditionExpression: 'pageId = :p',
+      ExpressionAttributeValues: { ':p': pageId },
+      ScanIndexForward: false,
+      Limit: limit,
+    }),
+  );
+  return (out.Items ?? []) as SyncJob[];
+}
+
+export interface Transition {
+  from: readonly JobStatus[];
+  to: JobStatus;
+  phase: JobPhase;
+  set?: Record<string, unknown>;
+}
+
+/**
+ * Moves a job between statuses with one conditional update. Returns the job as written, or null
+ * when the job was not in one of `from` (someone else won the race).
+ */
+export async function transitionJob(jobId: string, t: Transition): Promise<SyncJob | null> {
+  const now = new Date().toISOString();
+  const fields: Record<string, unknown> = { ...t.set, status: t.to, phase: t.phase, updatedAt: now };
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets = Object.entries(fields).map(([key, value], i) => {
+    names[`#f${i}`] = key;
+    values[`:f${i}`] = value;
+    return `#f${i} = :f${i}`;
+  });
+  const allowed = t.from.map((status, i) => {
+    values[`:from${i}`] = status;
+    return `:from${i}`;
+  });
+  names['#status'] = 'status';
+  try {
+    const out = await ddb.send(
+      new UpdateCommand({
+        TableName: tables.jobs,
+        Key: { jobId, sk: JOB_SK },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: `#status IN (${allowed.join(', ')})`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return out.Attributes as SyncJob;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return null;
+    throw error;
+  }
+}
+
+/** Records a fact about a job without touching its status or counters. */
+export async function annotateJob(jobId: string, fields: Record<string, string>): Promise<void> {
+  const names: Record<string, string> = {};
+  const values: Record<string, string> = {};
+  const sets = Object.entries(fields).map(([key, value], i) => {
+    names[`#a${i}`] = key;
+    values[`:a${i}`] = value;
+    return `#a${i} = :a${i}`;
+  });
+  await ddb.send(
+    new UpdateCommand({
+      TableName: tables.jobs,
+      Key: { jobId, sk: JOB_SK },
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: 'attribute_exists(jobId)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    }),
+  );
+}

@@ -1,0 +1,101 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { numberEnv } from '../config.ts';
+import { SyncFailedError } from '../errors.ts';
+import { GraphApiError } from '../graph/errors.ts';
+import { GraphClient } from '../graph/graph-client.ts';
+import type { Platform } from '../schemas.ts';
+import { ddb, isConditionalCheckFailed, JOB_SK, tables } from '../store/db.ts';
+import { pageForSync } from './page-token.ts';
+
+export interface Discovery {
+  platform: Platform;
+  limit: number;
+  count: number;
+  /** One item per Map iteration: the cursor that starts the chunk (ids and cursors only). */
+  chunks: { after: string | null }[];
+}
+
+/**
+ * Walks a platform's conversation list with `fields=id` to count it and lay out chunk cursors,
+ * then adds the count to the job's total once (a retried discovery does not count twice).
+ */
+export async function discoverConversations(
+  input: { jobId: string; pageId: string; platform: Platform },
+  graph = new GraphClient(),
+): Promise<Discovery> {
+  const limit = numberEnv('CHUNK_SIZE', 50);
+  const page = await pageForSync(input.pageId);
+  await setPhase(input.jobId, `discovering:${input.platform}`);
+  const chunks: { after: string | null }[] = [];
+  let count = 0;
+
+  if (input.platform === 'messenger' || page.instagramAccountId) {
+    let after: string | null = null;
+    do {
+      const result: { items: string[]; after: string | null } = await graph
+        .listConversationIds({
+          pageId: page.pageId,
+          platform: input.platform,
+          accessToken: page.accessToken,
+          after,
+          limit,
+        })
+        .catch(rethrowForUser);
+      if (result.items.length > 0) chunks.push({ after });
+      count += result.items.length;
+      after = result.after;
+    } while (after);
+  }
+
+  try {
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tables.jobs,
+        Key: { jobId: input.jobId, sk: JOB_SK },
+        UpdateExpression:
+          'ADD totalContacts :count SET discoveredPlatforms = list_append(if_not_exists(discoveredPlatforms, :empty), :platform), phase = :phase, updatedAt = :now',
+        ConditionExpression: '#status = :running AND NOT contains(discoveredPlatforms, :name)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':count': count,
+          ':empty': [],
+          ':platform': [input.platform],
+          ':name': input.platform,
+          ':phase': `syncing:${input.platform}`,
+          ':now': new Date().toISOString(),
+          ':running': 'IN_PROGRESS',
+        },
+      }),
+    );
+  } catch (error) {
+    // Already counted by an earlier attempt, or the job stopped: the Map's own checks decide.
+    if (!isConditionalCheckFailed(error)) throw error;
+  }
+  return { platform: input.platform, limit, count, chunks };
+}
+
+/** Shows what the job is doing; a job that is no longer running is left alone. */
+async function setPhase(jobId: string, phase: string): Promise<void> {
+  try {
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tables.jobs,
+        Key: { jobId, sk: JOB_SK },
+        UpdateExpression: 'SET phase = :phase, updatedAt = :now',
+        ConditionExpression: '#status = :running',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':phase': phase, ':now': new Date().toISOString(), ':running': 'IN_PROGRESS' },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+  }
+}
+
+/** Token and permission problems fail the job with a message the user can act on. */
+export function rethrowForUser(error: unknown): never {
+  if (error instanceof GraphApiError && error.kind !== 'retryable' && error.kind !== 'invalid') {
+    throw new SyncFailedError(error.userMessage());
+  }
+  throw error;
+}

@@ -1,0 +1,50 @@
+import { getJob, transitionJob } from '../store/job-repository.ts';
+import { releasePageLock } from '../store/page-repository.ts';
+import { isTerminal } from './job.ts';
+
+/**
+ * Ends a job from the workflow: COMPLETED only from IN_PROGRESS, FAILED from PENDING|IN_PROGRESS.
+ * Losing the race to a cancel is normal and quiet. The page lock is released whenever the job is
+ * terminal, so a crash between the two writes heals on retry.
+ */
+export async function finalizeJob(input: {
+  jobId: string;
+  pageId: string;
+  outcome: 'COMPLETED' | 'FAILED';
+  error?: { Error?: string; Cause?: string };
+}): Promise<{ status: string; finalized: boolean }> {
+  const now = new Date().toISOString();
+  const written =
+    input.outcome === 'COMPLETED'
+      ? await transitionJob(input.jobId, {
+          from: ['IN_PROGRESS'],
+          to: 'COMPLETED',
+          phase: 'done',
+          set: { completedAt: now },
+        })
+      : await transitionJob(input.jobId, {
+          from: ['PENDING', 'IN_PROGRESS'],
+          to: 'FAILED',
+          phase: 'failed',
+          set: { completedAt: now, error: userFacingError(input.error) },
+        });
+  const job = written ?? (await getJob(input.jobId));
+  if (job && isTerminal(job.status)) await releasePageLock(input.pageId, input.jobId);
+  return { status: job?.status ?? 'UNKNOWN', finalized: written !== null };
+}
+
+/**
+ * Step Functions hands a Lambda failure over as { Error, Cause } where Cause is the Lambda error
+ * JSON. Only our own SyncFailedError messages are written for users; anything else is generic.
+ */
+export function userFacingError(error?: { Error?: string; Cause?: string }): string {
+  const generic = 'The sync failed unexpectedly. Try again.';
+  if (!error?.Cause) return generic;
+  try {
+    const cause = JSON.parse(error.Cause) as { errorType?: string; errorMessage?: string };
+    if (cause.errorType === 'SyncFailedError' && cause.errorMessage) return cause.errorMessage;
+  } catch {
+    // not JSON: fall through
+  }
+  return generic;
+}

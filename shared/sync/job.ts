@@ -1,0 +1,80 @@
+/**
+ * The sync job and its lifecycle rules:
+ *   PENDING -> IN_PROGRESS -> COMPLETED | FAILED | CANCELLED, and PENDING -> CANCELLED.
+ * Every transition is a conditional write on the current status (see shared/store/job-repository.ts),
+ * so no code path ever overwrites a terminal status.
+ */
+export const JOB_STATUSES = ['PENDING', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export const ACTIVE_STATUSES: readonly JobStatus[] = ['PENDING', 'IN_PROGRESS'];
+
+export function isTerminal(status: JobStatus): boolean {
+  return !ACTIVE_STATUSES.includes(status);
+}
+
+export type JobPhase =
+  | 'queued'
+  | 'starting'
+  | 'discovering:messenger'
+  | 'syncing:messenger'
+  | 'discovering:instagram'
+  | 'syncing:instagram'
+  | 'finalizing'
+  | 'done'
+  | 'cancelled'
+  | 'failed';
+
+export interface SyncJob {
+  jobId: string;
+  organizationId: string;
+  pageId: string;
+  status: JobStatus;
+  phase: JobPhase;
+  syncedContacts: number;
+  failedContacts: number;
+  totalContacts: number;
+  /** Platforms whose conversations have been counted into totalContacts. */
+  discoveredPlatforms?: string[];
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+  startedAt?: string;
+  completedAt?: string;
+  executionArn?: string;
+  cancelledBy?: string;
+  cancelReason?: string;
+  stopExecutionOutcome?: string;
+  error?: string;
+}
+
+/**
+ * 0..100 once a total is known, null before. A running job never shows 100: the total grows when
+ * the next platform is discovered, and only COMPLETED means done.
+ */
+export function progressOf(job: SyncJob): number | null {
+  if (job.status === 'COMPLETED') return 100;
+  if (!job.discoveredPlatforms?.length) return null;
+  if (job.totalContacts === 0) return 0;
+  const done = job.syncedContacts + job.failedContacts;
+  return Math.min(99, Math.floor((done / job.totalContacts) * 100));
+}
+
+/** The job as clients see it (sync-status). */
+export function publicJob(job: SyncJob) {
+  return {
+    id: job.jobId,
+    pageId: job.pageId,
+    status: job.status,
+    phase: job.phase,
+    syncedContacts: job.syncedContacts,
+    failedContacts: job.failedContacts,
+    totalContacts: job.totalContacts,
+    progress: progressOf(job),
+    createdAt: job.createdAt,
+    startedAt: job.startedAt ?? null,
+    completedAt: job.completedAt ?? null,
+    ...(job.cancelledBy ? { cancelledBy: job.cancelledBy } : {}),
+    ...(job.cancelReason ? { cancelReason: job.cancelReason } : {}),
+    ...(job.error ? { error: job.error } : {}),
+  };
+}

@@ -1,0 +1,9 @@
+import { SyncFailedError } from '../errors.ts';
+import { getPage } from '../store/page-repository.ts';
+
+/** The page and its token, read by workers at run time; the token never enters a state payload. */
+export async function pageForSync(pageId: string) {
+  const page = await getPage(pageId);
+  if (!page) throw new SyncFailedError('The page is no longer connected: reconnect it and sync again.');
+  return page;
+}

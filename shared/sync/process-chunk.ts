@@ -1,0 +1,127 @@
+import type { AnalyzerMessage, ConversationAnalyzer } from '../analyzer/analyzer.ts';
+import { numberEnv } from '../config.ts';
+import { JobNotRunningError } from '../errors.ts';
+import { GraphClient } from '../graph/graph-client.ts';
+import type { Conversation, Participant } from '../graph/schemas.ts';
+import type { ChunkInput } from '../schemas.ts';
+import { recordFailedConversation, saveContact } from '../store/contact-repository.ts';
+import type { ConnectedPage } from '../store/page-repository.ts';
+import { rethrowForUser } from './discover.ts';
+import { pageForSync } from './page-token.ts';
+
+export interface ChunkResult {
+  conversations: number;
+  created: number;
+  updated: number;
+  alreadyCounted: number;
+  failed: number;
+  /** True when the job stopped being IN_PROGRESS mid-chunk: nothing more was written. */
+  stopped: boolean;
+}
+
+/**
+ * Processes one chunk: one Graph call for up to `limit` conversations with their messages, then
+ * per conversation an analysis and one guarded transaction (shared/store/contact-repository.ts).
+ * The first write refused because the job is no longer IN_PROGRESS ends the chunk, and the
+ * in-flight analysis is aborted.
+ */
+export async function processChunk(
+  input: ChunkInput,
+  deps: { analyzer: ConversationAnalyzer; graph?: GraphClient },
+): Promise<ChunkResult> {
+  const graph = deps.graph ?? new GraphClient();
+  const page = await pageForSync(input.pageId);
+  const controller = new AbortController();
+  const { items } = await graph
+    .listConversations({
+      pageId: page.pageId,
+      platform: input.platform,
+      accessToken: page.accessToken,
+      after: input.after,
+      limit: input.limit,
+      signal: controller.signal,
+    })
+    .catch(rethrowForUser);
+
+  const result: ChunkResult = {
+    conversations: items.length,
+    created: 0,
+    updated: 0,
+    alreadyCounted: 0,
+    failed: 0,
+    stopped: false,
+  };
+  // A few conversations at a time: analysis dominates, and each write is its own transaction.
+  const queue = [...items];
+  const worker = async () => {
+    for (let conversation = queue.shift(); conversation && !controller.signal.aborted; conversation = queue.shift()) {
+      const outcome = await syncConversation(input, page, conversation, deps.analyzer, controller.signal);
+      if (outcome === 'created') result.created++;
+      else if (outcome === 'updated') result.updated++;
+      else if (outcome === 'failed') result.failed++;
+      else result.alreadyCounted++;
+    }
+  };
+  const workers = Array.from({ length: numberEnv('CONVERSATION_CONCURRENCY', 5) }, () =>
+    worker().catch((error: unknown) => {
+      // The first refusal (job no longer IN_PROGRESS) or fault stops the other workers too.
+      controller.abort(error);
+      throw error;
+    }),
+  );
+  const settled = await Promise.allSettled(workers);
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')?.reason;
+  if (failure instanceof JobNotRunningError) result.stopped = true;
+  else if (failure !== undefined) throw failure;
+  return result;
+}
+
+async function syncConversation(
+  input: ChunkInput,
+  page: ConnectedPage,
+  conversation: Conversation,
+  analyzer: ConversationAnalyzer,
+  signal: AbortSignal,
+): Promise<'created' | 'updated' | 'already-counted' | 'failed'> {
+  const ownIds = new Set([page.pageId, page.instagramAccountId].filter(Boolean));
+  const customer = conversation.participants?.data.find((p) => !ownIds.has(p.id));
+  const fail = async (reason: string) => {
+    const outcome = await recordFailedConversation(input.jobId, input.platform, conversation.id, reason);
+    return outcome === 'recorded' ? 'failed' : 'already-counted';
+  };
+  if (!customer) return fail('conversation has no customer participant');
+
+  const messages = conversation.messages?.data ?? [];
+  let aiContext: Awaited<ReturnType<ConversationAnalyzer['analyze']>>;
+  try {
+    aiContext = await analyzer.analyze(messages.map(toAnalyzerMessage(ownIds)), signal);
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    return fail(`analysis failed: ${(error as Error).message}`);
+  }
+
+  return saveContact(input.jobId, {
+    pageId: page.pageId,
+    organizationId: page.organizationId,
+    platform: input.platform,
+    participantId: customer.id,
+    displayName: displayNameOf(customer),
+    ...(customer.email ? { email: customer.email } : {}),
+    conversationId: conversation.id,
+    lastMessageAt: conversation.updated_time ?? messages[0]?.created_time ?? new Date(0).toISOString(),
+    messageCount: conversation.message_count ?? messages.length,
+    aiContext,
+  });
+}
+
+function displayNameOf(p: Participant): string {
+  return p.name || p.username || p.id;
+}
+
+const toAnalyzerMessage =
+  (ownIds: Set<string | undefined>) =>
+  (m: NonNullable<Conversation['messages']>['data'][number]): AnalyzerMessage => ({
+    fromCustomer: !!m.from && !ownIds.has(m.from.id),
+    text: m.message,
+    createdAt: m.created_time,
+  });

@@ -1,0 +1,478 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseFields } from '../../local/graph-sim/fields.ts';
+import { conversationMessages, demoPage, generatePage, type SimPage } from '../../local/graph-sim/seed.ts';
+import { type GraphSimulator, startGraphSimulator } from '../../local/graph-sim/server.ts';
+
+const TOKEN = 'demo-page-token';
+const GRAPH_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0000$/;
+const EXPANSION =
+  'id,updated_time,message_count,participants,messages.limit(20){id,created_time,from,to,message,attachments,sticker}';
+
+interface Participant {
+  id: string;
+  name?: string;
+  email?: string;
+  username?: string;
+}
+interface Message {
+  id: string;
+  created_time: string;
+  from?: Participant;
+  to?: { data: Participant[] };
+  message?: string;
+  attachments?: { data: { id: string; image_data?: { url: string } }[] };
+  sticker?: string;
+}
+interface Paging {
+  cursors?: { before?: string; after?: string };
+  next?: string;
+  previous?: string;
+}
+interface Conversation {
+  id: string;
+  updated_time?: string;
+  message_count?: number;
+  participants?: { data: Participant[] };
+  messages?: { data: Message[]; paging?: Paging };
+}
+interface ListBody<T> {
+  data: T[];
+  paging?: Paging;
+}
+interface ErrorBody {
+  error: { message: string; type: string; code: number; error_subcode?: number; fbtrace_id: string };
+}
+interface Reply<T> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+async function get<T>(url: string, token: string | null = TOKEN): Promise<Reply<T>> {
+  const response = await fetch(url, { headers: token === null ? {} : { Authorization: `Bearer ${token}` } });
+  return { status: response.status, body: (await response.json()) as T, headers: response.headers };
+}
+
+/** Follows `paging.next` until it is absent; returns every item and how many pages it took. */
+async function pageThrough<T>(firstUrl: string, token: string | null = TOKEN) {
+  const items: T[] = [];
+  const pages: ListBody<T>[] = [];
+  let url: string | undefined = firstUrl;
+  while (url) {
+    const reply: Reply<ListBody<T>> = await get<ListBody<T>>(url, token);
+    expect(reply.status).toBe(200);
+    pages.push(reply.body);
+    items.push(...reply.body.data);
+    url = reply.body.paging?.next;
+    if (pages.length > 50) throw new Error('paging never ended');
+  }
+  return { items, pages };
+}
+
+const isDescending = (times: string[]) =>
+  times.every(
+    (t, i) =>
+      i === 0 ||
+      Date.parse(t.replace('+0000', 'Z')) <= Date.parse((times[i - 1] ?? '').replace('+0000', 'Z')),
+  );
+
+describe('seed', () => {
+  it('builds the demo page with 347 Messenger and 150 Instagram conversations, newest first', () => {
+    const page = demoPage();
+    expect(page).toMatchObject({
+      id: '104729384756192',
+      name: 'My Business Page',
+      accessToken: 'demo-page-token',
+      instagramAccountId: '17841400000000001',
+    });
+    expect(page.conversations.messenger).toHaveLength(347);
+    expect(page.conversations.instagram).toHaveLength(150);
+    for (const list of [page.conversations.messenger, page.conversations.instagram]) {
+      expect(isDescending(list.map((c) => c.updated_time))).toBe(true);
+      expect(new Set(list.map((c) => c.participants.data[0]?.id)).size).toBe(list.length);
+      for (const c of list) {
+        expect(c.message_count).toBeGreaterThanOrEqual(1);
+        expect(c.message_count).toBeLessThanOrEqual(40);
+        expect(c.updated_time).toMatch(GRAPH_TIME);
+        expect(Date.parse(c.updated_time.replace('+0000', 'Z'))).toBeLessThan(Date.UTC(2026, 10, 1));
+        expect(Date.parse(c.updated_time.replace('+0000', 'Z'))).toBeGreaterThan(Date.UTC(2025, 9, 31));
+      }
+    }
+    expect(page.conversations.messenger.every((c) => /^t_\d+$/.test(c.id))).toBe(true);
+    expect(page.conversations.instagram.every((c) => /^[A-Za-z0-9_-]{40,}$/.test(c.id))).toBe(true);
+    // Some threads are longer than the 20 messages Graph shows in detail.
+    expect(page.conversations.messenger.some((c) => c.message_count > 20)).toBe(true);
+  });
+
+  it('is deterministic and generates messages lazily from the seed', () => {
+    const opts = { id: '555', name: 'Shop', accessToken: 't', messenger: 60, instagram: 40, seed: 7 };
+    const a = generatePage(opts);
+    const b = generatePage(opts);
+    expect(a).toEqual(b);
+    const c0 = a.conversations.messenger[0];
+    const c1 = b.conversations.messenger[0];
+    if (!c0 || !c1) throw new Error('missing conversation');
+    expect(conversationMessages(c0)).toEqual(conversationMessages(c1));
+    expect(generatePage({ ...opts, seed: 8 })).not.toEqual(a);
+    expect(demoPage()).toEqual(demoPage());
+  });
+
+  it('writes plausible chat with attachments, stickers and empty texts', () => {
+    const page = demoPage();
+    const messages = page.conversations.messenger.flatMap((c) => conversationMessages(c));
+    const texts = messages.map((m) => m.message);
+    expect(texts.some((t) => /price|cost|how much/i.test(t))).toBe(true);
+    expect(texts.some((t) => /order #\d+/i.test(t))).toBe(true);
+    expect(texts.some((t) => /book|reserve|appointment/i.test(t))).toBe(true);
+    expect(texts.some((t) => /damaged|refund|disappointed|unacceptable/i.test(t))).toBe(true);
+    expect(texts).toContain('');
+    expect(messages.some((m) => m.attachments?.data[0]?.image_data?.url.startsWith('https://'))).toBe(true);
+    expect(messages.some((m) => typeof m.sticker === 'string')).toBe(true);
+    expect(messages.some((m) => m.is_unsupported === false)).toBe(true);
+    for (const c of page.conversations.messenger.slice(0, 50)) {
+      const list = conversationMessages(c);
+      expect(list).toHaveLength(c.message_count);
+      expect(list[0]?.created_time).toBe(c.updated_time);
+      expect(isDescending(list.map((m) => m.created_time))).toBe(true);
+      expect(new Set(list.map((m) => m.id)).size).toBe(list.length);
+      expect(list.every((m) => m.id.startsWith('m_'))).toBe(true);
+    }
+  });
+
+  it('generates 100,000 conversations with unique ids', () => {
+    const page = generatePage({ id: '9', name: 'Big', accessToken: 'big', messenger: 100_000, instagram: 0 });
+    expect(page.conversations.messenger).toHaveLength(100_000);
+    expect(new Set(page.conversations.messenger.map((c) => c.id)).size).toBe(100_000);
+    expect(new Set(page.conversations.messenger.map((c) => c.participants.data[0]?.id)).size).toBe(100_000);
+  });
+
+  it('parses nested fields with modifiers', () => {
+    expect(parseFields('id,messages.limit(5){id,from{id}},participants')).toEqual([
+      { name: 'id', modifiers: {} },
+      {
+        name: 'messages',
+        modifiers: { limit: '5' },
+        children: [
+          { name: 'id', modifiers: {} },
+          { name: 'from', modifiers: {}, children: [{ name: 'id', modifiers: {} }] },
+        ],
+      },
+      { name: 'participants', modifiers: {} },
+    ]);
+    expect(() => parseFields('id,messages{id')).toThrow(/Syntax error/);
+  });
+});
+
+describe('graph simulator', () => {
+  const page = demoPage();
+  let sim: GraphSimulator;
+  let conversations: string;
+
+  beforeAll(async () => {
+    sim = await startGraphSimulator({ pages: [page], rateLimitPerSecond: null });
+    conversations = `${sim.baseUrl}/${page.id}/conversations`;
+  });
+  afterAll(() => sim.close());
+
+  it('pages through all 347 Messenger conversations, ending only when paging.next is absent', async () => {
+    expect(sim.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(sim.baseUrl).toBe(`${sim.url}/v21.0`);
+    const { items, pages } = await pageThrough<Conversation>(`${conversations}?platform=messenger&limit=100`);
+    expect(items).toHaveLength(347);
+    expect(new Set(items.map((c) => c.id)).size).toBe(347);
+    expect(items.map((c) => c.id)).toEqual(page.conversations.messenger.map((c) => c.id));
+    expect(pages.map((p) => p.data.length)).toEqual([100, 100, 100, 47]);
+    expect(pages.slice(0, -1).every((p) => typeof p.paging?.next === 'string')).toBe(true);
+    expect(pages.at(-1)?.paging?.next).toBeUndefined();
+    expect(pages[1]?.paging?.previous).toMatch(/before=/);
+    expect(pages[0]?.paging?.next).toMatch(new RegExp(`^${sim.url}/v21\\.0/${page.id}/conversations\\?`));
+    // Without `fields`, only id and updated_time, newest first.
+    for (const c of items) {
+      expect(Object.keys(c).sort()).toEqual(['id', 'updated_time']);
+      expect(c.updated_time).toMatch(GRAPH_TIME);
+    }
+    expect(isDescending(items.map((c) => c.updated_time ?? ''))).toBe(true);
+  });
+
+  it('defaults to 25 conversations and clamps the limit to 100', async () => {
+    const small = await get<ListBody<Conversation>>(conversations);
+    expect(small.body.data).toHaveLength(25);
+    const big = await get<ListBody<Conversation>>(`${conversations}?limit=500`);
+    expect(big.body.data).toHaveLength(100);
+  });
+
+  it('lists 150 Instagram conversations whose participants carry usernames and no email', async () => {
+    const { items } = await pageThrough<Conversation>(
+      `${conversations}?platform=instagram&fields=id,participants&limit=40&access_token=${TOKEN}`,
+      null,
+    );
+    expect(items).toHaveLength(150);
+    expect(new Set(items.map((c) => c.id)).size).toBe(150);
+    const customers = new Set<string>();
+    for (const c of items) {
+      const entries = c.participants?.data ?? [];
+      expect(entries).toHaveLength(2);
+      for (const p of entries) {
+        expect(typeof p.username).toBe('string');
+        expect(p.email).toBeUndefined();
+        expect(p.name).toBeUndefined();
+      }
+      expect(entries[1]).toEqual({ id: '17841400000000001', username: 'mybusiness' });
+      customers.add(entries[0]?.id ?? '');
+    }
+    expect(customers.size).toBe(150);
+  });
+
+  it('expands participants and at most 20 messages, newest first, in one call', async () => {
+    sim.resetStats();
+    const reply = await get<ListBody<Conversation>>(
+      `${conversations}?fields=${encodeURIComponent(EXPANSION)}&limit=100`,
+    );
+    expect(reply.status).toBe(200);
+    expect(sim.stats().totalCalls).toBe(1);
+    expect(reply.body.data).toHaveLength(100);
+    let sawLong = false;
+    for (const c of reply.body.data) {
+      const count = c.message_count ?? 0;
+      const [customer, owner] = c.participants?.data ?? [];
+      expect(customer?.email).toBe(`${customer?.id}@facebook.com`);
+      expect(typeof customer?.name).toBe('string');
+      expect(owner).toEqual({ id: page.id, name: 'My Business Page' });
+      const messages = c.messages?.data ?? [];
+      expect(messages).toHaveLength(Math.min(count, 20));
+      expect(messages[0]?.created_time).toBe(c.updated_time);
+      expect(isDescending(messages.map((m) => m.created_time))).toBe(true);
+      for (const m of messages) {
+        expect(m.created_time).toMatch(GRAPH_TIME);
+        expect(typeof m.message).toBe('string');
+        expect([customer?.id, owner?.id]).toContain(m.from?.id);
+        expect(m.to?.data[0]?.id).not.toBe(m.from?.id);
+      }
+      if (count > 20) {
+        sawLong = true;
+        expect(c.messages?.paging?.next).toMatch(new RegExp(`/v21\\.0/${c.id}/messages\\?`));
+      } else {
+        expect(c.messages?.paging?.next).toBeUndefined();
+      }
+    }
+    expect(sawLong).toBe(true);
+  });
+
+  it('honours messages.limit(n) and never returns more than 20 messages', async () => {
+    const long = page.conversations.messenger.find((c) => c.message_count > 25);
+    if (!long) throw new Error('no long conversation in the demo page');
+    const five = await get<Conversation>(`${sim.baseUrl}/${long.id}?fields=messages.limit(5){id,message}`);
+    expect(five.body.messages?.data).toHaveLength(5);
+    expect(Object.keys(five.body.messages?.data[0] ?? {}).sort()).toEqual(['id', 'message']);
+    const fifty = await get<Conversation>(`${sim.baseUrl}/${long.id}?fields=messages.limit(50){id}`);
+    expect(fifty.body.messages?.data).toHaveLength(20);
+  });
+
+  it('serves /{conversation}/messages newest first and refuses messages beyond the 20 most recent', async () => {
+    const long = page.conversations.messenger.find((c) => c.message_count > 25);
+    if (!long) throw new Error('no long conversation in the demo page');
+    const expected = conversationMessages(long).map((m) => m.id);
+    const first = await get<ListBody<Message>>(
+      `${sim.baseUrl}/${long.id}/messages?limit=15&fields=id,created_time`,
+    );
+    expect(first.body.data.map((m) => m.id)).toEqual(expected.slice(0, 15));
+    const nextUrl = first.body.paging?.next;
+    if (!nextUrl) throw new Error('expected a next page');
+    const second = await get<ListBody<Message>>(nextUrl);
+    expect(second.body.data.map((m) => m.id)).toEqual(expected.slice(15, 20));
+    const thirdUrl = second.body.paging?.next;
+    if (!thirdUrl) throw new Error('expected a next page');
+    const third = await get<ErrorBody>(thirdUrl);
+    expect(third.status).toBe(400);
+    expect(third.body.error.code).toBe(100);
+    expect(third.body.error.message).toMatch(/message has been deleted/);
+    const old = await get<ErrorBody>(`${sim.baseUrl}/${expected[22]}`);
+    expect(old.body.error.message).toMatch(/message has been deleted/);
+    const recent = await get<Message>(`${sim.baseUrl}/${expected[3]}?fields=id,message`);
+    expect(recent.body.id).toBe(expected[3]);
+  });
+
+  it('rejects bad, expired and missing tokens with code 190', async () => {
+    const bad = await get<ErrorBody>(conversations, 'nope');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: 190, type: 'OAuthException', error_subcode: 467 });
+    expect(typeof bad.body.error.fbtrace_id).toBe('string');
+    const expired = await get<ErrorBody>(conversations, 'expired-token');
+    expect(expired.body.error).toMatchObject({ code: 190, error_subcode: 463 });
+    const missing = await get<ErrorBody>(conversations, null);
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.code).toBe(190);
+  });
+
+  it('rejects a garbage cursor with code 100', async () => {
+    for (const cursor of ['garbage', 'bm90IGEgY3Vyc29y', '!!!']) {
+      const reply = await get<ErrorBody>(`${conversations}?after=${encodeURIComponent(cursor)}`);
+      expect(reply.status).toBe(400);
+      expect(reply.body.error.code).toBe(100);
+    }
+  });
+
+  it('answers unknown objects with code 100, unknown routes with 404 and unknown fields with 100', async () => {
+    const unknown = await get<ErrorBody>(`${sim.baseUrl}/999999999/conversations`);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.code).toBe(100);
+    const route = await get<ErrorBody>(`${sim.baseUrl}/${page.id}/conversations/extra`);
+    expect(route.status).toBe(404);
+    expect(route.body.error.code).toBe(100);
+    const field = await get<ErrorBody>(`${conversations}?fields=id,bogus`);
+    expect(field.body.error.code).toBe(100);
+    const syntax = await get<ErrorBody>(`${conversations}?fields=${encodeURIComponent('id,messages{id')}`);
+    expect(syntax.body.error.code).toBe(100);
+  });
+
+  it('serves page info and customer profiles', async () => {
+    const info = await get<Record<string, unknown>>(
+      `${sim.baseUrl}/${page.id}?fields=id,name,instagram_business_account`,
+    );
+    expect(info.body).toEqual({
+      id: page.id,
+      name: 'My Business Page',
+      instagram_business_account: { id: '17841400000000001' },
+    });
+
+    const outcomes = { ok: 0, unavailable: 0 };
+    for (const c of page.conversations.messenger.slice(0, 120)) {
+      const psid = c.participants.data[0]?.id ?? '';
+      const reply = await get<Record<string, unknown> & Partial<ErrorBody>>(
+        `${sim.baseUrl}/${psid}?fields=first_name,last_name,profile_pic`,
+      );
+      if (reply.status === 200 && reply.body.first_name) {
+        outcomes.ok++;
+        expect(reply.body.id).toBe(psid);
+        expect(`${reply.body.first_name} ${reply.body.last_name}`).toBe(c.participants.data[0]?.name);
+      } else if (reply.status === 400) {
+        outcomes.unavailable++;
+        expect(reply.body.error).toMatchObject({ code: 100, error_subcode: 2018218 });
+      }
+    }
+    expect(outcomes.ok).toBeGreaterThan(100);
+    expect(outcomes.unavailable).toBeGreaterThan(0);
+
+    const ig = page.conversations.instagram[0]?.participants.data[0];
+    const profile = await get<Record<string, unknown>>(
+      `${sim.baseUrl}/${ig?.id}?fields=name,username,profile_pic`,
+    );
+    expect(profile.status).toBe(200);
+    expect(profile.body).toMatchObject({ id: ig?.id, username: ig?.username });
+    expect('name' in profile.body && 'profile_pic' in profile.body).toBe(true);
+  });
+
+  it('sends usage headers with integer percentages and serves admin stats', async () => {
+    const reply = await get<ListBody<Conversation>>(`${conversations}?limit=1`);
+    const app = JSON.parse(reply.headers.get('x-app-usage') ?? 'null') as Record<string, number>;
+    expect(Object.keys(app).sort()).toEqual(['call_count', 'total_cputime', 'total_time']);
+    const buc = JSON.parse(reply.headers.get('x-business-use-case-usage') ?? 'null') as Record<
+      string,
+      Record<string, unknown>[]
+    >;
+    const entry = buc[page.id]?.[0];
+    expect(entry).toMatchObject({ type: 'messenger' });
+    for (const key of ['call_count', 'total_cputime', 'total_time', 'estimated_time_to_regain_access']) {
+      expect(Number.isInteger(entry?.[key])).toBe(true);
+    }
+
+    const stats = await get<Record<string, unknown>>(`${sim.url}/__sim/stats`, null);
+    expect(stats.body).toEqual(sim.stats());
+    expect(sim.stats().callsByPath['/{page-id}/conversations']).toBeGreaterThan(0);
+    const reset = await fetch(`${sim.url}/__sim/reset`, { method: 'POST' });
+    expect(reset.status).toBe(200);
+    expect(sim.stats().totalCalls).toBe(0);
+  });
+
+  it('injects faults when asked', async () => {
+    sim.setFaults({ rate: 1, codes: [613] });
+    const throttled = await get<ErrorBody>(conversations);
+    expect(throttled.status).toBe(400);
+    expect(throttled.body.error.code).toBe(613);
+    sim.setFaults({ rate: 1, codes: [500] });
+    const crashed = await get<ErrorBody>(conversations);
+    expect(crashed.status).toBe(500);
+    expect(crashed.body.error.code).toBe(1);
+    sim.setFaults(null);
+    expect((await get(conversations)).status).toBe(200);
+    expect(sim.stats().faultsInjected).toBe(2);
+  });
+});
+
+describe('graph simulator rate limit', () => {
+  const page: SimPage = demoPage();
+  let limited: GraphSimulator;
+  let unlimited: GraphSimulator;
+
+  beforeAll(async () => {
+    [limited, unlimited] = await Promise.all([
+      startGraphSimulator({ pages: [page] }), // default: 2 calls/s
+      startGraphSimulator({ pages: [page], rateLimitPerSecond: null }),
+    ]);
+  });
+  afterAll(() => Promise.all([limited.close(), unlimited.close()]));
+
+  const burst = (sim: GraphSimulator, platform: string, n: number) =>
+    Promise.all(
+      Array.from({ length: n }, () =>
+        get<ErrorBody & ListBody<Conversation>>(
+          `${sim.baseUrl}/${page.id}/conversations?platform=${platform}&limit=5`,
+        ),
+      ),
+    );
+
+  it('rejects calls beyond 2 per second with 80006 and counts them', async () => {
+    const replies = await burst(limited, 'messenger', 5);
+    const rejected = replies.filter((r) => r.status === 400);
+    expect(rejected.length).toBeGreaterThan(0);
+    expect(replies.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(2);
+    for (const r of rejected) {
+      expect(r.body.error.code).toBe(80006);
+      const usage = JSON.parse(r.headers.get('x-business-use-case-usage') ?? '{}') as Record<
+        string,
+        { call_count: number; estimated_time_to_regain_access: number }[]
+      >;
+      expect(usage[page.id]?.[0]?.call_count).toBeGreaterThan(100);
+      expect(usage[page.id]?.[0]?.estimated_time_to_regain_access).toBeTypeOf('number');
+    }
+    const stats = limited.stats();
+    expect(stats.rateLimitRejections).toBe(rejected.length);
+    expect(stats.callsByPage[page.id]).toBe(5);
+    expect(stats.maxCallsInAnyOneSecondByPage[page.id]).toBeGreaterThanOrEqual(3);
+  });
+
+  it('limits the Instagram account separately, with 80002', async () => {
+    const replies = await burst(limited, 'instagram', 4);
+    const rejected = replies.filter((r) => r.status === 400);
+    expect(rejected.length).toBeGreaterThan(0);
+    expect(rejected.every((r) => r.body.error.code === 80002)).toBe(true);
+  });
+
+  it('does not enforce anything when rateLimitPerSecond is null', async () => {
+    const replies = await burst(unlimited, 'messenger', 5);
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(unlimited.stats().rateLimitRejections).toBe(0);
+    expect(unlimited.stats().maxCallsInAnyOneSecondByPage[page.id]).toBe(5);
+  });
+});
+
+describe('graph simulator latency', () => {
+  let sim: GraphSimulator;
+  beforeAll(async () => {
+    sim = await startGraphSimulator({ pages: [demoPage()], latencyMs: 80, rateLimitPerSecond: null });
+  });
+  afterAll(() => sim.close());
+
+  it('delays every response by latencyMs', async () => {
+    for (const path of [
+      '/104729384756192/conversations?limit=1',
+      '/104729384756192/conversations?after=garbage',
+    ]) {
+      const started = performance.now();
+      const reply = await get<unknown>(`${sim.baseUrl}${path}`);
+      const elapsed = performance.now() - started;
+      expect([200, 400]).toContain(reply.status);
+      expect(elapsed).toBeGreaterThanOrEqual(80);
+    }
+  });
+});
