@@ -23,8 +23,14 @@ async function keyFile(dataDir: string): Promise<KeyFile> {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
   const keys = { privateJwk: await exportJWK(privateKey), publicJwk: await exportJWK(publicKey) };
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, JSON.stringify(keys), { mode: 0o600 });
-  return keys;
+  try {
+    // 'wx': if another process created the key meanwhile, use theirs.
+    writeFileSync(file, JSON.stringify(keys), { mode: 0o600, flag: 'wx' });
+    return keys;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return JSON.parse(readFileSync(file, 'utf8')) as KeyFile;
+  }
 }
 
 export async function signLocalToken(

@@ -83,7 +83,10 @@ export class LocalStepFunctions {
   register(machine: LocalStateMachine): void {
     const tasks: Record<string, TaskHandler> = {};
     this.collectTasks(machine.definition, tasks);
-    const engine = new StateMachine(machine.definition as never, { validationOptions: { checkArn: false } });
+    // The engine annotates the definition it is given; keep the served copy exactly as synthesized.
+    const engine = new StateMachine(structuredClone(machine.definition) as never, {
+      validationOptions: { checkArn: false },
+    });
     this.machines.set(machine.arn, { ...machine, engine, tasks });
   }
 

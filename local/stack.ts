@@ -32,7 +32,7 @@ export interface LocalStackOptions {
 
 export type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

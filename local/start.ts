@@ -17,6 +17,7 @@ const stack = await startLocalStack({
 
 console.log(`DynamoDB Local     ${stack.dynamoDbEndpoint}`);
 console.log(`Step Functions     ${stack.sfnEndpoint}  (state machine synthesized from infra/)`);
+for (const machine of stack.machines) console.log(`State machine      ${machine.arn}`);
 console.log(`Graph API          ${stack.graphApiUrl}${stack.graph ? '  (simulator)' : ''}`);
 console.log(`Token              npm run token -- --org demo-org --user you@example.com`);
 console.log(`Contact Sync API ready at ${stack.apiUrl} (${((Date.now() - started) / 1000).toFixed(1)} s)`);

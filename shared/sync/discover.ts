@@ -84,7 +84,11 @@ async function setPhase(jobId: string, phase: string): Promise<void> {
         UpdateExpression: 'SET phase = :phase, updatedAt = :now',
         ConditionExpression: '#status = :running',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':phase': phase, ':now': new Date().toISOString(), ':running': 'IN_PROGRESS' },
+        ExpressionAttributeValues: {
+          ':phase': phase,
+          ':now': new Date().toISOString(),
+          ':running': 'IN_PROGRESS',
+        },
       }),
     );
   } catch (error) {

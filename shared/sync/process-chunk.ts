@@ -54,7 +54,11 @@ export async function processChunk(
   // A few conversations at a time: analysis dominates, and each write is its own transaction.
   const queue = [...items];
   const worker = async () => {
-    for (let conversation = queue.shift(); conversation && !controller.signal.aborted; conversation = queue.shift()) {
+    for (
+      let conversation = queue.shift();
+      conversation && !controller.signal.aborted;
+      conversation = queue.shift()
+    ) {
       const outcome = await syncConversation(input, page, conversation, deps.analyzer, controller.signal);
       if (outcome === 'created') result.created++;
       else if (outcome === 'updated') result.updated++;

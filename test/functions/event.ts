@@ -1,0 +1,82 @@
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
+
+export type JwtClaims = Record<string, string | number | boolean | string[]>;
+
+/** The caller most tests act as. */
+export const CALLER = { sub: 'user-1', org_id: 'org-1' } as const;
+
+export interface EventInit {
+  method?: string;
+  path?: string;
+  /** Verified JWT claims; defaults to CALLER. */
+  claims?: JwtClaims;
+  /** A string is sent as is; anything else is sent as JSON. Undefined sends no body. */
+  body?: unknown;
+  isBase64Encoded?: boolean;
+  query?: Record<string, string>;
+}
+
+/** An API Gateway HTTP API (payload v2) event as the JWT authorizer hands it to a handler. */
+export function httpEvent(init: EventInit = {}): APIGatewayProxyEventV2WithJWTAuthorizer {
+  const method = init.method ?? 'POST';
+  const path = init.path ?? '/api/facebook/test';
+  const query = init.query;
+  const body = init.body === undefined || typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
+  return {
+    version: '2.0',
+    routeKey: `${method} ${path}`,
+    rawPath: path,
+    rawQueryString: query ? new URLSearchParams(query).toString() : '',
+    headers: { 'content-type': 'application/json' },
+    ...(query ? { queryStringParameters: query } : {}),
+    ...(body === undefined ? {} : { body }),
+    isBase64Encoded: init.isBase64Encoded ?? false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'api',
+      domainName: 'api.test',
+      domainPrefix: 'api',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
+      requestId: 'request-1',
+      routeKey: `${method} ${path}`,
+      stage: '$default',
+      time: '01/Jan/2026:00:00:00 +0000',
+      timeEpoch: 1_767_225_600_000,
+      authorizer: { jwt: { claims: init.claims ?? { ...CALLER }, scopes: null } },
+    },
+  };
+}
+
+/** The Lambda context; handlers only pass it through. */
+export const lambdaContext = {
+  callbackWaitsForEmptyEventLoop: false,
+  functionName: 'test',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:test',
+  memoryLimitInMB: '256',
+  awsRequestId: 'request-1',
+  logGroupName: '/aws/lambda/test',
+  logStreamName: 'stream',
+  getRemainingTimeInMillis: () => 30_000,
+  done: () => {},
+  fail: () => {},
+  succeed: () => {},
+} satisfies Context;
+
+export interface Reply {
+  statusCode: number;
+  /** The raw body, to check what a client could see. */
+  raw: string;
+  /** The body parsed as JSON (undefined when there is none). */
+  body: unknown;
+}
+
+/** Invokes a middy HTTP handler with `event` and returns its status and body. */
+export async function invoke(
+  handler: (event: APIGatewayProxyEventV2WithJWTAuthorizer, context: Context) => Promise<unknown>,
+  event: APIGatewayProxyEventV2WithJWTAuthorizer,
+): Promise<Reply> {
+  const result = (await handler(event, lambdaContext)) as { statusCode?: number; body?: string };
+  const raw = result.body ?? '';
+  return { statusCode: result.statusCode ?? 0, raw, body: raw === '' ? undefined : JSON.parse(raw) };
+}

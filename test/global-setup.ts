@@ -1,0 +1,36 @@
+import type { TestProject } from 'vitest/node';
+import { TemplateResolver } from '../local/cloudformation.ts';
+import { createTablesFromTemplate, localDynamoClient, startDynamoDbLocal } from '../local/dynamodb.ts';
+import { freePort } from '../local/stack.ts';
+import { synthesizeTemplate } from '../local/synth.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    dynamoDbEndpoint: string;
+    tables: { JOBS_TABLE: string; PAGES_TABLE: string; CONTACTS_TABLE: string };
+  }
+}
+
+/**
+ * Starts DynamoDB Local once for the run and creates the tables exactly as infra/ declares them
+ * (keys and indexes from the synthesized template).
+ */
+export default async function setup(project: TestProject) {
+  const dynamo = await startDynamoDbLocal(await freePort());
+  const resolver = new TemplateResolver(
+    synthesizeTemplate({ jwtIssuer: 'https://issuer.test/', jwtAudience: 'contact-sync', retainData: false }),
+  );
+  await createTablesFromTemplate(localDynamoClient(dynamo.endpoint), resolver);
+  const table = (prefix: string) => {
+    const found = resolver.resourcesOfType('AWS::DynamoDB::Table').find(([id]) => id.startsWith(prefix));
+    if (!found) throw new Error(`No table ${prefix} in the template`);
+    return resolver.ref(found[0]);
+  };
+  project.provide('dynamoDbEndpoint', dynamo.endpoint);
+  project.provide('tables', {
+    JOBS_TABLE: table('DataJobs'),
+    PAGES_TABLE: table('DataPages'),
+    CONTACTS_TABLE: table('DataContacts'),
+  });
+  return () => dynamo.stop();
+}

@@ -1,0 +1,182 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ContactSyncStack, configFromContext } from '../../infra/stack.ts';
+import { TemplateResolver } from '../../local/cloudformation.ts';
+
+type State = {
+  Type: string;
+  Resource?: string;
+  Next?: string;
+  End?: boolean;
+  Choices?: { Next: string }[];
+  Default?: string;
+} & Record<string, unknown>;
+type Definition = { StartAt: string; States: Record<string, State> };
+
+let template: Template;
+let definition: Definition;
+
+beforeAll(() => {
+  const app = new App({
+    context: {
+      jwtIssuer: 'https://issuer.example.com/',
+      jwtAudience: 'contact-sync-test',
+      mapConcurrency: 3,
+      'aws:cdk:bundling-stacks': [],
+    },
+  });
+  const stack = new ContactSyncStack(app, 'TestStack', configFromContext(app));
+  template = Template.fromStack(stack);
+  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+  const resolved = new TemplateResolver(template.toJSON() as never).resolve(
+    machine?.Properties.DefinitionString,
+  );
+  definition = JSON.parse(resolved as string) as Definition;
+});
+
+function mapStates(): [string, State][] {
+  return Object.entries(definition.States).filter(([, s]) => s.Type === 'Map');
+}
+
+describe('workflow', () => {
+  it('starts by marking the job IN_PROGRESS with a conditional update on PENDING', () => {
+    const first = definition.States[definition.StartAt] as State;
+    expect(first.Resource).toBe('arn:aws:states:::dynamodb:updateItem');
+    expect(first.Parameters).toMatchObject({ ConditionExpression: '#status = :pending' });
+  });
+
+  it('has one Map per platform, messenger before instagram', () => {
+    expect(mapStates().map(([name]) => name)).toEqual([
+      'Process messenger chunks',
+      'Process instagram chunks',
+    ]);
+    const messenger = definition.States['Process messenger chunks'] as State;
+    expect(messenger.Next).toBe('Check if cancelled before instagram');
+  });
+
+  it.each(['messenger', 'instagram'])(
+    'starts each %s Map iteration with the cancel check, then a Choice',
+    (platform) => {
+      const map = definition.States[`Process ${platform} chunks`] as State & {
+        ItemProcessor: Definition;
+        MaxConcurrency: number;
+      };
+      const processor = map.ItemProcessor;
+      const check = processor.States[processor.StartAt] as State;
+      expect(processor.StartAt).toBe(`Check if cancelled before ${platform} chunk`);
+      expect(check.Resource).toBe('arn:aws:states:::dynamodb:getItem');
+      expect(check.Parameters).toMatchObject({ ConsistentRead: true, Key: { jobId: { 'S.$': '$.jobId' } } });
+
+      const choice = processor.States[check.Next as string] as State;
+      expect(choice.Type).toBe('Choice');
+      expect(choice.Choices).toEqual([
+        expect.objectContaining({
+          Variable: '$.job.status',
+          StringEquals: 'IN_PROGRESS',
+          Next: `Process ${platform} conversation chunk`,
+        }),
+      ]);
+      expect((processor.States[choice.Default as string] as State).Type).toBe('Succeed');
+      expect((processor.States[`Process ${platform} conversation chunk`] as State).Resource).toBe(
+        'arn:aws:states:::lambda:invoke',
+      );
+      expect(map.MaxConcurrency).toBe(3);
+    },
+  );
+
+  it('checks for cancellation before discovering each platform', () => {
+    for (const platform of ['messenger', 'instagram']) {
+      const check = definition.States[`Check if cancelled before ${platform}`] as State;
+      expect(check.Resource).toBe('arn:aws:states:::dynamodb:getItem');
+      const choice = definition.States[check.Next as string] as State;
+      expect(choice.Choices?.[0]?.Next).toBe(`Discover ${platform} conversations`);
+    }
+  });
+
+  it('catches every failure into the conditional Mark sync failed step', () => {
+    const catching = Object.entries(definition.States).filter(
+      ([, s]) => s.Type === 'Task' || s.Type === 'Map',
+    );
+    for (const [name, state] of catching) {
+      if (name === 'Mark sync failed') continue;
+      const catches = state.Catch as { ErrorEquals: string[]; Next: string }[];
+      expect(catches, name).toContainEqual(
+        expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Mark sync failed' }),
+      );
+    }
+    expect(definition.States['Mark sync failed']?.Next).toBe('Sync failed');
+  });
+
+  it('keeps payloads to ids and cursors: the execution input is never widened with message data', () => {
+    const text = JSON.stringify(definition);
+    expect(text).not.toMatch(/accessToken|access_token|message"/);
+  });
+
+  it('is a Standard state machine', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineType: 'STANDARD' });
+  });
+});
+
+describe('functions', () => {
+  it('run on Node.js 22, ARM64, with tracing', () => {
+    const functions = template.findResources('AWS::Lambda::Function', {
+      Metadata: { 'contact-sync:entry': Match.anyValue() },
+    });
+    expect(Object.keys(functions).length).toBe(7);
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+      });
+    }
+  });
+});
+
+describe('api', () => {
+  it('uses a JWT authorizer with the issuer and audience from context', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Issuer: 'https://issuer.example.com/', Audience: ['contact-sync-test'] },
+    });
+  });
+
+  it.each([
+    'POST /api/facebook/sync-background',
+    'POST /api/facebook/sync-cancel',
+    'GET /api/facebook/sync-status',
+    'GET /api/facebook/pages',
+  ])('routes %s behind the authorizer', (routeKey) => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: routeKey,
+      AuthorizationType: 'JWT',
+    });
+  });
+});
+
+describe('data', () => {
+  it('keys jobs by id with a byPage history index', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'jobId', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byPage' })],
+    });
+  });
+
+  it('keeps page tokens out of the organization index', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: 'byOrganization',
+          Projection: {
+            ProjectionType: 'INCLUDE',
+            NonKeyAttributes: Match.not(Match.arrayWith(['accessToken'])),
+          },
+        }),
+      ],
+    });
+  });
+});

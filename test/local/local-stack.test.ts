@@ -1,0 +1,122 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  GetExecutionHistoryCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ContactSyncStack, configFromContext } from '../../infra/stack.ts';
+import { signLocalToken } from '../../local/auth.ts';
+import { TemplateResolver } from '../../local/cloudformation.ts';
+import { generatePage } from '../../local/graph-sim/seed.ts';
+import { DATA_DIR, type LocalStack, ROOT, startLocalStack } from '../../local/stack.ts';
+
+const context = { mapConcurrency: 7, chunkSize: 20 };
+const page = generatePage({
+  id: '900000000000001',
+  name: 'Small Page',
+  accessToken: 'small-token',
+  messenger: 45,
+  instagram: 12,
+});
+
+let stack: LocalStack;
+let sfn: SFNClient;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ port: 0, sfnPort: 0, graphSimPort: 0, pages: [page], context });
+  sfn = new SFNClient({
+    endpoint: stack.sfnEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('the local Step Functions engine', () => {
+  it('runs the definition that infra/ synthesizes, not a copy', async () => {
+    const machineArn = stack.machines[0]?.arn as string;
+    const served = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: machineArn }));
+
+    // An independent synthesis of the same stack, with the same context.
+    const app = new App({
+      context: {
+        jwtIssuer: 'x',
+        jwtAudience: 'y',
+        graphApiUrl: stack.graphApiUrl,
+        ...context,
+        'aws:cdk:bundling-stacks': [],
+      },
+    });
+    const template = Template.fromStack(
+      new ContactSyncStack(app, 'ContactSyncLocal', configFromContext(app)),
+    ).toJSON();
+    const [, resource] = Object.entries(
+      template.Resources as Record<string, { Type: string; Properties: { DefinitionString: unknown } }>,
+    ).find(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine') as [
+      string,
+      { Properties: { DefinitionString: unknown } },
+    ];
+    const expected = JSON.parse(
+      new TemplateResolver(template as never).resolve(resource.Properties.DefinitionString) as string,
+    );
+
+    expect(JSON.parse(served.definition as string)).toEqual(expected);
+    // The context reached the running definition: it was built from infra/, with these settings.
+    expect(expected.States['Process messenger chunks'].MaxConcurrency).toBe(7);
+  });
+
+  it('has no hand-written state machine definition under local/', () => {
+    const files = readdirSync(path.join(ROOT, 'local'), { recursive: true, withFileTypes: true }).filter(
+      (f) => f.isFile(),
+    );
+    for (const file of files) {
+      const text = readFileSync(path.join(file.parentPath, file.name), 'utf8');
+      expect(text, file.name).not.toContain('Check if cancelled before');
+    }
+  });
+
+  it('runs a sync to completion with the cancel check before every chunk, named after the job', async () => {
+    const token = await signLocalToken(DATA_DIR, { org: 'demo-org', user: 'tester' });
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const started = await fetch(`${stack.apiUrl}/api/facebook/sync-background`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ pageId: page.id }),
+    });
+    expect(started.status).toBe(202);
+    const { jobId } = (await started.json()) as { jobId: string };
+
+    let job: { status: string; syncedContacts: number; totalContacts: number } | undefined;
+    for (let i = 0; i < 150 && job?.status !== 'COMPLETED'; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      const res = await fetch(`${stack.apiUrl}/api/facebook/sync-status?jobId=${jobId}`, { headers });
+      job = ((await res.json()) as { job: typeof job }).job;
+    }
+    expect(job).toMatchObject({ status: 'COMPLETED', syncedContacts: 57, totalContacts: 57 });
+
+    const executionArn = `${(stack.machines[0]?.arn as string).replace(':stateMachine:', ':execution:')}:${jobId}`;
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    expect(described).toMatchObject({ name: jobId, status: 'SUCCEEDED' });
+
+    const { events = [] } = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }),
+    );
+    const entered = events.map((e) => e.stateEnteredEventDetails?.name).filter(Boolean);
+    // 45 messenger conversations in chunks of 20 -> 3 chunks; 12 instagram -> 1 chunk. Each checks first.
+    expect(entered.filter((n) => n === 'Check if cancelled before messenger chunk')).toHaveLength(3);
+    expect(entered.filter((n) => n === 'Process messenger conversation chunk')).toHaveLength(3);
+    expect(entered.filter((n) => n === 'Check if cancelled before instagram chunk')).toHaveLength(1);
+    expect(entered.at(-1)).toBe('Sync finished');
+    // Execution history carries ids and cursors only: no token, no message text.
+    const history = JSON.stringify(events);
+    expect(history).not.toContain('small-token');
+    expect(history).not.toMatch(/"message"/);
+  });
+});

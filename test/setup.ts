@@ -1,0 +1,21 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import { beforeAll, inject, vi } from 'vitest';
+
+/**
+ * The Lambda environment for every test file: region, dummy credentials, table names, and the
+ * endpoint of the run's DynamoDB Local (unit tests mock the client and never reach it).
+ */
+Object.assign(process.env, {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoDbEndpoint'),
+  STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:ContactSyncTest',
+  ...inject('tables'),
+});
+
+beforeAll(() => {
+  // Handlers log expected failures; keep the test output readable.
+  vi.spyOn(console, 'error').mockImplementation(() => {});
+  vi.spyOn(console, 'warn').mockImplementation(() => {});
+});
