@@ -14,6 +14,7 @@ import { signLocalToken } from '../../local/auth.ts';
 import { TemplateResolver } from '../../local/cloudformation.ts';
 import { generatePage } from '../../local/graph-sim/seed.ts';
 import { DATA_DIR, type LocalStack, ROOT, startLocalStack } from '../../local/stack.ts';
+import { executionArnFor } from '../../shared/sfn.ts';
 
 const context = { mapConcurrency: 7, chunkSize: 20 };
 const page = generatePage({
@@ -41,7 +42,7 @@ afterAll(async () => {
 
 describe('the local Step Functions engine', () => {
   it('runs the definition that infra/ synthesizes, not a copy', async () => {
-    const machineArn = stack.machines[0]?.arn as string;
+    const machineArn = stack.machines[0]?.arn;
     const served = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: machineArn }));
 
     // An independent synthesis of the same stack, with the same context.
@@ -101,7 +102,7 @@ describe('the local Step Functions engine', () => {
     }
     expect(job).toMatchObject({ status: 'COMPLETED', syncedContacts: 57, totalContacts: 57 });
 
-    const executionArn = `${(stack.machines[0]?.arn as string).replace(':stateMachine:', ':execution:')}:${jobId}`;
+    const executionArn = executionArnFor(jobId, stack.machines[0]?.arn);
     const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     expect(described).toMatchObject({ name: jobId, status: 'SUCCEEDED' });
 
