@@ -1,7 +1,7 @@
-import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { JobNotRunningError } from '../errors.ts';
 import type { AiContext, Platform } from '../schemas.ts';
-import { ddb, JOB_SK, tables, transactionReasons } from './db.ts';
+import { ddb, JOB_SK, queryAll, setExpression, tables, transactionReasons } from './db.ts';
 
 export interface Contact {
   pageId: string;
@@ -26,8 +26,6 @@ export type SaveOutcome = 'created' | 'updated' | 'already-counted';
 
 export const contactKey = (platform: Platform, participantId: string) => `${platform}#${participantId}`;
 
-const CONDITION_FAILED = 'ConditionalCheckFailed';
-
 /** The job counter increment that rides in every contact transaction: it is the cancel guard. */
 function countInJob(jobId: string, counter: 'syncedContacts' | 'failedContacts', now: string) {
   return {
@@ -42,6 +40,32 @@ function countInJob(jobId: string, counter: 'syncedContacts' | 'failedContacts',
   };
 }
 
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/**
+ * Writes `item` and the job counter increment in one transaction. Returns false when `item`'s own
+ * condition failed (nothing written); throws JobNotRunningError when the job guard failed.
+ */
+async function writeGuarded(
+  jobId: string,
+  item: TransactItem,
+  counter: 'syncedContacts' | 'failedContacts',
+  also: TransactItem[] = [],
+): Promise<boolean> {
+  const now = new Date().toISOString();
+  try {
+    await ddb.send(
+      new TransactWriteCommand({ TransactItems: [item, countInJob(jobId, counter, now), ...also] }),
+    );
+    return true;
+  } catch (error) {
+    const reasons = transactionReasons(error);
+    if (reasons?.[1] === 'ConditionalCheckFailed') throw new JobNotRunningError(jobId);
+    if (reasons?.[0] === 'ConditionalCheckFailed') return false;
+    throw error;
+  }
+}
+
 /**
  * Saves one contact for job `jobId` in a single transaction with the job's `syncedContacts`
  * increment, which is conditional on the job being IN_PROGRESS. Once a cancel has committed, this
@@ -49,80 +73,50 @@ function countInJob(jobId: string, counter: 'syncedContacts' | 'failedContacts',
  *
  * Exactly-once: the write succeeds only if the contact does not already carry `lastSyncJobId = jobId`,
  * so a retried chunk skips what it already counted. No read is needed in the common path: the
- * first attempt assumes a new contact; an existing one makes the transaction fail on item 0 and
- * the update variant runs.
+ * first attempt assumes a new contact; an existing one makes item 0 fail and the update variant runs.
  */
 export async function saveContact(jobId: string, input: ContactInput): Promise<SaveOutcome> {
   const now = new Date().toISOString();
   const key = { pageId: input.pageId, contactKey: contactKey(input.platform, input.participantId) };
   const contact: Contact = { ...input, ...key, firstSyncedAt: now, lastSyncedAt: now, lastSyncJobId: jobId };
 
-  try {
-    await ddb.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: tables.contacts,
-              Item: contact,
-              ConditionExpression: 'attribute_not_exists(pageId)',
-            },
-          },
-          countInJob(jobId, 'syncedContacts', now),
-          {
-            Update: {
-              TableName: tables.pages,
-              Key: { pageId: input.pageId },
-              UpdateExpression: 'ADD contactCount :one',
-              ConditionExpression: 'attribute_exists(pageId)',
-              ExpressionAttributeValues: { ':one': 1 },
-            },
-          },
-        ],
-      }),
-    );
-    return 'created';
-  } catch (error) {
-    const reasons = transactionReasons(error);
-    if (!reasons) throw error;
-    if (reasons[1] === CONDITION_FAILED) throw new JobNotRunningError(jobId);
-    if (reasons[0] !== CONDITION_FAILED) throw error;
-  }
+  const created = await writeGuarded(
+    jobId,
+    {
+      Put: { TableName: tables.contacts, Item: contact, ConditionExpression: 'attribute_not_exists(pageId)' },
+    },
+    'syncedContacts',
+    [
+      {
+        Update: {
+          TableName: tables.pages,
+          Key: { pageId: input.pageId },
+          UpdateExpression: 'ADD contactCount :one',
+          ConditionExpression: 'attribute_exists(pageId)',
+          ExpressionAttributeValues: { ':one': 1 },
+        },
+      },
+    ],
+  );
+  if (created) return 'created';
 
   const { firstSyncedAt: _first, pageId: _p, contactKey: _k, ...changes } = contact;
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = { ':job': jobId };
-  const sets = Object.entries(changes).map(([field, value], i) => {
-    names[`#c${i}`] = field;
-    values[`:c${i}`] = value;
-    return `#c${i} = :c${i}`;
-  });
-  try {
-    await ddb.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName: tables.contacts,
-              Key: key,
-              UpdateExpression: `SET ${sets.join(', ')}`,
-              ConditionExpression: 'attribute_exists(pageId) AND lastSyncJobId <> :job',
-              ExpressionAttributeNames: names,
-              ExpressionAttributeValues: values,
-            },
-          },
-          countInJob(jobId, 'syncedContacts', now),
-        ],
-      }),
-    );
-    return 'updated';
-  } catch (error) {
-    const reasons = transactionReasons(error);
-    if (!reasons) throw error;
-    if (reasons[1] === CONDITION_FAILED) throw new JobNotRunningError(jobId);
-    if (reasons[0] === CONDITION_FAILED) return 'already-counted';
-    throw error;
-  }
+  const set = setExpression(changes, 'c');
+  const updated = await writeGuarded(
+    jobId,
+    {
+      Update: {
+        TableName: tables.contacts,
+        Key: key,
+        UpdateExpression: set.expression,
+        ConditionExpression: 'attribute_exists(pageId) AND lastSyncJobId <> :job',
+        ExpressionAttributeNames: set.names,
+        ExpressionAttributeValues: { ...set.values, ':job': jobId },
+      },
+    },
+    'syncedContacts',
+  );
+  return updated ? 'updated' : 'already-counted';
 }
 
 /**
@@ -135,51 +129,24 @@ export async function recordFailedConversation(
   conversationId: string,
   reason: string,
 ): Promise<'recorded' | 'already-counted'> {
-  const now = new Date().toISOString();
-  try {
-    await ddb.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: tables.jobs,
-              Item: {
-                jobId,
-                sk: `FAILED#${platform}#${conversationId}`,
-                reason: reason.slice(0, 500),
-                at: now,
-              },
-              ConditionExpression: 'attribute_not_exists(sk)',
-            },
-          },
-          countInJob(jobId, 'failedContacts', now),
-        ],
-      }),
-    );
-    return 'recorded';
-  } catch (error) {
-    const reasons = transactionReasons(error);
-    if (!reasons) throw error;
-    if (reasons[1] === CONDITION_FAILED) throw new JobNotRunningError(jobId);
-    if (reasons[0] === CONDITION_FAILED) return 'already-counted';
-    throw error;
-  }
+  const marker = {
+    jobId,
+    sk: `FAILED#${platform}#${conversationId}`,
+    reason: reason.slice(0, 500),
+    at: new Date().toISOString(),
+  };
+  const recorded = await writeGuarded(
+    jobId,
+    { Put: { TableName: tables.jobs, Item: marker, ConditionExpression: 'attribute_not_exists(sk)' } },
+    'failedContacts',
+  );
+  return recorded ? 'recorded' : 'already-counted';
 }
 
-export async function listContacts(pageId: string): Promise<Contact[]> {
-  const items: Contact[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const out = await ddb.send(
-      new QueryCommand({
-        TableName: tables.contacts,
-        KeyConditionExpression: 'pageId = :p',
-        ExpressionAttributeValues: { ':p': pageId },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...((out.Items ?? []) as Contact[]));
-    startKey = out.LastEvaluatedKey;
-  } while (startKey);
-  return items;
+export function listContacts(pageId: string): Promise<Contact[]> {
+  return queryAll<Contact>({
+    TableName: tables.contacts,
+    KeyConditionExpression: 'pageId = :p',
+    ExpressionAttributeValues: { ':p': pageId },
+  });
 }

@@ -1,6 +1,6 @@
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { JobPhase, JobStatus, SyncJob } from '../sync/job.ts';
-import { ddb, isConditionalCheckFailed, JOB_SK, tables } from './db.ts';
+import { ddb, isConditionalCheckFailed, JOB_SK, setExpression, tables } from './db.ts';
 
 export async function getJob(jobId: string): Promise<SyncJob | undefined> {
   const out = await ddb.send(
@@ -35,15 +35,8 @@ export interface Transition {
  * when the job was not in one of `from` (someone else won the race).
  */
 export async function transitionJob(jobId: string, t: Transition): Promise<SyncJob | null> {
-  const now = new Date().toISOString();
-  const fields: Record<string, unknown> = { ...t.set, status: t.to, phase: t.phase, updatedAt: now };
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {};
-  const sets = Object.entries(fields).map(([key, value], i) => {
-    names[`#f${i}`] = key;
-    values[`:f${i}`] = value;
-    return `#f${i} = :f${i}`;
-  });
+  const set = setExpression({ ...t.set, status: t.to, phase: t.phase, updatedAt: new Date().toISOString() });
+  const { names, values } = set;
   const allowed = t.from.map((status, i) => {
     values[`:from${i}`] = status;
     return `:from${i}`;
@@ -54,7 +47,7 @@ export async function transitionJob(jobId: string, t: Transition): Promise<SyncJ
       new UpdateCommand({
         TableName: tables.jobs,
         Key: { jobId, sk: JOB_SK },
-        UpdateExpression: `SET ${sets.join(', ')}`,
+        UpdateExpression: set.expression,
         ConditionExpression: `#status IN (${allowed.join(', ')})`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
@@ -70,21 +63,15 @@ export async function transitionJob(jobId: string, t: Transition): Promise<SyncJ
 
 /** Records a fact about a job without touching its status or counters. */
 export async function annotateJob(jobId: string, fields: Record<string, string>): Promise<void> {
-  const names: Record<string, string> = {};
-  const values: Record<string, string> = {};
-  const sets = Object.entries(fields).map(([key, value], i) => {
-    names[`#a${i}`] = key;
-    values[`:a${i}`] = value;
-    return `#a${i} = :a${i}`;
-  });
+  const set = setExpression(fields);
   await ddb.send(
     new UpdateCommand({
       TableName: tables.jobs,
       Key: { jobId, sk: JOB_SK },
-      UpdateExpression: `SET ${sets.join(', ')}`,
+      UpdateExpression: set.expression,
       ConditionExpression: 'attribute_exists(jobId)',
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
+      ExpressionAttributeNames: set.names,
+      ExpressionAttributeValues: set.values,
     }),
   );
 }

@@ -1,5 +1,5 @@
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb, isConditionalCheckFailed, tables } from './db.ts';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb, isConditionalCheckFailed, queryAll, tables } from './db.ts';
 
 export interface ConnectedPage {
   pageId: string;
@@ -22,21 +22,12 @@ export async function getPage(pageId: string): Promise<ConnectedPage | undefined
 }
 
 export async function listPagesForOrganization(organizationId: string): Promise<ConnectedPage[]> {
-  const pages: ConnectedPage[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const out = await ddb.send(
-      new QueryCommand({
-        TableName: tables.pages,
-        IndexName: 'byOrganization',
-        KeyConditionExpression: 'organizationId = :o',
-        ExpressionAttributeValues: { ':o': organizationId },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    pages.push(...((out.Items ?? []) as ConnectedPage[]));
-    startKey = out.LastEvaluatedKey;
-  } while (startKey);
+  const pages = await queryAll<ConnectedPage>({
+    TableName: tables.pages,
+    IndexName: 'byOrganization',
+    KeyConditionExpression: 'organizationId = :o',
+    ExpressionAttributeValues: { ':o': organizationId },
+  });
   return pages.sort((a, b) => a.pageName.localeCompare(b.pageName));
 }
 

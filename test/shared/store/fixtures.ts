@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { ContactInput } from '../../../shared/store/contact-repository.ts';
-import { ddb, JOB_SK, tables } from '../../../shared/store/db.ts';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Contact, ContactInput } from '../../../shared/store/contact-repository.ts';
+import { ddb, JOB_SK, queryAll, tables } from '../../../shared/store/db.ts';
 import type { JobStatus, SyncJob } from '../../../shared/sync/job.ts';
 
 /** Fresh ids per test, so tests share one DynamoDB Local without seeing each other's data. */
@@ -61,16 +61,13 @@ export async function readPage(pageId: string) {
   return out.Item as { contactCount: number; activeJobId?: string };
 }
 
-export async function contactsOf(pageId: string) {
-  const out = await ddb.send(
-    new QueryCommand({
-      TableName: tables.contacts,
-      KeyConditionExpression: 'pageId = :p',
-      ExpressionAttributeValues: { ':p': pageId },
-      ConsistentRead: true,
-    }),
-  );
-  return out.Items ?? [];
+export function contactsOf(pageId: string) {
+  return queryAll<Contact>({
+    TableName: tables.contacts,
+    KeyConditionExpression: 'pageId = :p',
+    ExpressionAttributeValues: { ':p': pageId },
+    ConsistentRead: true,
+  });
 }
 
 export function contact(pageId: string, participantId: string): ContactInput {
