@@ -5,7 +5,7 @@ const id = (field: string) =>
   z
     .string({ error: `${field} is required` })
     .trim()
-    .min(1, `${field} is required`)
+    .min(1, { error: `${field} is required`, abort: true })
     .max(128, `${field} is too long`)
     .regex(/^[A-Za-z0-9_.:-]+$/, `${field} has invalid characters`);
 

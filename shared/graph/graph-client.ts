@@ -29,19 +29,83 @@ export interface ListRequest {
 }
 
 /**
- * Spaces calls per Page (2 calls/s by default, the Conversations API limit). This limiter holds
- * within one process; the cross-worker bucket is a later refinement (issue 4).
+ * Keeps calls per Page under the limit (2 calls/s by default, the Conversations API limit): at most
+ * `capacity` calls per `windowMs`. Graph counts a call when it *arrives*, which is somewhere between
+ * our send and our receipt of the answer, so a slot is only free again `windowMs` after the answer
+ * came back. Spacing sends alone is not enough: a call that travels slower than the one sent a window
+ * later (a cold connection, a GC pause) lands in the same window and is throttled.
+ * This limiter holds within one process; the cross-worker bucket is a later refinement (issue 4).
  */
 class PerPageLimiter {
-  private readonly nextSlot = new Map<string, number>();
-  constructor(private readonly minIntervalMs: number) {}
+  private readonly capacity: number;
+  private readonly windowMs: number;
+  private readonly pages = new Map<string, PageSlots>();
 
-  async wait(pageId: string, signal?: AbortSignal): Promise<void> {
-    const now = Date.now();
-    const slot = Math.max(now, this.nextSlot.get(pageId) ?? 0);
-    this.nextSlot.set(pageId, slot + this.minIntervalMs);
-    if (slot > now) await sleep(slot - now, signal);
+  constructor(callsPerSecond: number) {
+    if (!(callsPerSecond > 0)) throw new Error(`callsPerSecondPerPage must be > 0, got ${callsPerSecond}`);
+    this.capacity = Math.max(1, Math.floor(callsPerSecond));
+    this.windowMs = (this.capacity * 1000) / callsPerSecond;
   }
+
+  /** Runs `call` in a free slot of `pageId`, waiting (abortably) for one; callers are served in order. */
+  async run<T>(pageId: string, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
+    let slots = this.pages.get(pageId);
+    if (!slots) {
+      slots = { freeAt: new Array<number>(this.capacity).fill(0), turn: Promise.resolve(), released: [] };
+      this.pages.set(pageId, slots);
+    }
+    const page = slots;
+    const acquired = page.turn.then(() => this.acquire(page, signal));
+    page.turn = acquired.then(
+      () => undefined,
+      () => undefined,
+    );
+    const slot = await acquired;
+    try {
+      return await call();
+    } finally {
+      page.freeAt[slot] = performance.now() + this.windowMs;
+      for (const wake of page.released.splice(0)) wake();
+    }
+  }
+
+  private async acquire(page: PageSlots, signal: AbortSignal | undefined): Promise<number> {
+    for (;;) {
+      signal?.throwIfAborted();
+      let slot = 0;
+      page.freeAt.forEach((freeAt, i) => {
+        if (freeAt < (page.freeAt[slot] ?? 0)) slot = i;
+      });
+      const freeAt = page.freeAt[slot] ?? 0;
+      const now = performance.now();
+      if (freeAt <= now) {
+        page.freeAt[slot] = Number.POSITIVE_INFINITY; // in flight: free again once answered
+        return slot;
+      }
+      if (freeAt === Number.POSITIVE_INFINITY) await nextRelease(page, signal);
+      else await sleep(Math.ceil(freeAt - now), signal);
+    }
+  }
+}
+
+interface PageSlots {
+  /** Per slot, when it may be used again (performance.now() clock); +Infinity while its call is in flight. */
+  freeAt: number[];
+  /** The queue of callers waiting for a slot. */
+  turn: Promise<void>;
+  /** Wakes a caller waiting for an in-flight call to finish. */
+  released: (() => void)[];
+}
+
+function nextRelease(page: PageSlots, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    page.released.push(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
 }
 
 /** Minutes to wait from X-Business-Use-Case-Usage, if Graph told us. */
@@ -59,19 +123,58 @@ function regainAccessMs(headers: Headers): number {
   }
 }
 
+/**
+ * The cursor of the next page, or null at the end. The list ends only when `paging.next` is absent
+ * (a short or even empty page is not the end); any other part of `paging` may be missing, so the
+ * cursor falls back to the `after` parameter of the `next` URL.
+ */
+function nextCursor(paging: ConversationList['paging']): string | null {
+  if (!paging?.next) return null;
+  if (paging.cursors?.after) return paging.cursors.after;
+  let after: string | null = null;
+  try {
+    after = new URL(paging.next).searchParams.get('after');
+  } catch {
+    // not a URL: handled below
+  }
+  // Stopping here would silently drop the rest of the list.
+  if (!after) throw new Error('Graph sent paging.next without an after cursor');
+  return after;
+}
+
+/**
+ * One limiter per rate for the whole process, so every client in a Lambda container (and every
+ * worker of the embedded stack, which share one process) draws from the same per-Page budget.
+ */
+const limiters = new Map<number, PerPageLimiter>();
+function limiterFor(callsPerSecond: number): PerPageLimiter {
+  let limiter = limiters.get(callsPerSecond);
+  if (!limiter) {
+    limiter = new PerPageLimiter(callsPerSecond);
+    limiters.set(callsPerSecond, limiter);
+  }
+  return limiter;
+}
+
 export class GraphClient {
   private readonly limiter: PerPageLimiter;
 
   constructor(
     private readonly baseUrl = optionalEnv('GRAPH_API_URL', DEFAULT_GRAPH_API_URL),
-    private readonly options = {
+    private readonly options: {
+      callsPerSecondPerPage: number;
+      maxAttempts: number;
+      backoffBaseMs: number;
+      maxWaitMs: number;
+      requestTimeoutMs?: number;
+    } = {
       callsPerSecondPerPage: numberEnv('GRAPH_CALLS_PER_SECOND', 2),
       maxAttempts: 5,
       backoffBaseMs: numberEnv('GRAPH_BACKOFF_BASE_MS', 500),
       maxWaitMs: 30_000,
     },
   ) {
-    this.limiter = new PerPageLimiter(1000 / this.options.callsPerSecondPerPage);
+    this.limiter = limiterFor(this.options.callsPerSecondPerPage);
   }
 
   /** Discovery: ids only, to count conversations and lay out chunk cursors cheaply. */
@@ -89,7 +192,7 @@ export class GraphClient {
     if (req.after) params.set('after', req.after);
     const body = await this.get(`${req.pageId}/conversations`, params, req);
     const parsed = ConversationList.parse(body);
-    return { items: parsed.data, after: parsed.paging?.next ? (parsed.paging.cursors?.after ?? null) : null };
+    return { items: parsed.data, after: nextCursor(parsed.paging) };
   }
 
   private async get(
@@ -99,13 +202,17 @@ export class GraphClient {
   ): Promise<unknown> {
     const url = `${this.baseUrl.replace(/\/$/, '')}/${path}?${params}`;
     for (let attempt = 1; ; attempt++) {
-      await this.limiter.wait(req.pageId, req.signal);
-      // The token travels in a header, never in a URL that could be logged.
-      const response = await fetch(url, {
-        headers: { Authorization: `Bearer ${req.accessToken}` },
-        signal: req.signal,
+      const { response, body } = await this.limiter.run(req.pageId, req.signal, async () => {
+        // The token travels in a header, never in a URL that could be logged.
+        // A hung connection must not hold the page's slot forever.
+        const timeout = AbortSignal.timeout(this.options.requestTimeoutMs ?? 30_000);
+        const response = await fetch(url, {
+          headers: { Authorization: `Bearer ${req.accessToken}` },
+          signal: req.signal ? AbortSignal.any([req.signal, timeout]) : timeout,
+        });
+        const body: unknown = await response.json().catch(() => ({}));
+        return { response, body };
       });
-      const body: unknown = await response.json().catch(() => ({}));
       if (response.ok) return body;
 
       const parsed = GraphErrorBody.safeParse(body);

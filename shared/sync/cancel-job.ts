@@ -46,9 +46,15 @@ export async function cancelSync(req: CancelRequest): Promise<SyncJob> {
     throw badRequest(`Cannot cancel job with status: ${current?.status ?? 'UNKNOWN'}`);
   }
 
+  // Past the commit point the job is cancelled and its counters final: what follows is best
+  // effort and must not turn the answer into an error.
   const stopExecutionOutcome = await stopExecution(cancelled);
-  await annotateJob(cancelled.jobId, { stopExecutionOutcome });
-  await releasePageLock(cancelled.pageId, cancelled.jobId);
+  await annotateJob(cancelled.jobId, { stopExecutionOutcome }).catch((error: Error) =>
+    console.warn('Could not record the StopExecution outcome', { jobId: cancelled.jobId, error: error.name }),
+  );
+  await releasePageLock(cancelled.pageId, cancelled.jobId).catch((error: Error) =>
+    console.error('Could not release the page lock', { jobId: cancelled.jobId, error: error.name }),
+  );
   return { ...cancelled, stopExecutionOutcome };
 }
 

@@ -4,9 +4,9 @@ import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { conflict, forbidden, HttpError, notFound } from '../errors.ts';
 import { sfn, stateMachineArn } from '../sfn.ts';
 import { ddb, JOB_SK, tables, transactionReasons } from '../store/db.ts';
-import { annotateJob, transitionJob } from '../store/job-repository.ts';
+import { annotateJob, getJob, transitionJob } from '../store/job-repository.ts';
 import { getPage, releasePageLock } from '../store/page-repository.ts';
-import type { SyncJob } from './job.ts';
+import { isTerminal, type SyncJob } from './job.ts';
 
 export interface StartRequest {
   pageId: string;
@@ -37,6 +37,52 @@ export async function startSync(req: StartRequest): Promise<SyncJob> {
     createdAt: now,
     updatedAt: now,
   };
+  if (!(await createJobWithLock(job))) {
+    // The lock may be stale: a terminal job whose release failed. Heal it once and try again.
+    const holder = (await getPage(req.pageId))?.activeJobId;
+    const holderJob = holder ? await getJob(holder) : undefined;
+    const stale = holder && (!holderJob || isTerminal(holderJob.status));
+    if (!stale || !(await releasePageLock(req.pageId, holder)) || !(await createJobWithLock(job))) {
+      const current = await getPage(req.pageId);
+      throw conflict('A sync is already running for this page', {
+        activeJobId: current?.activeJobId ?? null,
+      });
+    }
+  }
+
+  let executionArn: string | undefined;
+  try {
+    const out = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: stateMachineArn(),
+        name: job.jobId,
+        input: JSON.stringify({ jobId: job.jobId, pageId: job.pageId }),
+      }),
+    );
+    executionArn = out.executionArn;
+  } catch (error) {
+    // No job may stay PENDING forever: a start that could not launch ends FAILED and frees the page.
+    console.error('StartExecution failed', { jobId: job.jobId, error: (error as Error).name });
+    await transitionJob(job.jobId, {
+      from: ['PENDING'],
+      to: 'FAILED',
+      phase: 'failed',
+      set: { completedAt: new Date().toISOString(), error: 'The sync could not be started. Try again.' },
+    });
+    await releasePageLock(job.pageId, job.jobId);
+    throw new HttpError(503, 'The sync could not be started. Try again.');
+  }
+  // The execution runs: recording its ARN is a convenience (cancel can derive it from the job id).
+  if (executionArn) {
+    await annotateJob(job.jobId, { executionArn }).catch((error: Error) =>
+      console.warn('Could not record the execution ARN', { jobId: job.jobId, error: error.name }),
+    );
+  }
+  return { ...job, executionArn };
+}
+
+/** Puts the PENDING job and takes the page lock in one transaction; false if the page is locked. */
+async function createJobWithLock(job: SyncJob): Promise<boolean> {
   try {
     await ddb.send(
       new TransactWriteCommand({
@@ -44,7 +90,7 @@ export async function startSync(req: StartRequest): Promise<SyncJob> {
           {
             Update: {
               TableName: tables.pages,
-              Key: { pageId: req.pageId },
+              Key: { pageId: job.pageId },
               UpdateExpression: 'SET activeJobId = :j',
               ConditionExpression: 'attribute_exists(pageId) AND attribute_not_exists(activeJobId)',
               ExpressionAttributeValues: { ':j': job.jobId },
@@ -60,36 +106,9 @@ export async function startSync(req: StartRequest): Promise<SyncJob> {
         ],
       }),
     );
+    return true;
   } catch (error) {
-    if (transactionReasons(error)?.[0] === 'ConditionalCheckFailed') {
-      const current = await getPage(req.pageId);
-      throw conflict('A sync is already running for this page', {
-        activeJobId: current?.activeJobId ?? null,
-      });
-    }
+    if (transactionReasons(error)?.[0] === 'ConditionalCheckFailed') return false;
     throw error;
-  }
-
-  try {
-    const out = await sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: stateMachineArn(),
-        name: job.jobId,
-        input: JSON.stringify({ jobId: job.jobId, pageId: job.pageId }),
-      }),
-    );
-    if (out.executionArn) await annotateJob(job.jobId, { executionArn: out.executionArn });
-    return { ...job, executionArn: out.executionArn };
-  } catch (error) {
-    // No job may stay PENDING forever: a start that could not launch ends FAILED and frees the page.
-    console.error('StartExecution failed', { jobId: job.jobId, error: (error as Error).name });
-    await transitionJob(job.jobId, {
-      from: ['PENDING'],
-      to: 'FAILED',
-      phase: 'failed',
-      set: { completedAt: new Date().toISOString(), error: 'The sync could not be started. Try again.' },
-    });
-    await releasePageLock(job.pageId, job.jobId);
-    throw new HttpError(503, 'The sync could not be started. Try again.');
   }
 }

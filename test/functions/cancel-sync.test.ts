@@ -3,12 +3,17 @@ import {
   ProvisionedThroughputExceededException,
 } from '@aws-sdk/client-dynamodb';
 import { ExecutionDoesNotExist, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/cancel-sync/handler.ts';
 import type { JobStatus, SyncJob } from '../../shared/sync/job.ts';
-import { CALLER, type EventInit, httpEvent, invoke } from './event.ts';
+import { CALLER, type EventInit, httpEvent, invoke, type JwtClaims, setFields } from './event.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const sfnMock = mockClient(SFNClient);
@@ -56,17 +61,6 @@ const cancel = (body: unknown, init: Omit<EventInit, 'body'> = {}) =>
 
 const updates = () => ddbMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
 
-/** `SET #a = :a, ...` of an update, resolved to `{ field: value }`. */
-function setFields(input: UpdateCommandInput): Record<string, unknown> {
-  const set = /SET (.*?)(?: REMOVE | ADD |$)/.exec(input.UpdateExpression ?? '')?.[1] ?? '';
-  const fields: Record<string, unknown> = {};
-  for (const assignment of set.split(',')) {
-    const [name = '', value = ''] = assignment.split('=').map((part) => part.trim());
-    fields[input.ExpressionAttributeNames?.[name] ?? name] = input.ExpressionAttributeValues?.[value];
-  }
-  return fields;
-}
-
 /** The statuses an update's `#status IN (...)` condition allows. */
 function allowedStatuses(input: UpdateCommandInput): unknown[] {
   const list = /#status IN \(([^)]*)\)/.exec(input.ConditionExpression ?? '')?.[1] ?? '';
@@ -83,7 +77,7 @@ beforeEach(() => {
 });
 
 describe('POST /api/facebook/sync-cancel: input', () => {
-  it.each<[string, Record<string, string | number | boolean | string[]>]>([
+  it.each<[string, JwtClaims]>([
     ['no claims', {}],
     ['no org_id', { sub: CALLER.sub }],
     ['no sub', { org_id: CALLER.org_id }],
@@ -156,7 +150,10 @@ describe('POST /api/facebook/sync-cancel: the job', () => {
 
     expect(reply.statusCode).toBe(404);
     expect(reply.body).toEqual({ error: expect.any(String) });
-    expect(ddbMock).toReceiveCommandWith(GetCommand, { TableName: JOBS_TABLE, Key: { jobId: 'job-404', sk: 'JOB' } });
+    expect(ddbMock).toReceiveCommandWith(GetCommand, {
+      TableName: JOBS_TABLE,
+      Key: { jobId: 'job-404', sk: 'JOB' },
+    });
     expect(ddbMock).not.toReceiveCommand(UpdateCommand);
   });
 
@@ -171,19 +168,26 @@ describe('POST /api/facebook/sync-cancel: the job', () => {
     expect(sfnMock).not.toReceiveAnyCommand();
   });
 
-  it.each<JobStatus>(['COMPLETED', 'FAILED'])('returns 400 and changes nothing when the job is %s', async (status) => {
-    givenStoredJob(storedJob({ status, completedAt: '2026-01-01T00:05:00.000Z' }));
+  it.each<JobStatus>(['COMPLETED', 'FAILED'])(
+    'returns 400 and changes nothing when the job is %s',
+    async (status) => {
+      givenStoredJob(storedJob({ status, completedAt: '2026-01-01T00:05:00.000Z' }));
 
-    const reply = await cancel({ jobId: 'job-1' });
+      const reply = await cancel({ jobId: 'job-1' });
 
-    expect(reply.statusCode).toBe(400);
-    expect(reply.raw).toBe(JSON.stringify({ error: `Cannot cancel job with status: ${status}` }));
-    expect(ddbMock).not.toReceiveCommand(UpdateCommand);
-    expect(sfnMock).not.toReceiveAnyCommand();
-  });
+      expect(reply.statusCode).toBe(400);
+      expect(reply.raw).toBe(JSON.stringify({ error: `Cannot cancel job with status: ${status}` }));
+      expect(ddbMock).not.toReceiveCommand(UpdateCommand);
+      expect(sfnMock).not.toReceiveAnyCommand();
+    },
+  );
 
   it('returns 200 with the stored job and writes nothing when the job is already CANCELLED', async () => {
-    const stored = cancelledJob({ syncedContacts: 11, failedContacts: 3, completedAt: '2025-12-31T23:59:59.000Z' });
+    const stored = cancelledJob({
+      syncedContacts: 11,
+      failedContacts: 3,
+      completedAt: '2025-12-31T23:59:59.000Z',
+    });
     givenStoredJob(stored);
 
     const reply = await cancel({ jobId: 'job-1', reason: 'again' });
@@ -210,7 +214,9 @@ describe('POST /api/facebook/sync-cancel: the commit point', () => {
     'cancels a %s job with one update conditional on PENDING or IN_PROGRESS',
     async (status) => {
       givenStoredJob(storedJob({ status }));
-      ddbMock.on(UpdateCommand, COMMIT).resolves({ Attributes: cancelledJob({ cancelReason: 'wrong page' }) });
+      ddbMock
+        .on(UpdateCommand, COMMIT)
+        .resolves({ Attributes: cancelledJob({ cancelReason: 'wrong page' }) });
 
       const reply = await cancel({ jobId: 'job-1', reason: 'wrong page' });
 
@@ -275,7 +281,9 @@ describe('POST /api/facebook/sync-cancel: the commit point', () => {
       .resolves({ Item: storedJob({ status: 'COMPLETED', completedAt: '2026-01-01T00:03:00.000Z' }) });
     ddbMock
       .on(UpdateCommand, COMMIT)
-      .rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+      .rejects(
+        new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
+      );
 
     const reply = await cancel({ jobId: 'job-1' });
 
@@ -287,10 +295,15 @@ describe('POST /api/facebook/sync-cancel: the commit point', () => {
 
   it('returns 200 with the stored job when another cancel commits first', async () => {
     const winner = cancelledJob({ cancelledBy: 'user-2', syncedContacts: 9 });
-    ddbMock.on(GetCommand, { TableName: JOBS_TABLE }).resolvesOnce({ Item: storedJob() }).resolves({ Item: winner });
+    ddbMock
+      .on(GetCommand, { TableName: JOBS_TABLE })
+      .resolvesOnce({ Item: storedJob() })
+      .resolves({ Item: winner });
     ddbMock
       .on(UpdateCommand, COMMIT)
-      .rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+      .rejects(
+        new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
+      );
 
     const reply = await cancel({ jobId: 'job-1' });
 
@@ -328,7 +341,11 @@ describe('POST /api/facebook/sync-cancel: stopping the execution', () => {
   });
 
   it.each([
-    ['the execution does not exist', new ExecutionDoesNotExist({ message: 'no such execution', $metadata: {} }), 'NO_EXECUTION'],
+    [
+      'the execution does not exist',
+      new ExecutionDoesNotExist({ message: 'no such execution', $metadata: {} }),
+      'NO_EXECUTION',
+    ],
     ['StopExecution fails', new Error('socket hang up'), 'FAILED: Error'],
   ])('still answers 200 CANCELLED and records the outcome when %s', async (_case, error, outcome) => {
     givenStoredJob(storedJob());
@@ -340,7 +357,10 @@ describe('POST /api/facebook/sync-cancel: stopping the execution', () => {
     expect(reply.statusCode).toBe(200);
     expect(reply.body).toMatchObject({ success: true, job: { id: 'job-1', status: 'CANCELLED' } });
     expect(stopOutcome()).toBe(outcome);
-    expect(ddbMock).toReceiveCommandWith(UpdateCommand, { TableName: PAGES_TABLE, UpdateExpression: 'REMOVE activeJobId' });
+    expect(ddbMock).toReceiveCommandWith(UpdateCommand, {
+      TableName: PAGES_TABLE,
+      UpdateExpression: 'REMOVE activeJobId',
+    });
   });
 });
 
@@ -348,7 +368,11 @@ describe('POST /api/facebook/sync-cancel: failures', () => {
   it('returns 500 with a fixed body when reading the job fails', async () => {
     ddbMock
       .on(GetCommand)
-      .rejects(new Error(`User: arn:aws:iam::123:role/x is not authorized to perform: dynamodb:GetItem on ${JOBS_TABLE}`));
+      .rejects(
+        new Error(
+          `User: arn:aws:iam::123:role/x is not authorized to perform: dynamodb:GetItem on ${JOBS_TABLE}`,
+        ),
+      );
 
     const reply = await cancel({ jobId: 'job-1' });
 
@@ -358,9 +382,12 @@ describe('POST /api/facebook/sync-cancel: failures', () => {
 
   it('returns 500 with a fixed body when the commit update fails for another reason than the condition', async () => {
     givenStoredJob(storedJob());
-    ddbMock
-      .on(UpdateCommand, COMMIT)
-      .rejects(new ProvisionedThroughputExceededException({ message: `Throughput exceeded on ${JOBS_TABLE}`, $metadata: {} }));
+    ddbMock.on(UpdateCommand, COMMIT).rejects(
+      new ProvisionedThroughputExceededException({
+        message: `Throughput exceeded on ${JOBS_TABLE}`,
+        $metadata: {},
+      }),
+    );
 
     const reply = await cancel({ jobId: 'job-1' });
 

@@ -1,3 +1,4 @@
+import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
 
 export type JwtClaims = Record<string, string | number | boolean | string[]>;
@@ -21,7 +22,8 @@ export function httpEvent(init: EventInit = {}): APIGatewayProxyEventV2WithJWTAu
   const method = init.method ?? 'POST';
   const path = init.path ?? '/api/facebook/test';
   const query = init.query;
-  const body = init.body === undefined || typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
+  const body =
+    init.body === undefined || typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
   return {
     version: '2.0',
     routeKey: `${method} ${path}`,
@@ -79,4 +81,19 @@ export async function invoke(
   const result = (await handler(event, lambdaContext)) as { statusCode?: number; body?: string };
   const raw = result.body ?? '';
   return { statusCode: result.statusCode ?? 0, raw, body: raw === '' ? undefined : JSON.parse(raw) };
+}
+
+/**
+ * The `SET #a = :a, ...` part of an update, resolved to `{ field: value }`, so that tests check what
+ * is written without depending on placeholder names.
+ */
+export function setFields(input: UpdateCommandInput): Record<string, unknown> {
+  const set = /SET (.*?)(?: REMOVE | ADD |$)/.exec(input.UpdateExpression ?? '')?.[1] ?? '';
+  const fields: Record<string, unknown> = {};
+  for (const assignment of set.split(',')) {
+    const [name = '', value = ''] = assignment.split('=').map((part) => part.trim());
+    if (name)
+      fields[input.ExpressionAttributeNames?.[name] ?? name] = input.ExpressionAttributeValues?.[value];
+  }
+  return fields;
 }

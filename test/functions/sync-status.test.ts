@@ -1,0 +1,166 @@
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../functions/sync-status/handler.ts';
+import type { SyncJob } from '../../shared/sync/job.ts';
+import { CALLER, type EventInit, httpEvent, invoke } from './event.ts';
+
+const ddbMock = mockClient(DynamoDBDocumentClient);
+
+const JOBS_TABLE = process.env.JOBS_TABLE ?? '';
+
+function storedJob(overrides: Partial<SyncJob> = {}): SyncJob {
+  return {
+    jobId: 'job-1',
+    organizationId: CALLER.org_id,
+    pageId: 'page-1',
+    status: 'IN_PROGRESS',
+    phase: 'discovering:messenger',
+    syncedContacts: 0,
+    failedContacts: 0,
+    totalContacts: 0,
+    createdBy: CALLER.sub,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:02.000Z',
+    startedAt: '2026-01-01T00:00:01.000Z',
+    executionArn: 'arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:job-1',
+    stopExecutionOutcome: 'STOPPED',
+    ...overrides,
+  };
+}
+
+const status = (query: Record<string, string> | undefined, init: Omit<EventInit, 'query'> = {}) =>
+  invoke(handler, httpEvent({ method: 'GET', path: '/api/facebook/sync-status', query, ...init }));
+
+function givenStoredJob(job: SyncJob | undefined) {
+  ddbMock.on(GetCommand, { TableName: JOBS_TABLE }).resolves({ Item: job });
+}
+
+beforeEach(() => {
+  ddbMock.reset();
+});
+
+describe('GET /api/facebook/sync-status', () => {
+  it('returns 200 with the job and a null progress before any discovery', async () => {
+    givenStoredJob(storedJob());
+
+    const reply = await status({ jobId: 'job-1' });
+
+    expect(reply.statusCode).toBe(200);
+    expect(reply.body).toEqual({
+      job: {
+        id: 'job-1',
+        pageId: 'page-1',
+        status: 'IN_PROGRESS',
+        phase: 'discovering:messenger',
+        syncedContacts: 0,
+        failedContacts: 0,
+        totalContacts: 0,
+        progress: null,
+        createdAt: '2026-01-01T00:00:00.000Z',
+        startedAt: '2026-01-01T00:00:01.000Z',
+        completedAt: null,
+      },
+    });
+    expect(ddbMock).toReceiveCommandWith(GetCommand, {
+      TableName: JOBS_TABLE,
+      Key: { jobId: 'job-1', sk: 'JOB' },
+    });
+  });
+
+  it('returns an integer progress once the total is known', async () => {
+    givenStoredJob(
+      storedJob({
+        phase: 'syncing:messenger',
+        discoveredPlatforms: ['messenger'],
+        syncedContacts: 20,
+        failedContacts: 1,
+        totalContacts: 30,
+      }),
+    );
+
+    const reply = await status({ jobId: 'job-1' });
+
+    expect(reply.statusCode).toBe(200);
+    const { job } = reply.body as { job: { progress: unknown } };
+    expect(job.progress).toBe(70);
+    expect(Number.isInteger(job.progress)).toBe(true);
+  });
+
+  it('shows who cancelled and why, and never internals', async () => {
+    givenStoredJob(
+      storedJob({
+        status: 'CANCELLED',
+        phase: 'cancelled',
+        discoveredPlatforms: ['messenger'],
+        syncedContacts: 4,
+        totalContacts: 10,
+        completedAt: '2026-01-01T00:01:00.000Z',
+        cancelledBy: 'user-2',
+        cancelReason: 'wrong page',
+      }),
+    );
+
+    const reply = await status({ jobId: 'job-1' });
+
+    expect(reply.body).toMatchObject({
+      job: { status: 'CANCELLED', progress: 40, cancelledBy: 'user-2', cancelReason: 'wrong page' },
+    });
+    expect(reply.raw).not.toContain('arn:aws:states');
+    expect(reply.raw).not.toContain(CALLER.org_id);
+  });
+
+  it.each<[string, Record<string, string> | undefined]>([
+    ['there is no query string', undefined],
+    ['jobId is absent', { pageId: 'page-1' }],
+  ])('returns 400 "jobId is required" when %s', async (_case, query) => {
+    const reply = await status(query);
+
+    expect(reply.statusCode).toBe(400);
+    expect(reply.body).toEqual({ error: 'jobId is required' });
+    expect(ddbMock).not.toReceiveAnyCommand();
+  });
+
+  it('returns 400 when jobId is empty', async () => {
+    const reply = await status({ jobId: '' });
+
+    expect(reply.statusCode).toBe(400);
+    expect(reply.body).toEqual({ error: expect.stringContaining('jobId is required') });
+    expect(ddbMock).not.toReceiveAnyCommand();
+  });
+
+  it('returns 401 and reads nothing without claims', async () => {
+    const reply = await status({ jobId: 'job-1' }, { claims: {} });
+
+    expect(reply.statusCode).toBe(401);
+    expect(ddbMock).not.toReceiveAnyCommand();
+  });
+
+  it('returns 404 when the job does not exist', async () => {
+    givenStoredJob(undefined);
+
+    const reply = await status({ jobId: 'job-404' });
+
+    expect(reply.statusCode).toBe(404);
+    expect(reply.body).toEqual({ error: expect.any(String) });
+  });
+
+  it('returns 403 without the job when it belongs to another organization', async () => {
+    givenStoredJob(storedJob({ organizationId: 'org-2', cancelReason: 'secret reason' }));
+
+    const reply = await status({ jobId: 'job-1' });
+
+    expect(reply.statusCode).toBe(403);
+    expect(reply.body).toEqual({ error: expect.any(String) });
+    expect(reply.raw).not.toContain('page-1');
+  });
+
+  it('returns 500 with a fixed body when DynamoDB fails', async () => {
+    ddbMock.on(GetCommand).rejects(new Error(`ResourceNotFoundException: ${JOBS_TABLE}`));
+
+    const reply = await status({ jobId: 'job-1' });
+
+    expect(reply.statusCode).toBe(500);
+    expect(reply.raw).toBe('{"error":"Internal server error"}');
+  });
+});

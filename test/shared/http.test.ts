@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { HttpError } from '../../shared/errors.ts';
+import { callerOf, parseJsonBody, parseQuery } from '../../shared/http.ts';
+import { CancelSyncBody, StartSyncBody, SyncStatusQuery } from '../../shared/schemas.ts';
+import { httpEvent, type JwtClaims } from '../functions/event.ts';
+
+const LIMIT = 16 * 1024;
+
+/** Runs `fn` and returns the HttpError it throws. */
+function httpErrorOf(fn: () => unknown): HttpError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof HttpError) return error;
+    throw error;
+  }
+  throw new Error('expected an HttpError');
+}
+
+/** A `{"pageId":"…"}` body of exactly `bytes` bytes, padded with `filler` (1 to 3 bytes each). */
+function bodyOfBytes(bytes: number, filler = 'x'): string {
+  const empty = JSON.stringify({ pageId: 'page-1', note: '' });
+  const room = bytes - Buffer.byteLength(empty);
+  const unit = Buffer.byteLength(filler);
+  const note = filler.repeat(Math.floor(room / unit)) + 'x'.repeat(room % unit);
+  const body = JSON.stringify({ pageId: 'page-1', note });
+  expect(Buffer.byteLength(body)).toBe(bytes);
+  return body;
+}
+
+describe('parseJsonBody', () => {
+  it('returns the parsed body', () => {
+    expect(parseJsonBody(httpEvent({ body: { pageId: 'page-1' } }), StartSyncBody)).toEqual({
+      pageId: 'page-1',
+    });
+  });
+
+  it('trims ids and optional fields', () => {
+    const event = httpEvent({ body: { jobId: '  job-1 ', reason: ' too slow ' } });
+
+    expect(parseJsonBody(event, CancelSyncBody)).toEqual({ jobId: 'job-1', reason: 'too slow' });
+  });
+
+  it('decodes a base64 body', () => {
+    const body = Buffer.from(JSON.stringify({ pageId: 'page-ü' }), 'utf8').toString('base64');
+    const schema = z.object({ pageId: z.string() });
+
+    expect(parseJsonBody(httpEvent({ body, isBase64Encoded: true }), schema)).toEqual({ pageId: 'page-ü' });
+  });
+
+  it('accepts a body of exactly 16 KB', () => {
+    const event = httpEvent({ body: bodyOfBytes(LIMIT) });
+
+    expect(parseJsonBody(event, StartSyncBody)).toEqual({ pageId: 'page-1' });
+  });
+
+  it.each([
+    ['one byte over 16 KB', bodyOfBytes(LIMIT + 1)],
+    ['1 MB', bodyOfBytes(1024 * 1024)],
+  ])('rejects a body of %s with 400', (_case, body) => {
+    const error = httpErrorOf(() => parseJsonBody(httpEvent({ body }), StartSyncBody));
+
+    expect(error.statusCode).toBe(400);
+    expect(error.publicMessage).toBe('Request body is too large');
+  });
+
+  it('measures the body in UTF-8 bytes, not characters', () => {
+    const body = bodyOfBytes(LIMIT + 30, '€');
+    expect(body.length).toBeLessThan(LIMIT);
+
+    const error = httpErrorOf(() => parseJsonBody(httpEvent({ body }), StartSyncBody));
+
+    expect(error.statusCode).toBe(400);
+    expect(error.publicMessage).toBe('Request body is too large');
+  });
+
+  it('measures the size of a base64 body after decoding', () => {
+    const body = Buffer.from(bodyOfBytes(LIMIT + 1)).toString('base64');
+
+    const error = httpErrorOf(() => parseJsonBody(httpEvent({ body, isBase64Encoded: true }), StartSyncBody));
+
+    expect(error.statusCode).toBe(400);
+    expect(error.publicMessage).toBe('Request body is too large');
+  });
+
+  it.each([
+    ['an array', '[{"pageId":"page-1"}]', 'Request body must be a JSON object'],
+    ['a string', '"page-1"', 'Request body must be a JSON object'],
+    ['a number', '42', 'Request body must be a JSON object'],
+    ['null', 'null', 'Request body must be a JSON object'],
+    ['not JSON', "{pageId:'page-1'}", 'Request body must be valid JSON'],
+    ['truncated JSON', '{"pageId":"page-1"', 'Request body must be valid JSON'],
+  ])('rejects a body that is %s with 400', (_case, body, message) => {
+    const error = httpErrorOf(() => parseJsonBody(httpEvent({ body }), StartSyncBody));
+
+    expect(error.statusCode).toBe(400);
+    expect(error.publicMessage).toBe(message);
+    expect(JSON.parse(error.message)).toEqual({ error: message });
+  });
+
+  it.each([
+    ['no body', undefined],
+    ['an empty body', ''],
+    ['a blank body', '  \n '],
+  ])('validates %s as an empty object', (_case, body) => {
+    const error = httpErrorOf(() => parseJsonBody(httpEvent({ body }), StartSyncBody));
+
+    expect(error.statusCode).toBe(400);
+    expect(error.publicMessage).toBe('pageId is required');
+  });
+
+  it('answers a schema failure with 400 and the schema messages', () => {
+    const error = httpErrorOf(() =>
+      parseJsonBody(httpEvent({ body: { pageId: 'page 1; DROP TABLE' } }), StartSyncBody),
+    );
+
+    expect(error.statusCode).toBe(400);
+    expect(error.publicMessage).toBe('pageId has invalid characters');
+  });
+});
+
+describe('parseQuery', () => {
+  it('returns the parsed query', () => {
+    expect(parseQuery(httpEvent({ query: { jobId: 'job-1' } }), SyncStatusQuery)).toEqual({ jobId: 'job-1' });
+  });
+
+  it('treats a missing query string as empty', () => {
+    const error = httpErrorOf(() => parseQuery(httpEvent(), SyncStatusQuery));
+
+    expect(error.statusCode).toBe(400);
+    expect(error.publicMessage).toBe('jobId is required');
+  });
+
+  it('rejects an over-long id with 400', () => {
+    const error = httpErrorOf(() =>
+      parseQuery(httpEvent({ query: { jobId: 'j'.repeat(129) } }), SyncStatusQuery),
+    );
+
+    expect(error.statusCode).toBe(400);
+    expect(error.publicMessage).toBe('jobId is too long');
+  });
+});
+
+describe('callerOf', () => {
+  it('returns the user and organization from the verified claims', () => {
+    const event = httpEvent({ claims: { sub: 'user-1', org_id: 'org-1', email: 'a@b.c' } });
+
+    expect(callerOf(event)).toEqual({ userId: 'user-1', organizationId: 'org-1' });
+  });
+
+  it.each<[string, JwtClaims]>([
+    ['no claims', {}],
+    ['no sub', { org_id: 'org-1' }],
+    ['no org_id', { sub: 'user-1' }],
+    ['an empty sub', { sub: '', org_id: 'org-1' }],
+    ['an empty org_id', { sub: 'user-1', org_id: '' }],
+    ['a numeric org_id', { sub: 'user-1', org_id: 7 }],
+    ['a boolean sub', { sub: true, org_id: 'org-1' }],
+    ['a list org_id', { sub: 'user-1', org_id: ['org-1', 'org-2'] }],
+  ])('answers 401 for %s', (_case, claims) => {
+    const error = httpErrorOf(() => callerOf(httpEvent({ claims })));
+
+    expect(error.statusCode).toBe(401);
+  });
+
+  it('answers 401 when the request did not pass the JWT authorizer', () => {
+    const event = httpEvent();
+    const { authorizer: _authorizer, ...requestContext } = event.requestContext;
+    const unauthenticated = { ...event, requestContext } as unknown as typeof event;
+
+    expect(httpErrorOf(() => callerOf(unauthenticated)).statusCode).toBe(401);
+  });
+});

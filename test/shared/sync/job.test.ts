@@ -1,0 +1,206 @@
+import { describe, expect, it } from 'vitest';
+import { isTerminal, type JobStatus, progressOf, publicJob, type SyncJob } from '../../../shared/sync/job.ts';
+
+function job(overrides: Partial<SyncJob> = {}): SyncJob {
+  return {
+    jobId: 'job-1',
+    organizationId: 'org-1',
+    pageId: 'page-1',
+    status: 'IN_PROGRESS',
+    phase: 'syncing:messenger',
+    syncedContacts: 0,
+    failedContacts: 0,
+    totalContacts: 0,
+    createdBy: 'user-1',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:05.000Z',
+    ...overrides,
+  };
+}
+
+describe('progressOf', () => {
+  it.each<[string, Partial<SyncJob>, number | null]>([
+    ['PENDING, nothing discovered', { status: 'PENDING', phase: 'queued' }, null],
+    ['running, nothing discovered yet', { discoveredPlatforms: undefined, totalContacts: 0 }, null],
+    ['running, discovery list empty', { discoveredPlatforms: [] }, null],
+    ['discovered an empty inbox', { discoveredPlatforms: ['messenger'], totalContacts: 0 }, 0],
+    ['discovered, nothing synced', { discoveredPlatforms: ['messenger'], totalContacts: 40 }, 0],
+    [
+      'synced and failed both count',
+      { discoveredPlatforms: ['messenger'], totalContacts: 40, syncedContacts: 9, failedContacts: 1 },
+      25,
+    ],
+    ['rounds down', { discoveredPlatforms: ['messenger'], totalContacts: 3, syncedContacts: 2 }, 66],
+    [
+      'a running job never shows 100',
+      { discoveredPlatforms: ['messenger'], totalContacts: 10, syncedContacts: 10 },
+      99,
+    ],
+    [
+      'a running job stays under 100 when counts exceed the total',
+      { discoveredPlatforms: ['messenger'], totalContacts: 10, syncedContacts: 12 },
+      99,
+    ],
+    [
+      'COMPLETED is 100',
+      {
+        status: 'COMPLETED',
+        discoveredPlatforms: ['messenger', 'instagram'],
+        totalContacts: 10,
+        syncedContacts: 10,
+      },
+      100,
+    ],
+    [
+      'COMPLETED with nothing to sync is 100',
+      { status: 'COMPLETED', discoveredPlatforms: ['messenger', 'instagram'] },
+      100,
+    ],
+    [
+      'CANCELLED keeps the progress it reached',
+      { status: 'CANCELLED', discoveredPlatforms: ['messenger'], totalContacts: 8, syncedContacts: 2 },
+      25,
+    ],
+    ['FAILED before discovery is null', { status: 'FAILED' }, null],
+  ])('is %s', (_case, overrides, expected) => {
+    expect(progressOf(job(overrides))).toBe(expected);
+  });
+
+  it.each([1, 7, 33, 99, 101, 997])(
+    'is an integer from 0 to 99 for every count of %i running contacts',
+    (total) => {
+      for (let done = 0; done <= total; done++) {
+        const progress = progressOf(
+          job({ discoveredPlatforms: ['messenger'], totalContacts: total, syncedContacts: done }),
+        );
+        expect(Number.isInteger(progress)).toBe(true);
+        expect(progress).toBeGreaterThanOrEqual(0);
+        expect(progress).toBeLessThanOrEqual(99);
+      }
+    },
+  );
+});
+
+describe('isTerminal', () => {
+  it.each<[JobStatus, boolean]>([
+    ['PENDING', false],
+    ['IN_PROGRESS', false],
+    ['COMPLETED', true],
+    ['FAILED', true],
+    ['CANCELLED', true],
+  ])('is %s -> %s', (status, terminal) => {
+    expect(isTerminal(status)).toBe(terminal);
+  });
+});
+
+describe('publicJob', () => {
+  const internals: Partial<SyncJob> = {
+    organizationId: 'org-secret',
+    executionArn: 'arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:job-1',
+    stopExecutionOutcome: 'STOPPED',
+    createdBy: 'user-creator',
+  };
+
+  it.each<[string, Partial<SyncJob>, Record<string, unknown>]>([
+    [
+      'a fresh PENDING job',
+      { status: 'PENDING', phase: 'queued' },
+      {
+        id: 'job-1',
+        pageId: 'page-1',
+        status: 'PENDING',
+        phase: 'queued',
+        syncedContacts: 0,
+        failedContacts: 0,
+        totalContacts: 0,
+        progress: null,
+        createdAt: '2026-01-01T00:00:00.000Z',
+        startedAt: null,
+        completedAt: null,
+      },
+    ],
+    [
+      'a running job',
+      {
+        startedAt: '2026-01-01T00:00:01.000Z',
+        discoveredPlatforms: ['messenger'],
+        syncedContacts: 5,
+        failedContacts: 1,
+        totalContacts: 12,
+      },
+      {
+        id: 'job-1',
+        pageId: 'page-1',
+        status: 'IN_PROGRESS',
+        phase: 'syncing:messenger',
+        syncedContacts: 5,
+        failedContacts: 1,
+        totalContacts: 12,
+        progress: 50,
+        createdAt: '2026-01-01T00:00:00.000Z',
+        startedAt: '2026-01-01T00:00:01.000Z',
+        completedAt: null,
+      },
+    ],
+    [
+      'a cancelled job, with who and why',
+      {
+        status: 'CANCELLED',
+        phase: 'cancelled',
+        startedAt: '2026-01-01T00:00:01.000Z',
+        completedAt: '2026-01-01T00:01:00.000Z',
+        discoveredPlatforms: ['messenger'],
+        syncedContacts: 3,
+        totalContacts: 12,
+        cancelledBy: 'user-2',
+        cancelReason: 'wrong page',
+      },
+      {
+        id: 'job-1',
+        pageId: 'page-1',
+        status: 'CANCELLED',
+        phase: 'cancelled',
+        syncedContacts: 3,
+        failedContacts: 0,
+        totalContacts: 12,
+        progress: 25,
+        createdAt: '2026-01-01T00:00:00.000Z',
+        startedAt: '2026-01-01T00:00:01.000Z',
+        completedAt: '2026-01-01T00:01:00.000Z',
+        cancelledBy: 'user-2',
+        cancelReason: 'wrong page',
+      },
+    ],
+    [
+      'a failed job, with its user-facing error',
+      {
+        status: 'FAILED',
+        phase: 'failed',
+        completedAt: '2026-01-01T00:01:00.000Z',
+        error: "Facebook rejected the page's access token: reconnect the page and sync again.",
+      },
+      {
+        id: 'job-1',
+        pageId: 'page-1',
+        status: 'FAILED',
+        phase: 'failed',
+        syncedContacts: 0,
+        failedContacts: 0,
+        totalContacts: 0,
+        progress: null,
+        createdAt: '2026-01-01T00:00:00.000Z',
+        startedAt: null,
+        completedAt: '2026-01-01T00:01:00.000Z',
+        error: "Facebook rejected the page's access token: reconnect the page and sync again.",
+      },
+    ],
+  ])('shows %s and nothing internal', (_case, overrides, expected) => {
+    const shown = publicJob(job({ ...internals, ...overrides }));
+
+    expect(shown).toEqual(expected);
+    const serialized = JSON.stringify(shown);
+    expect(serialized).not.toContain('org-secret');
+    expect(serialized).not.toContain('arn:aws');
+    expect(serialized).not.toContain('user-creator');
+  });
+});

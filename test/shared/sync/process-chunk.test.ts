@@ -1,0 +1,322 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AnalyzerMessage, ConversationAnalyzer } from '../../../shared/analyzer/analyzer.ts';
+import type { GraphClient, ListRequest } from '../../../shared/graph/graph-client.ts';
+import type { Conversation } from '../../../shared/graph/schemas.ts';
+import type { AiContext, ChunkInput } from '../../../shared/schemas.ts';
+import type { ConnectedPage } from '../../../shared/store/page-repository.ts';
+import { processChunk } from '../../../shared/sync/process-chunk.ts';
+
+const ddbMock = mockClient(DynamoDBDocumentClient);
+
+const JOBS_TABLE = process.env.JOBS_TABLE ?? '';
+const CONTACTS_TABLE = process.env.CONTACTS_TABLE ?? '';
+const PAGES_TABLE = process.env.PAGES_TABLE ?? '';
+const PAGE_ID = '104729384756192';
+const TOKEN = 'EAAG-page-token';
+
+const PAGE: ConnectedPage = {
+  pageId: PAGE_ID,
+  organizationId: 'org-1',
+  pageName: 'My Business Page',
+  accessToken: TOKEN,
+  contactCount: 0,
+  activeJobId: 'job-1',
+  connectedAt: '2026-01-01T00:00:00.000Z',
+};
+
+const INPUT: ChunkInput = { jobId: 'job-1', pageId: PAGE_ID, platform: 'messenger', after: null, limit: 50 };
+
+const AI_CONTEXT: AiContext = {
+  summary: 'test',
+  intent: 'other',
+  sentiment: 'neutral',
+  leadScore: 10,
+  tags: [],
+};
+
+function conversation(n: number, customer: boolean = true): Conversation {
+  const owner = { id: PAGE_ID, name: 'My Business Page' };
+  const person = { id: `psid-${n}`, name: `Customer ${n}`, email: `psid-${n}@facebook.com` };
+  return {
+    id: `t_${n}`,
+    updated_time: '2026-01-01T10:00:00.000Z',
+    message_count: 2,
+    participants: { data: customer ? [person, owner] : [owner] },
+    messages: {
+      data: [
+        { id: `m_${n}_2`, created_time: '2026-01-01T10:00:00.000Z', from: owner, message: 'Hello!' },
+        {
+          id: `m_${n}_1`,
+          created_time: '2026-01-01T09:59:00.000Z',
+          from: person,
+          message: 'How much is it?',
+        },
+      ],
+    },
+  };
+}
+
+/** A GraphClient stand-in that answers every list call with `items` and records the requests. */
+function fakeGraph(items: Conversation[]) {
+  const requests: ListRequest[] = [];
+  const graph = {
+    listConversations: async (req: ListRequest) => {
+      requests.push(req);
+      return { items, after: null };
+    },
+  } as unknown as GraphClient;
+  return { graph, requests };
+}
+
+/** An analyzer stand-in that records what it was asked. */
+function fakeAnalyzer() {
+  const calls: AnalyzerMessage[][] = [];
+  const analyzer: ConversationAnalyzer = {
+    analyze: async (messages) => {
+      calls.push(messages);
+      return AI_CONTEXT;
+    },
+  };
+  return { analyzer, calls };
+}
+
+function transactionCancelled(...codes: string[]) {
+  return new TransactionCanceledException({
+    message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes.join(', ')}]`,
+    $metadata: {},
+    CancellationReasons: codes.map((Code) => ({ Code })),
+  });
+}
+
+const transactions = (): TransactWriteCommandInput[] =>
+  ddbMock.commandCalls(TransactWriteCommand).map((call) => call.args[0].input);
+
+const contactPut = (input: TransactWriteCommandInput) =>
+  input.TransactItems?.find((item) => item.Put?.TableName === CONTACTS_TABLE)?.Put?.Item;
+
+let savedConcurrency: string | undefined;
+
+beforeEach(() => {
+  ddbMock.reset();
+  ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).resolves({ Item: PAGE });
+  savedConcurrency = process.env.CONVERSATION_CONCURRENCY;
+  process.env.CONVERSATION_CONCURRENCY = '1';
+});
+
+afterEach(() => {
+  if (savedConcurrency === undefined) delete process.env.CONVERSATION_CONCURRENCY;
+  else process.env.CONVERSATION_CONCURRENCY = savedConcurrency;
+});
+
+describe('processChunk', () => {
+  it('saves every conversation in its own transaction guarded by the job status', async () => {
+    const { graph, requests } = fakeGraph([conversation(1), conversation(2), conversation(3)]);
+    const { analyzer, calls } = fakeAnalyzer();
+
+    const result = await processChunk(INPUT, { analyzer, graph });
+
+    expect(result).toEqual({
+      conversations: 3,
+      created: 3,
+      updated: 0,
+      alreadyCounted: 0,
+      failed: 0,
+      stopped: false,
+    });
+    expect(requests).toEqual([
+      expect.objectContaining({ pageId: PAGE_ID, accessToken: TOKEN, after: null, limit: 50 }),
+    ]);
+    expect(calls).toHaveLength(3);
+    expect(calls[0]).toEqual([
+      { fromCustomer: false, text: 'Hello!', createdAt: '2026-01-01T10:00:00.000Z' },
+      { fromCustomer: true, text: 'How much is it?', createdAt: '2026-01-01T09:59:00.000Z' },
+    ]);
+    expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 3);
+    expect(ddbMock).toReceiveCommandWith(TransactWriteCommand, {
+      TransactItems: expect.arrayContaining([
+        {
+          Update: expect.objectContaining({
+            TableName: JOBS_TABLE,
+            Key: { jobId: 'job-1', sk: 'JOB' },
+            UpdateExpression: expect.stringContaining('ADD syncedContacts :one'),
+            ConditionExpression: '#status = :running',
+            ExpressionAttributeValues: expect.objectContaining({ ':running': 'IN_PROGRESS' }),
+          }),
+        },
+      ]),
+    });
+    expect(transactions().map((input) => contactPut(input)?.participantId)).toEqual([
+      'psid-1',
+      'psid-2',
+      'psid-3',
+    ]);
+    expect(transactions().map(contactPut)[0]).toMatchObject({
+      pageId: PAGE_ID,
+      contactKey: 'messenger#psid-1',
+      displayName: 'Customer 1',
+      email: 'psid-1@facebook.com',
+      conversationId: 't_1',
+      lastSyncJobId: 'job-1',
+      aiContext: AI_CONTEXT,
+    });
+  });
+
+  it('stops and writes nothing more once the job is no longer IN_PROGRESS', async () => {
+    const { graph } = fakeGraph([conversation(1), conversation(2), conversation(3), conversation(4)]);
+    const { analyzer, calls } = fakeAnalyzer();
+    ddbMock
+      .on(TransactWriteCommand)
+      .resolvesOnce({})
+      .rejectsOnce(transactionCancelled('None', 'ConditionalCheckFailed', 'None'))
+      .resolves({});
+
+    const result = await processChunk(INPUT, { analyzer, graph });
+
+    expect(result.stopped).toBe(true);
+    expect(result.created).toBe(1);
+    expect(result.failed).toBe(0);
+    expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 2);
+    expect(transactions().map((input) => contactPut(input)?.participantId)).toEqual(['psid-1', 'psid-2']);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('also stops when the cancel is found by the update of an existing contact', async () => {
+    const { graph } = fakeGraph([conversation(1), conversation(2)]);
+    const { analyzer } = fakeAnalyzer();
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(transactionCancelled('ConditionalCheckFailed', 'None', 'None'))
+      .rejectsOnce(transactionCancelled('None', 'ConditionalCheckFailed'))
+      .resolves({});
+
+    const result = await processChunk(INPUT, { analyzer, graph });
+
+    expect(result).toMatchObject({ created: 0, updated: 0, stopped: true });
+    expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 2);
+  });
+
+  it('counts a conversation without a customer as failed, with a FAILED# marker in the same transaction', async () => {
+    const { graph } = fakeGraph([conversation(1, false), conversation(2)]);
+    const { analyzer, calls } = fakeAnalyzer();
+
+    const result = await processChunk(INPUT, { analyzer, graph });
+
+    expect(result).toEqual({
+      conversations: 2,
+      created: 1,
+      updated: 0,
+      alreadyCounted: 0,
+      failed: 1,
+      stopped: false,
+    });
+    expect(calls).toHaveLength(1);
+    expect(ddbMock).toReceiveCommandWith(TransactWriteCommand, {
+      TransactItems: [
+        {
+          Put: expect.objectContaining({
+            TableName: JOBS_TABLE,
+            Item: expect.objectContaining({ jobId: 'job-1', sk: 'FAILED#messenger#t_1' }),
+            ConditionExpression: 'attribute_not_exists(sk)',
+          }),
+        },
+        {
+          Update: expect.objectContaining({
+            TableName: JOBS_TABLE,
+            Key: { jobId: 'job-1', sk: 'JOB' },
+            UpdateExpression: expect.stringContaining('ADD failedContacts :one'),
+            ConditionExpression: '#status = :running',
+          }),
+        },
+      ],
+    });
+  });
+
+  it('counts a conversation whose analysis fails as failed and goes on', async () => {
+    const { graph } = fakeGraph([conversation(1), conversation(2)]);
+    let call = 0;
+    const analyzer: ConversationAnalyzer = {
+      analyze: async () => {
+        call++;
+        if (call === 1) throw new Error('model timeout');
+        return AI_CONTEXT;
+      },
+    };
+
+    const result = await processChunk(INPUT, { analyzer, graph });
+
+    expect(result).toMatchObject({ created: 1, failed: 1, stopped: false });
+    expect(ddbMock).toReceiveCommandWith(TransactWriteCommand, {
+      TransactItems: expect.arrayContaining([
+        { Put: expect.objectContaining({ Item: expect.objectContaining({ sk: 'FAILED#messenger#t_1' }) }) },
+      ]),
+    });
+  });
+
+  it('skips a conversation this job already counted (a retried chunk)', async () => {
+    const { graph } = fakeGraph([conversation(1)]);
+    const { analyzer } = fakeAnalyzer();
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(transactionCancelled('ConditionalCheckFailed', 'None', 'None'))
+      .rejectsOnce(transactionCancelled('ConditionalCheckFailed', 'None'));
+
+    const result = await processChunk(INPUT, { analyzer, graph });
+
+    expect(result).toMatchObject({ created: 0, updated: 0, alreadyCounted: 1, stopped: false });
+    expect(ddbMock).toReceiveCommandWith(TransactWriteCommand, {
+      TransactItems: expect.arrayContaining([
+        {
+          Update: expect.objectContaining({
+            TableName: CONTACTS_TABLE,
+            ConditionExpression: expect.stringContaining('lastSyncJobId <> :job'),
+            ExpressionAttributeValues: expect.objectContaining({ ':job': 'job-1' }),
+          }),
+        },
+      ]),
+    });
+  });
+
+  it('aborts the analyses in flight when another worker finds the job stopped', async () => {
+    process.env.CONVERSATION_CONCURRENCY = '2';
+    const { graph } = fakeGraph([conversation(1), conversation(2), conversation(3)]);
+    let started = 0;
+    let aborted = 0;
+    // The first analysis answers at once; the others wait for the abort.
+    const analyzer: ConversationAnalyzer = {
+      analyze: (_messages, signal) => {
+        started++;
+        if (started === 1) return Promise.resolve(AI_CONTEXT);
+        return new Promise((_resolve, reject) => {
+          signal?.addEventListener('abort', () => {
+            aborted++;
+            reject(signal.reason);
+          });
+        });
+      },
+    };
+    ddbMock.on(TransactWriteCommand).rejects(transactionCancelled('None', 'ConditionalCheckFailed', 'None'));
+
+    const result = await processChunk(INPUT, { analyzer, graph });
+
+    expect(result.stopped).toBe(true);
+    expect(started).toBe(2);
+    expect(aborted).toBe(1);
+    expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 1);
+  });
+
+  it('rethrows a DynamoDB fault that is not a cancel', async () => {
+    const { graph } = fakeGraph([conversation(1)]);
+    const { analyzer } = fakeAnalyzer();
+    ddbMock.on(TransactWriteCommand).rejects(transactionCancelled('ThrottlingError', 'None', 'None'));
+
+    await expect(processChunk(INPUT, { analyzer, graph })).rejects.toThrow(TransactionCanceledException);
+  });
+});
