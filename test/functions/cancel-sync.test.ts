@@ -13,7 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/cancel-sync/handler.ts';
 import type { JobStatus, SyncJob } from '../../shared/sync/job.ts';
-import { CALLER, type EventInit, httpEvent, invoke, type JwtClaims, setFields } from './event.ts';
+import { CALLER, type EventInit, httpEvent, invoke, type JwtClaims, setFields, storedJob } from './event.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const sfnMock = mockClient(SFNClient);
@@ -22,25 +22,6 @@ const JOBS_TABLE = process.env.JOBS_TABLE ?? '';
 const PAGES_TABLE = process.env.PAGES_TABLE ?? '';
 const DERIVED_ARN = 'arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:job-1';
 const INTERNAL_ERROR = '{"error":"Internal server error"}';
-
-function storedJob(overrides: Partial<SyncJob> = {}): SyncJob {
-  return {
-    jobId: 'job-1',
-    organizationId: CALLER.org_id,
-    pageId: 'page-1',
-    status: 'IN_PROGRESS',
-    phase: 'syncing:messenger',
-    syncedContacts: 7,
-    failedContacts: 2,
-    totalContacts: 40,
-    discoveredPlatforms: ['messenger'],
-    createdBy: CALLER.sub,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:01:00.000Z',
-    startedAt: '2026-01-01T00:00:01.000Z',
-    ...overrides,
-  };
-}
 
 /** The job as DynamoDB returns it after the commit update (ReturnValues: ALL_NEW). */
 function cancelledJob(overrides: Partial<SyncJob> = {}): SyncJob {
@@ -52,6 +33,9 @@ function cancelledJob(overrides: Partial<SyncJob> = {}): SyncJob {
     ...overrides,
   });
 }
+
+const lostRace = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
 /** The commit point: the only update of the jobs table that asks for the new item back. */
 const COMMIT = { TableName: JOBS_TABLE, ReturnValues: 'ALL_NEW' } as const;
@@ -279,11 +263,7 @@ describe('POST /api/facebook/sync-cancel: the commit point', () => {
       .on(GetCommand, { TableName: JOBS_TABLE })
       .resolvesOnce({ Item: storedJob() })
       .resolves({ Item: storedJob({ status: 'COMPLETED', completedAt: '2026-01-01T00:03:00.000Z' }) });
-    ddbMock
-      .on(UpdateCommand, COMMIT)
-      .rejects(
-        new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
-      );
+    ddbMock.on(UpdateCommand, COMMIT).rejects(lostRace());
 
     const reply = await cancel({ jobId: 'job-1' });
 
@@ -299,11 +279,7 @@ describe('POST /api/facebook/sync-cancel: the commit point', () => {
       .on(GetCommand, { TableName: JOBS_TABLE })
       .resolvesOnce({ Item: storedJob() })
       .resolves({ Item: winner });
-    ddbMock
-      .on(UpdateCommand, COMMIT)
-      .rejects(
-        new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
-      );
+    ddbMock.on(UpdateCommand, COMMIT).rejects(lostRace());
 
     const reply = await cancel({ jobId: 'job-1' });
 

@@ -1,5 +1,6 @@
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
+import type { SyncJob } from '../../shared/sync/job.ts';
 
 export type JwtClaims = Record<string, string | number | boolean | string[]>;
 
@@ -96,4 +97,24 @@ export function setFields(input: UpdateCommandInput): Record<string, unknown> {
       fields[input.ExpressionAttributeNames?.[name] ?? name] = input.ExpressionAttributeValues?.[value];
   }
   return fields;
+}
+
+/** A running job of CALLER's organization, as the jobs table stores it. */
+export function storedJob(overrides: Partial<SyncJob> = {}): SyncJob {
+  return {
+    jobId: 'job-1',
+    organizationId: CALLER.org_id,
+    pageId: 'page-1',
+    status: 'IN_PROGRESS',
+    phase: 'syncing:messenger',
+    syncedContacts: 7,
+    failedContacts: 2,
+    totalContacts: 40,
+    discoveredPlatforms: ['messenger'],
+    createdBy: CALLER.sub,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:01:00.000Z',
+    startedAt: '2026-01-01T00:00:01.000Z',
+    ...overrides,
+  };
 }

@@ -3,30 +3,25 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/sync-status/handler.ts';
 import type { SyncJob } from '../../shared/sync/job.ts';
-import { CALLER, type EventInit, httpEvent, invoke } from './event.ts';
+import { CALLER, type EventInit, httpEvent, invoke, storedJob } from './event.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 
 const JOBS_TABLE = process.env.JOBS_TABLE ?? '';
 
-function storedJob(overrides: Partial<SyncJob> = {}): SyncJob {
-  return {
-    jobId: 'job-1',
-    organizationId: CALLER.org_id,
-    pageId: 'page-1',
-    status: 'IN_PROGRESS',
+/** Just started: nothing discovered, nothing counted. */
+function freshJob(overrides: Partial<SyncJob> = {}): SyncJob {
+  return storedJob({
     phase: 'discovering:messenger',
     syncedContacts: 0,
     failedContacts: 0,
     totalContacts: 0,
-    createdBy: CALLER.sub,
-    createdAt: '2026-01-01T00:00:00.000Z',
+    discoveredPlatforms: undefined,
     updatedAt: '2026-01-01T00:00:02.000Z',
-    startedAt: '2026-01-01T00:00:01.000Z',
     executionArn: 'arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:job-1',
     stopExecutionOutcome: 'STOPPED',
     ...overrides,
-  };
+  });
 }
 
 const status = (query: Record<string, string> | undefined, init: Omit<EventInit, 'query'> = {}) =>
@@ -42,7 +37,7 @@ beforeEach(() => {
 
 describe('GET /api/facebook/sync-status', () => {
   it('returns 200 with the job and a null progress before any discovery', async () => {
-    givenStoredJob(storedJob());
+    givenStoredJob(freshJob());
 
     const reply = await status({ jobId: 'job-1' });
 
@@ -70,7 +65,7 @@ describe('GET /api/facebook/sync-status', () => {
 
   it('returns an integer progress once the total is known', async () => {
     givenStoredJob(
-      storedJob({
+      freshJob({
         phase: 'syncing:messenger',
         discoveredPlatforms: ['messenger'],
         syncedContacts: 20,
@@ -89,7 +84,7 @@ describe('GET /api/facebook/sync-status', () => {
 
   it('shows who cancelled and why, and never internals', async () => {
     givenStoredJob(
-      storedJob({
+      freshJob({
         status: 'CANCELLED',
         phase: 'cancelled',
         discoveredPlatforms: ['messenger'],
@@ -146,7 +141,7 @@ describe('GET /api/facebook/sync-status', () => {
   });
 
   it('returns 403 without the job when it belongs to another organization', async () => {
-    givenStoredJob(storedJob({ organizationId: 'org-2', cancelReason: 'secret reason' }));
+    givenStoredJob(freshJob({ organizationId: 'org-2', cancelReason: 'secret reason' }));
 
     const reply = await status({ jobId: 'job-1' });
 
