@@ -1,4 +1,4 @@
-import { CorsHttpMethod, HttpApi, type HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CorsHttpMethod, HttpApi, type HttpMethod, HttpNoneAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -8,6 +8,8 @@ export interface ApiRoute {
   method: HttpMethod;
   path: string;
   handler: IFunction;
+  /** Reachable without a token (the OpenAPI document). @default false */
+  public?: boolean;
 }
 
 export interface ApiProps {
@@ -45,6 +47,7 @@ export class Api extends Construct {
           `${route.method}${route.path}`.replace(/[^A-Za-z0-9]/g, ''),
           route.handler,
         ),
+        ...(route.public ? { authorizer: new HttpNoneAuthorizer() } : {}),
       });
     }
   }

@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
 export interface DataProps {
@@ -25,11 +26,18 @@ export interface DataProps {
  * Contacts  pk pageId, sk contactKey = "<platform>#<participantId>"
  *   One contact per (page, platform, participant); lastSyncJobId makes each job count it once.
  *   Access: upsert in a transaction with the job counter; list a page's contacts (paginated).
+ *
+ * Idempotency  pk id (Powertools idempotency records), TTL on `expiration`
+ *   A start retried with the same Idempotency-Key returns the first answer instead of a 409.
+ *
+ * Page tokens are encrypted with `pageTokenKey` (KMS) before they reach the pages table.
  */
 export class Data extends Construct {
   readonly jobs: Table;
   readonly pages: Table;
   readonly contacts: Table;
+  readonly idempotency: Table;
+  readonly pageTokenKey: Key;
 
   constructor(scope: Construct, id: string, props: DataProps = {}) {
     super(scope, id);
@@ -64,6 +72,18 @@ export class Data extends Construct {
       ...common,
       partitionKey: { name: 'pageId', type: AttributeType.STRING },
       sortKey: { name: 'contactKey', type: AttributeType.STRING },
+    });
+    this.idempotency = new Table(this, 'Idempotency', {
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      partitionKey: { name: 'id', type: AttributeType.STRING },
+      timeToLiveAttribute: 'expiration',
+      // Short-lived request records: nothing to keep.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.pageTokenKey = new Key(this, 'PageTokenKey', {
+      description: 'Encrypts Facebook Page access tokens at rest (Contact Sync)',
+      enableKeyRotation: true,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
   }
 

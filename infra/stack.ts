@@ -54,7 +54,12 @@ export class ContactSyncStack extends Stack {
     });
     const { jobs, pages, contacts } = this.data;
     const env = this.data.environment;
-    const workerEnv = { ...env, GRAPH_API_URL: config.graphApiUrl, CHUNK_SIZE: String(config.chunkSize) };
+    const workerEnv = {
+      ...env,
+      GRAPH_API_URL: config.graphApiUrl,
+      CHUNK_SIZE: String(config.chunkSize),
+      PAGE_TOKEN_KEY_ID: this.data.pageTokenKey.keyArn,
+    };
 
     const discover = new SyncFunction(this, 'DiscoverConversations', {
       name: 'discover-conversations',
@@ -70,6 +75,8 @@ export class ContactSyncStack extends Stack {
     jobs.grantReadWriteData(processChunk);
     pages.grantReadWriteData(processChunk);
     contacts.grantReadWriteData(processChunk);
+    this.data.pageTokenKey.grantDecrypt(discover);
+    this.data.pageTokenKey.grantDecrypt(processChunk);
     jobs.grantReadWriteData(finalize);
     pages.grantReadWriteData(finalize);
 
@@ -82,20 +89,53 @@ export class ContactSyncStack extends Stack {
     });
     const machine = this.workflow.stateMachine;
     const apiEnv = { ...env, STATE_MACHINE_ARN: machine.stateMachineArn };
+    const fn = (id: string, name: string, environment: Record<string, string> = env) =>
+      new SyncFunction(this, id, { name, environment }).fn;
 
-    const startSync = new SyncFunction(this, 'StartSync', { name: 'start-sync', environment: apiEnv }).fn;
-    const cancelSync = new SyncFunction(this, 'CancelSync', { name: 'cancel-sync', environment: apiEnv }).fn;
-    const syncStatus = new SyncFunction(this, 'SyncStatus', { name: 'sync-status', environment: env }).fn;
-    const pagesFn = new SyncFunction(this, 'Pages', { name: 'pages', environment: env }).fn;
+    const startSync = fn('StartSync', 'start-sync', {
+      ...apiEnv,
+      IDEMPOTENCY_TABLE: this.data.idempotency.tableName,
+    });
     jobs.grantReadWriteData(startSync);
     pages.grantReadWriteData(startSync);
+    this.data.idempotency.grantReadWriteData(startSync);
     machine.grantStartExecution(startSync);
+
+    const cancelSync = fn('CancelSync', 'cancel-sync', apiEnv);
     jobs.grantReadWriteData(cancelSync);
     pages.grantReadWriteData(cancelSync);
     machine.grantExecution(cancelSync, 'states:StopExecution');
+
+    const syncStatus = fn('SyncStatus', 'sync-status');
     jobs.grantReadData(syncStatus);
-    jobs.grantReadData(pagesFn);
-    pages.grantReadData(pagesFn);
+
+    const syncJobs = fn('SyncJobs', 'sync-jobs');
+    jobs.grantReadData(syncJobs);
+    pages.grantReadData(syncJobs);
+
+    const listPages = fn('Pages', 'pages');
+    jobs.grantReadData(listPages);
+    pages.grantReadData(listPages);
+
+    const connectPage = fn('ConnectPage', 'connect-page', {
+      ...env,
+      PAGE_TOKEN_KEY_ID: this.data.pageTokenKey.keyArn,
+    });
+    pages.grantReadWriteData(connectPage);
+    jobs.grantReadData(connectPage);
+    this.data.pageTokenKey.grantEncrypt(connectPage);
+
+    // Disconnecting cancels an active sync first, so it holds the cancel function's rights.
+    const disconnectPage = fn('DisconnectPage', 'disconnect-page', apiEnv);
+    pages.grantReadWriteData(disconnectPage);
+    jobs.grantReadWriteData(disconnectPage);
+    machine.grantExecution(disconnectPage, 'states:StopExecution');
+
+    const pageContacts = fn('PageContacts', 'page-contacts');
+    pages.grantReadData(pageContacts);
+    contacts.grantReadData(pageContacts);
+
+    const openApi = fn('OpenApi', 'openapi', {});
 
     this.api = new Api(this, 'Api', {
       jwtIssuer: config.jwtIssuer,
@@ -105,7 +145,12 @@ export class ContactSyncStack extends Stack {
         { method: HttpMethod.POST, path: '/api/facebook/sync-background', handler: startSync },
         { method: HttpMethod.POST, path: '/api/facebook/sync-cancel', handler: cancelSync },
         { method: HttpMethod.GET, path: '/api/facebook/sync-status', handler: syncStatus },
-        { method: HttpMethod.GET, path: '/api/facebook/pages', handler: pagesFn },
+        { method: HttpMethod.GET, path: '/api/facebook/sync-jobs', handler: syncJobs },
+        { method: HttpMethod.GET, path: '/api/facebook/pages', handler: listPages },
+        { method: HttpMethod.POST, path: '/api/facebook/pages', handler: connectPage },
+        { method: HttpMethod.DELETE, path: '/api/facebook/pages/{pageId}', handler: disconnectPage },
+        { method: HttpMethod.GET, path: '/api/facebook/pages/{pageId}/contacts', handler: pageContacts },
+        { method: HttpMethod.GET, path: '/openapi.json', handler: openApi, public: true },
       ],
     });
 

@@ -21,6 +21,7 @@ export const localArn = {
   stateMachine: (logicalId: string) =>
     `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${logicalId}`,
   table: (name: string) => `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${name}`,
+  kmsKey: (logicalId: string) => `arn:aws:kms:${LOCAL_REGION}:${LOCAL_ACCOUNT}:key/${logicalId}`,
 };
 
 const PSEUDO: Record<string, string> = {
@@ -57,6 +58,7 @@ export class TemplateResolver {
       if (resource.Type === 'AWS::Lambda::Function') return localArn.lambda(logicalId);
       if (resource.Type === 'AWS::DynamoDB::Table') return localArn.table(this.ref(logicalId));
       if (resource.Type === 'AWS::StepFunctions::StateMachine') return localArn.stateMachine(logicalId);
+      if (resource.Type === 'AWS::KMS::Key') return localArn.kmsKey(logicalId);
     }
     return `${logicalId}.${attribute}`;
   }

@@ -15,6 +15,21 @@ interface Route {
   jwt: boolean;
 }
 
+interface CorsConfiguration {
+  AllowOrigins: string[];
+  AllowMethods: string[];
+  AllowHeaders: string[];
+  MaxAge?: number;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024; // API Gateway's payload limit
 
 /** Routes, integrations and the JWT authorizer exactly as the template declares them. */
@@ -79,6 +94,9 @@ export async function serveHttpApi(opts: {
   fallback?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }) {
   const { routes } = routesFromTemplate(opts.resolver);
+  const [, api] = opts.resolver.resourcesOfType('AWS::ApiGatewayV2::Api')[0] ?? [];
+  const cors = (opts.resolver.resolve(api?.Properties ?? {}) as { CorsConfiguration?: CorsConfiguration })
+    .CorsConfiguration;
   const server = createServer((req, res) => {
     handle(req, res).catch((error) => {
       console.error('HTTP API emulator error', error);
@@ -89,12 +107,23 @@ export async function serveHttpApi(opts: {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
-    if (method === 'OPTIONS') {
-      res.writeHead(204, {
-        'access-control-allow-origin': '*',
-        'access-control-allow-methods': 'GET,POST,DELETE',
-        'access-control-allow-headers': 'authorization,content-type,idempotency-key',
-      });
+    // CORS as the template's CorsConfiguration says: API Gateway answers preflights itself.
+    const origin = req.headers.origin;
+    const allowOrigin =
+      origin &&
+      cors &&
+      (cors.AllowOrigins.includes('*') ? '*' : cors.AllowOrigins.includes(origin) && origin);
+    if (allowOrigin) {
+      res.setHeader('access-control-allow-origin', allowOrigin);
+      res.setHeader('vary', 'origin');
+    }
+    if (method === 'OPTIONS' && cors) {
+      if (allowOrigin) {
+        res.setHeader('access-control-allow-methods', cors.AllowMethods.join(','));
+        res.setHeader('access-control-allow-headers', cors.AllowHeaders.join(','));
+        if (cors.MaxAge) res.setHeader('access-control-max-age', String(cors.MaxAge));
+      }
+      res.writeHead(204);
       return void res.end();
     }
     const candidates = routes.filter((r) => r.pattern.test(url.pathname));
@@ -131,7 +160,7 @@ export async function serveHttpApi(opts: {
       route,
       body,
       claims,
-      Object.fromEntries(route.params.map((p, i) => [p, decodeURIComponent(values[i] ?? '')])),
+      Object.fromEntries(route.params.map((p, i) => [p, safeDecode(values[i] ?? '')])),
     );
     let result: unknown;
     try {
@@ -232,11 +261,11 @@ function respond(res: ServerResponse, result: unknown): void {
     body?: string;
     isBase64Encoded?: boolean;
   };
-  res.writeHead(r.statusCode, { 'access-control-allow-origin': '*', ...r.headers });
+  res.writeHead(r.statusCode, r.headers);
   res.end(r.body === undefined ? undefined : r.isBase64Encoded ? Buffer.from(r.body, 'base64') : r.body);
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', 'access-control-allow-origin': '*' });
+  res.writeHead(status, { 'Content-Type': 'application/json' });
   res.end(JSON.stringify(body));
 }

@@ -1,7 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as ddb from '@aws-sdk/client-dynamodb';
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
+import { AwsJsonError } from './aws-json-server.ts';
 import { LambdaFunctionError, type LambdaRuntime } from './lambda-runtime.ts';
 
 type Json = Record<string, unknown>;
@@ -37,15 +36,6 @@ export interface LocalStateMachine {
   definition: Json;
 }
 
-class SfnError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /** Error names Step Functions gives failed DynamoDB integrations, e.g. DynamoDB.ConditionalCheckFailedException. */
 class TaskError extends Error {
   constructor(name: string, message: string) {
@@ -63,7 +53,7 @@ const DYNAMO_COMMANDS: Record<string, (input: never) => object> = {
 };
 
 /**
- * A local endpoint that speaks the Step Functions API (AWS JSON 1.0: StartExecution,
+ * The Step Functions API (AWS JSON 1.0, served by aws-json-server.ts: StartExecution,
  * StopExecution, DescribeExecution, GetExecutionHistory, ListExecutions, DescribeStateMachine)
  * and runs executions on aws-local-stepfunctions. Task states reach the same services they reach
  * on AWS: `lambda:invoke` runs the template's functions, `dynamodb:*` calls DynamoDB Local.
@@ -147,18 +137,18 @@ export class LocalStepFunctions {
   StartExecution(req: { stateMachineArn?: string; name?: string; input?: string }): Json {
     const machine = this.machines.get(String(req.stateMachineArn));
     if (!machine)
-      throw new SfnError(
+      throw new AwsJsonError(
         'StateMachineDoesNotExist',
         `State Machine Does Not Exist: '${req.stateMachineArn}'`,
       );
     const name = req.name ?? crypto.randomUUID();
-    if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw new SfnError('InvalidName', `Invalid Name: '${name}'`);
+    if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw new AwsJsonError('InvalidName', `Invalid Name: '${name}'`);
     const input = req.input ?? '{}';
     let parsedInput: unknown;
     try {
       parsedInput = JSON.parse(input);
     } catch {
-      throw new SfnError('InvalidExecutionInput', 'Invalid execution input: not JSON');
+      throw new AwsJsonError('InvalidExecutionInput', 'Invalid execution input: not JSON');
     }
     const executionArn = `${machine.arn.replace(':stateMachine:', ':execution:')}:${name}`;
     const existing = this.executions.get(executionArn);
@@ -167,7 +157,7 @@ export class LocalStepFunctions {
       if (existing.status === 'RUNNING' && existing.input === input) {
         return { executionArn, startDate: existing.startDate };
       }
-      throw new SfnError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+      throw new AwsJsonError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
 
     const startDate = Date.now() / 1000;
@@ -234,7 +224,7 @@ export class LocalStepFunctions {
 
   ListExecutions(req: { stateMachineArn?: string; statusFilter?: ExecutionStatus; maxResults?: number }) {
     if (!this.machines.has(String(req.stateMachineArn))) {
-      throw new SfnError(
+      throw new AwsJsonError(
         'StateMachineDoesNotExist',
         `State Machine Does Not Exist: '${req.stateMachineArn}'`,
       );
@@ -260,7 +250,7 @@ export class LocalStepFunctions {
   DescribeStateMachine(req: { stateMachineArn?: string }): Json {
     const machine = this.machines.get(String(req.stateMachineArn));
     if (!machine)
-      throw new SfnError(
+      throw new AwsJsonError(
         'StateMachineDoesNotExist',
         `State Machine Does Not Exist: '${req.stateMachineArn}'`,
       );
@@ -286,7 +276,7 @@ export class LocalStepFunctions {
   private get(executionArn?: string): Execution {
     const execution = this.executions.get(String(executionArn));
     if (!execution)
-      throw new SfnError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+      throw new AwsJsonError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
     return execution;
   }
 
@@ -366,48 +356,5 @@ export class LocalStepFunctions {
           break;
       }
     }
-  }
-}
-
-const OPERATIONS = [
-  'StartExecution',
-  'StopExecution',
-  'DescribeExecution',
-  'GetExecutionHistory',
-  'ListExecutions',
-  'DescribeStateMachine',
-] as const;
-
-/** Serves the API over HTTP on loopback, as the SDK's SFNClient expects (X-Amz-Target dispatch). */
-export async function serveStepFunctions(sfn: LocalStepFunctions, port: number, host = '127.0.0.1') {
-  const server = createServer((req, res) => void handle(sfn, req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, resolve);
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    endpoint: `http://${host}:${address.port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-async function handle(sfn: LocalStepFunctions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const send = (status: number, body: unknown) => {
-    res.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.0' });
-    res.end(JSON.stringify(body));
-  };
-  try {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const target = String(req.headers['x-amz-target'] ?? '');
-    const operation = target.replace(/^AWSStepFunctions\./, '') as (typeof OPERATIONS)[number];
-    if (!OPERATIONS.includes(operation))
-      throw new SfnError('UnknownOperationException', `Unsupported operation ${target}`);
-    const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
-    send(200, (sfn[operation] as (input: unknown) => unknown).call(sfn, body));
-  } catch (error) {
-    if (error instanceof SfnError) send(400, { __type: error.type, message: error.message });
-    else send(500, { __type: 'InternalFailure', message: (error as Error).message });
   }
 }

@@ -2,14 +2,16 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER, localVerifier } from './auth.ts';
+import { serveAwsJson } from './aws-json-server.ts';
 import { TemplateResolver } from './cloudformation.ts';
 import { createTablesFromTemplate, localDynamoClient, startDynamoDbLocal } from './dynamodb.ts';
 import { demoPage, type SimPage } from './graph-sim/seed.ts';
 import { startGraphSimulator } from './graph-sim/server.ts';
 import { routesFromTemplate, serveHttpApi } from './http-api.ts';
+import { LocalKms } from './kms.ts';
 import { LambdaRuntime } from './lambda-runtime.ts';
 import { connectPage, DEMO_ORG } from './seed.ts';
-import { LocalStepFunctions, serveStepFunctions } from './sfn-server.ts';
+import { LocalStepFunctions } from './sfn-server.ts';
 import { synthesizeTemplate } from './synth.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -92,8 +94,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
         sfn.register(machine);
         return machine;
       });
-    const sfnServer = await serveStepFunctions(sfn, opts.sfnPort ?? 0);
-    stops.push(() => sfnServer.close());
+    const kms = new LocalKms(
+      resolver.resourcesOfType('AWS::KMS::Key').map(([id]) => resolver.getAtt(id, 'Arn')),
+    );
+    const aws = await serveAwsJson({ AWSStepFunctions: sfn, TrentService: kms }, opts.sfnPort ?? 0);
+    stops.push(() => aws.close());
 
     // The handlers' AWS configuration, exactly as a Lambda would see it, plus the template's env.
     Object.assign(process.env, {
@@ -101,12 +106,13 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_SFN: sfnServer.endpoint,
+      AWS_ENDPOINT_URL_SFN: aws.endpoint,
+      AWS_ENDPOINT_URL_KMS: aws.endpoint,
       ...lambdas.sharedEnvironment(),
     });
 
     const env = lambdas.sharedEnvironment();
-    for (const page of pages) await connectPage(client, env.PAGES_TABLE as string, DEMO_ORG, page);
+    for (const page of pages) await connectPage(DEMO_ORG, page);
 
     // Tokens are checked against the issuer and audience the template's authorizer declares.
     const { issuer, audience } = routesFromTemplate(resolver);
@@ -122,7 +128,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
     return {
       apiUrl: api.url,
       dynamoDbEndpoint: dynamo.endpoint,
-      sfnEndpoint: sfnServer.endpoint,
+      sfnEndpoint: aws.endpoint,
       graphApiUrl,
       graph,
       sfn,

@@ -16,7 +16,9 @@ const stack = await startLocalStack({
 });
 
 console.log(`DynamoDB Local     ${stack.dynamoDbEndpoint}`);
-console.log(`Step Functions     ${stack.sfnEndpoint}  (state machine synthesized from infra/)`);
+console.log(
+  `Step Functions     ${stack.sfnEndpoint}  (state machine synthesized from infra/; KMS on the same endpoint)`,
+);
 for (const machine of stack.machines) console.log(`State machine      ${machine.arn}`);
 console.log(`Graph API          ${stack.graphApiUrl}${stack.graph ? '  (simulator)' : ''}`);
 console.log(`Token              npm run token -- --org demo-org --user you@example.com`);

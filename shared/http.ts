@@ -1,8 +1,9 @@
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
+import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
-import { badRequest, unauthorized } from './errors.ts';
+import { badRequest, HttpError, unauthorized } from './errors.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -11,23 +12,38 @@ const MAX_BODY_BYTES = 16 * 1024;
 
 /**
  * Wraps a plain async core into a Lambda handler with the one error path: HttpError becomes its
- * `{ error }` response; anything else a 500 with a fixed message.
+ * `{ error }` response; anything else a 500 with a fixed message. Every answer, error or not,
+ * carries the security headers. `inner` middlewares run closest to the core; their errors still
+ * pass through the error handler.
  */
-export function httpHandler(core: (event: HttpEvent) => Promise<HttpResult>) {
-  return middy(core).use(
-    httpErrorHandler({
-      fallbackMessage: JSON.stringify({ error: 'Internal server error' }),
-      logger: (error: unknown) => {
-        const e = error as { statusCode?: number; name?: string; message?: string };
-        if (!e.statusCode || e.statusCode >= 500)
-          console.error('Request failed', { name: e.name, message: e.message });
-      },
-    }),
-  );
+export function httpHandler(
+  core: (event: HttpEvent) => Promise<HttpResult>,
+  ...inner: MiddlewareObj<HttpEvent, HttpResult>[]
+) {
+  const handler = middy<HttpEvent, HttpResult>(core)
+    // Its onError runs after the error handler's, so error responses get the headers too.
+    .use(httpSecurityHeaders())
+    .use(
+      httpErrorHandler({
+        fallbackMessage: JSON.stringify({ error: 'Internal server error' }),
+        logger: (error: unknown) => {
+          const e = error as { statusCode?: number; name?: string; message?: string };
+          if (!e.statusCode || e.statusCode >= 500) {
+            console.error('Request failed', { name: e.name, message: e.message });
+          }
+        },
+      }),
+    );
+  for (const middleware of inner) handler.use(middleware);
+  return handler;
 }
 
 export function json(statusCode: number, body: unknown): HttpResult {
-  return { statusCode, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
+  return {
+    statusCode,
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+    body: JSON.stringify(body),
+  };
 }
 
 /** The caller, from the claims the API's JWT authorizer verified. */
@@ -41,8 +57,14 @@ export function callerOf(event: HttpEvent): { userId: string; organizationId: st
   return { userId, organizationId };
 }
 
+/** Field-level messages: each names its field, e.g. "jobId is required; reason must be at most 500 characters". */
 function describe(error: z.ZodError): string {
-  return error.issues.map((issue) => issue.message).join('; ');
+  return error.issues
+    .map((issue) => {
+      const field = issue.path.join('.');
+      return field && !issue.message.startsWith(field) ? `${field}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
 }
 
 export function parseJsonBody<T extends z.ZodType>(event: HttpEvent, schema: T): z.infer<T> {
@@ -52,6 +74,10 @@ export function parseJsonBody<T extends z.ZodType>(event: HttpEvent, schema: T):
       : event.body
     : '';
   if (Buffer.byteLength(raw) > MAX_BODY_BYTES) throw badRequest('Request body is too large');
+  const contentType = event.headers?.['content-type'] ?? '';
+  if (raw.trim() !== '' && !/^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(contentType)) {
+    throw new HttpError(415, 'Content-Type must be application/json');
+  }
   let data: unknown = {};
   if (raw.trim() !== '') {
     try {
@@ -62,13 +88,19 @@ export function parseJsonBody<T extends z.ZodType>(event: HttpEvent, schema: T):
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data))
     throw badRequest('Request body must be a JSON object');
-  const parsed = schema.safeParse(data);
-  if (!parsed.success) throw badRequest(describe(parsed.error));
-  return parsed.data;
+  return parseWith(schema, data);
 }
 
 export function parseQuery<T extends z.ZodType>(event: HttpEvent, schema: T): z.infer<T> {
-  const parsed = schema.safeParse(event.queryStringParameters ?? {});
+  return parseWith(schema, event.queryStringParameters ?? {});
+}
+
+export function parsePath<T extends z.ZodType>(event: HttpEvent, schema: T): z.infer<T> {
+  return parseWith(schema, event.pathParameters ?? {});
+}
+
+function parseWith<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  const parsed = schema.safeParse(input);
   if (!parsed.success) throw badRequest(describe(parsed.error));
   return parsed.data;
 }

@@ -1,24 +1,67 @@
 import { z } from 'zod';
 
-/** Ids are opaque strings; keep them short and printable so they are safe as keys and names. */
-const id = (field: string) =>
+/** A required string field: absent, non-string and blank all say "<field> is required". */
+const required = (field: string) =>
   z
     .string({ error: `${field} is required` })
     .trim()
-    .min(1, { error: `${field} is required`, abort: true })
-    .max(128, `${field} is too long`)
-    .regex(/^[A-Za-z0-9_.:-]+$/, `${field} has invalid characters`);
+    .min(1, { error: `${field} is required`, abort: true });
+
+/** Ids are validated by format before they reach a key: jobs are UUIDs, Facebook ids are numeric. */
+export const JobId = required('jobId')
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'jobId must be a UUID')
+  .meta({ description: 'Sync job id (UUID); also the name of its Step Functions execution.' });
+const numericId = (field: string) =>
+  required(field).regex(/^[0-9]{1,32}$/, `${field} must be a numeric Facebook id`);
+export const PageId = numericId('pageId').meta({ description: 'Facebook Page id.' });
 
 export const Platform = z.enum(['messenger', 'instagram']);
 export type Platform = z.infer<typeof Platform>;
 export const PLATFORMS: readonly Platform[] = ['messenger', 'instagram'];
 
-export const StartSyncBody = z.object({ pageId: id('pageId') });
-export const CancelSyncBody = z.object({
-  jobId: id('jobId'),
-  reason: z.string().trim().max(500, 'reason must be at most 500 characters').optional(),
+export const StartSyncBody = z.strictObject({ pageId: PageId }).meta({ id: 'StartSyncRequest' });
+export const CancelSyncBody = z
+  .strictObject({
+    jobId: JobId,
+    reason: z
+      .string({ error: 'reason must be a string' })
+      .trim()
+      .max(500, 'reason must be at most 500 characters')
+      .optional()
+      .meta({ description: 'Why the sync was stopped; recorded on the job.' }),
+  })
+  .meta({ id: 'CancelSyncRequest' });
+export const SyncStatusQuery = z.object({ jobId: JobId });
+
+/** `limit` of a paginated list, from the query string. */
+const pageSize = (fallback: number) =>
+  z.coerce
+    .number({ error: 'limit must be a number' })
+    .int('limit must be an integer')
+    .min(1, 'limit must be at least 1')
+    .max(100, 'limit must be at most 100')
+    .default(fallback);
+export const SyncJobsQuery = z.object({
+  pageId: PageId,
+  limit: pageSize(20),
 });
-export const SyncStatusQuery = z.object({ jobId: id('jobId') });
+export const ConnectPageBody = z
+  .strictObject({
+    pageId: PageId,
+    pageName: required('pageName').max(200, 'pageName must be at most 200 characters'),
+    accessToken: required('accessToken')
+      .min(20, 'accessToken is too short')
+      .max(2048, 'accessToken is too long')
+      .regex(/^[A-Za-z0-9_|.-]+$/, 'accessToken has invalid characters')
+      .meta({ description: 'Page access token. Stored encrypted; never returned.', writeOnly: true }),
+    instagramAccountId: numericId('instagramAccountId').optional(),
+  })
+  .meta({ id: 'ConnectPageRequest' });
+export const PagePath = z.object({ pageId: PageId });
+export const ContactsQuery = z.object({
+  limit: pageSize(25),
+  cursor: z.string().max(1024, 'cursor is too long').optional(),
+});
 
 export const AiContext = z.object({
   summary: z.string().max(2000),
@@ -30,7 +73,7 @@ export const AiContext = z.object({
 export type AiContext = z.infer<typeof AiContext>;
 
 /** Input of the workflow's workers: ids and cursors only, never message text or tokens. */
-export const JobRef = z.object({ jobId: id('jobId'), pageId: id('pageId') });
+export const JobRef = z.object({ jobId: JobId, pageId: PageId });
 export const DiscoverInput = JobRef.extend({ platform: Platform });
 export const ChunkInput = DiscoverInput.extend({
   after: z.string().nullable(),

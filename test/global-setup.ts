@@ -7,7 +7,7 @@ import { synthesizeTemplate } from '../local/synth.ts';
 declare module 'vitest' {
   export interface ProvidedContext {
     dynamoDbEndpoint: string;
-    tables: { JOBS_TABLE: string; PAGES_TABLE: string; CONTACTS_TABLE: string };
+    tables: { JOBS_TABLE: string; PAGES_TABLE: string; CONTACTS_TABLE: string; IDEMPOTENCY_TABLE: string };
   }
 }
 
@@ -31,6 +31,7 @@ export default async function setup(project: TestProject) {
     JOBS_TABLE: table('DataJobs'),
     PAGES_TABLE: table('DataPages'),
     CONTACTS_TABLE: table('DataContacts'),
+    IDEMPOTENCY_TABLE: table('DataIdempotency'),
   });
   return () => dynamo.stop();
 }

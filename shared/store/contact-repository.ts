@@ -1,5 +1,5 @@
-import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { JobNotRunningError } from '../errors.ts';
+import { QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { badRequest, JobNotRunningError } from '../errors.ts';
 import type { AiContext, Platform } from '../schemas.ts';
 import { ddb, JOB_SK, queryAll, setExpression, tables, transactionReasons } from './db.ts';
 
@@ -149,4 +149,40 @@ export function listContacts(pageId: string): Promise<Contact[]> {
     KeyConditionExpression: 'pageId = :p',
     ExpressionAttributeValues: { ':p': pageId },
   });
+}
+
+/**
+ * One page of a page's contacts. The cursor is opaque to clients and holds only the sort key, so
+ * it cannot reach another page's partition.
+ */
+export async function listContactsPage(
+  pageId: string,
+  limit: number,
+  cursor?: string,
+): Promise<{ contacts: Contact[]; nextCursor: string | null }> {
+  const out = await ddb.send(
+    new QueryCommand({
+      TableName: tables.contacts,
+      KeyConditionExpression: 'pageId = :p',
+      ExpressionAttributeValues: { ':p': pageId },
+      Limit: limit,
+      ...(cursor ? { ExclusiveStartKey: { pageId, contactKey: decodeCursor(cursor) } } : {}),
+    }),
+  );
+  const last = out.LastEvaluatedKey?.contactKey;
+  return {
+    contacts: (out.Items ?? []) as Contact[],
+    nextCursor:
+      typeof last === 'string' ? Buffer.from(JSON.stringify({ k: last })).toString('base64url') : null,
+  };
+}
+
+function decodeCursor(cursor: string): string {
+  try {
+    const { k } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown };
+    if (typeof k === 'string' && /^(messenger|instagram)#.{1,128}$/.test(k)) return k;
+  } catch {
+    // fall through
+  }
+  throw badRequest('cursor is invalid');
 }

@@ -1,4 +1,4 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, isConditionalCheckFailed, queryAll, tables } from './db.ts';
 
 export interface ConnectedPage {
@@ -6,8 +6,8 @@ export interface ConnectedPage {
   organizationId: string;
   pageName: string;
   instagramAccountId?: string;
-  /** Secret: read by the workers only, never returned, logged or put in a state payload. */
-  accessToken: string;
+  /** The page access token as KMS ciphertext (shared/secrets); never returned, logged or put in a state payload. */
+  accessTokenCiphertext: string;
   contactCount: number;
   /** The page lock: the one PENDING/IN_PROGRESS job of this page, if any. */
   activeJobId?: string;
@@ -41,6 +41,42 @@ export async function releasePageLock(pageId: string, jobId: string): Promise<bo
         UpdateExpression: 'REMOVE activeJobId',
         ConditionExpression: 'activeJobId = :j',
         ExpressionAttributeValues: { ':j': jobId },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
+}
+
+/** Connects a page; false if the page is already connected (to any organization). */
+export async function insertPage(page: ConnectedPage): Promise<boolean> {
+  try {
+    await ddb.send(
+      new PutCommand({
+        TableName: tables.pages,
+        Item: page,
+        ConditionExpression: 'attribute_not_exists(pageId)',
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
+}
+
+/** Disconnects a page of `organizationId`; its contacts and job history are kept. */
+export async function deletePage(pageId: string, organizationId: string): Promise<boolean> {
+  try {
+    await ddb.send(
+      new DeleteCommand({
+        TableName: tables.pages,
+        Key: { pageId },
+        // Gone already is fine (disconnect is idempotent); another organization's page is not.
+        ConditionExpression: 'attribute_not_exists(pageId) OR organizationId = :o',
+        ExpressionAttributeValues: { ':o': organizationId },
       }),
     );
     return true;

@@ -29,7 +29,8 @@ export async function finalizeJob(input: {
           set: { completedAt: now, error: userFacingError(input.error) },
         });
   const job = written ?? (await getJob(input.jobId));
-  if (job && isTerminal(job.status)) await releasePageLock(input.pageId, input.jobId);
+  // A job deleted mid-run (the seed's edge case 4) must not leave its page locked either.
+  if (!job || isTerminal(job.status)) await releasePageLock(input.pageId, input.jobId);
   return { status: job?.status ?? 'UNKNOWN', finalized: written !== null };
 }
 

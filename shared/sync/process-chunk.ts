@@ -5,7 +5,6 @@ import { GraphClient } from '../graph/graph-client.ts';
 import type { Conversation, Participant } from '../graph/schemas.ts';
 import type { ChunkInput } from '../schemas.ts';
 import { recordFailedConversation, saveContact } from '../store/contact-repository.ts';
-import type { ConnectedPage } from '../store/page-repository.ts';
 import { rethrowForUser } from './discover.ts';
 import { pageForSync } from './page-token.ts';
 
@@ -82,7 +81,7 @@ export async function processChunk(
 
 async function syncConversation(
   input: ChunkInput,
-  page: ConnectedPage,
+  page: Awaited<ReturnType<typeof pageForSync>>,
   conversation: Conversation,
   analyzer: ConversationAnalyzer,
   signal: AbortSignal,

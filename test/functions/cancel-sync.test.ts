@@ -20,7 +20,7 @@ const sfnMock = mockClient(SFNClient);
 
 const JOBS_TABLE = process.env.JOBS_TABLE ?? '';
 const PAGES_TABLE = process.env.PAGES_TABLE ?? '';
-const DERIVED_ARN = 'arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:job-1';
+const DERIVED_ARN = 'arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:00000000-0000-4000-8000-000000000001';
 const INTERNAL_ERROR = '{"error":"Internal server error"}';
 
 /** The job as DynamoDB returns it after the commit update (ReturnValues: ALL_NEW). */
@@ -68,7 +68,7 @@ describe('POST /api/facebook/sync-cancel: input', () => {
     ['an empty org_id', { sub: CALLER.sub, org_id: '' }],
     ['a numeric org_id', { sub: CALLER.sub, org_id: 42 }],
   ])('returns 401 and reads nothing when the token has %s', async (_case, claims) => {
-    const reply = await cancel({ jobId: 'job-1' }, { claims });
+    const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001' }, { claims });
 
     expect(reply.statusCode).toBe(401);
     expect(reply.body).toEqual({ error: 'Unauthorized' });
@@ -94,8 +94,8 @@ describe('POST /api/facebook/sync-cancel: input', () => {
 
   it.each([
     ['not JSON', '{"jobId":'],
-    ['a JSON array', '["job-1"]'],
-    ['a JSON string', '"job-1"'],
+    ['a JSON array', '["00000000-0000-4000-8000-000000000001"]'],
+    ['a JSON string', '"00000000-0000-4000-8000-000000000001"'],
     ['JSON null', 'null'],
   ])('returns 400 when the body is %s', async (_case, body) => {
     const reply = await cancel(body);
@@ -106,7 +106,7 @@ describe('POST /api/facebook/sync-cancel: input', () => {
   });
 
   it('returns 400 when the reason is longer than 500 characters', async () => {
-    const reply = await cancel({ jobId: 'job-1', reason: 'x'.repeat(501) });
+    const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001', reason: 'x'.repeat(501) });
 
     expect(reply.statusCode).toBe(400);
     expect(reply.body).toEqual({ error: 'reason must be at most 500 characters' });
@@ -118,7 +118,7 @@ describe('POST /api/facebook/sync-cancel: input', () => {
     givenStoredJob(storedJob());
     ddbMock.on(UpdateCommand, COMMIT).resolves({ Attributes: cancelledJob({ cancelReason: reason }) });
 
-    const reply = await cancel({ jobId: 'job-1', reason });
+    const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001', reason });
 
     expect(reply.statusCode).toBe(200);
     const commit = updates().find((input) => input.ReturnValues === 'ALL_NEW');
@@ -130,13 +130,13 @@ describe('POST /api/facebook/sync-cancel: the job', () => {
   it('returns 404 when the job does not exist', async () => {
     givenStoredJob(undefined);
 
-    const reply = await cancel({ jobId: 'job-404' });
+    const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000404' });
 
     expect(reply.statusCode).toBe(404);
     expect(reply.body).toEqual({ error: expect.any(String) });
     expect(ddbMock).toReceiveCommandWith(GetCommand, {
       TableName: JOBS_TABLE,
-      Key: { jobId: 'job-404', sk: 'JOB' },
+      Key: { jobId: '00000000-0000-4000-8000-000000000404', sk: 'JOB' },
     });
     expect(ddbMock).not.toReceiveCommand(UpdateCommand);
   });
@@ -144,7 +144,7 @@ describe('POST /api/facebook/sync-cancel: the job', () => {
   it('returns 403 and changes nothing when the job belongs to another organization', async () => {
     givenStoredJob(storedJob({ organizationId: 'org-2' }));
 
-    const reply = await cancel({ jobId: 'job-1' });
+    const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001' });
 
     expect(reply.statusCode).toBe(403);
     expect(reply.body).toEqual({ error: expect.any(String) });
@@ -157,7 +157,7 @@ describe('POST /api/facebook/sync-cancel: the job', () => {
     async (status) => {
       givenStoredJob(storedJob({ status, completedAt: '2026-01-01T00:05:00.000Z' }));
 
-      const reply = await cancel({ jobId: 'job-1' });
+      const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001' });
 
       expect(reply.statusCode).toBe(400);
       expect(reply.raw).toBe(JSON.stringify({ error: `Cannot cancel job with status: ${status}` }));
@@ -174,13 +174,13 @@ describe('POST /api/facebook/sync-cancel: the job', () => {
     });
     givenStoredJob(stored);
 
-    const reply = await cancel({ jobId: 'job-1', reason: 'again' });
+    const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001', reason: 'again' });
 
     expect(reply.statusCode).toBe(200);
     expect(reply.body).toEqual({
       success: true,
       job: {
-        id: 'job-1',
+        id: '00000000-0000-4000-8000-000000000001',
         status: 'CANCELLED',
         syncedContacts: 11,
         failedContacts: 3,
@@ -202,12 +202,12 @@ describe('POST /api/facebook/sync-cancel: the commit point', () => {
         .on(UpdateCommand, COMMIT)
         .resolves({ Attributes: cancelledJob({ cancelReason: 'wrong page' }) });
 
-      const reply = await cancel({ jobId: 'job-1', reason: 'wrong page' });
+      const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001', reason: 'wrong page' });
 
       expect(reply.statusCode).toBe(200);
       expect(ddbMock).toReceiveCommandWith(UpdateCommand, {
         TableName: JOBS_TABLE,
-        Key: { jobId: 'job-1', sk: 'JOB' },
+        Key: { jobId: '00000000-0000-4000-8000-000000000001', sk: 'JOB' },
         ConditionExpression: expect.stringContaining('#status IN ('),
         ExpressionAttributeNames: expect.objectContaining({ '#status': 'status' }),
       });
@@ -228,13 +228,13 @@ describe('POST /api/facebook/sync-cancel: the commit point', () => {
     // A contact committed between the read and the cancel: the written item is the truth.
     ddbMock.on(UpdateCommand, COMMIT).resolves({ Attributes: cancelledJob({ syncedContacts: 8 }) });
 
-    const reply = await cancel({ jobId: 'job-1' });
+    const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001' });
 
     expect(reply.statusCode).toBe(200);
     expect(reply.body).toEqual({
       success: true,
       job: {
-        id: 'job-1',
+        id: '00000000-0000-4000-8000-000000000001',
         status: 'CANCELLED',
         syncedContacts: 8,
         failedContacts: 2,
@@ -248,13 +248,13 @@ describe('POST /api/facebook/sync-cancel: the commit point', () => {
     givenStoredJob(storedJob());
     ddbMock.on(UpdateCommand, COMMIT).resolves({ Attributes: cancelledJob() });
 
-    await cancel({ jobId: 'job-1' });
+    await cancel({ jobId: '00000000-0000-4000-8000-000000000001' });
 
     expect(ddbMock).toReceiveCommandWith(UpdateCommand, {
       TableName: PAGES_TABLE,
-      Key: { pageId: 'page-1' },
+      Key: { pageId: '100000000000001' },
       UpdateExpression: 'REMOVE activeJobId',
-      ExpressionAttributeValues: { ':j': 'job-1' },
+      ExpressionAttributeValues: { ':j': '00000000-0000-4000-8000-000000000001' },
     });
   });
 
@@ -265,7 +265,7 @@ describe('POST /api/facebook/sync-cancel: the commit point', () => {
       .resolves({ Item: storedJob({ status: 'COMPLETED', completedAt: '2026-01-01T00:03:00.000Z' }) });
     ddbMock.on(UpdateCommand, COMMIT).rejects(lostRace());
 
-    const reply = await cancel({ jobId: 'job-1' });
+    const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001' });
 
     expect(reply.statusCode).toBe(400);
     expect(reply.body).toEqual({ error: 'Cannot cancel job with status: COMPLETED' });
@@ -281,7 +281,7 @@ describe('POST /api/facebook/sync-cancel: the commit point', () => {
       .resolves({ Item: winner });
     ddbMock.on(UpdateCommand, COMMIT).rejects(lostRace());
 
-    const reply = await cancel({ jobId: 'job-1' });
+    const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001' });
 
     expect(reply.statusCode).toBe(200);
     expect(reply.body).toMatchObject({ success: true, job: { status: 'CANCELLED', syncedContacts: 9 } });
@@ -299,7 +299,7 @@ describe('POST /api/facebook/sync-cancel: stopping the execution', () => {
     givenStoredJob(storedJob({ executionArn }));
     ddbMock.on(UpdateCommand, COMMIT).resolves({ Attributes: cancelledJob({ executionArn }) });
 
-    const reply = await cancel({ jobId: 'job-1' });
+    const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001' });
 
     expect(reply.statusCode).toBe(200);
     expect(sfnMock).toReceiveCommandTimes(StopExecutionCommand, 1);
@@ -311,7 +311,7 @@ describe('POST /api/facebook/sync-cancel: stopping the execution', () => {
     givenStoredJob(storedJob({ status: 'PENDING' }));
     ddbMock.on(UpdateCommand, COMMIT).resolves({ Attributes: cancelledJob() });
 
-    await cancel({ jobId: 'job-1' });
+    await cancel({ jobId: '00000000-0000-4000-8000-000000000001' });
 
     expect(sfnMock).toReceiveCommandWith(StopExecutionCommand, { executionArn: DERIVED_ARN });
   });
@@ -328,10 +328,10 @@ describe('POST /api/facebook/sync-cancel: stopping the execution', () => {
     ddbMock.on(UpdateCommand, COMMIT).resolves({ Attributes: cancelledJob() });
     sfnMock.on(StopExecutionCommand).rejects(error);
 
-    const reply = await cancel({ jobId: 'job-1' });
+    const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001' });
 
     expect(reply.statusCode).toBe(200);
-    expect(reply.body).toMatchObject({ success: true, job: { id: 'job-1', status: 'CANCELLED' } });
+    expect(reply.body).toMatchObject({ success: true, job: { id: '00000000-0000-4000-8000-000000000001', status: 'CANCELLED' } });
     expect(stopOutcome()).toBe(outcome);
     expect(ddbMock).toReceiveCommandWith(UpdateCommand, {
       TableName: PAGES_TABLE,
@@ -350,7 +350,7 @@ describe('POST /api/facebook/sync-cancel: failures', () => {
         ),
       );
 
-    const reply = await cancel({ jobId: 'job-1' });
+    const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001' });
 
     expect(reply.statusCode).toBe(500);
     expect(reply.raw).toBe(INTERNAL_ERROR);
@@ -365,7 +365,7 @@ describe('POST /api/facebook/sync-cancel: failures', () => {
       }),
     );
 
-    const reply = await cancel({ jobId: 'job-1' });
+    const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001' });
 
     expect(reply.statusCode).toBe(500);
     expect(reply.raw).toBe(INTERNAL_ERROR);

@@ -102,9 +102,9 @@ export function setFields(input: UpdateCommandInput): Record<string, unknown> {
 /** A running job of CALLER's organization, as the jobs table stores it. */
 export function storedJob(overrides: Partial<SyncJob> = {}): SyncJob {
   return {
-    jobId: 'job-1',
+    jobId: '00000000-0000-4000-8000-000000000001',
     organizationId: CALLER.org_id,
-    pageId: 'page-1',
+    pageId: '100000000000001',
     status: 'IN_PROGRESS',
     phase: 'syncing:messenger',
     syncedContacts: 7,

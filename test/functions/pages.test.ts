@@ -39,22 +39,22 @@ function job(overrides: Partial<SyncJob> & Pick<SyncJob, 'jobId' | 'pageId' | 's
 }
 
 const ZETA = page({
-  pageId: 'page-z',
+  pageId: '100000000000026',
   pageName: 'Zeta Shop',
   accessToken: TOKENS[0] ?? '',
   contactCount: 5,
-  activeJobId: 'job-active',
+  activeJobId: '00000000-0000-4000-8000-0000000000ac',
 });
 const ALPHA = page({
-  pageId: 'page-a',
+  pageId: '100000000000010',
   pageName: 'Alpha Cafe',
   accessToken: TOKENS[1] ?? '',
   instagramAccountId: '17841400000000001',
   contactCount: 0,
 });
 const ACTIVE = job({
-  jobId: 'job-active',
-  pageId: 'page-z',
+  jobId: '00000000-0000-4000-8000-0000000000ac',
+  pageId: '100000000000026',
   status: 'IN_PROGRESS',
   phase: 'syncing:messenger',
   syncedContacts: 2,
@@ -69,17 +69,17 @@ beforeEach(() => {
   ddbMock.reset();
   ddbMock.on(QueryCommand, { TableName: PAGES_TABLE }).resolves({ Items: [ZETA, ALPHA] });
   ddbMock
-    .on(QueryCommand, { TableName: JOBS_TABLE, ExpressionAttributeValues: { ':p': 'page-z' } })
+    .on(QueryCommand, { TableName: JOBS_TABLE, ExpressionAttributeValues: { ':p': '100000000000026' } })
     .resolves({
       Items: [ACTIVE],
     });
   ddbMock
-    .on(QueryCommand, { TableName: JOBS_TABLE, ExpressionAttributeValues: { ':p': 'page-a' } })
+    .on(QueryCommand, { TableName: JOBS_TABLE, ExpressionAttributeValues: { ':p': '100000000000010' } })
     .resolves({
       Items: [],
     });
   ddbMock
-    .on(GetCommand, { TableName: JOBS_TABLE, Key: { jobId: 'job-active', sk: 'JOB' } })
+    .on(GetCommand, { TableName: JOBS_TABLE, Key: { jobId: '00000000-0000-4000-8000-0000000000ac', sk: 'JOB' } })
     .resolves({ Item: ACTIVE });
 });
 
@@ -89,20 +89,20 @@ describe('GET /api/facebook/pages', () => {
 
     expect(reply.statusCode).toBe(200);
     const { pages } = reply.body as { pages: Record<string, unknown>[] };
-    expect(pages.map((p) => p.id)).toEqual(['page-a', 'page-z']);
+    expect(pages.map((p) => p.id)).toEqual(['100000000000010', '100000000000026']);
     expect(pages[0]).toMatchObject({
-      id: 'page-a',
+      id: '100000000000010',
       pageName: 'Alpha Cafe',
       contactCount: 0,
       activeJob: null,
       lastJob: null,
     });
     expect(pages[1]).toMatchObject({
-      id: 'page-z',
+      id: '100000000000026',
       pageName: 'Zeta Shop',
       contactCount: 5,
-      activeJob: { id: 'job-active', status: 'IN_PROGRESS', progress: 25 },
-      lastJob: { id: 'job-active', status: 'IN_PROGRESS' },
+      activeJob: { id: '00000000-0000-4000-8000-0000000000ac', status: 'IN_PROGRESS', progress: 25 },
+      lastJob: { id: '00000000-0000-4000-8000-0000000000ac', status: 'IN_PROGRESS' },
     });
     expect(ddbMock).toReceiveCommandWith(QueryCommand, {
       TableName: PAGES_TABLE,

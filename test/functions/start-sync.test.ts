@@ -23,7 +23,7 @@ const TOKEN = 'EAAG-secret-page-token';
 
 function connectedPage(overrides: Partial<ConnectedPage> = {}): ConnectedPage {
   return {
-    pageId: 'page-1',
+    pageId: '100000000000001',
     organizationId: CALLER.org_id,
     pageName: 'My Business Page',
     accessToken: TOKEN,
@@ -71,7 +71,7 @@ describe('POST /api/facebook/sync-background', () => {
       startDate: new Date(),
     }));
 
-    const reply = await start({ pageId: 'page-1' });
+    const reply = await start({ pageId: '100000000000001' });
 
     expect(reply.statusCode).toBe(202);
     const body = reply.body as { jobId: string };
@@ -83,7 +83,7 @@ describe('POST /api/facebook/sync-background', () => {
       name: body.jobId,
     });
     const input = sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '';
-    expect(JSON.parse(input)).toEqual({ jobId: body.jobId, pageId: 'page-1' });
+    expect(JSON.parse(input)).toEqual({ jobId: body.jobId, pageId: '100000000000001' });
     expect(input).not.toContain(TOKEN);
   });
 
@@ -91,7 +91,7 @@ describe('POST /api/facebook/sync-background', () => {
     givenPage(connectedPage());
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:execution', startDate: new Date() });
 
-    const reply = await start({ pageId: 'page-1' });
+    const reply = await start({ pageId: '100000000000001' });
 
     const { jobId } = reply.body as { jobId: string };
     expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 1);
@@ -100,7 +100,7 @@ describe('POST /api/facebook/sync-background', () => {
         {
           Update: expect.objectContaining({
             TableName: PAGES_TABLE,
-            Key: { pageId: 'page-1' },
+            Key: { pageId: '100000000000001' },
             ConditionExpression: expect.stringContaining('attribute_not_exists(activeJobId)'),
             ExpressionAttributeValues: { ':j': jobId },
           }),
@@ -110,7 +110,7 @@ describe('POST /api/facebook/sync-background', () => {
     expect(putJob()).toMatchObject({
       jobId,
       organizationId: CALLER.org_id,
-      pageId: 'page-1',
+      pageId: '100000000000001',
       status: 'PENDING',
       syncedContacts: 0,
       failedContacts: 0,
@@ -125,7 +125,7 @@ describe('POST /api/facebook/sync-background', () => {
   });
 
   it('returns 401 and reads nothing without claims', async () => {
-    const reply = await start({ pageId: 'page-1' }, { claims: {} });
+    const reply = await start({ pageId: '100000000000001' }, { claims: {} });
 
     expect(reply.statusCode).toBe(401);
     expect(reply.body).toEqual({ error: 'Unauthorized' });
@@ -135,7 +135,7 @@ describe('POST /api/facebook/sync-background', () => {
   it.each<[string, unknown, string]>([
     ['pageId is missing', {}, 'pageId is required'],
     ['pageId is not a string', { pageId: 12 }, 'pageId is required'],
-    ['the body is not JSON', 'pageId=page-1', 'Request body must be valid JSON'],
+    ['the body is not JSON', 'pageId=100000000000001', 'Request body must be valid JSON'],
   ])('returns 400 when %s', async (_case, body, error) => {
     const reply = await start(body);
 
@@ -147,7 +147,7 @@ describe('POST /api/facebook/sync-background', () => {
   it('returns 404 when the page is not connected', async () => {
     givenPage(undefined);
 
-    const reply = await start({ pageId: 'page-404' });
+    const reply = await start({ pageId: '100000000000404' });
 
     expect(reply.statusCode).toBe(404);
     expect(reply.body).toEqual({ error: expect.any(String) });
@@ -158,7 +158,7 @@ describe('POST /api/facebook/sync-background', () => {
   it('returns 403 and creates no job when the page belongs to another organization', async () => {
     givenPage(connectedPage({ organizationId: 'org-2' }));
 
-    const reply = await start({ pageId: 'page-1' });
+    const reply = await start({ pageId: '100000000000001' });
 
     expect(reply.statusCode).toBe(403);
     expect(reply.body).toEqual({ error: expect.any(String) });
@@ -170,16 +170,16 @@ describe('POST /api/facebook/sync-background', () => {
     ddbMock
       .on(GetCommand, { TableName: PAGES_TABLE })
       .resolvesOnce({ Item: connectedPage() })
-      .resolves({ Item: connectedPage({ activeJobId: 'job-running' }) });
+      .resolves({ Item: connectedPage({ activeJobId: '00000000-0000-4000-8000-0000000000a1' }) });
     ddbMock
       .on(GetCommand, { TableName: JOBS_TABLE })
-      .resolves({ Item: { jobId: 'job-running', status: 'IN_PROGRESS' } });
+      .resolves({ Item: { jobId: '00000000-0000-4000-8000-0000000000a1', status: 'IN_PROGRESS' } });
     ddbMock.on(TransactWriteCommand).rejects(lockConflict());
 
-    const reply = await start({ pageId: 'page-1' });
+    const reply = await start({ pageId: '100000000000001' });
 
     expect(reply.statusCode).toBe(409);
-    expect(reply.body).toEqual({ error: expect.any(String), activeJobId: 'job-running' });
+    expect(reply.body).toEqual({ error: expect.any(String), activeJobId: '00000000-0000-4000-8000-0000000000a1' });
     expect(ddbMock).not.toReceiveCommand(UpdateCommand);
     expect(sfnMock).not.toReceiveAnyCommand();
   });
@@ -188,21 +188,21 @@ describe('POST /api/facebook/sync-background', () => {
     ddbMock
       .on(GetCommand, { TableName: PAGES_TABLE })
       .resolvesOnce({ Item: connectedPage() })
-      .resolves({ Item: connectedPage({ activeJobId: 'job-cancelled' }) });
+      .resolves({ Item: connectedPage({ activeJobId: '00000000-0000-4000-8000-0000000000cc' }) });
     ddbMock
       .on(GetCommand, { TableName: JOBS_TABLE })
-      .resolves({ Item: { jobId: 'job-cancelled', status: 'CANCELLED' } });
+      .resolves({ Item: { jobId: '00000000-0000-4000-8000-0000000000cc', status: 'CANCELLED' } });
     ddbMock.on(TransactWriteCommand).rejectsOnce(lockConflict()).resolves({});
     ddbMock.on(UpdateCommand).resolves({});
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
 
-    const reply = await start({ pageId: 'page-1' });
+    const reply = await start({ pageId: '100000000000001' });
 
     expect(reply.statusCode).toBe(202);
     expect(ddbMock).toReceiveCommandWith(UpdateCommand, {
       TableName: PAGES_TABLE,
       UpdateExpression: 'REMOVE activeJobId',
-      ExpressionAttributeValues: { ':j': 'job-cancelled' },
+      ExpressionAttributeValues: { ':j': '00000000-0000-4000-8000-0000000000cc' },
     });
     expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 2);
   });
@@ -220,7 +220,7 @@ describe('POST /api/facebook/sync-background', () => {
         ),
       );
 
-    const reply = await start({ pageId: 'page-1' });
+    const reply = await start({ pageId: '100000000000001' });
 
     expect(reply.statusCode).toBe(503);
     expect(reply.body).toEqual({ error: expect.any(String) });
@@ -239,7 +239,7 @@ describe('POST /api/facebook/sync-background', () => {
     expect(Object.values(failed[0]?.ExpressionAttributeValues ?? {})).not.toContain('IN_PROGRESS');
     expect(ddbMock).toReceiveCommandWith(UpdateCommand, {
       TableName: PAGES_TABLE,
-      Key: { pageId: 'page-1' },
+      Key: { pageId: '100000000000001' },
       UpdateExpression: 'REMOVE activeJobId',
       ExpressionAttributeValues: { ':j': jobId },
     });
@@ -249,7 +249,7 @@ describe('POST /api/facebook/sync-background', () => {
     givenPage(connectedPage());
     ddbMock.on(TransactWriteCommand).rejects(new Error(`Requested resource not found: Table ${JOBS_TABLE}`));
 
-    const reply = await start({ pageId: 'page-1' });
+    const reply = await start({ pageId: '100000000000001' });
 
     expect(reply.statusCode).toBe(500);
     expect(reply.raw).toBe('{"error":"Internal server error"}');

@@ -18,7 +18,7 @@ function freshJob(overrides: Partial<SyncJob> = {}): SyncJob {
     totalContacts: 0,
     discoveredPlatforms: undefined,
     updatedAt: '2026-01-01T00:00:02.000Z',
-    executionArn: 'arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:job-1',
+    executionArn: 'arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:00000000-0000-4000-8000-000000000001',
     stopExecutionOutcome: 'STOPPED',
     ...overrides,
   });
@@ -39,13 +39,13 @@ describe('GET /api/facebook/sync-status', () => {
   it('returns 200 with the job and a null progress before any discovery', async () => {
     givenStoredJob(freshJob());
 
-    const reply = await status({ jobId: 'job-1' });
+    const reply = await status({ jobId: '00000000-0000-4000-8000-000000000001' });
 
     expect(reply.statusCode).toBe(200);
     expect(reply.body).toEqual({
       job: {
-        id: 'job-1',
-        pageId: 'page-1',
+        id: '00000000-0000-4000-8000-000000000001',
+        pageId: '100000000000001',
         status: 'IN_PROGRESS',
         phase: 'discovering:messenger',
         syncedContacts: 0,
@@ -59,7 +59,7 @@ describe('GET /api/facebook/sync-status', () => {
     });
     expect(ddbMock).toReceiveCommandWith(GetCommand, {
       TableName: JOBS_TABLE,
-      Key: { jobId: 'job-1', sk: 'JOB' },
+      Key: { jobId: '00000000-0000-4000-8000-000000000001', sk: 'JOB' },
     });
   });
 
@@ -74,7 +74,7 @@ describe('GET /api/facebook/sync-status', () => {
       }),
     );
 
-    const reply = await status({ jobId: 'job-1' });
+    const reply = await status({ jobId: '00000000-0000-4000-8000-000000000001' });
 
     expect(reply.statusCode).toBe(200);
     const { job } = reply.body as { job: { progress: unknown } };
@@ -96,7 +96,7 @@ describe('GET /api/facebook/sync-status', () => {
       }),
     );
 
-    const reply = await status({ jobId: 'job-1' });
+    const reply = await status({ jobId: '00000000-0000-4000-8000-000000000001' });
 
     expect(reply.body).toMatchObject({
       job: { status: 'CANCELLED', progress: 40, cancelledBy: 'user-2', cancelReason: 'wrong page' },
@@ -107,7 +107,7 @@ describe('GET /api/facebook/sync-status', () => {
 
   it.each<[string, Record<string, string> | undefined]>([
     ['there is no query string', undefined],
-    ['jobId is absent', { pageId: 'page-1' }],
+    ['jobId is absent', { pageId: '100000000000001' }],
   ])('returns 400 "jobId is required" when %s', async (_case, query) => {
     const reply = await status(query);
 
@@ -125,7 +125,7 @@ describe('GET /api/facebook/sync-status', () => {
   });
 
   it('returns 401 and reads nothing without claims', async () => {
-    const reply = await status({ jobId: 'job-1' }, { claims: {} });
+    const reply = await status({ jobId: '00000000-0000-4000-8000-000000000001' }, { claims: {} });
 
     expect(reply.statusCode).toBe(401);
     expect(ddbMock).not.toReceiveAnyCommand();
@@ -134,7 +134,7 @@ describe('GET /api/facebook/sync-status', () => {
   it('returns 404 when the job does not exist', async () => {
     givenStoredJob(undefined);
 
-    const reply = await status({ jobId: 'job-404' });
+    const reply = await status({ jobId: '00000000-0000-4000-8000-000000000404' });
 
     expect(reply.statusCode).toBe(404);
     expect(reply.body).toEqual({ error: expect.any(String) });
@@ -143,17 +143,17 @@ describe('GET /api/facebook/sync-status', () => {
   it('returns 403 without the job when it belongs to another organization', async () => {
     givenStoredJob(freshJob({ organizationId: 'org-2', cancelReason: 'secret reason' }));
 
-    const reply = await status({ jobId: 'job-1' });
+    const reply = await status({ jobId: '00000000-0000-4000-8000-000000000001' });
 
     expect(reply.statusCode).toBe(403);
     expect(reply.body).toEqual({ error: expect.any(String) });
-    expect(reply.raw).not.toContain('page-1');
+    expect(reply.raw).not.toContain('100000000000001');
   });
 
   it('returns 500 with a fixed body when DynamoDB fails', async () => {
     ddbMock.on(GetCommand).rejects(new Error(`ResourceNotFoundException: ${JOBS_TABLE}`));
 
-    const reply = await status({ jobId: 'job-1' });
+    const reply = await status({ jobId: '00000000-0000-4000-8000-000000000001' });
 
     expect(reply.statusCode).toBe(500);
     expect(reply.raw).toBe('{"error":"Internal server error"}');

@@ -20,26 +20,26 @@ function httpErrorOf(fn: () => unknown): HttpError {
 
 /** A `{"pageId":"…"}` body of exactly `bytes` bytes, padded with `filler` (1 to 3 bytes each). */
 function bodyOfBytes(bytes: number, filler = 'x'): string {
-  const empty = JSON.stringify({ pageId: 'page-1', note: '' });
+  const empty = JSON.stringify({ pageId: '100000000000001', note: '' });
   const room = bytes - Buffer.byteLength(empty);
   const unit = Buffer.byteLength(filler);
   const note = filler.repeat(Math.floor(room / unit)) + 'x'.repeat(room % unit);
-  const body = JSON.stringify({ pageId: 'page-1', note });
+  const body = JSON.stringify({ pageId: '100000000000001', note });
   expect(Buffer.byteLength(body)).toBe(bytes);
   return body;
 }
 
 describe('parseJsonBody', () => {
   it('returns the parsed body', () => {
-    expect(parseJsonBody(httpEvent({ body: { pageId: 'page-1' } }), StartSyncBody)).toEqual({
-      pageId: 'page-1',
+    expect(parseJsonBody(httpEvent({ body: { pageId: '100000000000001' } }), StartSyncBody)).toEqual({
+      pageId: '100000000000001',
     });
   });
 
   it('trims ids and optional fields', () => {
-    const event = httpEvent({ body: { jobId: '  job-1 ', reason: ' too slow ' } });
+    const event = httpEvent({ body: { jobId: '  00000000-0000-4000-8000-000000000001 ', reason: ' too slow ' } });
 
-    expect(parseJsonBody(event, CancelSyncBody)).toEqual({ jobId: 'job-1', reason: 'too slow' });
+    expect(parseJsonBody(event, CancelSyncBody)).toEqual({ jobId: '00000000-0000-4000-8000-000000000001', reason: 'too slow' });
   });
 
   it('decodes a base64 body', () => {
@@ -52,7 +52,7 @@ describe('parseJsonBody', () => {
   it('accepts a body of exactly 16 KB', () => {
     const event = httpEvent({ body: bodyOfBytes(LIMIT) });
 
-    expect(parseJsonBody(event, StartSyncBody)).toEqual({ pageId: 'page-1' });
+    expect(parseJsonBody(event, StartSyncBody)).toEqual({ pageId: '100000000000001' });
   });
 
   it.each([
@@ -85,12 +85,12 @@ describe('parseJsonBody', () => {
   });
 
   it.each([
-    ['an array', '[{"pageId":"page-1"}]', 'Request body must be a JSON object'],
-    ['a string', '"page-1"', 'Request body must be a JSON object'],
+    ['an array', '[{"pageId":"100000000000001"}]', 'Request body must be a JSON object'],
+    ['a string', '"100000000000001"', 'Request body must be a JSON object'],
     ['a number', '42', 'Request body must be a JSON object'],
     ['null', 'null', 'Request body must be a JSON object'],
-    ['not JSON', "{pageId:'page-1'}", 'Request body must be valid JSON'],
-    ['truncated JSON', '{"pageId":"page-1"', 'Request body must be valid JSON'],
+    ['not JSON', "{pageId:'100000000000001'}", 'Request body must be valid JSON'],
+    ['truncated JSON', '{"pageId":"100000000000001"', 'Request body must be valid JSON'],
   ])('rejects a body that is %s with 400', (_case, body, message) => {
     const error = httpErrorOf(() => parseJsonBody(httpEvent({ body }), StartSyncBody));
 
@@ -122,7 +122,7 @@ describe('parseJsonBody', () => {
 
 describe('parseQuery', () => {
   it('returns the parsed query', () => {
-    expect(parseQuery(httpEvent({ query: { jobId: 'job-1' } }), SyncStatusQuery)).toEqual({ jobId: 'job-1' });
+    expect(parseQuery(httpEvent({ query: { jobId: '00000000-0000-4000-8000-000000000001' } }), SyncStatusQuery)).toEqual({ jobId: '00000000-0000-4000-8000-000000000001' });
   });
 
   it('treats a missing query string as empty', () => {

@@ -3,9 +3,9 @@ import { isTerminal, type JobStatus, progressOf, publicJob, type SyncJob } from 
 
 function job(overrides: Partial<SyncJob> = {}): SyncJob {
   return {
-    jobId: 'job-1',
+    jobId: '00000000-0000-4000-8000-000000000001',
     organizationId: 'org-1',
-    pageId: 'page-1',
+    pageId: '100000000000001',
     status: 'IN_PROGRESS',
     phase: 'syncing:messenger',
     syncedContacts: 0,
@@ -96,7 +96,7 @@ describe('isTerminal', () => {
 describe('publicJob', () => {
   const internals: Partial<SyncJob> = {
     organizationId: 'org-secret',
-    executionArn: 'arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:job-1',
+    executionArn: 'arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:00000000-0000-4000-8000-000000000001',
     stopExecutionOutcome: 'STOPPED',
     createdBy: 'user-creator',
   };
@@ -106,8 +106,8 @@ describe('publicJob', () => {
       'a fresh PENDING job',
       { status: 'PENDING', phase: 'queued' },
       {
-        id: 'job-1',
-        pageId: 'page-1',
+        id: '00000000-0000-4000-8000-000000000001',
+        pageId: '100000000000001',
         status: 'PENDING',
         phase: 'queued',
         syncedContacts: 0,
@@ -129,8 +129,8 @@ describe('publicJob', () => {
         totalContacts: 12,
       },
       {
-        id: 'job-1',
-        pageId: 'page-1',
+        id: '00000000-0000-4000-8000-000000000001',
+        pageId: '100000000000001',
         status: 'IN_PROGRESS',
         phase: 'syncing:messenger',
         syncedContacts: 5,
@@ -156,8 +156,8 @@ describe('publicJob', () => {
         cancelReason: 'wrong page',
       },
       {
-        id: 'job-1',
-        pageId: 'page-1',
+        id: '00000000-0000-4000-8000-000000000001',
+        pageId: '100000000000001',
         status: 'CANCELLED',
         phase: 'cancelled',
         syncedContacts: 3,
@@ -180,8 +180,8 @@ describe('publicJob', () => {
         error: "Facebook rejected the page's access token: reconnect the page and sync again.",
       },
       {
-        id: 'job-1',
-        pageId: 'page-1',
+        id: '00000000-0000-4000-8000-000000000001',
+        pageId: '100000000000001',
         status: 'FAILED',
         phase: 'failed',
         syncedContacts: 0,

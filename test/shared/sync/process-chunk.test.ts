@@ -28,11 +28,11 @@ const PAGE: ConnectedPage = {
   pageName: 'My Business Page',
   accessToken: TOKEN,
   contactCount: 0,
-  activeJobId: 'job-1',
+  activeJobId: '00000000-0000-4000-8000-000000000001',
   connectedAt: '2026-01-01T00:00:00.000Z',
 };
 
-const INPUT: ChunkInput = { jobId: 'job-1', pageId: PAGE_ID, platform: 'messenger', after: null, limit: 50 };
+const INPUT: ChunkInput = { jobId: '00000000-0000-4000-8000-000000000001', pageId: PAGE_ID, platform: 'messenger', after: null, limit: 50 };
 
 const AI_CONTEXT: AiContext = {
   summary: 'test',
@@ -145,7 +145,7 @@ describe('processChunk', () => {
         {
           Update: expect.objectContaining({
             TableName: JOBS_TABLE,
-            Key: { jobId: 'job-1', sk: 'JOB' },
+            Key: { jobId: '00000000-0000-4000-8000-000000000001', sk: 'JOB' },
             UpdateExpression: expect.stringContaining('ADD syncedContacts :one'),
             ConditionExpression: '#status = :running',
             ExpressionAttributeValues: expect.objectContaining({ ':running': 'IN_PROGRESS' }),
@@ -164,7 +164,7 @@ describe('processChunk', () => {
       displayName: 'Customer 1',
       email: 'psid-1@facebook.com',
       conversationId: 't_1',
-      lastSyncJobId: 'job-1',
+      lastSyncJobId: '00000000-0000-4000-8000-000000000001',
       aiContext: AI_CONTEXT,
     });
   });
@@ -223,14 +223,14 @@ describe('processChunk', () => {
         {
           Put: expect.objectContaining({
             TableName: JOBS_TABLE,
-            Item: expect.objectContaining({ jobId: 'job-1', sk: 'FAILED#messenger#t_1' }),
+            Item: expect.objectContaining({ jobId: '00000000-0000-4000-8000-000000000001', sk: 'FAILED#messenger#t_1' }),
             ConditionExpression: 'attribute_not_exists(sk)',
           }),
         },
         {
           Update: expect.objectContaining({
             TableName: JOBS_TABLE,
-            Key: { jobId: 'job-1', sk: 'JOB' },
+            Key: { jobId: '00000000-0000-4000-8000-000000000001', sk: 'JOB' },
             UpdateExpression: expect.stringContaining('ADD failedContacts :one'),
             ConditionExpression: '#status = :running',
           }),
@@ -277,7 +277,7 @@ describe('processChunk', () => {
           Update: expect.objectContaining({
             TableName: CONTACTS_TABLE,
             ConditionExpression: expect.stringContaining('lastSyncJobId <> :job'),
-            ExpressionAttributeValues: expect.objectContaining({ ':job': 'job-1' }),
+            ExpressionAttributeValues: expect.objectContaining({ ':job': '00000000-0000-4000-8000-000000000001' }),
           }),
         },
       ]),

@@ -1,0 +1,16 @@
+import { callerOf, type HttpEvent, httpHandler, json, parsePath, parseQuery } from '../../shared/http.ts';
+import { pageOfCaller } from '../../shared/pages/page-access.ts';
+import { ContactsQuery, PagePath } from '../../shared/schemas.ts';
+import { listContactsPage } from '../../shared/store/contact-repository.ts';
+
+/** GET /api/facebook/pages/{pageId}/contacts?limit=&cursor= -> 200 {contacts, nextCursor} */
+async function core(event: HttpEvent) {
+  const { organizationId } = callerOf(event);
+  const { pageId } = parsePath(event, PagePath);
+  const { limit, cursor } = parseQuery(event, ContactsQuery);
+  await pageOfCaller(pageId, organizationId);
+  const { contacts, nextCursor } = await listContactsPage(pageId, limit, cursor);
+  return json(200, { contacts: contacts.map(({ organizationId: _org, ...contact }) => contact), nextCursor });
+}
+
+export const handler = httpHandler(core);

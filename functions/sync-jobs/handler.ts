@@ -1,0 +1,22 @@
+import { forbidden } from '../../shared/errors.ts';
+import { callerOf, type HttpEvent, httpHandler, json, parseQuery } from '../../shared/http.ts';
+import { SyncJobsQuery } from '../../shared/schemas.ts';
+import { listJobsForPage } from '../../shared/store/job-repository.ts';
+import { getPage } from '../../shared/store/page-repository.ts';
+import { publicJob } from '../../shared/sync/job.ts';
+
+/**
+ * GET /api/facebook/sync-jobs?pageId= -> 200 {jobs} newest first. A page that is not the caller's
+ * (another organization's, or not connected) is 403, so the answer never tells which.
+ */
+async function core(event: HttpEvent) {
+  const { organizationId } = callerOf(event);
+  const { pageId, limit } = parseQuery(event, SyncJobsQuery);
+  const page = await getPage(pageId);
+  if (page?.organizationId !== organizationId) throw forbidden('Page belongs to another organization');
+  const jobs = await listJobsForPage(pageId, limit);
+  // A page can change hands (disconnect, reconnect elsewhere): history stays with its organization.
+  return json(200, { jobs: jobs.filter((j) => j.organizationId === organizationId).map(publicJob) });
+}
+
+export const handler = httpHandler(core);

@@ -1,0 +1,63 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** An AWS service error as the JSON protocols carry it: `{ "__type", "message" }` with a 400. */
+export class AwsJsonError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A local service: its API operations by name, as methods. */
+export type AwsJsonService = object;
+
+/**
+ * One loopback endpoint for the AWS JSON-protocol services the product calls (Step Functions:
+ * `AWSStepFunctions.*`, KMS: `TrentService.*`), dispatched on X-Amz-Target as AWS does. The SDK
+ * clients reach it through AWS_ENDPOINT_URL_SFN and AWS_ENDPOINT_URL_KMS.
+ */
+export async function serveAwsJson(
+  services: Record<string, AwsJsonService>,
+  port: number,
+  host = '127.0.0.1',
+) {
+  const server = createServer((req, res) => void handle(services, req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    endpoint: `http://${host}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function handle(services: Record<string, AwsJsonService>, req: IncomingMessage, res: ServerResponse) {
+  const send = (status: number, body: unknown) => {
+    res.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.0' });
+    res.end(JSON.stringify(body));
+  };
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const [prefix = '', operation = ''] = target.split('.');
+    const service = services[prefix] as Record<string, unknown> | undefined;
+    const method = service && /^[A-Z]/.test(operation) ? service[operation] : undefined;
+    if (typeof method !== 'function')
+      throw new AwsJsonError('UnknownOperationException', `Unsupported operation ${target}`);
+    const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+    send(200, await method.call(service, body));
+  } catch (error) {
+    if (error instanceof AwsJsonError) send(400, { __type: error.type, message: error.message });
+    else send(500, { __type: 'InternalFailure', message: (error as Error).message });
+  }
+}

@@ -1,0 +1,252 @@
+import { z } from 'zod';
+import { createDocument } from 'zod-openapi';
+import {
+  AiContext,
+  CancelSyncBody,
+  ConnectPageBody,
+  ContactsQuery,
+  JobId,
+  PageId,
+  PagePath,
+  Platform,
+  StartSyncBody,
+  SyncJobsQuery,
+  SyncStatusQuery,
+} from './schemas.ts';
+import { JOB_STATUSES } from './sync/job.ts';
+
+/**
+ * The HTTP contract of DESIGN.md as zod schemas: the responses the handlers produce, and the
+ * OpenAPI 3.1 document generated from them and from the request schemas (served at
+ * GET /openapi.json and shipped as openapi.json). Tests parse real responses with these.
+ */
+const isoTime = z.string().meta({ format: 'date-time' });
+
+export const ErrorBody = z.object({ error: z.string() }).meta({ id: 'Error' });
+export const ConflictBody = z
+  .object({ error: z.string(), activeJobId: z.string().nullable() })
+  .meta({ id: 'SyncConflict', description: 'A sync is already active for the page.' });
+
+export const Job = z
+  .object({
+    id: JobId,
+    pageId: PageId,
+    status: z.enum(JOB_STATUSES),
+    phase: z.string(),
+    syncedContacts: z.number().int().min(0),
+    failedContacts: z.number().int().min(0),
+    totalContacts: z.number().int().min(0),
+    progress: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .nullable()
+      .meta({ description: 'null until a total is known' }),
+    createdAt: isoTime,
+    startedAt: isoTime.nullable(),
+    completedAt: isoTime.nullable(),
+    cancelledBy: z.string().optional(),
+    cancelReason: z.string().optional(),
+    error: z.string().optional(),
+  })
+  .meta({ id: 'SyncJob' });
+
+export const StartSyncResponse = z
+  .object({ jobId: JobId, status: z.literal('PENDING'), message: z.literal('Sync started') })
+  .meta({ id: 'StartSyncResponse' });
+export const CancelSyncResponse = z
+  .object({
+    success: z.literal(true),
+    job: z.object({
+      id: JobId,
+      status: z.literal('CANCELLED'),
+      syncedContacts: z.number().int().min(0),
+      failedContacts: z.number().int().min(0),
+      totalContacts: z.number().int().min(0),
+      completedAt: isoTime,
+    }),
+  })
+  .meta({ id: 'CancelSyncResponse' });
+export const SyncStatusResponse = z.object({ job: Job }).meta({ id: 'SyncStatusResponse' });
+export const SyncJobsResponse = z.object({ jobs: z.array(Job) }).meta({ id: 'SyncJobsResponse' });
+
+export const Page = z
+  .object({
+    id: PageId,
+    pageName: z.string(),
+    instagramAccountId: z.string().nullable(),
+    contactCount: z.number().int().min(0),
+    connectedAt: isoTime,
+    activeJob: Job.nullable(),
+    lastJob: Job.nullable(),
+  })
+  .strict()
+  .meta({ id: 'Page', description: 'A connected page. The access token is never returned.' });
+export const PagesResponse = z.object({ pages: z.array(Page) }).meta({ id: 'PagesResponse' });
+export const ConnectPageResponse = z.object({ page: Page }).meta({ id: 'ConnectPageResponse' });
+
+export const Contact = z
+  .object({
+    pageId: PageId,
+    contactKey: z.string(),
+    platform: Platform,
+    participantId: z.string(),
+    displayName: z.string(),
+    email: z.string().optional(),
+    conversationId: z.string(),
+    lastMessageAt: isoTime,
+    messageCount: z.number().int().min(0),
+    aiContext: AiContext,
+    firstSyncedAt: isoTime,
+    lastSyncedAt: isoTime,
+    lastSyncJobId: JobId,
+  })
+  .meta({ id: 'Contact' });
+export const ContactsResponse = z
+  .object({ contacts: z.array(Contact), nextCursor: z.string().nullable() })
+  .meta({ id: 'ContactsResponse' });
+
+const json = (schema: z.ZodType, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+const error = (description: string) => json(ErrorBody, description);
+const unauthorized = error('Missing, invalid or expired token');
+const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema } } });
+
+export function openApiDocument() {
+  return createDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Contact Sync API',
+      version: '1.0.0',
+      description:
+        'Imports a Facebook Page\'s Messenger and Instagram conversations as contacts. Every sync is a background job that can be stopped at any moment: what was saved stays saved, nothing is written after the stop is acknowledged, and the counters are exact. Every error body is `{ "error": "..." }`.',
+    },
+    security: [{ bearerAuth: [] }],
+    components: {
+      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    },
+    paths: {
+      '/api/facebook/sync-background': {
+        post: {
+          summary: 'Start a sync of a page',
+          requestParams: {
+            header: z.object({
+              'idempotency-key': z
+                .string()
+                .optional()
+                .meta({
+                  description: 'Makes a retried start return the same job instead of a 409 or a second job.',
+                }),
+            }),
+          },
+          requestBody: body(StartSyncBody),
+          responses: {
+            '202': json(StartSyncResponse, 'Sync started'),
+            '400': error('Invalid body'),
+            '401': unauthorized,
+            '403': error('Page of another organization'),
+            '404': error('Page not connected'),
+            '409': json(ConflictBody, 'A sync is already active for this page'),
+            '415': error('Content-Type is not application/json'),
+            '422': error('Idempotency-Key reused with a different body'),
+            '503': error('The sync could not be started; the job ended FAILED'),
+          },
+        },
+      },
+      '/api/facebook/sync-cancel': {
+        post: {
+          summary: 'Stop a sync ("Stop Sync")',
+          description:
+            'The answer is the commit point: the counters it returns are final, and nothing is written after it. Idempotent: a cancelled job is returned as stored.',
+          requestBody: body(CancelSyncBody),
+          responses: {
+            '200': json(CancelSyncResponse, 'Cancelled (also when it already was)'),
+            '400': error('Missing jobId, or "Cannot cancel job with status: COMPLETED" (or FAILED)'),
+            '401': unauthorized,
+            '403': error('Job of another organization'),
+            '404': error('Job not found'),
+            '415': error('Content-Type is not application/json'),
+            '500': error('Internal error (no details)'),
+          },
+        },
+      },
+      '/api/facebook/sync-status': {
+        get: {
+          summary: 'A sync job and its progress',
+          requestParams: { query: SyncStatusQuery },
+          responses: {
+            '200': json(SyncStatusResponse, 'The job'),
+            '400': error('Missing or malformed jobId'),
+            '401': unauthorized,
+            '403': error('Job of another organization'),
+            '404': error('Job not found'),
+          },
+        },
+      },
+      '/api/facebook/sync-jobs': {
+        get: {
+          summary: "A page's sync history, newest first",
+          requestParams: { query: SyncJobsQuery },
+          responses: {
+            '200': json(SyncJobsResponse, 'The jobs'),
+            '400': error('Missing or malformed pageId'),
+            '401': unauthorized,
+            '403': error('Not a page of your organization'),
+          },
+        },
+      },
+      '/api/facebook/pages': {
+        get: {
+          summary: "The organization's connected pages",
+          responses: { '200': json(PagesResponse, 'The pages'), '401': unauthorized },
+        },
+        post: {
+          summary: 'Connect a page',
+          requestBody: body(ConnectPageBody),
+          responses: {
+            '201': json(ConnectPageResponse, 'Connected; the token is stored encrypted and never returned'),
+            '400': error('Invalid body'),
+            '401': unauthorized,
+            '409': error('Page already connected'),
+            '415': error('Content-Type is not application/json'),
+          },
+        },
+      },
+      '/api/facebook/pages/{pageId}': {
+        delete: {
+          summary: 'Disconnect a page (an active sync is cancelled first)',
+          requestParams: { path: PagePath },
+          responses: {
+            '204': { description: 'Disconnected; contacts and job history are kept' },
+            '401': unauthorized,
+            '403': error('Page of another organization'),
+            '404': error('Page not connected'),
+          },
+        },
+      },
+      '/api/facebook/pages/{pageId}/contacts': {
+        get: {
+          summary: "A page's contacts, paginated",
+          requestParams: { path: PagePath, query: ContactsQuery },
+          responses: {
+            '200': json(ContactsResponse, 'A page of contacts; pass nextCursor as cursor for the next'),
+            '400': error('Invalid limit or cursor'),
+            '401': unauthorized,
+            '403': error('Page of another organization'),
+            '404': error('Page not connected'),
+          },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          summary: 'This document',
+          security: [],
+          responses: { '200': { description: 'The OpenAPI 3.1 document' } },
+        },
+      },
+    },
+  });
+}

@@ -1,0 +1,30 @@
+import { forbidden } from '../errors.ts';
+import { deletePage } from '../store/page-repository.ts';
+import { cancelSync } from '../sync/cancel-job.ts';
+import { pageOfCaller } from './page-access.ts';
+
+/**
+ * Disconnects a page: an active sync is cancelled first (as "Stop Sync" would, so its saved
+ * contacts stay and its counters are final), then the page is removed. Contacts and job history
+ * are kept.
+ */
+export async function disconnectPage(req: {
+  pageId: string;
+  organizationId: string;
+  userId: string;
+}): Promise<void> {
+  const page = await pageOfCaller(req.pageId, req.organizationId);
+  if (page.activeJobId) {
+    await cancelSync({
+      jobId: page.activeJobId,
+      organizationId: req.organizationId,
+      userId: req.userId,
+      reason: 'Page disconnected',
+    }).catch((error: { statusCode?: number }) => {
+      // The job finished meanwhile (400) or is gone (404): nothing left to stop.
+      if (error.statusCode !== 400 && error.statusCode !== 404) throw error;
+    });
+  }
+  if (!(await deletePage(req.pageId, req.organizationId)))
+    throw forbidden('Page belongs to another organization');
+}
