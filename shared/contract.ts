@@ -134,12 +134,9 @@ export function openApiDocument() {
           summary: 'Start a sync of a page',
           requestParams: {
             header: z.object({
-              'idempotency-key': z
-                .string()
-                .optional()
-                .meta({
-                  description: 'Makes a retried start return the same job instead of a 409 or a second job.',
-                }),
+              'idempotency-key': z.string().optional().meta({
+                description: 'Makes a retried start return the same job instead of a 409 or a second job.',
+              }),
             }),
           },
           requestBody: body(StartSyncBody),

@@ -23,6 +23,7 @@ beforeAll(() => {
       jwtIssuer: 'https://issuer.example.com/',
       jwtAudience: 'contact-sync-test',
       mapConcurrency: 3,
+      corsOrigins: 'https://app.example.com',
       'aws:cdk:bundling-stacks': [],
     },
   });
@@ -123,7 +124,7 @@ describe('functions', () => {
     const functions = template.findResources('AWS::Lambda::Function', {
       Metadata: { 'contact-sync:entry': Match.anyValue() },
     });
-    expect(Object.keys(functions).length).toBe(7);
+    expect(Object.keys(functions).length).toBe(12);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -146,16 +147,60 @@ describe('api', () => {
     'POST /api/facebook/sync-background',
     'POST /api/facebook/sync-cancel',
     'GET /api/facebook/sync-status',
+    'GET /api/facebook/sync-jobs',
     'GET /api/facebook/pages',
+    'POST /api/facebook/pages',
+    'DELETE /api/facebook/pages/{pageId}',
+    'GET /api/facebook/pages/{pageId}/contacts',
   ])('routes %s behind the authorizer', (routeKey) => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
       RouteKey: routeKey,
       AuthorizationType: 'JWT',
     });
   });
+
+  it('serves the OpenAPI document without a token, and nothing else', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
+    const open = routes
+      .filter((r) => r.Properties.AuthorizationType !== 'JWT')
+      .map((r) => r.Properties.RouteKey);
+    expect(open).toEqual(['GET /openapi.json']);
+  });
+
+  it('takes CORS origins from context', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://app.example.com'] }),
+    });
+  });
 });
 
 describe('data', () => {
+  it('encrypts page tokens under a rotating KMS key that only connect encrypts with and the workers decrypt with', () => {
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const kmsActionsByRole = policies.map((p) => ({
+      role: JSON.stringify(p.Properties.Roles),
+      actions: (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[])
+        .flatMap((st) => st.Action)
+        .filter((a) => a.startsWith('kms:')),
+    }));
+    const encrypters = kmsActionsByRole.filter((r) => r.actions.includes('kms:Encrypt')).map((r) => r.role);
+    const decrypters = kmsActionsByRole.filter((r) => r.actions.includes('kms:Decrypt')).map((r) => r.role);
+    expect(encrypters).toHaveLength(1);
+    expect(encrypters[0]).toContain('ConnectPage');
+    expect(decrypters.sort()).toEqual([
+      expect.stringContaining('DiscoverConversations'),
+      expect.stringContaining('ProcessChunk'),
+    ]);
+  });
+
+  it('keeps idempotency records with a TTL', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+    });
+  });
+
   it('keys jobs by id with a byPage history index', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [

@@ -14,7 +14,7 @@ export async function givenPage(organizationId = 'org-test', extra: Record<strin
         pageId,
         organizationId,
         pageName: 'Test Page',
-        accessToken: 'secret-token',
+        accessTokenCiphertext: 'not-decrypted-in-these-tests',
         contactCount: 0,
         connectedAt: new Date().toISOString(),
         ...extra,
