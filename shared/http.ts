@@ -21,8 +21,13 @@ export function httpHandler(
   ...inner: MiddlewareObj<HttpEvent, HttpResult>[]
 ) {
   const handler = middy<HttpEvent, HttpResult>(core)
-    // Its onError runs after the error handler's, so error responses get the headers too.
-    .use(httpSecurityHeaders())
+    // Their onError runs after the error handler's, so error responses get these headers too.
+    .use(noStore)
+    .use(
+      // No reporting endpoint is configured: send no empty Reporting-Endpoints header (the option
+      // exists at run time but is missing from the package's types).
+      httpSecurityHeaders({ reportingEndpoints: false } as Parameters<typeof httpSecurityHeaders>[0]),
+    )
     .use(
       httpErrorHandler({
         fallbackMessage: JSON.stringify({ error: 'Internal server error' }),
@@ -36,6 +41,19 @@ export function httpHandler(
     );
   for (const middleware of inner) handler.use(middleware);
   return handler;
+}
+
+/** API answers are per user and per moment: never cached, errors included. */
+const noStore: MiddlewareObj<HttpEvent, HttpResult> = {
+  after: async (request) => {
+    setNoStore(request.response);
+  },
+  onError: async (request) => {
+    setNoStore(request.response);
+  },
+};
+function setNoStore(response: HttpResult | null | undefined) {
+  if (response) response.headers = { ...response.headers, 'Cache-Control': 'no-store' };
 }
 
 export function json(statusCode: number, body: unknown): HttpResult {

@@ -11,6 +11,7 @@ Object.assign(process.env, {
   AWS_SECRET_ACCESS_KEY: 'test',
   AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoDbEndpoint'),
   STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:ContactSyncTest',
+  PAGE_TOKEN_KEY_ID: 'arn:aws:kms:us-east-1:000000000000:key/test-key',
   ...inject('tables'),
 });
 

@@ -14,9 +14,8 @@ async function core(event: HttpEvent) {
   const { pageId, limit } = parseQuery(event, SyncJobsQuery);
   const page = await getPage(pageId);
   if (page?.organizationId !== organizationId) throw forbidden('Page belongs to another organization');
-  const jobs = await listJobsForPage(pageId, limit);
-  // A page can change hands (disconnect, reconnect elsewhere): history stays with its organization.
-  return json(200, { jobs: jobs.filter((j) => j.organizationId === organizationId).map(publicJob) });
+  const jobs = await listJobsForPage(pageId, organizationId, limit);
+  return json(200, { jobs: jobs.map(publicJob) });
 }
 
 export const handler = httpHandler(core);

@@ -1,4 +1,4 @@
-import { forbidden } from '../errors.ts';
+import { conflict } from '../errors.ts';
 import { deletePage } from '../store/page-repository.ts';
 import { cancelSync } from '../sync/cancel-job.ts';
 import { pageOfCaller } from './page-access.ts';
@@ -6,25 +6,27 @@ import { pageOfCaller } from './page-access.ts';
 /**
  * Disconnects a page: an active sync is cancelled first (as "Stop Sync" would, so its saved
  * contacts stay and its counters are final), then the page is removed. Contacts and job history
- * are kept.
+ * are kept. The delete only succeeds on an idle page, so a sync started in between is stopped too.
  */
 export async function disconnectPage(req: {
   pageId: string;
   organizationId: string;
   userId: string;
 }): Promise<void> {
-  const page = await pageOfCaller(req.pageId, req.organizationId);
-  if (page.activeJobId) {
-    await cancelSync({
-      jobId: page.activeJobId,
-      organizationId: req.organizationId,
-      userId: req.userId,
-      reason: 'Page disconnected',
-    }).catch((error: { statusCode?: number }) => {
-      // The job finished meanwhile (400) or is gone (404): nothing left to stop.
-      if (error.statusCode !== 400 && error.statusCode !== 404) throw error;
-    });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const page = await pageOfCaller(req.pageId, req.organizationId);
+    if (page.activeJobId) {
+      await cancelSync({
+        jobId: page.activeJobId,
+        organizationId: req.organizationId,
+        userId: req.userId,
+        reason: 'Page disconnected',
+      }).catch((error: { statusCode?: number }) => {
+        // The job finished meanwhile (400) or is gone (404): nothing left to stop.
+        if (error.statusCode !== 400 && error.statusCode !== 404) throw error;
+      });
+    }
+    if (await deletePage(req.pageId, req.organizationId)) return;
   }
-  if (!(await deletePage(req.pageId, req.organizationId)))
-    throw forbidden('Page belongs to another organization');
+  throw conflict('The page is busy with a sync that keeps restarting; try again');
 }

@@ -6,7 +6,7 @@ import { publicJob } from '../sync/job.ts';
 export async function pageView(page: ConnectedPage) {
   const [active, last] = await Promise.all([
     page.activeJobId ? getJob(page.activeJobId) : undefined,
-    listJobsForPage(page.pageId, 1).then((jobs) => jobs[0]),
+    listJobsForPage(page.pageId, page.organizationId, 1).then((jobs) => jobs[0]),
   ]);
   return {
     id: page.pageId,

@@ -9,18 +9,35 @@ export async function getJob(jobId: string): Promise<SyncJob | undefined> {
   return out.Item as SyncJob | undefined;
 }
 
-export async function listJobsForPage(pageId: string, limit = 20): Promise<SyncJob[]> {
-  const out = await ddb.send(
-    new QueryCommand({
-      TableName: tables.jobs,
-      IndexName: 'byPage',
-      KeyConditionExpression: 'pageId = :p',
-      ExpressionAttributeValues: { ':p': pageId },
-      ScanIndexForward: false,
-      Limit: limit,
-    }),
-  );
-  return (out.Items ?? []) as SyncJob[];
+/**
+ * A page's jobs of one organization, newest first. A page can change hands (disconnected, then
+ * connected by another organization), and a job is readable only by its own organization.
+ */
+export async function listJobsForPage(
+  pageId: string,
+  organizationId: string,
+  limit = 20,
+): Promise<SyncJob[]> {
+  const jobs: SyncJob[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const out = await ddb.send(
+      new QueryCommand({
+        TableName: tables.jobs,
+        IndexName: 'byPage',
+        KeyConditionExpression: 'pageId = :p',
+        FilterExpression: 'organizationId = :o',
+        ExpressionAttributeValues: { ':p': pageId, ':o': organizationId },
+        ScanIndexForward: false,
+        Limit: limit,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    // The filter also runs here: the answer must hold whatever the query returned.
+    jobs.push(...((out.Items ?? []) as SyncJob[]).filter((job) => job.organizationId === organizationId));
+    startKey = out.LastEvaluatedKey;
+  } while (startKey && jobs.length < limit);
+  return jobs.slice(0, limit);
 }
 
 export interface Transition {

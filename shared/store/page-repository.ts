@@ -67,15 +67,17 @@ export async function insertPage(page: ConnectedPage): Promise<boolean> {
   }
 }
 
-/** Disconnects a page of `organizationId`; its contacts and job history are kept. */
+/** Disconnects an idle page of `organizationId`; its contacts and job history are kept. */
 export async function deletePage(pageId: string, organizationId: string): Promise<boolean> {
   try {
     await ddb.send(
       new DeleteCommand({
         TableName: tables.pages,
         Key: { pageId },
-        // Gone already is fine (disconnect is idempotent); another organization's page is not.
-        ConditionExpression: 'attribute_not_exists(pageId) OR organizationId = :o',
+        // Gone already is fine (disconnect is idempotent); another organization's page, or a page
+        // whose sync started meanwhile, is not deleted.
+        ConditionExpression:
+          'attribute_not_exists(pageId) OR (organizationId = :o AND attribute_not_exists(activeJobId))',
         ExpressionAttributeValues: { ':o': organizationId },
       }),
     );

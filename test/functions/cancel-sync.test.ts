@@ -12,15 +12,28 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/cancel-sync/handler.ts';
+import { CancelSyncResponse } from '../../shared/contract.ts';
 import type { JobStatus, SyncJob } from '../../shared/sync/job.ts';
-import { CALLER, type EventInit, httpEvent, invoke, type JwtClaims, setFields, storedJob } from './event.ts';
+import {
+  CALLER,
+  type EventInit,
+  errorMessage,
+  expectSecurityHeaders,
+  expectUncachedJson,
+  httpEvent,
+  invoke,
+  type JwtClaims,
+  setFields,
+  storedJob,
+} from './event.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const sfnMock = mockClient(SFNClient);
 
 const JOBS_TABLE = process.env.JOBS_TABLE ?? '';
 const PAGES_TABLE = process.env.PAGES_TABLE ?? '';
-const DERIVED_ARN = 'arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:00000000-0000-4000-8000-000000000001';
+const DERIVED_ARN =
+  'arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:00000000-0000-4000-8000-000000000001';
 const INTERNAL_ERROR = '{"error":"Internal server error"}';
 
 /** The job as DynamoDB returns it after the commit update (ReturnValues: ALL_NEW). */
@@ -71,7 +84,7 @@ describe('POST /api/facebook/sync-cancel: input', () => {
     const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001' }, { claims });
 
     expect(reply.statusCode).toBe(401);
-    expect(reply.body).toEqual({ error: 'Unauthorized' });
+    expect(errorMessage(reply)).toBe('Unauthorized');
     expect(ddbMock).not.toReceiveAnyCommand();
     expect(sfnMock).not.toReceiveAnyCommand();
   });
@@ -101,15 +114,74 @@ describe('POST /api/facebook/sync-cancel: input', () => {
     const reply = await cancel(body);
 
     expect(reply.statusCode).toBe(400);
-    expect(reply.body).toEqual({ error: expect.stringMatching(/^Request body must be/) });
+    expect(errorMessage(reply)).toMatch(/^Request body must be/);
     expect(ddbMock).not.toReceiveAnyCommand();
   });
+
+  it.each<[string, unknown, string]>([
+    ['jobId is not a UUID', { jobId: 'job-1' }, 'jobId must be a UUID'],
+    [
+      'jobId carries a key suffix',
+      { jobId: '00000000-0000-4000-8000-000000000001#FAILED' },
+      'jobId must be a UUID',
+    ],
+    [
+      'reason is not a string',
+      { jobId: '00000000-0000-4000-8000-000000000001', reason: 5 },
+      'reason must be a string',
+    ],
+    [
+      'the body has an unknown key',
+      { jobId: '00000000-0000-4000-8000-000000000001', status: 'CANCELLED' },
+      'Unrecognized key: "status"',
+    ],
+    [
+      'several fields are invalid',
+      { jobId: 'x', reason: 5 },
+      'jobId must be a UUID; reason must be a string',
+    ],
+  ])('returns 400 naming the field and reads nothing when %s', async (_case, body, error) => {
+    const reply = await cancel(body);
+
+    expect(reply.statusCode).toBe(400);
+    expect(errorMessage(reply)).toBe(error);
+    expect(ddbMock).not.toReceiveAnyCommand();
+  });
+
+  it('returns 400 and reads nothing when the body is over 16 KB', async () => {
+    const body = JSON.stringify({
+      jobId: '00000000-0000-4000-8000-000000000001',
+      pad: 'x'.repeat(16 * 1024),
+    });
+
+    const reply = await cancel(body);
+
+    expect(reply.statusCode).toBe(400);
+    expect(errorMessage(reply)).toBe('Request body is too large');
+    expect(ddbMock).not.toReceiveAnyCommand();
+  });
+
+  it.each<[string, Record<string, string | undefined>]>([
+    ['text/plain', { 'content-type': 'text/plain' }],
+    ['no content type', { 'content-type': undefined }],
+  ])(
+    'returns 415 with the security headers and cancels nothing when JSON is sent as %s',
+    async (_case, headers) => {
+      const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001' }, { headers });
+
+      expect(reply.statusCode).toBe(415);
+      expect(errorMessage(reply)).toBe('Content-Type must be application/json');
+      expectSecurityHeaders(reply);
+      expect(ddbMock).not.toReceiveAnyCommand();
+      expect(sfnMock).not.toReceiveAnyCommand();
+    },
+  );
 
   it('returns 400 when the reason is longer than 500 characters', async () => {
     const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001', reason: 'x'.repeat(501) });
 
     expect(reply.statusCode).toBe(400);
-    expect(reply.body).toEqual({ error: 'reason must be at most 500 characters' });
+    expect(errorMessage(reply)).toBe('reason must be at most 500 characters');
     expect(ddbMock).not.toReceiveAnyCommand();
   });
 
@@ -133,7 +205,8 @@ describe('POST /api/facebook/sync-cancel: the job', () => {
     const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000404' });
 
     expect(reply.statusCode).toBe(404);
-    expect(reply.body).toEqual({ error: expect.any(String) });
+    expect(errorMessage(reply)).toBe('Sync job not found');
+    expectSecurityHeaders(reply);
     expect(ddbMock).toReceiveCommandWith(GetCommand, {
       TableName: JOBS_TABLE,
       Key: { jobId: '00000000-0000-4000-8000-000000000404', sk: 'JOB' },
@@ -147,7 +220,7 @@ describe('POST /api/facebook/sync-cancel: the job', () => {
     const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001' });
 
     expect(reply.statusCode).toBe(403);
-    expect(reply.body).toEqual({ error: expect.any(String) });
+    expect(errorMessage(reply)).toBe('Sync job belongs to another organization');
     expect(ddbMock).not.toReceiveCommand(UpdateCommand);
     expect(sfnMock).not.toReceiveAnyCommand();
   });
@@ -160,7 +233,7 @@ describe('POST /api/facebook/sync-cancel: the job', () => {
       const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001' });
 
       expect(reply.statusCode).toBe(400);
-      expect(reply.raw).toBe(JSON.stringify({ error: `Cannot cancel job with status: ${status}` }));
+      expect(errorMessage(reply)).toBe(`Cannot cancel job with status: ${status}`);
       expect(ddbMock).not.toReceiveCommand(UpdateCommand);
       expect(sfnMock).not.toReceiveAnyCommand();
     },
@@ -177,7 +250,7 @@ describe('POST /api/facebook/sync-cancel: the job', () => {
     const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001', reason: 'again' });
 
     expect(reply.statusCode).toBe(200);
-    expect(reply.body).toEqual({
+    expect(CancelSyncResponse.strict().parse(reply.body)).toEqual({
       success: true,
       job: {
         id: '00000000-0000-4000-8000-000000000001',
@@ -231,7 +304,7 @@ describe('POST /api/facebook/sync-cancel: the commit point', () => {
     const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001' });
 
     expect(reply.statusCode).toBe(200);
-    expect(reply.body).toEqual({
+    expect(CancelSyncResponse.strict().parse(reply.body)).toEqual({
       success: true,
       job: {
         id: '00000000-0000-4000-8000-000000000001',
@@ -242,6 +315,17 @@ describe('POST /api/facebook/sync-cancel: the commit point', () => {
         completedAt: '2026-01-01T00:02:00.000Z',
       },
     });
+  });
+
+  it('answers 200 with the security headers and Cache-Control: no-store', async () => {
+    givenStoredJob(storedJob());
+    ddbMock.on(UpdateCommand, COMMIT).resolves({ Attributes: cancelledJob() });
+
+    const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001' });
+
+    expect(reply.statusCode).toBe(200);
+    expectSecurityHeaders(reply);
+    expectUncachedJson(reply);
   });
 
   it('releases the page lock held by the job', async () => {
@@ -268,7 +352,7 @@ describe('POST /api/facebook/sync-cancel: the commit point', () => {
     const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001' });
 
     expect(reply.statusCode).toBe(400);
-    expect(reply.body).toEqual({ error: 'Cannot cancel job with status: COMPLETED' });
+    expect(errorMessage(reply)).toBe('Cannot cancel job with status: COMPLETED');
     expect(sfnMock).not.toReceiveAnyCommand();
     expect(ddbMock).not.toReceiveCommandWith(UpdateCommand, { TableName: PAGES_TABLE });
   });
@@ -331,7 +415,10 @@ describe('POST /api/facebook/sync-cancel: stopping the execution', () => {
     const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000001' });
 
     expect(reply.statusCode).toBe(200);
-    expect(reply.body).toMatchObject({ success: true, job: { id: '00000000-0000-4000-8000-000000000001', status: 'CANCELLED' } });
+    expect(reply.body).toMatchObject({
+      success: true,
+      job: { id: '00000000-0000-4000-8000-000000000001', status: 'CANCELLED' },
+    });
     expect(stopOutcome()).toBe(outcome);
     expect(ddbMock).toReceiveCommandWith(UpdateCommand, {
       TableName: PAGES_TABLE,
@@ -354,6 +441,7 @@ describe('POST /api/facebook/sync-cancel: failures', () => {
 
     expect(reply.statusCode).toBe(500);
     expect(reply.raw).toBe(INTERNAL_ERROR);
+    expectSecurityHeaders(reply);
   });
 
   it('returns 500 with a fixed body when the commit update fails for another reason than the condition', async () => {

@@ -1,5 +1,8 @@
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
+import { expect } from 'vitest';
+import { ErrorBody } from '../../shared/contract.ts';
+import type { ConnectedPage } from '../../shared/store/page-repository.ts';
 import type { SyncJob } from '../../shared/sync/job.ts';
 
 export type JwtClaims = Record<string, string | number | boolean | string[]>;
@@ -16,6 +19,9 @@ export interface EventInit {
   body?: unknown;
   isBase64Encoded?: boolean;
   query?: Record<string, string>;
+  pathParameters?: Record<string, string>;
+  /** Merged over the default `content-type: application/json`; `undefined` removes a header. */
+  headers?: Record<string, string | undefined>;
 }
 
 /** An API Gateway HTTP API (payload v2) event as the JWT authorizer hands it to a handler. */
@@ -30,8 +36,13 @@ export function httpEvent(init: EventInit = {}): APIGatewayProxyEventV2WithJWTAu
     routeKey: `${method} ${path}`,
     rawPath: path,
     rawQueryString: query ? new URLSearchParams(query).toString() : '',
-    headers: { 'content-type': 'application/json' },
+    headers: Object.fromEntries(
+      Object.entries({ 'content-type': 'application/json', ...init.headers }).filter(
+        (entry): entry is [string, string] => entry[1] !== undefined,
+      ),
+    ),
     ...(query ? { queryStringParameters: query } : {}),
+    ...(init.pathParameters ? { pathParameters: init.pathParameters } : {}),
     ...(body === undefined ? {} : { body }),
     isBase64Encoded: init.isBase64Encoded ?? false,
     requestContext: {
@@ -68,6 +79,7 @@ export const lambdaContext = {
 
 export interface Reply {
   statusCode: number;
+  headers: Record<string, string>;
   /** The raw body, to check what a client could see. */
   raw: string;
   /** The body parsed as JSON (undefined when there is none). */
@@ -79,9 +91,39 @@ export async function invoke(
   handler: (event: APIGatewayProxyEventV2WithJWTAuthorizer, context: Context) => Promise<unknown>,
   event: APIGatewayProxyEventV2WithJWTAuthorizer,
 ): Promise<Reply> {
-  const result = (await handler(event, lambdaContext)) as { statusCode?: number; body?: string };
+  const result = (await handler(event, lambdaContext)) as {
+    statusCode?: number;
+    headers?: Record<string, string>;
+    body?: string;
+  };
   const raw = result.body ?? '';
-  return { statusCode: result.statusCode ?? 0, raw, body: raw === '' ? undefined : JSON.parse(raw) };
+  return {
+    statusCode: result.statusCode ?? 0,
+    headers: result.headers ?? {},
+    raw,
+    body: raw === '' ? undefined : JSON.parse(raw),
+  };
+}
+
+/** The message of an error reply, whose body must be exactly `{ error: string }` (DESIGN.md). */
+export function errorMessage(reply: Reply): string {
+  return ErrorBody.strict().parse(reply.body).error;
+}
+
+/** The security headers every answer carries, success or error (shared/http.ts). */
+export function expectSecurityHeaders(reply: Reply): void {
+  expect(reply.headers).toMatchObject({
+    'Strict-Transport-Security': expect.stringMatching(/max-age=\d+/),
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'X-Permitted-Cross-Domain-Policies': 'none',
+  });
+}
+
+/** A JSON answer a cache must never store: it carries one organization's data. */
+export function expectUncachedJson(reply: Reply): void {
+  expect(reply.headers['Content-Type']).toMatch(/^application\/json/);
+  expect(reply.headers['Cache-Control']).toBe('no-store');
 }
 
 /**
@@ -115,6 +157,25 @@ export function storedJob(overrides: Partial<SyncJob> = {}): SyncJob {
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:01:00.000Z',
     startedAt: '2026-01-01T00:00:01.000Z',
+    ...overrides,
+  };
+}
+
+/**
+ * What KMS returns for a page token, stored base64 (shared/secrets/page-token-vault.ts). It is not
+ * the token: only a KMS Decrypt with the page's encryption context gives the token back.
+ */
+export const TOKEN_CIPHERTEXT = Buffer.from('kms-ciphertext:EAAG-secret-page-token').toString('base64');
+
+/** A page of CALLER's organization, as the pages table stores it: the token only as ciphertext. */
+export function storedPage(overrides: Partial<ConnectedPage> = {}): ConnectedPage {
+  return {
+    pageId: '100000000000001',
+    organizationId: CALLER.org_id,
+    pageName: 'My Business Page',
+    accessTokenCiphertext: TOKEN_CIPHERTEXT,
+    contactCount: 12,
+    connectedAt: '2026-01-01T00:00:00.000Z',
     ...overrides,
   };
 }

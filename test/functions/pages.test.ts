@@ -1,19 +1,32 @@
+import { DecryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/pages/handler.ts';
+import { PagesResponse } from '../../shared/contract.ts';
 import type { ConnectedPage } from '../../shared/store/page-repository.ts';
 import type { SyncJob } from '../../shared/sync/job.ts';
-import { CALLER, type EventInit, httpEvent, invoke } from './event.ts';
+import {
+  CALLER,
+  type EventInit,
+  errorMessage,
+  expectSecurityHeaders,
+  expectUncachedJson,
+  httpEvent,
+  invoke,
+} from './event.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
+const kmsMock = mockClient(KMSClient);
 
 const JOBS_TABLE = process.env.JOBS_TABLE ?? '';
 const PAGES_TABLE = process.env.PAGES_TABLE ?? '';
+/** The pages' tokens, and the KMS ciphertexts the pages table holds for them. */
 const TOKENS = ['EAAG-secret-token-of-zeta', 'EAAG-secret-token-of-alpha'];
+const CIPHERTEXTS = TOKENS.map((token) => Buffer.from(`kms-ciphertext:${token}`).toString('base64'));
 
 function page(
-  overrides: Partial<ConnectedPage> & Pick<ConnectedPage, 'pageId' | 'pageName' | 'accessToken'>,
+  overrides: Partial<ConnectedPage> & Pick<ConnectedPage, 'pageId' | 'pageName' | 'accessTokenCiphertext'>,
 ) {
   return {
     organizationId: CALLER.org_id,
@@ -41,14 +54,14 @@ function job(overrides: Partial<SyncJob> & Pick<SyncJob, 'jobId' | 'pageId' | 's
 const ZETA = page({
   pageId: '100000000000026',
   pageName: 'Zeta Shop',
-  accessToken: TOKENS[0] ?? '',
+  accessTokenCiphertext: CIPHERTEXTS[0] ?? '',
   contactCount: 5,
   activeJobId: '00000000-0000-4000-8000-0000000000ac',
 });
 const ALPHA = page({
   pageId: '100000000000010',
   pageName: 'Alpha Cafe',
-  accessToken: TOKENS[1] ?? '',
+  accessTokenCiphertext: CIPHERTEXTS[1] ?? '',
   instagramAccountId: '17841400000000001',
   contactCount: 0,
 });
@@ -67,6 +80,11 @@ const listPages = (init: EventInit = {}) =>
 
 beforeEach(() => {
   ddbMock.reset();
+  kmsMock.reset();
+  // Were the handler ever to decrypt, the plaintext would be at hand to leak.
+  kmsMock.on(DecryptCommand).callsFake((input: { CiphertextBlob: Uint8Array }) => ({
+    Plaintext: Buffer.from(Buffer.from(input.CiphertextBlob).toString('utf8').replace('kms-ciphertext:', '')),
+  }));
   ddbMock.on(QueryCommand, { TableName: PAGES_TABLE }).resolves({ Items: [ZETA, ALPHA] });
   ddbMock
     .on(QueryCommand, { TableName: JOBS_TABLE, ExpressionAttributeValues: { ':p': '100000000000026' } })
@@ -79,7 +97,10 @@ beforeEach(() => {
       Items: [],
     });
   ddbMock
-    .on(GetCommand, { TableName: JOBS_TABLE, Key: { jobId: '00000000-0000-4000-8000-0000000000ac', sk: 'JOB' } })
+    .on(GetCommand, {
+      TableName: JOBS_TABLE,
+      Key: { jobId: '00000000-0000-4000-8000-0000000000ac', sk: 'JOB' },
+    })
     .resolves({ Item: ACTIVE });
 });
 
@@ -88,12 +109,14 @@ describe('GET /api/facebook/pages', () => {
     const reply = await listPages();
 
     expect(reply.statusCode).toBe(200);
-    const { pages } = reply.body as { pages: Record<string, unknown>[] };
+    const { pages } = PagesResponse.parse(reply.body);
     expect(pages.map((p) => p.id)).toEqual(['100000000000010', '100000000000026']);
     expect(pages[0]).toMatchObject({
       id: '100000000000010',
       pageName: 'Alpha Cafe',
+      instagramAccountId: '17841400000000001',
       contactCount: 0,
+      connectedAt: '2026-01-01T00:00:00.000Z',
       activeJob: null,
       lastJob: null,
     });
@@ -110,12 +133,53 @@ describe('GET /api/facebook/pages', () => {
     });
   });
 
-  it('never returns an access token', async () => {
+  it('never returns an access token, in plaintext or as ciphertext, and never decrypts one', async () => {
     const reply = await listPages();
 
     expect(reply.statusCode).toBe(200);
     for (const token of TOKENS) expect(reply.raw).not.toContain(token);
+    for (const ciphertext of CIPHERTEXTS) expect(reply.raw).not.toContain(ciphertext);
     expect(reply.raw).not.toContain('accessToken');
+    expect(kmsMock).not.toReceiveAnyCommand();
+  });
+
+  it('does not show the organization id of its pages or jobs', async () => {
+    const reply = await listPages();
+
+    expect(reply.statusCode).toBe(200);
+    expect(reply.raw).not.toContain(CALLER.org_id);
+  });
+
+  it('answers 200 with the security headers and Cache-Control: no-store', async () => {
+    const reply = await listPages();
+
+    expect(reply.statusCode).toBe(200);
+    expectSecurityHeaders(reply);
+    expectUncachedJson(reply);
+  });
+
+  it("does not show another organization's job as the last job of a page that changed hands", async () => {
+    // The page was connected by org-2, synced, disconnected, then connected by CALLER's org: the
+    // page's history in the byPage index still holds org-2's job.
+    const previousOwners = job({
+      jobId: '00000000-0000-4000-8000-0000000000b2',
+      pageId: '100000000000010',
+      status: 'CANCELLED',
+      organizationId: 'org-2',
+      cancelledBy: 'user-of-org-2',
+      cancelReason: 'internal reason of org-2',
+    });
+    ddbMock
+      .on(QueryCommand, { TableName: JOBS_TABLE, ExpressionAttributeValues: { ':p': '100000000000010' } })
+      .resolves({ Items: [previousOwners] });
+
+    const reply = await listPages();
+
+    expect(reply.statusCode).toBe(200);
+    const alpha = PagesResponse.parse(reply.body).pages.find((p) => p.id === '100000000000010');
+    expect(alpha?.lastJob).toBeNull();
+    expect(reply.raw).not.toContain('00000000-0000-4000-8000-0000000000b2');
+    expect(reply.raw).not.toContain('user-of-org-2');
   });
 
   it('returns an empty list when the organization has no page', async () => {
@@ -128,10 +192,12 @@ describe('GET /api/facebook/pages', () => {
     expect(ddbMock).toReceiveCommandWith(QueryCommand, { ExpressionAttributeValues: { ':o': 'org-9' } });
   });
 
-  it('returns 401 and reads nothing without claims', async () => {
+  it('returns 401 with the security headers and reads nothing without claims', async () => {
     const reply = await listPages({ claims: {} });
 
     expect(reply.statusCode).toBe(401);
+    expect(errorMessage(reply)).toBe('Unauthorized');
+    expectSecurityHeaders(reply);
     expect(ddbMock).not.toReceiveAnyCommand();
   });
 

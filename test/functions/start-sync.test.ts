@@ -1,4 +1,11 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  TransactionCanceledException,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   DynamoDBDocumentClient,
@@ -10,28 +17,32 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/start-sync/handler.ts';
+import { ConflictBody, StartSyncResponse } from '../../shared/contract.ts';
 import type { ConnectedPage } from '../../shared/store/page-repository.ts';
-import { CALLER, type EventInit, httpEvent, invoke, setFields } from './event.ts';
+import {
+  CALLER,
+  storedPage as connectedPage,
+  type EventInit,
+  errorMessage,
+  expectSecurityHeaders,
+  expectUncachedJson,
+  httpEvent,
+  invoke,
+  setFields,
+  TOKEN_CIPHERTEXT,
+} from './event.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const sfnMock = mockClient(SFNClient);
+const kmsMock = mockClient(KMSClient);
+/** Powertools' idempotency store talks to DynamoDB through its own low-level client. */
+const idempotencyDdbMock = mockClient(DynamoDBClient);
 
 const JOBS_TABLE = process.env.JOBS_TABLE ?? '';
 const PAGES_TABLE = process.env.PAGES_TABLE ?? '';
+const IDEMPOTENCY_TABLE = process.env.IDEMPOTENCY_TABLE ?? '';
 const STATE_MACHINE_ARN = process.env.STATE_MACHINE_ARN ?? '';
-const TOKEN = 'EAAG-secret-page-token';
-
-function connectedPage(overrides: Partial<ConnectedPage> = {}): ConnectedPage {
-  return {
-    pageId: '100000000000001',
-    organizationId: CALLER.org_id,
-    pageName: 'My Business Page',
-    accessToken: TOKEN,
-    contactCount: 12,
-    connectedAt: '2026-01-01T00:00:00.000Z',
-    ...overrides,
-  };
-}
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const start = (body: unknown, init: Omit<EventInit, 'body'> = {}) =>
   invoke(handler, httpEvent({ path: '/api/facebook/sync-background', body, ...init }));
@@ -58,9 +69,27 @@ function putJob(): Record<string, unknown> {
   return item;
 }
 
+/** The page is free and the execution starts: the happy path. */
+function givenStartablePage() {
+  givenPage(connectedPage());
+  sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
+    executionArn: `arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:${input.name}`,
+    startDate: new Date(),
+  }));
+}
+
+/** Every table name a command of either DynamoDB client was sent to. */
+function tablesTouched(): unknown[] {
+  return [...ddbMock.calls(), ...idempotencyDdbMock.calls()].map(
+    (call) => (call.args[0] as { input: { TableName?: unknown } }).input.TableName,
+  );
+}
+
 beforeEach(() => {
   ddbMock.reset();
   sfnMock.reset();
+  kmsMock.reset();
+  idempotencyDdbMock.reset();
 });
 
 describe('POST /api/facebook/sync-background', () => {
@@ -74,9 +103,8 @@ describe('POST /api/facebook/sync-background', () => {
     const reply = await start({ pageId: '100000000000001' });
 
     expect(reply.statusCode).toBe(202);
-    const body = reply.body as { jobId: string };
-    expect(body).toEqual({ jobId: expect.any(String), status: 'PENDING', message: 'Sync started' });
-    expect(body.jobId).not.toBe('');
+    const body = StartSyncResponse.strict().parse(reply.body);
+    expect(body).toEqual({ jobId: expect.stringMatching(UUID), status: 'PENDING', message: 'Sync started' });
     expect(sfnMock).toReceiveCommandTimes(StartExecutionCommand, 1);
     expect(sfnMock).toReceiveCommandWith(StartExecutionCommand, {
       stateMachineArn: STATE_MACHINE_ARN,
@@ -84,7 +112,18 @@ describe('POST /api/facebook/sync-background', () => {
     });
     const input = sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '';
     expect(JSON.parse(input)).toEqual({ jobId: body.jobId, pageId: '100000000000001' });
-    expect(input).not.toContain(TOKEN);
+    expect(input).not.toContain(TOKEN_CIPHERTEXT);
+    expect(kmsMock).not.toReceiveAnyCommand();
+  });
+
+  it('answers 202 with the security headers and Cache-Control: no-store', async () => {
+    givenStartablePage();
+
+    const reply = await start({ pageId: '100000000000001' });
+
+    expect(reply.statusCode).toBe(202);
+    expectSecurityHeaders(reply);
+    expectUncachedJson(reply);
   });
 
   it('creates the PENDING job and takes the page lock in one transaction', async () => {
@@ -117,32 +156,70 @@ describe('POST /api/facebook/sync-background', () => {
       totalContacts: 0,
       createdBy: CALLER.sub,
     });
-    expect(JSON.stringify(putJob())).not.toContain(TOKEN);
+    expect(JSON.stringify(putJob())).not.toContain(TOKEN_CIPHERTEXT);
     const jobUpdates = ddbMock
       .commandCalls(UpdateCommand, { TableName: JOBS_TABLE, Key: { jobId, sk: 'JOB' } })
       .map((call) => setFields(call.args[0].input));
     expect(jobUpdates).toEqual([expect.objectContaining({ executionArn: 'arn:execution' })]);
   });
 
-  it('returns 401 and reads nothing without claims', async () => {
+  it('returns 401 with the security headers and reads nothing without claims', async () => {
     const reply = await start({ pageId: '100000000000001' }, { claims: {} });
 
     expect(reply.statusCode).toBe(401);
-    expect(reply.body).toEqual({ error: 'Unauthorized' });
+    expect(errorMessage(reply)).toBe('Unauthorized');
+    expectSecurityHeaders(reply);
     expect(ddbMock).not.toReceiveAnyCommand();
   });
 
   it.each<[string, unknown, string]>([
     ['pageId is missing', {}, 'pageId is required'],
     ['pageId is not a string', { pageId: 12 }, 'pageId is required'],
-    ['the body is not JSON', 'pageId=100000000000001', 'Request body must be valid JSON'],
-  ])('returns 400 when %s', async (_case, body, error) => {
+    ['pageId is blank', { pageId: '  ' }, 'pageId is required'],
+    ['pageId is not numeric', { pageId: 'my-page' }, 'pageId must be a numeric Facebook id'],
+    ['pageId carries a key suffix', { pageId: '100000000000001#x' }, 'pageId must be a numeric Facebook id'],
+    [
+      'the body has an unknown key',
+      { pageId: '100000000000001', organizationId: 'org-2' },
+      'Unrecognized key: "organizationId"',
+    ],
+    ['the body is not JSON', '{"pageId":', 'Request body must be valid JSON'],
+    ['the body is a JSON array', '["100000000000001"]', 'Request body must be a JSON object'],
+  ])('returns 400 with exactly {error} and reads nothing when %s', async (_case, body, error) => {
     const reply = await start(body);
 
     expect(reply.statusCode).toBe(400);
-    expect(reply.body).toEqual({ error });
+    expect(errorMessage(reply)).toBe(error);
+    expect(ddbMock).not.toReceiveAnyCommand();
+    expect(sfnMock).not.toReceiveAnyCommand();
+  });
+
+  it('returns 400 and reads nothing when the body is over 16 KB', async () => {
+    const body = JSON.stringify({ pageId: '100000000000001', pad: 'x'.repeat(16 * 1024) });
+
+    const reply = await start(body);
+
+    expect(reply.statusCode).toBe(400);
+    expect(errorMessage(reply)).toBe('Request body is too large');
     expect(ddbMock).not.toReceiveAnyCommand();
   });
+
+  it.each<[string, Record<string, string | undefined>]>([
+    ['text/plain', { 'content-type': 'text/plain' }],
+    ['a form', { 'content-type': 'application/x-www-form-urlencoded' }],
+    ['no content type', { 'content-type': undefined }],
+  ])(
+    'returns 415 with the security headers and reads nothing when JSON is sent as %s',
+    async (_case, headers) => {
+      const reply = await start({ pageId: '100000000000001' }, { headers });
+
+      expect(reply.statusCode).toBe(415);
+      expect(errorMessage(reply)).toBe('Content-Type must be application/json');
+      expectSecurityHeaders(reply);
+      expect(ddbMock).not.toReceiveAnyCommand();
+      expect(sfnMock).not.toReceiveAnyCommand();
+    },
+  );
 
   it('returns 404 when the page is not connected', async () => {
     givenPage(undefined);
@@ -150,7 +227,7 @@ describe('POST /api/facebook/sync-background', () => {
     const reply = await start({ pageId: '100000000000404' });
 
     expect(reply.statusCode).toBe(404);
-    expect(reply.body).toEqual({ error: expect.any(String) });
+    expect(errorMessage(reply)).toBe('Page not connected');
     expect(ddbMock).not.toReceiveCommand(TransactWriteCommand);
     expect(sfnMock).not.toReceiveAnyCommand();
   });
@@ -161,7 +238,7 @@ describe('POST /api/facebook/sync-background', () => {
     const reply = await start({ pageId: '100000000000001' });
 
     expect(reply.statusCode).toBe(403);
-    expect(reply.body).toEqual({ error: expect.any(String) });
+    expect(errorMessage(reply)).toBe('Page belongs to another organization');
     expect(ddbMock).not.toReceiveCommand(TransactWriteCommand);
     expect(sfnMock).not.toReceiveAnyCommand();
   });
@@ -179,7 +256,10 @@ describe('POST /api/facebook/sync-background', () => {
     const reply = await start({ pageId: '100000000000001' });
 
     expect(reply.statusCode).toBe(409);
-    expect(reply.body).toEqual({ error: expect.any(String), activeJobId: '00000000-0000-4000-8000-0000000000a1' });
+    expect(ConflictBody.strict().parse(reply.body)).toEqual({
+      error: 'A sync is already running for this page',
+      activeJobId: '00000000-0000-4000-8000-0000000000a1',
+    });
     expect(ddbMock).not.toReceiveCommand(UpdateCommand);
     expect(sfnMock).not.toReceiveAnyCommand();
   });
@@ -223,7 +303,7 @@ describe('POST /api/facebook/sync-background', () => {
     const reply = await start({ pageId: '100000000000001' });
 
     expect(reply.statusCode).toBe(503);
-    expect(reply.body).toEqual({ error: expect.any(String) });
+    expect(errorMessage(reply)).toBe('The sync could not be started. Try again.');
     expect(reply.raw).not.toContain('AccessDenied');
     expect(reply.raw).not.toContain(STATE_MACHINE_ARN);
 
@@ -254,5 +334,91 @@ describe('POST /api/facebook/sync-background', () => {
     expect(reply.statusCode).toBe(500);
     expect(reply.raw).toBe('{"error":"Internal server error"}');
     expect(sfnMock).not.toReceiveAnyCommand();
+  });
+});
+
+describe('POST /api/facebook/sync-background: Idempotency-Key', () => {
+  it('writes no idempotency record, to any table, without an idempotency-key header', async () => {
+    givenStartablePage();
+
+    const reply = await start({ pageId: '100000000000001' });
+
+    expect(reply.statusCode).toBe(202);
+    expect(idempotencyDdbMock).not.toReceiveAnyCommand();
+    expect(tablesTouched()).not.toContain(IDEMPOTENCY_TABLE);
+  });
+
+  it('writes an in-progress record to the idempotency table before the start transaction', async () => {
+    givenStartablePage();
+    const order: string[] = [];
+    idempotencyDdbMock.on(PutItemCommand).callsFake((input: { TableName?: string }) => {
+      order.push(`put record in ${input.TableName}`);
+      return {};
+    });
+    idempotencyDdbMock.on(UpdateItemCommand).resolves({});
+    ddbMock.on(TransactWriteCommand).callsFake(() => {
+      order.push('start transaction');
+      return {};
+    });
+
+    const reply = await start({ pageId: '100000000000001' }, { headers: { 'idempotency-key': 'retry-1' } });
+
+    expect(reply.statusCode).toBe(202);
+    expect(idempotencyDdbMock).toReceiveCommandTimes(PutItemCommand, 1);
+    expect(idempotencyDdbMock).toReceiveCommandWith(PutItemCommand, {
+      TableName: IDEMPOTENCY_TABLE,
+      Item: expect.objectContaining({ status: { S: 'INPROGRESS' } }),
+    });
+    expect(order).toEqual([`put record in ${IDEMPOTENCY_TABLE}`, 'start transaction']);
+  });
+
+  it('stores the 202 answer on the record once the start succeeded', async () => {
+    givenStartablePage();
+    idempotencyDdbMock.on(PutItemCommand).resolves({});
+    idempotencyDdbMock.on(UpdateItemCommand).resolves({});
+
+    const reply = await start({ pageId: '100000000000001' }, { headers: { 'idempotency-key': 'retry-2' } });
+
+    expect(reply.statusCode).toBe(202);
+    const { jobId } = StartSyncResponse.parse(reply.body);
+    expect(idempotencyDdbMock).toReceiveCommandWith(UpdateItemCommand, {
+      TableName: IDEMPOTENCY_TABLE,
+      ExpressionAttributeValues: expect.objectContaining({ ':status': { S: 'COMPLETED' } }),
+    });
+    const update = idempotencyDdbMock.commandCalls(UpdateItemCommand)[0]?.args[0].input;
+    expect(JSON.stringify(update)).toContain(jobId);
+  });
+
+  it('deletes the record when the start fails, so that a retry runs again', async () => {
+    givenPage(undefined);
+    idempotencyDdbMock.on(PutItemCommand).resolves({});
+    idempotencyDdbMock.on(DeleteItemCommand).resolves({});
+
+    const reply = await start({ pageId: '100000000000404' }, { headers: { 'idempotency-key': 'retry-3' } });
+
+    expect(reply.statusCode).toBe(404);
+    expect(errorMessage(reply)).toBe('Page not connected');
+    expect(idempotencyDdbMock).toReceiveCommandWith(DeleteItemCommand, { TableName: IDEMPOTENCY_TABLE });
+    expect(idempotencyDdbMock).not.toReceiveCommand(UpdateItemCommand);
+  });
+
+  it('keys the record by organization, user and header value', async () => {
+    givenStartablePage();
+    idempotencyDdbMock.on(PutItemCommand).resolves({});
+    idempotencyDdbMock.on(UpdateItemCommand).resolves({});
+    const headers = { 'idempotency-key': 'same-key' };
+
+    await start({ pageId: '100000000000001' }, { headers });
+    await start({ pageId: '100000000000001' }, { headers });
+    await start({ pageId: '100000000000001' }, { headers, claims: { sub: 'user-2', org_id: CALLER.org_id } });
+    await start({ pageId: '100000000000001' }, { headers, claims: { sub: CALLER.sub, org_id: 'org-2' } });
+    await start({ pageId: '100000000000001' }, { headers: { 'idempotency-key': 'other-key' } });
+
+    const [first, retry, ...others] = idempotencyDdbMock
+      .commandCalls(PutItemCommand)
+      .map((call) => call.args[0].input.Item?.id?.S);
+    expect(first).toEqual(expect.any(String));
+    expect(retry).toBe(first);
+    expect(new Set([first, ...others]).size).toBe(4);
   });
 });

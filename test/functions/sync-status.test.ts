@@ -2,8 +2,18 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/sync-status/handler.ts';
+import { SyncStatusResponse } from '../../shared/contract.ts';
 import type { SyncJob } from '../../shared/sync/job.ts';
-import { CALLER, type EventInit, httpEvent, invoke, storedJob } from './event.ts';
+import {
+  CALLER,
+  type EventInit,
+  errorMessage,
+  expectSecurityHeaders,
+  expectUncachedJson,
+  httpEvent,
+  invoke,
+  storedJob,
+} from './event.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 
@@ -18,7 +28,8 @@ function freshJob(overrides: Partial<SyncJob> = {}): SyncJob {
     totalContacts: 0,
     discoveredPlatforms: undefined,
     updatedAt: '2026-01-01T00:00:02.000Z',
-    executionArn: 'arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:00000000-0000-4000-8000-000000000001',
+    executionArn:
+      'arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:00000000-0000-4000-8000-000000000001',
     stopExecutionOutcome: 'STOPPED',
     ...overrides,
   });
@@ -42,6 +53,7 @@ describe('GET /api/facebook/sync-status', () => {
     const reply = await status({ jobId: '00000000-0000-4000-8000-000000000001' });
 
     expect(reply.statusCode).toBe(200);
+    expect(SyncStatusResponse.parse(reply.body)).toEqual(reply.body);
     expect(reply.body).toEqual({
       job: {
         id: '00000000-0000-4000-8000-000000000001',
@@ -61,6 +73,26 @@ describe('GET /api/facebook/sync-status', () => {
       TableName: JOBS_TABLE,
       Key: { jobId: '00000000-0000-4000-8000-000000000001', sk: 'JOB' },
     });
+  });
+
+  it('answers 200 with the security headers and Cache-Control: no-store', async () => {
+    givenStoredJob(freshJob());
+
+    const reply = await status({ jobId: '00000000-0000-4000-8000-000000000001' });
+
+    expect(reply.statusCode).toBe(200);
+    expectSecurityHeaders(reply);
+    expectUncachedJson(reply);
+  });
+
+  it('answers an error with the security headers and Cache-Control: no-store too', async () => {
+    givenStoredJob(undefined);
+
+    const reply = await status({ jobId: '00000000-0000-4000-8000-000000000404' });
+
+    expect(reply.statusCode).toBe(404);
+    expectSecurityHeaders(reply);
+    expectUncachedJson(reply);
   });
 
   it('returns an integer progress once the total is known', async () => {
@@ -112,7 +144,7 @@ describe('GET /api/facebook/sync-status', () => {
     const reply = await status(query);
 
     expect(reply.statusCode).toBe(400);
-    expect(reply.body).toEqual({ error: 'jobId is required' });
+    expect(errorMessage(reply)).toBe('jobId is required');
     expect(ddbMock).not.toReceiveAnyCommand();
   });
 
@@ -120,14 +152,27 @@ describe('GET /api/facebook/sync-status', () => {
     const reply = await status({ jobId: '' });
 
     expect(reply.statusCode).toBe(400);
-    expect(reply.body).toEqual({ error: expect.stringContaining('jobId is required') });
+    expect(errorMessage(reply)).toBe('jobId is required');
     expect(ddbMock).not.toReceiveAnyCommand();
   });
+
+  it.each(['job-1', '00000000-0000-4000-8000-000000000001#JOB', 'z'.repeat(200)])(
+    'returns 400 "jobId must be a UUID" and reads nothing when jobId is %s',
+    async (jobId) => {
+      const reply = await status({ jobId });
+
+      expect(reply.statusCode).toBe(400);
+      expect(errorMessage(reply)).toBe('jobId must be a UUID');
+      expect(ddbMock).not.toReceiveAnyCommand();
+    },
+  );
 
   it('returns 401 and reads nothing without claims', async () => {
     const reply = await status({ jobId: '00000000-0000-4000-8000-000000000001' }, { claims: {} });
 
     expect(reply.statusCode).toBe(401);
+    expect(errorMessage(reply)).toBe('Unauthorized');
+    expectSecurityHeaders(reply);
     expect(ddbMock).not.toReceiveAnyCommand();
   });
 
@@ -137,7 +182,7 @@ describe('GET /api/facebook/sync-status', () => {
     const reply = await status({ jobId: '00000000-0000-4000-8000-000000000404' });
 
     expect(reply.statusCode).toBe(404);
-    expect(reply.body).toEqual({ error: expect.any(String) });
+    expect(errorMessage(reply)).toBe('Sync job not found');
   });
 
   it('returns 403 without the job when it belongs to another organization', async () => {
@@ -146,7 +191,7 @@ describe('GET /api/facebook/sync-status', () => {
     const reply = await status({ jobId: '00000000-0000-4000-8000-000000000001' });
 
     expect(reply.statusCode).toBe(403);
-    expect(reply.body).toEqual({ error: expect.any(String) });
+    expect(errorMessage(reply)).toBe('Sync job belongs to another organization');
     expect(reply.raw).not.toContain('100000000000001');
   });
 

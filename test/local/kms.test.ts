@@ -35,7 +35,8 @@ describe('LocalKms', () => {
     expect(() => kms.Encrypt({ KeyId: 'nope', Plaintext: b64('x') })).toThrow(AwsJsonError);
     const { CiphertextBlob } = kms.Encrypt({ KeyId: 'DataPageTokenKey', Plaintext: b64('secret') });
     const tampered = Buffer.from(CiphertextBlob as string, 'base64');
-    tampered[tampered.length - 1] ^= 1;
+    const last = tampered.length - 1;
+    tampered.writeUInt8(tampered.readUInt8(last) ^ 1, last);
     expect(() => kms.Decrypt({ CiphertextBlob: tampered.toString('base64') })).toThrowError(
       expect.objectContaining({ type: 'InvalidCiphertextException' }),
     );

@@ -2,10 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { HttpError } from '../../shared/errors.ts';
 import { callerOf, parseJsonBody, parseQuery } from '../../shared/http.ts';
-import { CancelSyncBody, StartSyncBody, SyncStatusQuery } from '../../shared/schemas.ts';
+import {
+  CancelSyncBody,
+  ConnectPageBody,
+  PageId,
+  StartSyncBody,
+  SyncStatusQuery,
+} from '../../shared/schemas.ts';
 import { httpEvent, type JwtClaims } from '../functions/event.ts';
 
 const LIMIT = 16 * 1024;
+
+/**
+ * StartSyncBody rejects unknown keys, and the size tests pad the body with a `note` field: they
+ * parse with a copy that ignores it, so that the size is the only reason a body can fail.
+ */
+const PaddedBody = z.object({ pageId: PageId });
 
 /** Runs `fn` and returns the HttpError it throws. */
 function httpErrorOf(fn: () => unknown): HttpError {
@@ -37,9 +49,14 @@ describe('parseJsonBody', () => {
   });
 
   it('trims ids and optional fields', () => {
-    const event = httpEvent({ body: { jobId: '  00000000-0000-4000-8000-000000000001 ', reason: ' too slow ' } });
+    const event = httpEvent({
+      body: { jobId: '  00000000-0000-4000-8000-000000000001 ', reason: ' too slow ' },
+    });
 
-    expect(parseJsonBody(event, CancelSyncBody)).toEqual({ jobId: '00000000-0000-4000-8000-000000000001', reason: 'too slow' });
+    expect(parseJsonBody(event, CancelSyncBody)).toEqual({
+      jobId: '00000000-0000-4000-8000-000000000001',
+      reason: 'too slow',
+    });
   });
 
   it('decodes a base64 body', () => {
@@ -52,14 +69,14 @@ describe('parseJsonBody', () => {
   it('accepts a body of exactly 16 KB', () => {
     const event = httpEvent({ body: bodyOfBytes(LIMIT) });
 
-    expect(parseJsonBody(event, StartSyncBody)).toEqual({ pageId: '100000000000001' });
+    expect(parseJsonBody(event, PaddedBody)).toEqual({ pageId: '100000000000001' });
   });
 
   it.each([
     ['one byte over 16 KB', bodyOfBytes(LIMIT + 1)],
     ['1 MB', bodyOfBytes(1024 * 1024)],
   ])('rejects a body of %s with 400', (_case, body) => {
-    const error = httpErrorOf(() => parseJsonBody(httpEvent({ body }), StartSyncBody));
+    const error = httpErrorOf(() => parseJsonBody(httpEvent({ body }), PaddedBody));
 
     expect(error.statusCode).toBe(400);
     expect(error.publicMessage).toBe('Request body is too large');
@@ -69,7 +86,7 @@ describe('parseJsonBody', () => {
     const body = bodyOfBytes(LIMIT + 30, '€');
     expect(body.length).toBeLessThan(LIMIT);
 
-    const error = httpErrorOf(() => parseJsonBody(httpEvent({ body }), StartSyncBody));
+    const error = httpErrorOf(() => parseJsonBody(httpEvent({ body }), PaddedBody));
 
     expect(error.statusCode).toBe(400);
     expect(error.publicMessage).toBe('Request body is too large');
@@ -78,7 +95,7 @@ describe('parseJsonBody', () => {
   it('measures the size of a base64 body after decoding', () => {
     const body = Buffer.from(bodyOfBytes(LIMIT + 1)).toString('base64');
 
-    const error = httpErrorOf(() => parseJsonBody(httpEvent({ body, isBase64Encoded: true }), StartSyncBody));
+    const error = httpErrorOf(() => parseJsonBody(httpEvent({ body, isBase64Encoded: true }), PaddedBody));
 
     expect(error.statusCode).toBe(400);
     expect(error.publicMessage).toBe('Request body is too large');
@@ -116,13 +133,81 @@ describe('parseJsonBody', () => {
     );
 
     expect(error.statusCode).toBe(400);
-    expect(error.publicMessage).toBe('pageId has invalid characters');
+    expect(error.publicMessage).toBe('pageId must be a numeric Facebook id');
+  });
+
+  it('names every invalid field, one message each', () => {
+    const error = httpErrorOf(() =>
+      parseJsonBody(httpEvent({ body: { pageId: 'abc', accessToken: 'short' } }), ConnectPageBody),
+    );
+
+    expect(error.statusCode).toBe(400);
+    expect(error.publicMessage).toBe(
+      'pageId must be a numeric Facebook id; pageName is required; accessToken is too short',
+    );
+  });
+
+  it('prefixes a message that does not name its field with the field path', () => {
+    const schema = z.object({ page: z.object({ limit: z.number({ error: 'must be a number' }) }) });
+
+    const error = httpErrorOf(() => parseJsonBody(httpEvent({ body: { page: { limit: 'x' } } }), schema));
+
+    expect(error.publicMessage).toBe('page.limit: must be a number');
+  });
+
+  it('rejects an unknown key with 400 naming the key', () => {
+    const error = httpErrorOf(() =>
+      parseJsonBody(
+        httpEvent({ body: { pageId: '100000000000001', organizationId: 'org-2' } }),
+        StartSyncBody,
+      ),
+    );
+
+    expect(error.statusCode).toBe(400);
+    expect(error.publicMessage).toContain('"organizationId"');
+  });
+
+  it.each<[string, Record<string, string | undefined>]>([
+    ['text/plain', { 'content-type': 'text/plain' }],
+    ['a form', { 'content-type': 'application/x-www-form-urlencoded' }],
+    ['application/jsonp', { 'content-type': 'application/jsonp' }],
+    ['no content type', { 'content-type': undefined }],
+  ])('answers 415 to a non-empty body sent as %s', (_case, headers) => {
+    const error = httpErrorOf(() =>
+      parseJsonBody(httpEvent({ body: { pageId: '100000000000001' }, headers }), StartSyncBody),
+    );
+
+    expect(error.statusCode).toBe(415);
+    expect(JSON.parse(error.message)).toEqual({ error: 'Content-Type must be application/json' });
+  });
+
+  it.each(['application/json; charset=utf-8', 'Application/JSON', 'application/merge-patch+json'])(
+    'accepts a body sent as %s',
+    (contentType) => {
+      const event = httpEvent({
+        body: { pageId: '100000000000001' },
+        headers: { 'content-type': contentType },
+      });
+
+      expect(parseJsonBody(event, StartSyncBody)).toEqual({ pageId: '100000000000001' });
+    },
+  );
+
+  it('does not ask for a content type when there is no body', () => {
+    const error = httpErrorOf(() =>
+      parseJsonBody(httpEvent({ headers: { 'content-type': undefined } }), StartSyncBody),
+    );
+
+    expect(error.statusCode).toBe(400);
+    expect(error.publicMessage).toBe('pageId is required');
   });
 });
 
 describe('parseQuery', () => {
   it('returns the parsed query', () => {
-    expect(parseQuery(httpEvent({ query: { jobId: '00000000-0000-4000-8000-000000000001' } }), SyncStatusQuery)).toEqual({ jobId: '00000000-0000-4000-8000-000000000001' });
+    expect(
+      parseQuery(httpEvent({ query: { jobId: '00000000-0000-4000-8000-000000000001' } }), SyncStatusQuery),
+    ).toEqual({ jobId: '00000000-0000-4000-8000-000000000001' });
   });
 
   it('treats a missing query string as empty', () => {
@@ -132,13 +217,16 @@ describe('parseQuery', () => {
     expect(error.publicMessage).toBe('jobId is required');
   });
 
-  it('rejects an over-long id with 400', () => {
-    const error = httpErrorOf(() =>
-      parseQuery(httpEvent({ query: { jobId: 'j'.repeat(129) } }), SyncStatusQuery),
-    );
+  it.each([
+    ['an over-long id', 'j'.repeat(129)],
+    ['a name', 'job-1'],
+    ['a UUID without dashes', '000000000000400080000000000000001'],
+    ['a UUID with a suffix', '00000000-0000-4000-8000-000000000001#JOB'],
+  ])('rejects %s as jobId with 400 before it reaches a key', (_case, jobId) => {
+    const error = httpErrorOf(() => parseQuery(httpEvent({ query: { jobId } }), SyncStatusQuery));
 
     expect(error.statusCode).toBe(400);
-    expect(error.publicMessage).toBe('jobId is too long');
+    expect(error.publicMessage).toBe('jobId must be a UUID');
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Job } from '../../../shared/contract.ts';
 import { isTerminal, type JobStatus, progressOf, publicJob, type SyncJob } from '../../../shared/sync/job.ts';
 
 function job(overrides: Partial<SyncJob> = {}): SyncJob {
@@ -96,7 +97,8 @@ describe('isTerminal', () => {
 describe('publicJob', () => {
   const internals: Partial<SyncJob> = {
     organizationId: 'org-secret',
-    executionArn: 'arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:00000000-0000-4000-8000-000000000001',
+    executionArn:
+      'arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:00000000-0000-4000-8000-000000000001',
     stopExecutionOutcome: 'STOPPED',
     createdBy: 'user-creator',
   };
@@ -198,6 +200,7 @@ describe('publicJob', () => {
     const shown = publicJob(job({ ...internals, ...overrides }));
 
     expect(shown).toEqual(expected);
+    expect(Job.strict().parse(shown)).toEqual(shown);
     const serialized = JSON.stringify(shown);
     expect(serialized).not.toContain('org-secret');
     expect(serialized).not.toContain('arn:aws');

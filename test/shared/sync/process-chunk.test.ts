@@ -1,4 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DecryptCommand, InvalidCiphertextException, KMSClient } from '@aws-sdk/client-kms';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -8,6 +9,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AnalyzerMessage, ConversationAnalyzer } from '../../../shared/analyzer/analyzer.ts';
+import { SyncFailedError } from '../../../shared/errors.ts';
 import type { GraphClient, ListRequest } from '../../../shared/graph/graph-client.ts';
 import type { Conversation } from '../../../shared/graph/schemas.ts';
 import type { AiContext, ChunkInput } from '../../../shared/schemas.ts';
@@ -15,24 +17,33 @@ import type { ConnectedPage } from '../../../shared/store/page-repository.ts';
 import { processChunk } from '../../../shared/sync/process-chunk.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
+const kmsMock = mockClient(KMSClient);
 
 const JOBS_TABLE = process.env.JOBS_TABLE ?? '';
 const CONTACTS_TABLE = process.env.CONTACTS_TABLE ?? '';
 const PAGES_TABLE = process.env.PAGES_TABLE ?? '';
 const PAGE_ID = '104729384756192';
 const TOKEN = 'EAAG-page-token';
+/** The stored form of TOKEN: KMS ciphertext, base64. */
+const CIPHERTEXT_BYTES = Buffer.from('kms-ciphertext-of-EAAG-page-token');
 
 const PAGE: ConnectedPage = {
   pageId: PAGE_ID,
   organizationId: 'org-1',
   pageName: 'My Business Page',
-  accessToken: TOKEN,
+  accessTokenCiphertext: CIPHERTEXT_BYTES.toString('base64'),
   contactCount: 0,
   activeJobId: '00000000-0000-4000-8000-000000000001',
   connectedAt: '2026-01-01T00:00:00.000Z',
 };
 
-const INPUT: ChunkInput = { jobId: '00000000-0000-4000-8000-000000000001', pageId: PAGE_ID, platform: 'messenger', after: null, limit: 50 };
+const INPUT: ChunkInput = {
+  jobId: '00000000-0000-4000-8000-000000000001',
+  pageId: PAGE_ID,
+  platform: 'messenger',
+  after: null,
+  limit: 50,
+};
 
 const AI_CONTEXT: AiContext = {
   summary: 'test',
@@ -106,7 +117,9 @@ let savedConcurrency: string | undefined;
 
 beforeEach(() => {
   ddbMock.reset();
+  kmsMock.reset();
   ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).resolves({ Item: PAGE });
+  kmsMock.on(DecryptCommand).resolves({ Plaintext: Buffer.from(TOKEN, 'utf8') });
   savedConcurrency = process.env.CONVERSATION_CONCURRENCY;
   process.env.CONVERSATION_CONCURRENCY = '1';
 });
@@ -134,6 +147,11 @@ describe('processChunk', () => {
     expect(requests).toEqual([
       expect.objectContaining({ pageId: PAGE_ID, accessToken: TOKEN, after: null, limit: 50 }),
     ]);
+    expect(kmsMock).toReceiveCommandTimes(DecryptCommand, 1);
+    expect(kmsMock).toReceiveCommandWith(DecryptCommand, {
+      CiphertextBlob: CIPHERTEXT_BYTES,
+      EncryptionContext: { pageId: PAGE_ID },
+    });
     expect(calls).toHaveLength(3);
     expect(calls[0]).toEqual([
       { fromCustomer: false, text: 'Hello!', createdAt: '2026-01-01T10:00:00.000Z' },
@@ -223,7 +241,10 @@ describe('processChunk', () => {
         {
           Put: expect.objectContaining({
             TableName: JOBS_TABLE,
-            Item: expect.objectContaining({ jobId: '00000000-0000-4000-8000-000000000001', sk: 'FAILED#messenger#t_1' }),
+            Item: expect.objectContaining({
+              jobId: '00000000-0000-4000-8000-000000000001',
+              sk: 'FAILED#messenger#t_1',
+            }),
             ConditionExpression: 'attribute_not_exists(sk)',
           }),
         },
@@ -277,7 +298,9 @@ describe('processChunk', () => {
           Update: expect.objectContaining({
             TableName: CONTACTS_TABLE,
             ConditionExpression: expect.stringContaining('lastSyncJobId <> :job'),
-            ExpressionAttributeValues: expect.objectContaining({ ':job': '00000000-0000-4000-8000-000000000001' }),
+            ExpressionAttributeValues: expect.objectContaining({
+              ':job': '00000000-0000-4000-8000-000000000001',
+            }),
           }),
         },
       ]),
@@ -318,5 +341,45 @@ describe('processChunk', () => {
     ddbMock.on(TransactWriteCommand).rejects(transactionCancelled('ThrottlingError', 'None', 'None'));
 
     await expect(processChunk(INPUT, { analyzer, graph })).rejects.toThrow(TransactionCanceledException);
+  });
+
+  it('fails the chunk before any Graph call or write when KMS refuses to decrypt the token', async () => {
+    const { graph, requests } = fakeGraph([conversation(1)]);
+    const { analyzer, calls } = fakeAnalyzer();
+    kmsMock
+      .on(DecryptCommand)
+      .rejects(new InvalidCiphertextException({ message: 'context mismatch', $metadata: {} }));
+
+    await expect(processChunk(INPUT, { analyzer, graph })).rejects.toThrow(InvalidCiphertextException);
+
+    expect(requests).toEqual([]);
+    expect(calls).toEqual([]);
+    expect(ddbMock).not.toReceiveCommand(TransactWriteCommand);
+  });
+
+  it('fails the chunk with a reconnect message when the page is no longer connected', async () => {
+    const { graph, requests } = fakeGraph([conversation(1)]);
+    const { analyzer } = fakeAnalyzer();
+    ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).resolves({ Item: undefined });
+
+    const error = await processChunk(INPUT, { analyzer, graph }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(SyncFailedError);
+    expect((error as Error).message).toMatch(/reconnect/);
+
+    expect(requests).toEqual([]);
+    expect(kmsMock).not.toReceiveAnyCommand();
+    expect(ddbMock).not.toReceiveCommand(TransactWriteCommand);
+  });
+
+  it('never writes the token or its ciphertext into a contact', async () => {
+    const { graph } = fakeGraph([conversation(1), conversation(2)]);
+    const { analyzer } = fakeAnalyzer();
+
+    await processChunk(INPUT, { analyzer, graph });
+
+    const written = JSON.stringify(transactions());
+    expect(written).not.toContain(TOKEN);
+    expect(written).not.toContain(PAGE.accessTokenCiphertext);
   });
 });

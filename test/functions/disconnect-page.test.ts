@@ -1,0 +1,296 @@
+import {
+  ConditionalCheckFailedException,
+  ProvisionedThroughputExceededException,
+} from '@aws-sdk/client-dynamodb';
+import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../functions/disconnect-page/handler.ts';
+import type { ConnectedPage } from '../../shared/store/page-repository.ts';
+import type { SyncJob } from '../../shared/sync/job.ts';
+import {
+  CALLER,
+  type EventInit,
+  errorMessage,
+  expectSecurityHeaders,
+  httpEvent,
+  invoke,
+  type JwtClaims,
+  setFields,
+  storedJob,
+  storedPage,
+} from './event.ts';
+
+const ddbMock = mockClient(DynamoDBDocumentClient);
+const sfnMock = mockClient(SFNClient);
+
+const JOBS_TABLE = process.env.JOBS_TABLE ?? '';
+const PAGES_TABLE = process.env.PAGES_TABLE ?? '';
+const PAGE_ID = '100000000000001';
+const JOB_ID = '00000000-0000-4000-8000-000000000001';
+const EXECUTION_ARN = `arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:${JOB_ID}`;
+
+/** The cancel's commit point: the only update of the jobs table that asks for the new item back. */
+const COMMIT = { TableName: JOBS_TABLE, ReturnValues: 'ALL_NEW' } as const;
+
+const disconnect = (pageId: string | undefined, init: EventInit = {}) =>
+  invoke(
+    handler,
+    httpEvent({
+      method: 'DELETE',
+      path: `/api/facebook/pages/${pageId ?? ''}`,
+      ...(pageId === undefined ? {} : { pathParameters: { pageId } }),
+      ...init,
+    }),
+  );
+
+function givenPage(page: ConnectedPage | undefined) {
+  ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).resolves({ Item: page });
+}
+
+/** The page holds the lock of a running job, which the commit will cancel. */
+function givenActiveSync(job: SyncJob = storedJob({ executionArn: EXECUTION_ARN })) {
+  givenPage(storedPage({ activeJobId: JOB_ID }));
+  ddbMock.on(GetCommand, { TableName: JOBS_TABLE }).resolves({ Item: job });
+  ddbMock.on(UpdateCommand, COMMIT).resolves({
+    Attributes: { ...job, status: 'CANCELLED', phase: 'cancelled', completedAt: '2026-01-01T00:02:00.000Z' },
+  });
+}
+
+const lostRace = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+/** The statuses an update's `#status IN (...)` condition allows. */
+function allowedStatuses(input: UpdateCommandInput): unknown[] {
+  const list = /#status IN \(([^)]*)\)/.exec(input.ConditionExpression ?? '')?.[1] ?? '';
+  return list.split(',').map((placeholder) => input.ExpressionAttributeValues?.[placeholder.trim()]);
+}
+
+/** The DynamoDB commands in the order they were sent, as short labels. */
+function commandOrder(): string[] {
+  return ddbMock.calls().map((call) => {
+    const command = call.args[0];
+    if (command instanceof UpdateCommand && command.input.ReturnValues === 'ALL_NEW') return 'commit cancel';
+    if (command instanceof DeleteCommand) return `delete from ${command.input.TableName}`;
+    if (command instanceof GetCommand) return `get from ${command.input.TableName}`;
+    if (command instanceof UpdateCommand) return `update ${command.input.TableName}`;
+    return 'other';
+  });
+}
+
+beforeEach(() => {
+  ddbMock.reset();
+  sfnMock.reset();
+  ddbMock.on(DeleteCommand).resolves({});
+  ddbMock.on(UpdateCommand).resolves({});
+  sfnMock.on(StopExecutionCommand).resolves({ stopDate: new Date() });
+});
+
+describe('DELETE /api/facebook/pages/{pageId}', () => {
+  it('returns 204 with no body and the security headers, and deletes the page of the organization', async () => {
+    givenPage(storedPage());
+
+    const reply = await disconnect(PAGE_ID);
+
+    expect(reply.statusCode).toBe(204);
+    expect(reply.raw).toBe('');
+    expectSecurityHeaders(reply);
+    expect(ddbMock).toReceiveCommandTimes(DeleteCommand, 1);
+    expect(ddbMock).toReceiveCommandWith(DeleteCommand, {
+      TableName: PAGES_TABLE,
+      Key: { pageId: PAGE_ID },
+      ConditionExpression: expect.stringContaining('organizationId = :o'),
+      ExpressionAttributeValues: { ':o': CALLER.org_id },
+    });
+  });
+
+  it('cancels nothing and stops nothing when the page has no active sync', async () => {
+    givenPage(storedPage());
+
+    await disconnect(PAGE_ID);
+
+    expect(ddbMock).not.toReceiveCommand(UpdateCommand);
+    expect(sfnMock).not.toReceiveAnyCommand();
+  });
+
+  it('commits the cancel of the active sync before it deletes the page', async () => {
+    givenActiveSync();
+
+    const reply = await disconnect(PAGE_ID);
+
+    expect(reply.statusCode).toBe(204);
+    const order = commandOrder();
+    expect(order).toContain('commit cancel');
+    expect(order).toContain(`delete from ${PAGES_TABLE}`);
+    expect(order.indexOf('commit cancel')).toBeLessThan(order.indexOf(`delete from ${PAGES_TABLE}`));
+    expect(order.at(-1)).toBe(`delete from ${PAGES_TABLE}`);
+  });
+
+  it('cancels the active sync as "Stop Sync" would: conditional on PENDING or IN_PROGRESS, by the caller', async () => {
+    givenActiveSync();
+
+    await disconnect(PAGE_ID);
+
+    const commit = ddbMock.commandCalls(UpdateCommand, COMMIT)[0]?.args[0].input;
+    if (!commit) throw new Error('no cancel commit');
+    expect(commit.Key).toEqual({ jobId: JOB_ID, sk: 'JOB' });
+    expect(allowedStatuses(commit).sort()).toEqual(['IN_PROGRESS', 'PENDING']);
+    expect(setFields(commit)).toMatchObject({
+      status: 'CANCELLED',
+      cancelledBy: CALLER.sub,
+      cancelReason: 'Page disconnected',
+      completedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+  });
+
+  it("attempts to stop the active sync's execution and releases the page lock", async () => {
+    givenActiveSync();
+
+    await disconnect(PAGE_ID);
+
+    expect(sfnMock).toReceiveCommandWith(StopExecutionCommand, { executionArn: EXECUTION_ARN });
+    expect(ddbMock).toReceiveCommandWith(UpdateCommand, {
+      TableName: PAGES_TABLE,
+      UpdateExpression: 'REMOVE activeJobId',
+      ExpressionAttributeValues: { ':j': JOB_ID },
+    });
+  });
+
+  it('still disconnects when StopExecution fails: the job is cancelled already', async () => {
+    givenActiveSync();
+    sfnMock.on(StopExecutionCommand).rejects(new Error('socket hang up'));
+
+    const reply = await disconnect(PAGE_ID);
+
+    expect(reply.statusCode).toBe(204);
+    expect(ddbMock).toReceiveCommand(DeleteCommand);
+  });
+
+  it('still disconnects (204) when the active sync completed before the cancel could commit', async () => {
+    givenPage(storedPage({ activeJobId: JOB_ID }));
+    ddbMock
+      .on(GetCommand, { TableName: JOBS_TABLE })
+      .resolvesOnce({ Item: storedJob() })
+      .resolves({ Item: storedJob({ status: 'COMPLETED', completedAt: '2026-01-01T00:03:00.000Z' }) });
+    ddbMock.on(UpdateCommand, COMMIT).rejects(lostRace());
+
+    const reply = await disconnect(PAGE_ID);
+
+    expect(reply.statusCode).toBe(204);
+    expect(ddbMock).toReceiveCommandTimes(GetCommand, 3);
+    expect(sfnMock).not.toReceiveAnyCommand();
+    expect(ddbMock).toReceiveCommandWith(DeleteCommand, { TableName: PAGES_TABLE, Key: { pageId: PAGE_ID } });
+  });
+
+  it('still disconnects when the job holding the lock is gone', async () => {
+    givenPage(storedPage({ activeJobId: JOB_ID }));
+    ddbMock.on(GetCommand, { TableName: JOBS_TABLE }).resolves({ Item: undefined });
+
+    const reply = await disconnect(PAGE_ID);
+
+    expect(reply.statusCode).toBe(204);
+    expect(ddbMock).toReceiveCommand(DeleteCommand);
+  });
+
+  it('returns 500 and keeps the page when the cancel of the active sync fails', async () => {
+    givenActiveSync();
+    ddbMock.on(UpdateCommand, COMMIT).rejects(
+      new ProvisionedThroughputExceededException({
+        message: `Throughput exceeded on ${JOBS_TABLE}`,
+        $metadata: {},
+      }),
+    );
+
+    const reply = await disconnect(PAGE_ID);
+
+    expect(reply.statusCode).toBe(500);
+    expect(reply.raw).toBe('{"error":"Internal server error"}');
+    expect(ddbMock).not.toReceiveCommand(DeleteCommand);
+  });
+
+  it('returns 404 and deletes nothing when the page is not connected', async () => {
+    givenPage(undefined);
+
+    const reply = await disconnect('100000000000404');
+
+    expect(reply.statusCode).toBe(404);
+    expect(errorMessage(reply)).toBe('Page not connected');
+    expectSecurityHeaders(reply);
+    expect(ddbMock).not.toReceiveCommand(DeleteCommand);
+  });
+
+  it("returns 403 and neither cancels nor deletes when it is another organization's page", async () => {
+    givenPage(storedPage({ organizationId: 'org-2', activeJobId: JOB_ID }));
+
+    const reply = await disconnect(PAGE_ID);
+
+    expect(reply.statusCode).toBe(403);
+    expect(errorMessage(reply)).toBe('Page belongs to another organization');
+    expect(ddbMock).not.toReceiveCommand(DeleteCommand);
+    expect(ddbMock).not.toReceiveCommand(UpdateCommand);
+    expect(sfnMock).not.toReceiveAnyCommand();
+  });
+
+  it('returns 403 when the page passed to another organization between the read and the delete', async () => {
+    ddbMock
+      .on(GetCommand, { TableName: PAGES_TABLE })
+      .resolvesOnce({ Item: storedPage() })
+      .resolves({ Item: storedPage({ organizationId: 'org-2' }) });
+    ddbMock.on(DeleteCommand).rejects(lostRace());
+
+    const reply = await disconnect(PAGE_ID);
+
+    expect(reply.statusCode).toBe(403);
+    expect(errorMessage(reply)).toBe('Page belongs to another organization');
+    expect(ddbMock).toReceiveCommandTimes(DeleteCommand, 1);
+  });
+
+  it('stops a sync that started between the read and the delete, then disconnects', async () => {
+    ddbMock
+      .on(GetCommand, { TableName: PAGES_TABLE })
+      .resolvesOnce({ Item: storedPage() })
+      .resolves({ Item: storedPage({ activeJobId: JOB_ID }) });
+    ddbMock.on(GetCommand, { TableName: JOBS_TABLE }).resolves({ Item: storedJob({ jobId: JOB_ID }) });
+    ddbMock.on(UpdateCommand).resolves({ Attributes: storedJob({ jobId: JOB_ID, status: 'CANCELLED' }) });
+    ddbMock.on(DeleteCommand).rejectsOnce(lostRace()).resolves({});
+
+    const reply = await disconnect(PAGE_ID);
+
+    expect(reply.statusCode).toBe(204);
+    expect(ddbMock).toReceiveCommandTimes(DeleteCommand, 2);
+    expect(ddbMock).toReceiveCommandWith(DeleteCommand, {
+      ConditionExpression: expect.stringContaining('attribute_not_exists(activeJobId)'),
+    });
+  });
+
+  it.each<[string, string | undefined, string]>([
+    ['missing', undefined, 'pageId is required'],
+    ['not numeric', 'my-page', 'pageId must be a numeric Facebook id'],
+    ['a key with a suffix', `${PAGE_ID}#contacts`, 'pageId must be a numeric Facebook id'],
+  ])('returns 400 and reads nothing when the pageId path parameter is %s', async (_case, pageId, error) => {
+    const reply = await disconnect(pageId);
+
+    expect(reply.statusCode).toBe(400);
+    expect(errorMessage(reply)).toBe(error);
+    expect(ddbMock).not.toReceiveAnyCommand();
+  });
+
+  it.each<[string, JwtClaims]>([
+    ['no claims', {}],
+    ['no sub', { org_id: CALLER.org_id }],
+  ])('returns 401 and reads nothing when the token has %s', async (_case, claims) => {
+    const reply = await disconnect(PAGE_ID, { claims });
+
+    expect(reply.statusCode).toBe(401);
+    expect(errorMessage(reply)).toBe('Unauthorized');
+    expect(ddbMock).not.toReceiveAnyCommand();
+    expect(sfnMock).not.toReceiveAnyCommand();
+  });
+});

@@ -1,0 +1,245 @@
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../functions/page-contacts/handler.ts';
+import { ContactsResponse } from '../../shared/contract.ts';
+import type { Contact } from '../../shared/store/contact-repository.ts';
+import {
+  CALLER,
+  type EventInit,
+  errorMessage,
+  expectSecurityHeaders,
+  expectUncachedJson,
+  httpEvent,
+  invoke,
+  type JwtClaims,
+  storedPage,
+} from './event.ts';
+
+const ddbMock = mockClient(DynamoDBDocumentClient);
+
+const PAGES_TABLE = process.env.PAGES_TABLE ?? '';
+const CONTACTS_TABLE = process.env.CONTACTS_TABLE ?? '';
+const PAGE_ID = '100000000000001';
+
+/** A contact of PAGE_ID as the contacts table stores it, with its organization. */
+function contact(n: number, platform: Contact['platform'] = 'messenger'): Contact {
+  return {
+    pageId: PAGE_ID,
+    contactKey: `${platform}#psid-${n}`,
+    organizationId: CALLER.org_id,
+    platform,
+    participantId: `psid-${n}`,
+    displayName: `Customer ${n}`,
+    conversationId: `t_${n}`,
+    lastMessageAt: '2026-01-01T10:00:00.000Z',
+    messageCount: 2,
+    aiContext: {
+      summary: 'asks for a price',
+      intent: 'purchase',
+      sentiment: 'neutral',
+      leadScore: 60,
+      tags: [],
+    },
+    firstSyncedAt: '2026-01-01T10:01:00.000Z',
+    lastSyncedAt: '2026-01-01T10:01:00.000Z',
+    lastSyncJobId: '00000000-0000-4000-8000-000000000001',
+  };
+}
+
+const listContacts = (query?: Record<string, string>, init: EventInit = {}) =>
+  invoke(
+    handler,
+    httpEvent({
+      method: 'GET',
+      path: `/api/facebook/pages/${PAGE_ID}/contacts`,
+      pathParameters: { pageId: PAGE_ID },
+      ...(query ? { query } : {}),
+      ...init,
+    }),
+  );
+
+/** The cursor a client would send: base64url JSON of `{ k: contactKey }`, maybe with extra fields. */
+const cursorFor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+const contactQueries = () =>
+  ddbMock.commandCalls(QueryCommand, { TableName: CONTACTS_TABLE }).map((call) => call.args[0].input);
+
+beforeEach(() => {
+  ddbMock.reset();
+  ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).resolves({ Item: storedPage() });
+  ddbMock
+    .on(QueryCommand, { TableName: CONTACTS_TABLE })
+    .resolves({ Items: [contact(1), contact(2, 'instagram')] });
+});
+
+describe('GET /api/facebook/pages/{pageId}/contacts', () => {
+  it("returns 200 with the page's contacts and a null cursor on the last page", async () => {
+    const reply = await listContacts();
+
+    expect(reply.statusCode).toBe(200);
+    const body = ContactsResponse.parse(reply.body);
+    expect(body.nextCursor).toBeNull();
+    expect(body.contacts.map((c) => c.contactKey)).toEqual(['messenger#psid-1', 'instagram#psid-2']);
+    expect(ddbMock).toReceiveCommandWith(QueryCommand, {
+      TableName: CONTACTS_TABLE,
+      KeyConditionExpression: 'pageId = :p',
+      ExpressionAttributeValues: { ':p': PAGE_ID },
+    });
+  });
+
+  it('does not return the organization id of a contact', async () => {
+    const reply = await listContacts();
+
+    expect(reply.statusCode).toBe(200);
+    const { contacts } = reply.body as { contacts: Record<string, unknown>[] };
+    for (const c of contacts) expect(c).not.toHaveProperty('organizationId');
+    expect(reply.raw).not.toContain(CALLER.org_id);
+  });
+
+  it('answers 200 with the security headers and Cache-Control: no-store', async () => {
+    const reply = await listContacts();
+
+    expect(reply.statusCode).toBe(200);
+    expectSecurityHeaders(reply);
+    expectUncachedJson(reply);
+  });
+
+  it.each<[string, Record<string, string> | undefined, number]>([
+    ['25 by default', undefined, 25],
+    ['the limit asked for', { limit: '10' }, 10],
+    ['1 at the least', { limit: '1' }, 1],
+    ['100 at the most', { limit: '100' }, 100],
+  ])('queries %s contacts', async (_case, query, limit) => {
+    await listContacts(query);
+
+    expect(contactQueries()).toEqual([expect.objectContaining({ Limit: limit })]);
+    expect(contactQueries()[0]).not.toHaveProperty('ExclusiveStartKey');
+  });
+
+  it.each<[string, string, string]>([
+    ['0', '0', 'limit must be at least 1'],
+    ['101', '101', 'limit must be at most 100'],
+    ['not a number', 'abc', 'limit must be a number'],
+    ['not an integer', '2.5', 'limit must be an integer'],
+  ])('returns 400 and queries nothing when limit is %s', async (_case, limit, error) => {
+    const reply = await listContacts({ limit });
+
+    expect(reply.statusCode).toBe(400);
+    expect(errorMessage(reply)).toBe(error);
+    expect(ddbMock).not.toReceiveAnyCommand();
+  });
+
+  it('hands out a cursor that the next request turns into the ExclusiveStartKey of its query', async () => {
+    ddbMock
+      .on(QueryCommand, { TableName: CONTACTS_TABLE })
+      .resolvesOnce({
+        Items: [contact(1), contact(2)],
+        LastEvaluatedKey: { pageId: PAGE_ID, contactKey: 'messenger#psid-2' },
+      })
+      .resolves({ Items: [contact(3)] });
+
+    const first = await listContacts({ limit: '2' });
+    const { nextCursor } = ContactsResponse.parse(first.body);
+    if (!nextCursor) throw new Error('no nextCursor on a full page');
+    const second = await listContacts({ limit: '2', cursor: nextCursor });
+
+    expect(second.statusCode).toBe(200);
+    expect(ContactsResponse.parse(second.body)).toEqual({ contacts: [expect.any(Object)], nextCursor: null });
+    expect(contactQueries()[1]).toMatchObject({
+      Limit: 2,
+      ExclusiveStartKey: { pageId: PAGE_ID, contactKey: 'messenger#psid-2' },
+    });
+  });
+
+  it("keeps the query in the page's own partition whatever the cursor carries", async () => {
+    const cursor = cursorFor({ k: 'instagram#psid-9', pageId: '100000000000999' });
+
+    const reply = await listContacts({ cursor });
+
+    expect(reply.statusCode).toBe(200);
+    expect(contactQueries()[0]).toMatchObject({
+      ExpressionAttributeValues: { ':p': PAGE_ID },
+      ExclusiveStartKey: { pageId: PAGE_ID, contactKey: 'instagram#psid-9' },
+    });
+  });
+
+  it.each<[string, string]>([
+    ['garbage', 'not-a-cursor!!'],
+    ['base64url of something that is not JSON', Buffer.from('messenger#psid-1').toString('base64url')],
+    ['a JSON array', cursorFor(['messenger#psid-1'])],
+    ['a key of no platform', cursorFor({ k: 'JOB' })],
+    ['a key of another kind', cursorFor({ k: 'FAILED#messenger#t_1' })],
+    ['a key with a bare platform', cursorFor({ k: 'messenger#' })],
+    ['a number as key', cursorFor({ k: 42 })],
+    ['no key', cursorFor({ pageId: PAGE_ID, contactKey: 'messenger#psid-1' })],
+  ])('returns 400 "cursor is invalid" and queries nothing for a cursor that is %s', async (_case, cursor) => {
+    const reply = await listContacts({ cursor });
+
+    expect(reply.statusCode).toBe(400);
+    expect(errorMessage(reply)).toBe('cursor is invalid');
+    expect(ddbMock).not.toReceiveCommand(QueryCommand);
+  });
+
+  it('returns 400 for a cursor over 1024 characters', async () => {
+    const reply = await listContacts({ cursor: cursorFor({ k: `messenger#${'p'.repeat(1100)}` }) });
+
+    expect(reply.statusCode).toBe(400);
+    expect(errorMessage(reply)).toBe('cursor is too long');
+    expect(ddbMock).not.toReceiveAnyCommand();
+  });
+
+  it('returns 404 and queries no contact when the page is not connected', async () => {
+    ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).resolves({ Item: undefined });
+
+    const reply = await listContacts();
+
+    expect(reply.statusCode).toBe(404);
+    expect(errorMessage(reply)).toBe('Page not connected');
+    expect(ddbMock).not.toReceiveCommand(QueryCommand);
+  });
+
+  it("returns 403 and queries no contact when it is another organization's page", async () => {
+    ddbMock
+      .on(GetCommand, { TableName: PAGES_TABLE })
+      .resolves({ Item: storedPage({ organizationId: 'org-2' }) });
+
+    const reply = await listContacts();
+
+    expect(reply.statusCode).toBe(403);
+    expect(errorMessage(reply)).toBe('Page belongs to another organization');
+    expectSecurityHeaders(reply);
+    expect(ddbMock).not.toReceiveCommand(QueryCommand);
+  });
+
+  it.each<[string, string]>([
+    ['not numeric', 'my-page'],
+    ['a key with a suffix', `${PAGE_ID}#x`],
+  ])('returns 400 and reads nothing when the pageId path parameter is %s', async (_case, pageId) => {
+    const reply = await listContacts(undefined, { pathParameters: { pageId } });
+
+    expect(reply.statusCode).toBe(400);
+    expect(errorMessage(reply)).toBe('pageId must be a numeric Facebook id');
+    expect(ddbMock).not.toReceiveAnyCommand();
+  });
+
+  it.each<[string, JwtClaims]>([
+    ['no claims', {}],
+    ['no org_id', { sub: CALLER.sub }],
+  ])('returns 401 and reads nothing when the token has %s', async (_case, claims) => {
+    const reply = await listContacts(undefined, { claims });
+
+    expect(reply.statusCode).toBe(401);
+    expect(errorMessage(reply)).toBe('Unauthorized');
+    expect(ddbMock).not.toReceiveAnyCommand();
+  });
+
+  it('returns 500 with a fixed body when DynamoDB fails', async () => {
+    ddbMock.on(QueryCommand).rejects(new Error(`ValidationException on ${CONTACTS_TABLE}`));
+
+    const reply = await listContacts();
+
+    expect(reply.statusCode).toBe(500);
+    expect(reply.raw).toBe('{"error":"Internal server error"}');
+  });
+});
