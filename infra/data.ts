@@ -23,9 +23,11 @@ export interface DataProps {
  *   activeJobId (the page lock: set by a conditional write at start, removed at any terminal status)
  *   GSI byOrganization (organizationId)  list an organization's connected pages
  *
- * Contacts  pk pageId, sk contactKey = "<platform>#<participantId>"
- *   One contact per (page, platform, participant); lastSyncJobId makes each job count it once.
- *   Access: upsert in a transaction with the job counter; list a page's contacts (paginated).
+ * Contacts  pk pageId, sk contactKey = "<organizationId>#<platform>#<participantId>"
+ *   One contact per (organization, page, platform, participant): a page can change hands, and
+ *   the contacts an organization kept stay its own. lastSyncJobId makes each job count it once.
+ *   Access: upsert in a transaction with the job counter; list an organization's contacts of a
+ *   page (begins_with on the organization prefix, paginated).
  *
  * Idempotency  pk id (Powertools idempotency records), TTL on `expiration`
  *   A start retried with the same Idempotency-Key returns the first answer instead of a 409.

@@ -10,6 +10,8 @@ import {
   JitterType,
   JsonPath,
   Map as MapState,
+  Pass,
+  Result,
   StateMachine,
   StateMachineType,
   Succeed,
@@ -18,6 +20,7 @@ import {
 import {
   DynamoAttributeValue,
   DynamoGetItem,
+  DynamoProjectionExpression,
   DynamoUpdateItem,
   LambdaInvoke,
 } from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -62,16 +65,26 @@ export class Workflow extends Construct {
     };
     const ids = { jobId: JsonPath.stringAt('$.jobId'), pageId: JsonPath.stringAt('$.pageId') };
 
-    /** A direct getItem: costs no Lambda, and sees a cancel even when StopExecution failed. */
+    /**
+     * A direct getItem of the status alone: costs no Lambda, and sees a cancel even when
+     * StopExecution failed. The raw answer is kept ($.job.Item is absent when the job record is
+     * gone) because a selector on a missing path is a States.Runtime error no Catch can handle.
+     */
     const checkCancelled = (name: string) =>
       new DynamoGetItem(this, name, {
         table: props.jobs,
         key: jobKey,
         consistentRead: true,
-        resultSelector: { 'status.$': '$.Item.status.S' },
+        projectionExpression: [new DynamoProjectionExpression().withAttribute('#status')],
+        expressionAttributeNames: { '#status': 'status' },
         resultPath: '$.job',
       });
-    const isRunning = Condition.stringEquals('$.job.status', 'IN_PROGRESS');
+    const isRunning = Condition.and(
+      Condition.isPresent('$.job.Item.status.S'),
+      Condition.stringEquals('$.job.Item.status.S', 'IN_PROGRESS'),
+    );
+    // Not(IsPresent) rather than IsPresent: false, which aws-local-stepfunctions evaluates wrongly.
+    const jobGone = Condition.not(Condition.isPresent('$.job.Item'));
 
     const markFailed = new LambdaInvoke(this, 'Mark sync failed', {
       lambdaFunction: props.finalize,
@@ -84,6 +97,15 @@ export class Workflow extends Construct {
       state.addCatch(markFailed, { errors: ['States.ALL'], resultPath: '$.error' });
       return state;
     };
+
+    // The job record was deleted mid-run (the seed's edge case 4): stop, and free the page.
+    const jobRecordGone = new Pass(this, 'Job record is gone', {
+      result: Result.fromObject({
+        Error: 'JobDeleted',
+        Cause: 'The job record was deleted while the sync ran',
+      }),
+      resultPath: '$.error',
+    }).next(markFailed);
 
     const stopped = new Succeed(this, 'Stop: job is no longer running', {
       comment: 'Cancelled: the cancel Lambda already wrote the terminal status and released the lock.',
@@ -122,7 +144,16 @@ export class Workflow extends Construct {
 
     let next: IChainable = finalize;
     for (const platform of [...PLATFORMS].reverse()) {
-      next = this.platformSteps(platform, props, { ids, checkCancelled, isRunning, onError, stopped, next });
+      next = this.platformSteps(platform, props, {
+        ids,
+        checkCancelled,
+        isRunning,
+        jobGone,
+        jobRecordGone,
+        onError,
+        stopped,
+        next,
+      });
     }
     markInProgress.next(next);
 
@@ -141,6 +172,8 @@ export class Workflow extends Construct {
       ids: Record<string, string>;
       checkCancelled: (name: string) => DynamoGetItem;
       isRunning: Condition;
+      jobGone: Condition;
+      jobRecordGone: IChainable;
       onError: <T extends { addCatch(h: IChainable, p: object): unknown }>(state: T) => T;
       stopped: Succeed;
       next: IChainable;
@@ -206,6 +239,7 @@ export class Workflow extends Construct {
       .next(
         new Choice(this, `Is job still running? (${platform})`)
           .when(h.isRunning, discover.next(chunks))
+          .when(h.jobGone, h.jobRecordGone)
           .otherwise(h.stopped),
       );
   }

@@ -9,8 +9,13 @@ async function core(event: HttpEvent) {
   const { pageId } = parsePath(event, PagePath);
   const { limit, cursor } = parseQuery(event, ContactsQuery);
   await pageOfCaller(pageId, organizationId);
-  const { contacts, nextCursor } = await listContactsPage(pageId, limit, cursor);
-  return json(200, { contacts: contacts.map(({ organizationId: _org, ...contact }) => contact), nextCursor });
+  const { contacts, nextCursor } = await listContactsPage(pageId, organizationId, limit, cursor);
+  // The organization is the caller's own and stays internal: keys are shown without its prefix.
+  const shown = contacts.map(({ organizationId: _org, contactKey, ...contact }) => ({
+    ...contact,
+    contactKey: contactKey.slice(organizationId.length + 1),
+  }));
+  return json(200, { contacts: shown, nextCursor });
 }
 
 export const handler = httpHandler(core);

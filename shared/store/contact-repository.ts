@@ -1,11 +1,15 @@
 import { QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { badRequest, JobNotRunningError } from '../errors.ts';
 import type { AiContext, Platform } from '../schemas.ts';
-import { ddb, JOB_SK, queryAll, setExpression, tables, transactionReasons } from './db.ts';
+import { ddb, JOB_SK, setExpression, tables, transactionReasons } from './db.ts';
 
 export interface Contact {
   pageId: string;
-  /** `${platform}#${participantId}`: one contact per (page, platform, participant). */
+  /**
+   * `${organizationId}#${platform}#${participantId}`: one contact per (organization, page, platform,
+   * participant). The organization is part of the key because a page can change hands: the contacts
+   * one organization kept are never read or overwritten by the next.
+   */
   contactKey: string;
   organizationId: string;
   platform: Platform;
@@ -24,7 +28,8 @@ export interface Contact {
 export type ContactInput = Omit<Contact, 'contactKey' | 'firstSyncedAt' | 'lastSyncedAt' | 'lastSyncJobId'>;
 export type SaveOutcome = 'created' | 'updated' | 'already-counted';
 
-export const contactKey = (platform: Platform, participantId: string) => `${platform}#${participantId}`;
+export const contactKey = (organizationId: string, platform: Platform, participantId: string) =>
+  `${organizationId}#${platform}#${participantId}`;
 
 /** The job counter increment that rides in every contact transaction: it is the cancel guard. */
 function countInJob(jobId: string, counter: 'syncedContacts' | 'failedContacts', now: string) {
@@ -77,7 +82,10 @@ async function writeGuarded(
  */
 export async function saveContact(jobId: string, input: ContactInput): Promise<SaveOutcome> {
   const now = new Date().toISOString();
-  const key = { pageId: input.pageId, contactKey: contactKey(input.platform, input.participantId) };
+  const key = {
+    pageId: input.pageId,
+    contactKey: contactKey(input.organizationId, input.platform, input.participantId),
+  };
   const contact: Contact = { ...input, ...key, firstSyncedAt: now, lastSyncedAt: now, lastSyncJobId: jobId };
 
   const created = await writeGuarded(
@@ -143,30 +151,24 @@ export async function recordFailedConversation(
   return recorded ? 'recorded' : 'already-counted';
 }
 
-export function listContacts(pageId: string): Promise<Contact[]> {
-  return queryAll<Contact>({
-    TableName: tables.contacts,
-    KeyConditionExpression: 'pageId = :p',
-    ExpressionAttributeValues: { ':p': pageId },
-  });
-}
-
 /**
- * One page of a page's contacts. The cursor is opaque to clients and holds only the sort key, so
- * it cannot reach another page's partition.
+ * One page of an organization's contacts of a page. The cursor is opaque to clients and holds only
+ * the sort key, checked against the organization's prefix, so it cannot reach other data.
  */
 export async function listContactsPage(
   pageId: string,
+  organizationId: string,
   limit: number,
   cursor?: string,
 ): Promise<{ contacts: Contact[]; nextCursor: string | null }> {
+  const prefix = `${organizationId}#`;
   const out = await ddb.send(
     new QueryCommand({
       TableName: tables.contacts,
-      KeyConditionExpression: 'pageId = :p',
-      ExpressionAttributeValues: { ':p': pageId },
+      KeyConditionExpression: 'pageId = :p AND begins_with(contactKey, :prefix)',
+      ExpressionAttributeValues: { ':p': pageId, ':prefix': prefix },
       Limit: limit,
-      ...(cursor ? { ExclusiveStartKey: { pageId, contactKey: decodeCursor(cursor) } } : {}),
+      ...(cursor ? { ExclusiveStartKey: { pageId, contactKey: decodeCursor(cursor, prefix) } } : {}),
     }),
   );
   const last = out.LastEvaluatedKey?.contactKey;
@@ -177,10 +179,11 @@ export async function listContactsPage(
   };
 }
 
-function decodeCursor(cursor: string): string {
+function decodeCursor(cursor: string, prefix: string): string {
   try {
     const { k } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown };
-    if (typeof k === 'string' && /^(messenger|instagram)#.{1,128}$/.test(k)) return k;
+    if (typeof k === 'string' && k.startsWith(prefix) && /^[^#]+#(messenger|instagram)#.{1,128}$/.test(k))
+      return k;
   } catch {
     // fall through
   }

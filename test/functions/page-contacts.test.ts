@@ -26,7 +26,7 @@ const PAGE_ID = '100000000000001';
 function contact(n: number, platform: Contact['platform'] = 'messenger'): Contact {
   return {
     pageId: PAGE_ID,
-    contactKey: `${platform}#psid-${n}`,
+    contactKey: `${CALLER.org_id}#${platform}#psid-${n}`,
     organizationId: CALLER.org_id,
     platform,
     participantId: `psid-${n}`,
@@ -81,10 +81,11 @@ describe('GET /api/facebook/pages/{pageId}/contacts', () => {
     const body = ContactsResponse.parse(reply.body);
     expect(body.nextCursor).toBeNull();
     expect(body.contacts.map((c) => c.contactKey)).toEqual(['messenger#psid-1', 'instagram#psid-2']);
+    // Only the caller's organization's contacts of the page: a page can change hands.
     expect(ddbMock).toReceiveCommandWith(QueryCommand, {
       TableName: CONTACTS_TABLE,
-      KeyConditionExpression: 'pageId = :p',
-      ExpressionAttributeValues: { ':p': PAGE_ID },
+      KeyConditionExpression: 'pageId = :p AND begins_with(contactKey, :prefix)',
+      ExpressionAttributeValues: { ':p': PAGE_ID, ':prefix': `${CALLER.org_id}#` },
     });
   });
 
@@ -135,7 +136,7 @@ describe('GET /api/facebook/pages/{pageId}/contacts', () => {
       .on(QueryCommand, { TableName: CONTACTS_TABLE })
       .resolvesOnce({
         Items: [contact(1), contact(2)],
-        LastEvaluatedKey: { pageId: PAGE_ID, contactKey: 'messenger#psid-2' },
+        LastEvaluatedKey: { pageId: PAGE_ID, contactKey: `${CALLER.org_id}#messenger#psid-2` },
       })
       .resolves({ Items: [contact(3)] });
 
@@ -148,19 +149,19 @@ describe('GET /api/facebook/pages/{pageId}/contacts', () => {
     expect(ContactsResponse.parse(second.body)).toEqual({ contacts: [expect.any(Object)], nextCursor: null });
     expect(contactQueries()[1]).toMatchObject({
       Limit: 2,
-      ExclusiveStartKey: { pageId: PAGE_ID, contactKey: 'messenger#psid-2' },
+      ExclusiveStartKey: { pageId: PAGE_ID, contactKey: `${CALLER.org_id}#messenger#psid-2` },
     });
   });
 
   it("keeps the query in the page's own partition whatever the cursor carries", async () => {
-    const cursor = cursorFor({ k: 'instagram#psid-9', pageId: '100000000000999' });
+    const cursor = cursorFor({ k: `${CALLER.org_id}#instagram#psid-9`, pageId: '100000000000999' });
 
     const reply = await listContacts({ cursor });
 
     expect(reply.statusCode).toBe(200);
     expect(contactQueries()[0]).toMatchObject({
       ExpressionAttributeValues: { ':p': PAGE_ID },
-      ExclusiveStartKey: { pageId: PAGE_ID, contactKey: 'instagram#psid-9' },
+      ExclusiveStartKey: { pageId: PAGE_ID, contactKey: `${CALLER.org_id}#instagram#psid-9` },
     });
   });
 
@@ -173,6 +174,8 @@ describe('GET /api/facebook/pages/{pageId}/contacts', () => {
     ['a key with a bare platform', cursorFor({ k: 'messenger#' })],
     ['a number as key', cursorFor({ k: 42 })],
     ['no key', cursorFor({ pageId: PAGE_ID, contactKey: 'messenger#psid-1' })],
+    ['a key without the organization', cursorFor({ k: 'messenger#psid-1' })],
+    ["a key of another organization's contacts", cursorFor({ k: 'org-2#messenger#psid-1' })],
   ])('returns 400 "cursor is invalid" and queries nothing for a cursor that is %s', async (_case, cursor) => {
     const reply = await listContacts({ cursor });
 
@@ -182,7 +185,9 @@ describe('GET /api/facebook/pages/{pageId}/contacts', () => {
   });
 
   it('returns 400 for a cursor over 1024 characters', async () => {
-    const reply = await listContacts({ cursor: cursorFor({ k: `messenger#${'p'.repeat(1100)}` }) });
+    const reply = await listContacts({
+      cursor: cursorFor({ k: `${CALLER.org_id}#messenger#${'p'.repeat(1100)}` }),
+    });
 
     expect(reply.statusCode).toBe(400);
     expect(errorMessage(reply)).toBe('cursor is too long');

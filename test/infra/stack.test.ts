@@ -67,16 +67,24 @@ describe('workflow', () => {
       const check = processor.States[processor.StartAt] as State;
       expect(processor.StartAt).toBe(`Check if cancelled before ${platform} chunk`);
       expect(check.Resource).toBe('arn:aws:states:::dynamodb:getItem');
-      expect(check.Parameters).toMatchObject({ ConsistentRead: true, Key: { jobId: { 'S.$': '$.jobId' } } });
+      expect(check.Parameters).toMatchObject({
+        ConsistentRead: true,
+        Key: { jobId: { 'S.$': '$.jobId' } },
+        ProjectionExpression: '#status',
+      });
+      // No ResultSelector: a selector on a missing path would be an uncatchable States.Runtime error.
+      expect(check).not.toHaveProperty('ResultSelector');
 
       const choice = processor.States[check.Next as string] as State;
       expect(choice.Type).toBe('Choice');
       expect(choice.Choices).toEqual([
-        expect.objectContaining({
-          Variable: '$.job.status',
-          StringEquals: 'IN_PROGRESS',
+        {
+          And: [
+            { Variable: '$.job.Item.status.S', IsPresent: true },
+            { Variable: '$.job.Item.status.S', StringEquals: 'IN_PROGRESS' },
+          ],
           Next: `Process ${platform} conversation chunk`,
-        }),
+        },
       ]);
       expect((processor.States[choice.Default as string] as State).Type).toBe('Succeed');
       expect((processor.States[`Process ${platform} conversation chunk`] as State).Resource).toBe(
@@ -92,7 +100,14 @@ describe('workflow', () => {
       expect(check.Resource).toBe('arn:aws:states:::dynamodb:getItem');
       const choice = definition.States[check.Next as string] as State;
       expect(choice.Choices?.[0]?.Next).toBe(`Discover ${platform} conversations`);
+      // A deleted job record ends the sync through Mark sync failed, which frees the page.
+      expect(choice.Choices?.[1]).toEqual({
+        Not: { Variable: '$.job.Item', IsPresent: true },
+        Next: 'Job record is gone',
+      });
+      expect(choice.Default).toBe('Stop: job is no longer running');
     }
+    expect(definition.States['Job record is gone']?.Next).toBe('Mark sync failed');
   });
 
   it('catches every failure into the conditional Mark sync failed step', () => {

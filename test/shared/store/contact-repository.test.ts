@@ -14,7 +14,7 @@ describe('saveContact', () => {
 
     const [saved] = await contactsOf(pageId);
     expect(saved).toMatchObject({
-      contactKey: 'messenger#1',
+      contactKey: 'org-test#messenger#1',
       lastSyncJobId: jobId,
       displayName: 'Customer 1',
     });

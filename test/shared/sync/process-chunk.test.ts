@@ -178,7 +178,7 @@ describe('processChunk', () => {
     ]);
     expect(transactions().map(contactPut)[0]).toMatchObject({
       pageId: PAGE_ID,
-      contactKey: 'messenger#psid-1',
+      contactKey: 'org-1#messenger#psid-1',
       displayName: 'Customer 1',
       email: 'psid-1@facebook.com',
       conversationId: 't_1',

@@ -1,0 +1,1147 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DeleteItemCommand, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { LOCAL_AUDIENCE, LOCAL_ISSUER, signLocalToken } from '../../local/auth.ts';
+import { generatePage, type SimPage } from '../../local/graph-sim/seed.ts';
+import { DATA_DIR, type LocalStack, ROOT, startLocalStack } from '../../local/stack.ts';
+import {
+  CancelSyncResponse,
+  ConflictBody,
+  ConnectPageResponse,
+  type Contact,
+  ContactsResponse,
+  ErrorBody,
+  Job,
+  PagesResponse,
+  StartSyncResponse,
+  SyncJobsResponse,
+} from '../../shared/contract.ts';
+import { type HttpAnswer, HttpClient, pollUntil, query, sleep } from './http-client.ts';
+
+/**
+ * The HTTP contract of DESIGN.md, over real HTTP against one in-process embedded stack: DynamoDB
+ * Local, the Graph API simulator (2 calls/s per Page), the state machine synthesized from infra/
+ * and the HTTP API emulator with its JWT authorizer. Every test works on its own simulated page(s),
+ * so the tests run concurrently; none asserts a timing, they poll with bounded loops.
+ */
+
+type JobView = z.infer<typeof Job>;
+type ContactView = z.infer<typeof Contact>;
+
+/** sync-status answers exactly the documented job fields, nothing internal. */
+const StrictStatus = z.object({ job: Job.strict() }).strict();
+
+const CHUNK_SIZE = 10;
+const PATHS = {
+  start: '/api/facebook/sync-background',
+  cancel: '/api/facebook/sync-cancel',
+  status: '/api/facebook/sync-status',
+  jobs: '/api/facebook/sync-jobs',
+  pages: '/api/facebook/pages',
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Simulated pages: small ones finish in a few seconds, big ones can be caught mid-way.
+
+let pageSeq = 0;
+function simPage(label: string, messenger: number, instagram: number): SimPage {
+  pageSeq++;
+  const id = `9100000000${String(pageSeq).padStart(5, '0')}`;
+  return generatePage({
+    id,
+    name: `E2E ${label}`,
+    accessToken: `e2e_page_token_${id}_secret`,
+    messenger,
+    instagram,
+  });
+}
+const big = (label: string) => simPage(label, 100, 30);
+const mid = (label: string) => simPage(label, 60, 20);
+const small = (label: string) => simPage(label, 20, 10);
+const totalOf = (page: SimPage) => page.conversations.messenger.length + page.conversations.instagram.length;
+
+const P = {
+  idle: small('idle, never synced'),
+  start202: mid('start 202'),
+  start409: mid('start 409'),
+  cancel200: mid('cancel 200'),
+  cancelCompleted: small('cancel completed'),
+  statusProgress: mid('status progress'),
+  cancelForbidden: mid('cancel 403'),
+  statusForbidden: mid('status 403'),
+  disconnectActive: mid('disconnect active'),
+  contactsWalk: simPage('contacts walk', 30, 12),
+  syncJobs: mid('sync jobs'),
+  securityHeaders: small('security headers'),
+  idemSame: mid('idempotency same'),
+  idemDifferent: mid('idempotency different'),
+  idemNone: mid('idempotency none'),
+  raceStarts: [1, 2, 3, 4, 5].map((n) => mid(`race start ${n}`)),
+  cancelVsCancel: mid('cancel vs cancel'),
+  cancelVsCompletion: [
+    simPage('cancel vs completion 1', 20, 10),
+    simPage('cancel vs completion 2', 25, 5),
+    simPage('cancel vs completion 3', 15, 10),
+  ],
+  crossOrg: simPage('cross org', 40, 10),
+  changesHands: mid('changes hands'),
+  seed1: big('seed 1'),
+  seed2: big('seed 2'),
+  seed3: simPage('seed 3', 40, 10),
+  seed4: mid('seed 4'),
+  seed5: small('seed 5'),
+  edge1: simPage('edge 1', 15, 15),
+  edge2: mid('edge 2'),
+  edge3: simPage('edge 3', 40, 10),
+  edge4: big('edge 4'),
+  edge4Lock: big('edge 4 lock'),
+  edge5: big('edge 5'),
+};
+const ALL_PAGES: SimPage[] = Object.values(P).flatMap((p) => (Array.isArray(p) ? p : [p]));
+/** Pages some test disconnects from demo-org while others run. */
+const DISCONNECTED_BY_TESTS = new Set([P.disconnectActive.id, P.changesHands.id]);
+
+/** Numeric ids that no organization has connected. */
+const UNCONNECTED_PAGE_ID = '929999999999999';
+/** A page `other-org` connects over HTTP in beforeAll. */
+const OTHER_ORG_PAGE = {
+  pageId: '920000000000001',
+  pageName: 'Other Org Page',
+  accessToken: 'other_org_page_token_0123456789',
+};
+
+// ---------------------------------------------------------------------------------------------
+// The stack, the callers and their tokens.
+
+let stack: LocalStack;
+let http: HttpClient;
+let sfn: SFNClient;
+/** demo-org users A and B, and a user of another organization. */
+let alice: string;
+let bob: string;
+let mallory: string;
+/** Tokens the authorizer (or the handler) must refuse, by case name. */
+const badTokens: Record<string, string | undefined> = {};
+
+const ORIGINAL_ANALYZER_LATENCY = process.env.ANALYZER_LATENCY_MS;
+
+beforeAll(async () => {
+  // Slow enough analysis that a sync can be caught mid-way; read when the worker first loads.
+  process.env.ANALYZER_LATENCY_MS = '40';
+  stack = await startLocalStack({
+    port: 0,
+    sfnPort: 0,
+    graphSimPort: 0,
+    pages: ALL_PAGES,
+    context: { chunkSize: CHUNK_SIZE, mapConcurrency: 2 },
+  });
+  http = new HttpClient(stack.apiUrl);
+  sfn = new SFNClient({
+    endpoint: stack.sfnEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'e2e', secretAccessKey: 'e2e' },
+  });
+
+  alice = await signLocalToken(DATA_DIR, { org: 'demo-org', user: 'alice' });
+  bob = await signLocalToken(DATA_DIR, { org: 'demo-org', user: 'bob' });
+  mallory = await signLocalToken(DATA_DIR, { org: 'other-org', user: 'mallory' });
+
+  const { privateJwk } = JSON.parse(readFileSync(path.join(DATA_DIR, 'jwt-signing-key.json'), 'utf8')) as {
+    privateJwk: JWK;
+  };
+  const realKey = await importJWK(privateJwk, 'RS256');
+  const otherKey = (await generateKeyPair('RS256')).privateKey;
+  const claims = (org?: string) =>
+    new SignJWT(org ? { org_id: org } : {})
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: 'local' })
+      .setSubject('alice')
+      .setIssuer(LOCAL_ISSUER)
+      .setAudience(LOCAL_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime('1h');
+  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  Object.assign(badTokens, {
+    'no token': undefined,
+    'a malformed token': 'not-a-jwt',
+    'an expired token': await signLocalToken(DATA_DIR, { org: 'demo-org', user: 'alice', expiresIn: '-1h' }),
+    'a token signed by a different key': await claims('demo-org').sign(otherKey),
+    'an alg:none token': `${b64({ alg: 'none', typ: 'JWT' })}.${b64({
+      sub: 'alice',
+      org_id: 'demo-org',
+      iss: LOCAL_ISSUER,
+      aud: LOCAL_AUDIENCE,
+      iat: now,
+      exp: now + 3600,
+    })}.`,
+    'a token for another audience': await signLocalToken(DATA_DIR, {
+      org: 'demo-org',
+      user: 'alice',
+      audience: 'another-api',
+    }),
+    'a token from another issuer': await signLocalToken(DATA_DIR, {
+      org: 'demo-org',
+      user: 'alice',
+      issuer: 'https://issuer.example/',
+    }),
+    'a token without an org_id claim': await claims().sign(realKey),
+  });
+
+  const connected = await http.post(PATHS.pages, mallory, OTHER_ORG_PAGE);
+  expect(connected.status, connected.text).toBe(201);
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  if (ORIGINAL_ANALYZER_LATENCY === undefined) delete process.env.ANALYZER_LATENCY_MS;
+  else process.env.ANALYZER_LATENCY_MS = ORIGINAL_ANALYZER_LATENCY;
+});
+
+// ---------------------------------------------------------------------------------------------
+// Helpers: every success body is parsed with the contract's schema, every error with ErrorBody.strict().
+
+function expectError(answer: HttpAnswer, status: number, message?: string | RegExp) {
+  expect(answer.status, answer.text).toBe(status);
+  const body = ErrorBody.strict().parse(answer.body);
+  if (typeof message === 'string') expect(body.error).toBe(message);
+  else if (message) expect(body.error).toMatch(message);
+  return body;
+}
+
+const startSync = (pageId: string, token = alice, headers?: Record<string, string>) =>
+  http.post(PATHS.start, token, { pageId }, headers);
+
+/** Starts a sync and returns its job id (asserting the 202 shape). */
+async function started(pageId: string, token = alice): Promise<string> {
+  const answer = await startSync(pageId, token);
+  expect(answer.status, answer.text).toBe(202);
+  return StartSyncResponse.strict().parse(answer.body).jobId;
+}
+
+const cancelSync = (jobId: string, token = alice, reason?: string) =>
+  http.post(PATHS.cancel, token, reason === undefined ? { jobId } : { jobId, reason });
+
+/** Cancels and returns the acknowledged job (asserting the 200 shape). */
+async function cancelled(jobId: string, token = alice, reason?: string) {
+  const answer = await cancelSync(jobId, token, reason);
+  expect(answer.status, answer.text).toBe(200);
+  return CancelSyncResponse.strict().parse(answer.body).job;
+}
+
+async function jobStatus(jobId: string, token = alice): Promise<JobView> {
+  const answer = await http.get(`${PATHS.status}${query({ jobId })}`, token);
+  expect(answer.status, answer.text).toBe(200);
+  return StrictStatus.parse(answer.body).job;
+}
+
+const waitForJob = (
+  jobId: string,
+  what: string,
+  done: (job: JobView) => boolean,
+  opts?: { tries?: number; intervalMs?: number },
+) => pollUntil(what, () => jobStatus(jobId), done, { tries: 600, intervalMs: 50, ...opts });
+
+const isActive = (job: JobView) => job.status === 'PENDING' || job.status === 'IN_PROGRESS';
+const waitForEnd = (jobId: string) => waitForJob(jobId, 'the job to end', (j) => !isActive(j));
+
+/** Every contact of a page, walking all cursors. */
+async function contactsOfPage(pageId: string, token = alice, limit = 100) {
+  const pages: ContactView[][] = [];
+  let cursor: string | undefined;
+  for (let i = 0; i < 1000; i++) {
+    const answer = await http.get(`${PATHS.pages}/${pageId}/contacts${query({ limit, cursor })}`, token);
+    expect(answer.status, answer.text).toBe(200);
+    const body = ContactsResponse.strict().parse(answer.body);
+    pages.push(body.contacts);
+    if (body.nextCursor === null) return { contacts: pages.flat(), pages };
+    cursor = body.nextCursor;
+  }
+  throw new Error('the contacts cursor never ended');
+}
+
+const contactsOfJob = async (pageId: string, jobId: string) =>
+  (await contactsOfPage(pageId)).contacts.filter((c) => c.lastSyncJobId === jobId);
+
+/** Cancels a job if it is still running (cleanup, so finished tests do not load the machine). */
+async function stopIfRunning(jobId: string) {
+  const answer = await cancelSync(jobId);
+  expect([200, 400]).toContain(answer.status);
+}
+
+/**
+ * "Stop Sync" clicked right around the moment a small sync completes: poll until every platform
+ * is discovered and progress >= 90, then cancel. Either outcome is valid; it must agree with the
+ * final status, the counters must stay put, and they must equal what was saved.
+ */
+async function cancelAroundCompletion(page: SimPage): Promise<number> {
+  const total = totalOf(page);
+  const jobId = await started(page.id);
+  await waitForJob(
+    jobId,
+    'progress >= 90 with every platform discovered',
+    (j) => !isActive(j) || (j.totalContacts === total && (j.progress ?? 0) >= 90),
+    { tries: 3000, intervalMs: 10 },
+  );
+  const answer = await cancelSync(jobId);
+  const after = await jobStatus(jobId);
+  if (answer.status === 200) {
+    const ack = CancelSyncResponse.strict().parse(answer.body).job;
+    expect(after).toMatchObject({
+      status: 'CANCELLED',
+      syncedContacts: ack.syncedContacts,
+      failedContacts: ack.failedContacts,
+      totalContacts: ack.totalContacts,
+      completedAt: ack.completedAt,
+    });
+  } else {
+    expectError(answer, 400, 'Cannot cancel job with status: COMPLETED');
+    expect(after).toMatchObject({ status: 'COMPLETED', progress: 100, totalContacts: total });
+    expect(after.syncedContacts + after.failedContacts).toBe(total);
+  }
+  await sleep(2000);
+  expect(await jobStatus(jobId)).toEqual(after);
+  expect(await contactsOfJob(page.id, jobId)).toHaveLength(after.syncedContacts);
+  return answer.status;
+}
+
+async function pageOfDemoOrg(pageId: string) {
+  const answer = await http.get(PATHS.pages, alice);
+  expect(answer.status, answer.text).toBe(200);
+  return PagesResponse.strict()
+    .parse(answer.body)
+    .pages.find((p) => p.id === pageId);
+}
+
+/** The page lock as stored: the job id the page item holds, if any. */
+async function storedLockOf(pageId: string): Promise<string | undefined> {
+  const { Item } = await stack.dynamo.send(
+    new GetItemCommand({
+      TableName: stack.tables.pages,
+      Key: { pageId: { S: pageId } },
+      ConsistentRead: true,
+    }),
+  );
+  return Item?.activeJobId?.S;
+}
+
+/**
+ * The seed's edge case 4: once the job has saved contacts, its item is deleted behind the API's
+ * back. Returns when its execution has left RUNNING, with the count of its contacts at deletion.
+ */
+async function deleteJobMidRun(page: SimPage) {
+  const jobId = await started(page.id);
+  await waitForJob(jobId, 'some contacts saved', (j) => j.syncedContacts > 0);
+  await stack.dynamo.send(
+    new DeleteItemCommand({ TableName: stack.tables.jobs, Key: { jobId: { S: jobId }, sk: { S: 'JOB' } } }),
+  );
+  const savedAtDeletion = (await contactsOfJob(page.id, jobId)).length;
+  expect(savedAtDeletion).toBeGreaterThan(0);
+  const execution = await pollUntil(
+    'the execution to end',
+    () => sfn.send(new DescribeExecutionCommand({ executionArn: executionArnOf(jobId) })),
+    (e) => e.status !== 'RUNNING',
+    { tries: 300, intervalMs: 100 },
+  );
+  expect(execution.status).not.toBe('RUNNING');
+  return { jobId, savedAtDeletion };
+}
+
+const executionArnOf = (jobId: string) =>
+  `${(stack.machines[0]?.arn ?? '').replace(':stateMachine:', ':execution:')}:${jobId}`;
+
+/** A refused token by case name ('no token' is undefined); an unknown name is a test bug. */
+function tokenOf(name: string): string | undefined {
+  if (!(name in badTokens)) throw new Error(`No token case named "${name}"`);
+  return badTokens[name];
+}
+const AUTH_CASES = [
+  'no token',
+  'a malformed token',
+  'an expired token',
+  'a token signed by a different key',
+  'an alg:none token',
+  'a token for another audience',
+  'a token from another issuer',
+  'a token without an org_id claim',
+];
+/** A short set for the routes other than start: the authorizer's refusal and the handler's. */
+const AUTH_CASES_SHORT = ['no token', 'a token signed by a different key', 'a token without an org_id claim'];
+
+// ---------------------------------------------------------------------------------------------
+
+describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () => {
+  describe('POST /api/facebook/sync-background', () => {
+    it('answers 202 {jobId, status: PENDING, message} and the job exists', async () => {
+      const answer = await startSync(P.start202.id);
+      expect(answer.status, answer.text).toBe(202);
+      const body = StartSyncResponse.strict().parse(answer.body);
+      expect(body).toEqual({ jobId: expect.any(String), status: 'PENDING', message: 'Sync started' });
+      const job = await jobStatus(body.jobId);
+      expect(job).toMatchObject({ id: body.jobId, pageId: P.start202.id });
+      await stopIfRunning(body.jobId);
+    });
+
+    it.each([
+      ['malformed JSON', '{"pageId":', /valid JSON/],
+      ['a JSON array', '[]', /JSON object/],
+      ['a missing pageId', '{}', 'pageId is required'],
+      ['an empty pageId', '{"pageId":""}', 'pageId is required'],
+      ['a non-numeric pageId', '{"pageId":"my-page"}', 'pageId must be a numeric Facebook id'],
+      ['a numeric (not string) pageId', '{"pageId":123}', /pageId/],
+      ['an extra key', `{"pageId":"${UNCONNECTED_PAGE_ID}","force":true}`, /force/],
+    ])('answers 400 for %s', async (_case, raw, message) => {
+      const answer = await http.request('POST', PATHS.start, {
+        token: alice,
+        raw,
+        headers: { 'content-type': 'application/json' },
+      });
+      expectError(answer, 400, message);
+    });
+
+    it('answers 400 for a body over 16 KB', async () => {
+      // Valid JSON and a valid body but for its size (whitespace), so only the size can refuse it.
+      const raw = `{"pageId":"${P.idle.id}"${' '.repeat(17 * 1024)}}`;
+      const answer = await http.request('POST', PATHS.start, {
+        token: alice,
+        raw,
+        headers: { 'content-type': 'application/json' },
+      });
+      expectError(answer, 400, 'Request body is too large');
+    });
+
+    it('answers 415 for a text/plain body', async () => {
+      const answer = await http.request('POST', PATHS.start, {
+        token: alice,
+        raw: JSON.stringify({ pageId: P.idle.id }),
+        headers: { 'content-type': 'text/plain' },
+      });
+      expectError(answer, 415, 'Content-Type must be application/json');
+      expect((await pageOfDemoOrg(P.idle.id))?.activeJob).toBeNull();
+    });
+
+    it.each(AUTH_CASES)('answers 401 for %s', async (name) => {
+      expectError(await http.post(PATHS.start, tokenOf(name), { pageId: P.idle.id }), 401, 'Unauthorized');
+      expect((await pageOfDemoOrg(P.idle.id))?.activeJob).toBeNull();
+    });
+
+    it("answers 403 for another organization's page", async () => {
+      expectError(await startSync(OTHER_ORG_PAGE.pageId), 403);
+    });
+
+    it('answers 404 for a page that is not connected', async () => {
+      expectError(await startSync(UNCONNECTED_PAGE_ID), 404);
+    });
+
+    it('answers 409 {error, activeJobId} while a sync is active', async () => {
+      const jobId = await started(P.start409.id);
+      const answer = await startSync(P.start409.id);
+      expect(answer.status, answer.text).toBe(409);
+      expect(ConflictBody.strict().parse(answer.body)).toEqual({
+        error: expect.any(String),
+        activeJobId: jobId,
+      });
+      await stopIfRunning(jobId);
+    });
+  });
+
+  describe('POST /api/facebook/sync-cancel', () => {
+    it('answers 200 {success, job} with the final counters', async () => {
+      const jobId = await started(P.cancel200.id);
+      const answer = await cancelSync(jobId, alice, 'wrong page');
+      expect(answer.status, answer.text).toBe(200);
+      const { job } = CancelSyncResponse.strict().parse(answer.body);
+      expect(job).toMatchObject({ id: jobId, status: 'CANCELLED' });
+      expect(await jobStatus(jobId)).toMatchObject({
+        status: 'CANCELLED',
+        syncedContacts: job.syncedContacts,
+        failedContacts: job.failedContacts,
+        completedAt: job.completedAt,
+        cancelledBy: 'alice',
+        cancelReason: 'wrong page',
+      });
+    });
+
+    it.each([
+      ['a missing jobId', {}, 'jobId is required'],
+      ['an empty jobId', { jobId: '' }, 'jobId is required'],
+      ['a blank jobId', { jobId: '   ' }, 'jobId is required'],
+      ['a non-UUID jobId', { jobId: 'clx123' }, 'jobId must be a UUID'],
+      ['a reason over 500 characters', { jobId: randomUUID(), reason: 'r'.repeat(501) }, /500/],
+      ['an extra key', { jobId: randomUUID(), force: true }, /force/],
+    ])('answers 400 for %s', async (_case, body, message) => {
+      expectError(await http.post(PATHS.cancel, alice, body), 400, message);
+    });
+
+    it('answers 400 "Cannot cancel job with status: COMPLETED" for a finished job', async () => {
+      const jobId = await started(P.cancelCompleted.id);
+      expect(await waitForEnd(jobId)).toMatchObject({ status: 'COMPLETED' });
+      expectError(await cancelSync(jobId), 400, 'Cannot cancel job with status: COMPLETED');
+      expect((await jobStatus(jobId)).status).toBe('COMPLETED');
+    });
+
+    it.each(AUTH_CASES_SHORT)('answers 401 for %s', async (name) => {
+      const answer = await http.post(PATHS.cancel, tokenOf(name), { jobId: randomUUID() });
+      expectError(answer, 401, 'Unauthorized');
+    });
+
+    it("answers 403 for another organization's job", async () => {
+      const jobId = await started(P.cancelForbidden.id);
+      expectError(await cancelSync(jobId, mallory), 403);
+      expect(isActive(await jobStatus(jobId))).toBe(true);
+      await stopIfRunning(jobId);
+    });
+
+    it('answers 404 for an unknown job', async () => {
+      expectError(await cancelSync(randomUUID()), 404);
+    });
+  });
+
+  describe('GET /api/facebook/sync-status', () => {
+    it('answers 200 with progress null before discovery and an integer after', async () => {
+      const jobId = await started(P.statusProgress.id);
+      const first = await jobStatus(jobId);
+      expect(first).toMatchObject({
+        id: jobId,
+        pageId: P.statusProgress.id,
+        progress: null,
+        totalContacts: 0,
+      });
+      expect(isActive(first)).toBe(true);
+      const later = await waitForJob(jobId, 'a known total', (j) => j.progress !== null);
+      expect(Number.isInteger(later.progress)).toBe(true);
+      expect(later.progress).toBeGreaterThanOrEqual(0);
+      expect(later.progress).toBeLessThanOrEqual(100);
+      expect(later.totalContacts).toBeGreaterThan(0);
+      await stopIfRunning(jobId);
+    });
+
+    it.each([
+      ['a missing jobId', {}, 'jobId is required'],
+      ['a non-UUID jobId', { jobId: 'not-a-uuid' }, 'jobId must be a UUID'],
+    ])('answers 400 for %s', async (_case, params, message) => {
+      expectError(await http.get(`${PATHS.status}${query(params)}`, alice), 400, message);
+    });
+
+    it.each(AUTH_CASES_SHORT)('answers 401 for %s', async (name) => {
+      const answer = await http.get(`${PATHS.status}${query({ jobId: randomUUID() })}`, tokenOf(name));
+      expectError(answer, 401, 'Unauthorized');
+    });
+
+    it("answers 403 for another organization's job", async () => {
+      const jobId = await started(P.statusForbidden.id);
+      const answer = await http.get(`${PATHS.status}${query({ jobId })}`, mallory);
+      expectError(answer, 403);
+      await stopIfRunning(jobId);
+    });
+
+    it('answers 404 for an unknown job', async () => {
+      expectError(await http.get(`${PATHS.status}${query({ jobId: randomUUID() })}`, alice), 404);
+    });
+  });
+
+  describe('GET /api/facebook/pages', () => {
+    it('answers 200 {pages} without any token, plaintext or ciphertext, in the body', async () => {
+      const connect = {
+        pageId: '930000000000001',
+        pageName: 'Listed Page',
+        accessToken: 'listed_page_plaintext_token_42',
+      };
+      expect((await http.post(PATHS.pages, alice, connect)).status).toBe(201);
+
+      const answer = await http.get(PATHS.pages, alice);
+      expect(answer.status, answer.text).toBe(200);
+      const { pages } = PagesResponse.strict().parse(answer.body);
+      const ids = pages.map((p) => p.id);
+      const stayConnected = ALL_PAGES.map((p) => p.id).filter((id) => !DISCONNECTED_BY_TESTS.has(id));
+      expect(ids).toEqual(expect.arrayContaining([connect.pageId, ...stayConnected]));
+      expect(ids).not.toContain(OTHER_ORG_PAGE.pageId);
+      expect(pages.find((p) => p.id === connect.pageId)).toMatchObject({
+        pageName: connect.pageName,
+        contactCount: 0,
+        activeJob: null,
+        lastJob: null,
+      });
+
+      const { Items = [] } = await stack.dynamo.send(new ScanCommand({ TableName: stack.tables.pages }));
+      const ciphertexts = Items.map((item) => item.accessTokenCiphertext?.S).filter((c): c is string => !!c);
+      const stored = Items.find((item) => item.pageId?.S === connect.pageId)?.accessTokenCiphertext?.S;
+      expect(stored).toBeTruthy();
+      expect(ciphertexts).toContain(stored);
+      const secrets = [
+        connect.accessToken,
+        OTHER_ORG_PAGE.accessToken,
+        ...ALL_PAGES.map((p) => p.accessToken),
+        ...ciphertexts,
+      ];
+      for (const secret of secrets) expect(answer.text).not.toContain(secret);
+      expect(answer.text).not.toMatch(/token|ciphertext/i);
+    });
+
+    it.each(AUTH_CASES_SHORT)('answers 401 for %s', async (name) => {
+      expectError(await http.get(PATHS.pages, tokenOf(name)), 401, 'Unauthorized');
+    });
+  });
+
+  describe('POST /api/facebook/pages', () => {
+    it('answers 201 {page} without the token', async () => {
+      const body = {
+        pageId: '930000000000002',
+        pageName: 'Connected Page',
+        accessToken: 'connected_page_token_abcdef.123|x',
+        instagramAccountId: '17841400000000777',
+      };
+      const answer = await http.post(PATHS.pages, alice, body);
+      expect(answer.status, answer.text).toBe(201);
+      const { page } = ConnectPageResponse.strict().parse(answer.body);
+      expect(page).toEqual({
+        id: body.pageId,
+        pageName: body.pageName,
+        instagramAccountId: body.instagramAccountId,
+        contactCount: 0,
+        connectedAt: expect.any(String),
+        activeJob: null,
+        lastJob: null,
+      });
+      expect(answer.text).not.toContain(body.accessToken);
+      expect((await pageOfDemoOrg(body.pageId))?.pageName).toBe(body.pageName);
+    });
+
+    const valid = { pageId: '930000000000003', pageName: 'Never Connected', accessToken: 'a'.repeat(24) };
+    it.each([
+      ['malformed JSON', '{"pageId"'],
+      ['a missing pageName', JSON.stringify({ ...valid, pageName: undefined })],
+      ['a non-numeric pageId', JSON.stringify({ ...valid, pageId: 'page-1' })],
+      ['a token under 20 characters', JSON.stringify({ ...valid, accessToken: 'short_token' })],
+      ['a token with invalid characters', JSON.stringify({ ...valid, accessToken: `${'a'.repeat(20)} <x>` })],
+      ['a non-numeric instagramAccountId', JSON.stringify({ ...valid, instagramAccountId: 'ig' })],
+      ['an extra key', JSON.stringify({ ...valid, organizationId: 'demo-org' })],
+    ])('answers 400 for %s', async (_case, raw) => {
+      const answer = await http.request('POST', PATHS.pages, {
+        token: alice,
+        raw,
+        headers: { 'content-type': 'application/json' },
+      });
+      expectError(answer, 400);
+      expect(await pageOfDemoOrg(valid.pageId)).toBeUndefined();
+    });
+
+    it.each(AUTH_CASES_SHORT)('answers 401 for %s', async (name) => {
+      expectError(await http.post(PATHS.pages, tokenOf(name), valid), 401, 'Unauthorized');
+      expect(await pageOfDemoOrg(valid.pageId)).toBeUndefined();
+    });
+
+    it('answers 409 for a page already connected, by this or by another organization', async () => {
+      const mine = { pageId: P.idle.id, pageName: 'Again', accessToken: P.idle.accessToken };
+      expectError(await http.post(PATHS.pages, alice, mine), 409);
+      const theirs = { ...OTHER_ORG_PAGE, pageName: 'Taken over' };
+      expectError(await http.post(PATHS.pages, alice, theirs), 409);
+      const ofDemo = { pageId: P.idle.id, pageName: 'Stolen', accessToken: 'stolen_page_token_0123456' };
+      expectError(await http.post(PATHS.pages, mallory, ofDemo), 409);
+      expect((await pageOfDemoOrg(P.idle.id))?.pageName).toBe(P.idle.name);
+    });
+  });
+
+  describe('DELETE /api/facebook/pages/{pageId}', () => {
+    it('answers 204 and the page is gone', async () => {
+      const body = {
+        pageId: '930000000000004',
+        pageName: 'To Delete',
+        accessToken: 'to_delete_token_0123456789',
+      };
+      expect((await http.post(PATHS.pages, alice, body)).status).toBe(201);
+      const answer = await http.delete(`${PATHS.pages}/${body.pageId}`, alice);
+      expect(answer.status, answer.text).toBe(204);
+      expect(answer.text).toBe('');
+      expect(await pageOfDemoOrg(body.pageId)).toBeUndefined();
+      expectError(await http.delete(`${PATHS.pages}/${body.pageId}`, alice), 404);
+    });
+
+    it("cancels an active sync first: CANCELLED, 'Page disconnected', contacts kept", async () => {
+      const page = P.disconnectActive;
+      const jobId = await started(page.id);
+      await waitForJob(jobId, 'some contacts saved', (j) => j.syncedContacts > 0 || !isActive(j));
+      const answer = await http.delete(`${PATHS.pages}/${page.id}`, alice);
+      expect(answer.status, answer.text).toBe(204);
+
+      const job = await jobStatus(jobId);
+      expect(job).toMatchObject({
+        status: 'CANCELLED',
+        cancelReason: 'Page disconnected',
+        cancelledBy: 'alice',
+      });
+      expect(job.syncedContacts).toBeGreaterThan(0);
+      expect(await pageOfDemoOrg(page.id)).toBeUndefined();
+      await sleep(1500);
+      expect(await jobStatus(jobId)).toEqual(job);
+
+      // Connected again, the page shows the contacts the cancelled job saved: exactly its count.
+      const again = await http.post(PATHS.pages, alice, {
+        pageId: page.id,
+        pageName: page.name,
+        accessToken: page.accessToken,
+        instagramAccountId: page.instagramAccountId,
+      });
+      expect(again.status, again.text).toBe(201);
+      expect(await contactsOfJob(page.id, jobId)).toHaveLength(job.syncedContacts);
+    });
+
+    it.each(AUTH_CASES_SHORT)('answers 401 for %s', async (name) => {
+      expectError(await http.delete(`${PATHS.pages}/${P.idle.id}`, tokenOf(name)), 401, 'Unauthorized');
+      expect(await pageOfDemoOrg(P.idle.id)).toBeDefined();
+    });
+
+    it("answers 403 for another organization's page", async () => {
+      expectError(await http.delete(`${PATHS.pages}/${OTHER_ORG_PAGE.pageId}`, alice), 403);
+      const theirs = await http.get(PATHS.pages, mallory);
+      expect(
+        PagesResponse.strict()
+          .parse(theirs.body)
+          .pages.map((p) => p.id),
+      ).toContain(OTHER_ORG_PAGE.pageId);
+    });
+
+    it('answers 404 for a page that is not connected', async () => {
+      expectError(await http.delete(`${PATHS.pages}/${UNCONNECTED_PAGE_ID}`, alice), 404);
+    });
+  });
+
+  describe('GET /api/facebook/pages/{pageId}/contacts', () => {
+    it('walks every contact exactly once with limit=7, ending with nextCursor null', async () => {
+      const page = P.contactsWalk;
+      const jobId = await started(page.id);
+      const job = await waitForEnd(jobId);
+      expect(job.status).toBe('COMPLETED');
+      expect(job.syncedContacts + job.failedContacts).toBe(totalOf(page));
+
+      const walk = await contactsOfPage(page.id, alice, 7);
+      for (const chunk of walk.pages.slice(0, -1)) expect(chunk).toHaveLength(7);
+      expect(walk.pages.at(-1)?.length).toBeLessThanOrEqual(7);
+      const keys = walk.contacts.map((c) => c.contactKey);
+      expect(new Set(keys).size).toBe(keys.length);
+      expect(keys).toHaveLength(job.syncedContacts);
+      expect(walk.contacts.every((c) => c.pageId === page.id && c.lastSyncJobId === jobId)).toBe(true);
+      const all = await contactsOfPage(page.id, alice, 100);
+      expect(new Set(all.contacts.map((c) => c.contactKey))).toEqual(new Set(keys));
+      expect((await pageOfDemoOrg(page.id))?.contactCount).toBe(keys.length);
+    });
+
+    const forged = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    it.each([
+      ['limit=0', { limit: 0 }],
+      ['limit=101', { limit: 101 }],
+      ['limit=-1', { limit: -1 }],
+      ['limit=abc', { limit: 'abc' }],
+      ['limit=1.5', { limit: '1.5' }],
+      ['a cursor that is not base64 JSON', { cursor: 'not!a!cursor' }],
+      ['a cursor with a foreign key shape', { cursor: forged({ k: 'pages#1' }) }],
+      ['a cursor with a non-string key', { cursor: forged({ k: 7 }) }],
+      ['a cursor naming another page', { cursor: forged({ pageId: P.contactsWalk.id }) }],
+      ['a cursor over 1024 characters', { cursor: 'a'.repeat(1025) }],
+    ])('answers 400 for %s', async (_case, params) => {
+      const answer = await http.get(`${PATHS.pages}/${P.idle.id}/contacts${query(params)}`, alice);
+      expectError(answer, 400);
+    });
+
+    it.each(AUTH_CASES_SHORT)('answers 401 for %s', async (name) => {
+      const answer = await http.get(`${PATHS.pages}/${P.idle.id}/contacts`, tokenOf(name));
+      expectError(answer, 401, 'Unauthorized');
+    });
+
+    it("answers 403 for another organization's page", async () => {
+      expectError(await http.get(`${PATHS.pages}/${OTHER_ORG_PAGE.pageId}/contacts`, alice), 403);
+    });
+
+    it('answers 404 for a page that is not connected', async () => {
+      expectError(await http.get(`${PATHS.pages}/${UNCONNECTED_PAGE_ID}/contacts`, alice), 404);
+    });
+  });
+
+  describe('GET /api/facebook/sync-jobs', () => {
+    it("answers 200 {jobs} with the page's jobs, newest first", async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        ids.push(await started(P.syncJobs.id));
+        await cancelled(ids.at(-1) as string);
+      }
+      const answer = await http.get(`${PATHS.jobs}${query({ pageId: P.syncJobs.id })}`, alice);
+      expect(answer.status, answer.text).toBe(200);
+      const { jobs } = SyncJobsResponse.strict().parse(answer.body);
+      expect(jobs.map((j) => j.id)).toEqual([...ids].reverse());
+      const created = jobs.map((j) => j.createdAt);
+      expect([...created].sort().reverse()).toEqual(created);
+      expect(jobs.every((j) => j.pageId === P.syncJobs.id && j.status === 'CANCELLED')).toBe(true);
+    });
+
+    it.each([
+      ['a missing pageId', {}, 'pageId is required'],
+      ['a non-numeric pageId', { pageId: 'abc' }, 'pageId must be a numeric Facebook id'],
+    ])('answers 400 for %s', async (_case, params, message) => {
+      expectError(await http.get(`${PATHS.jobs}${query(params)}`, alice), 400, message);
+    });
+
+    it.each(AUTH_CASES_SHORT)('answers 401 for %s', async (name) => {
+      const answer = await http.get(`${PATHS.jobs}${query({ pageId: P.idle.id })}`, tokenOf(name));
+      expectError(answer, 401, 'Unauthorized');
+    });
+
+    it("answers 403 for another organization's page, and for one not connected", async () => {
+      expectError(await http.get(`${PATHS.jobs}${query({ pageId: OTHER_ORG_PAGE.pageId })}`, alice), 403);
+      expectError(await http.get(`${PATHS.jobs}${query({ pageId: UNCONNECTED_PAGE_ID })}`, alice), 403);
+    });
+  });
+
+  describe('the API as a whole', () => {
+    it('serves GET /openapi.json without a token, equal to the repository openapi.json', async () => {
+      const answer = await http.get('/openapi.json');
+      expect(answer.status, answer.text).toBe(200);
+      expect(answer.body).toEqual(JSON.parse(readFileSync(path.join(ROOT, 'openapi.json'), 'utf8')));
+    });
+
+    it('answers 404 {error} for an unknown route', async () => {
+      expectError(await http.get('/api/facebook/nothing-here', alice), 404);
+      expectError(await http.get('/api/facebook/nothing-here'), 404);
+    });
+
+    it('sends the security headers on success and on error answers', async () => {
+      const answers = [
+        await http.get(PATHS.pages, alice),
+        await http.get(`${PATHS.jobs}${query({ pageId: P.securityHeaders.id })}`, alice),
+        await http.get(`${PATHS.status}${query({ jobId: 'nope' })}`, alice),
+        await http.get(`${PATHS.status}${query({ jobId: randomUUID() })}`, alice),
+        await http.get(`${PATHS.jobs}${query({ pageId: OTHER_ORG_PAGE.pageId })}`, alice),
+        await http.post(PATHS.cancel, alice, {}),
+      ];
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 400, 404, 403, 400]);
+      for (const answer of answers) {
+        expect(answer.headers.get('x-content-type-options'), answer.text).toBe('nosniff');
+        expect(answer.headers.get('strict-transport-security'), answer.text).toMatch(/max-age=\d+/);
+      }
+    });
+
+    it('answers a CORS preflight with 204 and access-control-allow-origin', async () => {
+      const answer = await http.request('OPTIONS', PATHS.start, {
+        headers: {
+          origin: 'https://console.example.com',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type,idempotency-key',
+        },
+      });
+      expect(answer.status).toBe(204);
+      expect(answer.headers.get('access-control-allow-origin')).toMatch(
+        /^(\*|https:\/\/console\.example\.com)$/,
+      );
+      expect(answer.headers.get('access-control-allow-methods')).toMatch(/POST/);
+      expect(answer.headers.get('access-control-allow-headers')).toMatch(/idempotency-key/i);
+    });
+  });
+
+  describe('Idempotency-Key on start', () => {
+    it('gives the same 202 and one job for a retried start with the same key and body', async () => {
+      const key = randomUUID();
+      const first = await startSync(P.idemSame.id, alice, { 'idempotency-key': key });
+      const second = await startSync(P.idemSame.id, alice, { 'idempotency-key': key });
+      expect([first.status, second.status], second.text).toEqual([202, 202]);
+      const jobId = StartSyncResponse.strict().parse(first.body).jobId;
+      expect(StartSyncResponse.strict().parse(second.body).jobId).toBe(jobId);
+      const answer = await http.get(`${PATHS.jobs}${query({ pageId: P.idemSame.id })}`, alice);
+      expect(
+        SyncJobsResponse.strict()
+          .parse(answer.body)
+          .jobs.map((j) => j.id),
+      ).toEqual([jobId]);
+      await stopIfRunning(jobId);
+    });
+
+    it('answers 422 for the same key with a different body', async () => {
+      const key = randomUUID();
+      const first = await startSync(P.idemDifferent.id, alice, { 'idempotency-key': key });
+      expect(first.status, first.text).toBe(202);
+      const other = await startSync(UNCONNECTED_PAGE_ID, alice, { 'idempotency-key': key });
+      expectError(other, 422);
+      await stopIfRunning(StartSyncResponse.parse(first.body).jobId);
+    });
+
+    it('answers 409 for a second start without a key', async () => {
+      const jobId = await started(P.idemNone.id);
+      const second = await startSync(P.idemNone.id);
+      expect(second.status, second.text).toBe(409);
+      expect(ConflictBody.strict().parse(second.body).activeJobId).toBe(jobId);
+      await stopIfRunning(jobId);
+    });
+  });
+
+  describe('races on real DynamoDB and the real state machine', () => {
+    it.each(P.raceStarts.map((p, i) => [i + 1, p] as const))(
+      'two concurrent starts give one 202 and one 409 naming its job (page %i)',
+      async (_n, page) => {
+        const answers = await Promise.all([startSync(page.id), startSync(page.id)]);
+        const statuses = answers.map((a) => a.status).sort();
+        expect(statuses, answers.map((a) => a.text).join(' | ')).toEqual([202, 409]);
+        const won = answers.find((a) => a.status === 202) as HttpAnswer;
+        const lost = answers.find((a) => a.status === 409) as HttpAnswer;
+        const { jobId } = StartSyncResponse.strict().parse(won.body);
+        expect(ConflictBody.strict().parse(lost.body).activeJobId).toBe(jobId);
+        const listed = await http.get(`${PATHS.jobs}${query({ pageId: page.id })}`, alice);
+        expect(SyncJobsResponse.strict().parse(listed.body).jobs).toHaveLength(1);
+        await stopIfRunning(jobId);
+      },
+    );
+
+    it('ten concurrent cancels of one running job all answer 200 with the same job', async () => {
+      const jobId = await started(P.cancelVsCancel.id);
+      await waitForJob(jobId, 'the job to run', (j) => j.status === 'IN_PROGRESS' || !isActive(j));
+      const answers = await Promise.all(Array.from({ length: 10 }, () => cancelSync(jobId)));
+      expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+      const bodies = answers.map((a) => CancelSyncResponse.strict().parse(a.body));
+      for (const body of bodies) expect(body).toEqual(bodies[0]);
+      await sleep(1500);
+      const job = await jobStatus(jobId);
+      expect(job).toMatchObject({
+        status: 'CANCELLED',
+        syncedContacts: bodies[0]?.job.syncedContacts,
+        failedContacts: bodies[0]?.job.failedContacts,
+        completedAt: bodies[0]?.job.completedAt,
+      });
+      expect(await contactsOfJob(P.cancelVsCancel.id, jobId)).toHaveLength(job.syncedContacts);
+    });
+
+    it.each(P.cancelVsCompletion.map((p, i) => [i + 1, p] as const))(
+      'cancel vs completion: one wins, the answer is the truth and the counters are exact (page %i)',
+      async (_n, page) => {
+        expect([200, 400]).toContain(await cancelAroundCompletion(page));
+      },
+    );
+  });
+
+  describe('cross-organization access', () => {
+    it("another organization's token is refused everywhere and changes nothing", async () => {
+      const page = P.crossOrg;
+      const jobId = await started(page.id);
+      await waitForJob(jobId, 'the job to run', (j) => j.status === 'IN_PROGRESS' || !isActive(j));
+
+      expectError(await http.get(`${PATHS.status}${query({ jobId })}`, mallory), 403);
+      expectError(await cancelSync(jobId, mallory), 403);
+      expectError(await http.get(`${PATHS.jobs}${query({ pageId: page.id })}`, mallory), 403);
+      expectError(await http.get(`${PATHS.pages}/${page.id}/contacts`, mallory), 403);
+      expectError(await http.delete(`${PATHS.pages}/${page.id}`, mallory), 403);
+      expectError(await startSync(page.id, mallory), 403);
+      const theirs = PagesResponse.strict().parse((await http.get(PATHS.pages, mallory)).body).pages;
+      expect(theirs.map((p) => p.id)).not.toContain(page.id);
+
+      // Nothing changed: the page stays, and the job runs on to completion.
+      const listed = await pageOfDemoOrg(page.id);
+      expect(listed).toBeDefined();
+      expect(listed?.activeJob?.id ?? jobId).toBe(jobId);
+      const job = await waitForEnd(jobId);
+      expect(job.status).toBe('COMPLETED');
+      expect(job.cancelledBy).toBeUndefined();
+      expect(job.syncedContacts + job.failedContacts).toBe(totalOf(page));
+      expect(await pageOfDemoOrg(page.id)).toMatchObject({ activeJob: null, lastJob: { id: jobId } });
+    });
+  });
+
+  describe('a page that changes hands', () => {
+    it("shows the new organization none of the old organization's contacts or jobs", async ({ expect }) => {
+      const page = P.changesHands;
+      const jobId = await started(page.id);
+      await waitForJob(jobId, 'some contacts saved', (j) => j.syncedContacts > 0 || !isActive(j));
+      expect((await http.delete(`${PATHS.pages}/${page.id}`, alice)).status).toBe(204);
+      const kept = await jobStatus(jobId);
+      expect(kept.syncedContacts).toBeGreaterThan(0);
+
+      const connect = { pageId: page.id, pageName: 'Now Theirs', accessToken: page.accessToken };
+      const connected = await http.post(PATHS.pages, mallory, connect);
+      expect(connected.status, connected.text).toBe(201);
+      expectError(await http.get(`${PATHS.status}${query({ jobId })}`, mallory), 403);
+      const jobs = await http.get(`${PATHS.jobs}${query({ pageId: page.id })}`, mallory);
+      expect(SyncJobsResponse.strict().parse(jobs.body).jobs).toEqual([]);
+
+      // Each check is soft, so one run reports every leak.
+      const { page: theirs } = ConnectPageResponse.strict().parse(connected.body);
+      expect.soft(theirs.lastJob?.id, "demo-org's job as lastJob in POST /pages").toBeUndefined();
+      const listed = PagesResponse.strict()
+        .parse((await http.get(PATHS.pages, mallory)).body)
+        .pages.find((p) => p.id === page.id);
+      expect.soft(listed?.lastJob?.id, "demo-org's job as lastJob in GET /pages").toBeUndefined();
+      const { contacts } = await contactsOfPage(page.id, mallory);
+      const leaked = contacts.filter((c) => c.lastSyncJobId === jobId).length;
+      expect.soft(leaked, "demo-org's contacts in other-org's GET /contacts").toBe(0);
+    });
+  });
+
+  describe("the seed's testing scenarios", () => {
+    it('seed test 1: cancel immediately -> CANCELLED with 0-10 contacts, counters match saved contacts', async () => {
+      const jobId = await started(P.seed1.id);
+      const ack = await cancelled(jobId);
+      expect(ack.syncedContacts).toBeLessThanOrEqual(10);
+      await sleep(2000);
+      const job = await jobStatus(jobId);
+      expect(job).toMatchObject({ status: 'CANCELLED', syncedContacts: ack.syncedContacts });
+      expect(await contactsOfJob(P.seed1.id, jobId)).toHaveLength(ack.syncedContacts);
+    });
+
+    it('seed test 2: cancel at ~50% -> CANCELLED with part of the contacts saved, counters exact', async () => {
+      const page = P.seed2;
+      const jobId = await started(page.id);
+      await waitForJob(jobId, 'progress >= 50', (j) => (j.progress ?? 0) >= 50 || !isActive(j));
+      const ack = await cancelled(jobId);
+      expect(ack.syncedContacts).toBeGreaterThan(0);
+      expect(ack.syncedContacts).toBeLessThan(totalOf(page));
+      await sleep(2000);
+      expect(await jobStatus(jobId)).toMatchObject({
+        status: 'CANCELLED',
+        syncedContacts: ack.syncedContacts,
+        failedContacts: ack.failedContacts,
+      });
+      expect(await contactsOfJob(page.id, jobId)).toHaveLength(ack.syncedContacts);
+    });
+
+    it('seed test 3: cancel, then start again at once -> 202 and the new job starts from 0', async () => {
+      const page = P.seed3;
+      const first = await started(page.id);
+      await waitForJob(first, 'some contacts saved', (j) => j.syncedContacts > 0 || !isActive(j));
+      const ack = await cancelled(first);
+      const second = await started(page.id);
+      expect(second).not.toBe(first);
+      expect(await jobStatus(second)).toMatchObject({
+        syncedContacts: 0,
+        failedContacts: 0,
+        totalContacts: 0,
+        progress: null,
+        completedAt: null,
+      });
+
+      // It is a full, fresh sync: every conversation again, including those the first job saved.
+      const done = await waitForEnd(second);
+      expect(done.status).toBe('COMPLETED');
+      expect(done.syncedContacts + done.failedContacts).toBe(totalOf(page));
+      expect(await contactsOfJob(page.id, second)).toHaveLength(done.syncedContacts);
+      expect(await jobStatus(first)).toMatchObject({
+        status: 'CANCELLED',
+        syncedContacts: ack.syncedContacts,
+      });
+    });
+
+    it('seed test 4: cancel from a different tab -> both users see CANCELLED, cancelled by B', async () => {
+      const page = P.seed4;
+      const jobId = await started(page.id, alice);
+      await waitForJob(jobId, 'the job to run', (j) => j.status === 'IN_PROGRESS' || !isActive(j));
+      const byBob = await cancelSync(jobId, bob);
+      expect(byBob.status, byBob.text).toBe(200);
+      const ack = CancelSyncResponse.strict().parse(byBob.body).job;
+
+      const seenByAlice = await jobStatus(jobId, alice);
+      expect(seenByAlice).toMatchObject({
+        status: 'CANCELLED',
+        cancelledBy: 'bob',
+        syncedContacts: ack.syncedContacts,
+      });
+      expect(await jobStatus(jobId, bob)).toEqual(seenByAlice);
+      expect(await pageOfDemoOrg(page.id)).toMatchObject({ activeJob: null, lastJob: { id: jobId } });
+      // Alice's own "Stop Sync" now is a no-op with the same answer.
+      const byAlice = await cancelSync(jobId, alice);
+      expect(byAlice.status).toBe(200);
+      expect(byAlice.body).toEqual(byBob.body);
+    });
+
+    it('seed test 5: cancel after completion -> 400 "Cannot cancel job with status: COMPLETED"', async () => {
+      const jobId = await started(P.seed5.id);
+      const done = await waitForEnd(jobId);
+      expect(done.status).toBe('COMPLETED');
+      expectError(await cancelSync(jobId), 400, 'Cannot cancel job with status: COMPLETED');
+      expect(await jobStatus(jobId)).toEqual(done);
+    });
+  });
+
+  describe("the seed's edge cases", () => {
+    it('edge case 1: sync already complete when cancel is clicked -> one outcome, and it is the truth', async () => {
+      expect([200, 400]).toContain(await cancelAroundCompletion(P.edge1));
+    });
+
+    it('edge case 2: multiple cancel requests -> the first cancels, the rest are idempotent 200s', async () => {
+      const jobId = await started(P.edge2.id);
+      await waitForJob(jobId, 'the job to run', (j) => j.status === 'IN_PROGRESS' || !isActive(j));
+      const first = await cancelSync(jobId, alice, 'first click');
+      expect(first.status, first.text).toBe(200);
+      CancelSyncResponse.strict().parse(first.body);
+      const rest = await Promise.all(
+        Array.from({ length: 5 }, () => cancelSync(jobId, bob, 'another click')),
+      );
+      for (const answer of rest) {
+        expect(answer.status, answer.text).toBe(200);
+        expect(answer.body).toEqual(first.body);
+      }
+      expect(await jobStatus(jobId)).toMatchObject({
+        status: 'CANCELLED',
+        cancelledBy: 'alice',
+        cancelReason: 'first click',
+      });
+    });
+
+    it('edge case 3: a user of another organization cannot cancel -> 403, and the job completes', async () => {
+      const page = P.edge3;
+      const jobId = await started(page.id);
+      await waitForJob(jobId, 'the job to run', (j) => j.status === 'IN_PROGRESS' || !isActive(j));
+      expectError(await cancelSync(jobId, mallory), 403);
+      const done = await waitForEnd(jobId);
+      expect(done.status).toBe('COMPLETED');
+      expect(done.syncedContacts + done.failedContacts).toBe(totalOf(page));
+      expect(await contactsOfJob(page.id, jobId)).toHaveLength(done.syncedContacts);
+    });
+
+    it('edge case 4: job deleted during processing -> the execution ends, writes stop, the lock is freed', async () => {
+      const page = P.edge4;
+      const { jobId, savedAtDeletion } = await deleteJobMidRun(page);
+      await sleep(1500);
+      expect(await contactsOfJob(page.id, jobId)).toHaveLength(savedAtDeletion);
+      expectError(await http.get(`${PATHS.status}${query({ jobId })}`, alice), 404);
+      expect((await pageOfDemoOrg(page.id))?.activeJob).toBeNull();
+      const next = await started(page.id);
+      await stopIfRunning(next);
+    });
+
+    it('edge case 4, stricter: the workflow of a deleted job frees the page lock itself when it ends', async () => {
+      // The lock must not wait for the next start to notice it is stale and heal it.
+      const page = P.edge4Lock;
+      const { jobId } = await deleteJobMidRun(page);
+      expect(
+        await storedLockOf(page.id),
+        `the page still locked by the deleted job ${jobId}`,
+      ).toBeUndefined();
+    });
+
+    it('edge case 5: cancel during a contact write -> every saved contact is whole, counters exact', async () => {
+      const page = P.edge5;
+      const jobId = await started(page.id);
+      // Best effort: cancel while a chunk is part-way through its writes.
+      await waitForJob(
+        jobId,
+        'a chunk part-way written',
+        (j) => (j.syncedContacts > 0 && j.syncedContacts % CHUNK_SIZE !== 0) || j.syncedContacts > 40,
+        { tries: 3000, intervalMs: 10 },
+      );
+      const ack = await cancelled(jobId);
+      await sleep(2000);
+      expect(await jobStatus(jobId)).toMatchObject({
+        status: 'CANCELLED',
+        syncedContacts: ack.syncedContacts,
+      });
+      const saved = await contactsOfJob(page.id, jobId);
+      expect(saved).toHaveLength(ack.syncedContacts);
+      for (const contact of saved) {
+        expect(contact.aiContext.summary.length).toBeGreaterThan(0);
+        expect(contact).toMatchObject({
+          pageId: page.id,
+          lastSyncJobId: jobId,
+          conversationId: expect.any(String),
+          displayName: expect.any(String),
+        });
+      }
+    });
+  });
+});

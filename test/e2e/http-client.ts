@@ -1,0 +1,90 @@
+/**
+ * A tiny HTTP client for the end-to-end contract tests: real requests with fetch, answers kept
+ * whole (status, headers, raw text and parsed JSON) so tests can check codes, shapes and headers.
+ */
+export interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  /** The raw body; '' when there is none (204). */
+  text: string;
+  /** The body parsed as JSON, or undefined when it is empty or not JSON. */
+  body: unknown;
+}
+
+export interface RequestOptions {
+  /** A bearer token; omitted when undefined. */
+  token?: string;
+  /** Sent as JSON with `content-type: application/json`. */
+  json?: unknown;
+  /** Sent as is (with the content type from `headers`, if any). */
+  raw?: string;
+  headers?: Record<string, string>;
+}
+
+export class HttpClient {
+  constructor(readonly baseUrl: string) {}
+
+  async request(method: string, path: string, opts: RequestOptions = {}): Promise<HttpAnswer> {
+    const headers: Record<string, string> = {};
+    if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
+    let body: string | undefined;
+    if (opts.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(opts.json);
+    } else if (opts.raw !== undefined) {
+      body = opts.raw;
+    }
+    Object.assign(headers, opts.headers);
+    const res = await fetch(`${this.baseUrl}${path}`, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, body: parsed };
+  }
+
+  get(path: string, token?: string, headers?: Record<string, string>): Promise<HttpAnswer> {
+    return this.request('GET', path, { token, headers });
+  }
+
+  post(path: string, token: string | undefined, json: unknown, headers?: Record<string, string>) {
+    return this.request('POST', path, { token, json, headers });
+  }
+
+  delete(path: string, token?: string): Promise<HttpAnswer> {
+    return this.request('DELETE', path, { token });
+  }
+}
+
+/** Query strings built safely from values (undefined values are left out). */
+export function query(params: Record<string, string | number | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value));
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Calls `read` until `done` holds for its value, at most `tries` times `intervalMs` apart, and
+ * returns that value; throws with the last value seen otherwise. A bounded poll, not a timing
+ * assertion: `what` names the awaited state in the failure.
+ */
+export async function pollUntil<T>(
+  what: string,
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  { tries = 300, intervalMs = 100 }: { tries?: number; intervalMs?: number } = {},
+): Promise<T> {
+  let last: T | undefined;
+  for (let i = 0; i < tries; i++) {
+    last = await read();
+    if (done(last)) return last;
+    await sleep(intervalMs);
+  }
+  throw new Error(`Gave up waiting for ${what}; last value: ${JSON.stringify(last)}`);
+}
