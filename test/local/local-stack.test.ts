@@ -103,7 +103,12 @@ describe('the local Step Functions engine', () => {
     expect(job).toMatchObject({ status: 'COMPLETED', syncedContacts: 57, totalContacts: 57 });
 
     const executionArn = executionArnFor(jobId, stack.machines[0]?.arn);
-    const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    // The job is COMPLETED by the Finalize step; the execution ends a moment later.
+    let described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    for (let i = 0; i < 100 && described.status === 'RUNNING'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    }
     expect(described).toMatchObject({ name: jobId, status: 'SUCCEEDED' });
 
     const { events = [] } = await sfn.send(
