@@ -10,7 +10,9 @@ export class HttpError extends Error {
 
   constructor(statusCode: number, publicMessage: string, extra: Record<string, unknown> = {}) {
     // middy's error handler sends `message` as the body; a JSON string is sent as application/json.
-    super(JSON.stringify({ ...extra, error: publicMessage }));
+    // `error` first, and never replaced by an extra field.
+    const { error: _ignored, ...rest } = extra;
+    super(JSON.stringify({ error: publicMessage, ...rest }));
     this.name = 'HttpError';
     this.statusCode = statusCode;
     // Every HttpError message is written for clients; unexpected errors become a fixed 500.
