@@ -32,6 +32,10 @@ export interface DataProps {
  * Idempotency  pk id (Powertools idempotency records), TTL on `expiration`
  *   A start retried with the same Idempotency-Key returns the first answer instead of a 409.
  *
+ * RateLimits  pk bucket = "<pageId>#<platform>", nextAt (epoch ms), TTL on `expiresAt`
+ *   The Graph API budget (2 calls/s per Page) shared by every worker: each call reserves the
+ *   next slot with one conditional write (shared/graph/rate-limiter.ts).
+ *
  * Page tokens are encrypted with `pageTokenKey` (KMS) before they reach the pages table.
  */
 export class Data extends Construct {
@@ -39,6 +43,7 @@ export class Data extends Construct {
   readonly pages: Table;
   readonly contacts: Table;
   readonly idempotency: Table;
+  readonly rateLimits: Table;
   readonly pageTokenKey: Key;
 
   constructor(scope: Construct, id: string, props: DataProps = {}) {
@@ -80,6 +85,13 @@ export class Data extends Construct {
       partitionKey: { name: 'id', type: AttributeType.STRING },
       timeToLiveAttribute: 'expiration',
       // Short-lived request records: nothing to keep.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.rateLimits = new Table(this, 'RateLimits', {
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      partitionKey: { name: 'bucket', type: AttributeType.STRING },
+      timeToLiveAttribute: 'expiresAt',
+      // Counters of the last seconds: nothing to keep.
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.pageTokenKey = new Key(this, 'PageTokenKey', {

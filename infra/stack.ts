@@ -59,6 +59,7 @@ export class ContactSyncStack extends Stack {
       GRAPH_API_URL: config.graphApiUrl,
       CHUNK_SIZE: String(config.chunkSize),
       PAGE_TOKEN_KEY_ID: this.data.pageTokenKey.keyArn,
+      RATE_LIMIT_TABLE: this.data.rateLimits.tableName,
     };
 
     const discover = new SyncFunction(this, 'DiscoverConversations', {
@@ -75,6 +76,8 @@ export class ContactSyncStack extends Stack {
     jobs.grantReadWriteData(processChunk);
     pages.grantReadWriteData(processChunk);
     contacts.grantReadWriteData(processChunk);
+    this.data.rateLimits.grantReadWriteData(discover);
+    this.data.rateLimits.grantReadWriteData(processChunk);
     this.data.pageTokenKey.grantDecrypt(discover);
     this.data.pageTokenKey.grantDecrypt(processChunk);
     jobs.grantReadWriteData(finalize);

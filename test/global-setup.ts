@@ -7,7 +7,13 @@ import { synthesizeTemplate } from '../local/synth.ts';
 declare module 'vitest' {
   export interface ProvidedContext {
     dynamoDbEndpoint: string;
-    tables: { JOBS_TABLE: string; PAGES_TABLE: string; CONTACTS_TABLE: string; IDEMPOTENCY_TABLE: string };
+    tables: {
+      JOBS_TABLE: string;
+      PAGES_TABLE: string;
+      CONTACTS_TABLE: string;
+      IDEMPOTENCY_TABLE: string;
+      RATE_LIMIT_TABLE: string;
+    };
   }
 }
 
@@ -32,6 +38,7 @@ export default async function setup(project: TestProject) {
     PAGES_TABLE: table('DataPages'),
     CONTACTS_TABLE: table('DataContacts'),
     IDEMPOTENCY_TABLE: table('DataIdempotency'),
+    RATE_LIMIT_TABLE: table('DataRateLimits'),
   });
   return () => dynamo.stop();
 }

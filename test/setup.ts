@@ -12,8 +12,14 @@ Object.assign(process.env, {
   AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoDbEndpoint'),
   STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:ContactSyncTest',
   PAGE_TOKEN_KEY_ID: 'arn:aws:kms:us-east-1:000000000000:key/test-key',
-  ...inject('tables'),
+  ...tablesExceptRateLimits(),
 });
+
+/** Unit tests keep the Graph limiter in-process; the DynamoDB limiter's own test opts in. */
+function tablesExceptRateLimits() {
+  const { RATE_LIMIT_TABLE: _shared, ...tables } = inject('tables');
+  return tables;
+}
 
 beforeAll(() => {
   // Handlers log expected failures; keep the test output readable.

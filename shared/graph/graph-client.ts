@@ -2,6 +2,7 @@ import { numberEnv, optionalEnv } from '../config.ts';
 import type { Platform } from '../schemas.ts';
 import { sleep } from '../sleep.ts';
 import { GraphApiError } from './errors.ts';
+import { type CallLimiter, DynamoRateLimiter, slotIntervalMs } from './rate-limiter.ts';
 import { type Conversation, ConversationList, GraphErrorBody } from './schemas.ts';
 
 export const DEFAULT_GRAPH_API_URL = 'https://graph.facebook.com/v21.0';
@@ -156,8 +157,20 @@ function limiterFor(callsPerSecond: number): PerPageLimiter {
   return limiter;
 }
 
+/**
+ * Where the calls of all workers are counted: DynamoDB when RATE_LIMIT_TABLE is set (Lambda and
+ * the embedded stack), else this process only (unit tests).
+ */
+let sharedLimiter: CallLimiter | undefined;
+function defaultLimiter(callsPerSecond: number): CallLimiter {
+  const table = process.env.RATE_LIMIT_TABLE;
+  if (!table) return limiterFor(callsPerSecond);
+  sharedLimiter ??= new DynamoRateLimiter(table, slotIntervalMs(callsPerSecond));
+  return sharedLimiter;
+}
+
 export class GraphClient {
-  private readonly limiter: PerPageLimiter;
+  private readonly limiter: CallLimiter;
 
   constructor(
     private readonly baseUrl = optionalEnv('GRAPH_API_URL', DEFAULT_GRAPH_API_URL),
@@ -167,6 +180,7 @@ export class GraphClient {
       backoffBaseMs: number;
       maxWaitMs: number;
       requestTimeoutMs?: number;
+      limiter?: CallLimiter;
     } = {
       callsPerSecondPerPage: numberEnv('GRAPH_CALLS_PER_SECOND', 2),
       maxAttempts: 5,
@@ -174,7 +188,7 @@ export class GraphClient {
       maxWaitMs: 30_000,
     },
   ) {
-    this.limiter = limiterFor(this.options.callsPerSecondPerPage);
+    this.limiter = this.options.limiter ?? defaultLimiter(this.options.callsPerSecondPerPage);
   }
 
   /** Discovery: ids only, to count conversations and lay out chunk cursors cheaply. */
@@ -198,11 +212,13 @@ export class GraphClient {
   private async get(
     path: string,
     params: URLSearchParams,
-    req: Pick<ListRequest, 'pageId' | 'accessToken' | 'signal'>,
+    req: Pick<ListRequest, 'pageId' | 'platform' | 'accessToken' | 'signal'>,
   ): Promise<unknown> {
+    // Messenger calls count against the Page, Instagram calls against its Instagram account.
+    const budget = `${req.pageId}#${req.platform}`;
     const url = `${this.baseUrl.replace(/\/$/, '')}/${path}?${params}`;
     for (let attempt = 1; ; attempt++) {
-      const { response, body } = await this.limiter.run(req.pageId, req.signal, async () => {
+      const { response, body } = await this.limiter.run(budget, req.signal, async () => {
         // The token travels in a header, never in a URL that could be logged.
         // A hung connection must not hold the page's slot forever.
         const timeout = AbortSignal.timeout(this.options.requestTimeoutMs ?? 30_000);

@@ -101,6 +101,8 @@ describe('the local Step Functions engine', () => {
       job = ((await res.json()) as { job: typeof job }).job;
     }
     expect(job).toMatchObject({ status: 'COMPLETED', syncedContacts: 57, totalContacts: 57 });
+    // Every worker drew from the shared per-Page budget: the simulator throttled nothing.
+    expect(stack.graph?.stats().rateLimitRejections).toBe(0);
 
     const executionArn = executionArnFor(jobId, stack.machines[0]?.arn);
     // The job is COMPLETED by the Finalize step; the execution ends a moment later.
