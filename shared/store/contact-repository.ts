@@ -1,4 +1,9 @@
-import { QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { badRequest, JobNotRunningError } from '../errors.ts';
 import type { AiContext, Platform } from '../schemas.ts';
 import { ddb, JOB_SK, setExpression, tables, transactionReasons } from './db.ts';
@@ -80,7 +85,12 @@ async function writeGuarded(
  * so a retried chunk skips what it already counted. No read is needed in the common path: the
  * first attempt assumes a new contact; an existing one makes item 0 fail and the update variant runs.
  */
-export async function saveContact(jobId: string, input: ContactInput): Promise<SaveOutcome> {
+export async function saveContact(
+  jobId: string,
+  input: ContactInput,
+  /** Known to exist already (incremental sync): skip the create attempt. */
+  exists = false,
+): Promise<SaveOutcome> {
   const now = new Date().toISOString();
   const key = {
     pageId: input.pageId,
@@ -88,24 +98,30 @@ export async function saveContact(jobId: string, input: ContactInput): Promise<S
   };
   const contact: Contact = { ...input, ...key, firstSyncedAt: now, lastSyncedAt: now, lastSyncJobId: jobId };
 
-  const created = await writeGuarded(
-    jobId,
-    {
-      Put: { TableName: tables.contacts, Item: contact, ConditionExpression: 'attribute_not_exists(pageId)' },
-    },
-    'syncedContacts',
-    [
+  const created =
+    !exists &&
+    (await writeGuarded(
+      jobId,
       {
-        Update: {
-          TableName: tables.pages,
-          Key: { pageId: input.pageId },
-          UpdateExpression: 'ADD contactCount :one',
-          ConditionExpression: 'attribute_exists(pageId)',
-          ExpressionAttributeValues: { ':one': 1 },
+        Put: {
+          TableName: tables.contacts,
+          Item: contact,
+          ConditionExpression: 'attribute_not_exists(pageId)',
         },
       },
-    ],
-  );
+      'syncedContacts',
+      [
+        {
+          Update: {
+            TableName: tables.pages,
+            Key: { pageId: input.pageId },
+            UpdateExpression: 'ADD contactCount :one',
+            ConditionExpression: 'attribute_exists(pageId)',
+            ExpressionAttributeValues: { ':one': 1 },
+          },
+        },
+      ],
+    ));
   if (created) return 'created';
 
   const { firstSyncedAt: _first, pageId: _p, contactKey: _k, ...changes } = contact;
@@ -188,4 +204,33 @@ function decodeCursor(cursor: string, prefix: string): string {
     // fall through
   }
   throw badRequest('cursor is invalid');
+}
+
+/** What incremental sync needs to know of a stored contact. */
+export type KnownContact = Pick<Contact, 'contactKey' | 'lastMessageAt' | 'aiContext'>;
+
+/**
+ * The stored contacts among `keys` of one page (at most 100, one chunk), by contactKey: one
+ * BatchGetItem per chunk, not a read per conversation.
+ */
+export async function findContacts(pageId: string, keys: string[]): Promise<Map<string, KnownContact>> {
+  const found = new Map<string, KnownContact>();
+  let pending = [...new Set(keys)].map((contactKey) => ({ pageId, contactKey }));
+  for (let attempt = 0; pending.length > 0 && attempt < 5; attempt++) {
+    const out = await ddb.send(
+      new BatchGetCommand({
+        RequestItems: {
+          [tables.contacts]: {
+            Keys: pending,
+            ProjectionExpression: 'contactKey, lastMessageAt, aiContext',
+            ConsistentRead: true,
+          },
+        },
+      }),
+    );
+    for (const item of (out.Responses?.[tables.contacts] ?? []) as KnownContact[])
+      found.set(item.contactKey, item);
+    pending = (out.UnprocessedKeys?.[tables.contacts]?.Keys ?? []) as typeof pending;
+  }
+  return found;
 }

@@ -4,7 +4,14 @@ import { JobNotRunningError } from '../errors.ts';
 import { GraphClient } from '../graph/graph-client.ts';
 import type { Conversation, Participant } from '../graph/schemas.ts';
 import type { ChunkInput } from '../schemas.ts';
-import { recordFailedConversation, saveContact } from '../store/contact-repository.ts';
+import {
+  contactKey,
+  findContacts,
+  type KnownContact,
+  recordFailedConversation,
+  type SaveOutcome,
+  saveContact,
+} from '../store/contact-repository.ts';
 import { rethrowForUser } from './discover.ts';
 import { pageForSync } from './page-token.ts';
 
@@ -14,6 +21,8 @@ export interface ChunkResult {
   updated: number;
   alreadyCounted: number;
   failed: number;
+  /** Conversations sent to the analyzer (unchanged ones reuse their stored analysis). */
+  analysed: number;
   /** True when the job stopped being IN_PROGRESS mid-chunk: nothing more was written. */
   stopped: boolean;
 }
@@ -42,12 +51,22 @@ export async function processChunk(
     })
     .catch(rethrowForUser);
 
+  // Incremental sync: what is already stored for this chunk's customers, in one batch read.
+  const known = await findContacts(
+    page.pageId,
+    items.flatMap((c) => {
+      const customer = customerOf(page, c);
+      return customer ? [contactKey(page.organizationId, input.platform, customer.id)] : [];
+    }),
+  );
+
   const result: ChunkResult = {
     conversations: items.length,
     created: 0,
     updated: 0,
     alreadyCounted: 0,
     failed: 0,
+    analysed: 0,
     stopped: false,
   };
   // A few conversations at a time: analysis dominates, and each write is its own transaction.
@@ -58,10 +77,18 @@ export async function processChunk(
       conversation && !controller.signal.aborted;
       conversation = queue.shift()
     ) {
-      const outcome = await syncConversation(input, page, conversation, deps.analyzer, controller.signal);
-      if (outcome === 'created') result.created++;
-      else if (outcome === 'updated') result.updated++;
-      else if (outcome === 'failed') result.failed++;
+      const outcome = await syncConversation(
+        input,
+        page,
+        conversation,
+        known,
+        deps.analyzer,
+        controller.signal,
+      );
+      if (outcome.analysed) result.analysed++;
+      if (outcome.saved === 'created') result.created++;
+      else if (outcome.saved === 'updated') result.updated++;
+      else if (outcome.saved === 'failed') result.failed++;
       else result.alreadyCounted++;
     }
   };
@@ -79,42 +106,62 @@ export async function processChunk(
   return result;
 }
 
+function customerOf(page: Awaited<ReturnType<typeof pageForSync>>, conversation: Conversation) {
+  const ownIds = new Set([page.pageId, page.instagramAccountId].filter(Boolean));
+  return conversation.participants?.data.find((p) => !ownIds.has(p.id));
+}
+
 async function syncConversation(
   input: ChunkInput,
   page: Awaited<ReturnType<typeof pageForSync>>,
   conversation: Conversation,
+  known: Map<string, KnownContact>,
   analyzer: ConversationAnalyzer,
   signal: AbortSignal,
-): Promise<'created' | 'updated' | 'already-counted' | 'failed'> {
-  const ownIds = new Set([page.pageId, page.instagramAccountId].filter(Boolean));
-  const customer = conversation.participants?.data.find((p) => !ownIds.has(p.id));
+): Promise<{ saved: SaveOutcome | 'failed'; analysed: boolean }> {
+  const customer = customerOf(page, conversation);
   const fail = async (reason: string) => {
     const outcome = await recordFailedConversation(input.jobId, input.platform, conversation.id, reason);
-    return outcome === 'recorded' ? 'failed' : 'already-counted';
+    return {
+      saved: outcome === 'recorded' ? ('failed' as const) : ('already-counted' as const),
+      analysed: false,
+    };
   };
   if (!customer) return fail('conversation has no customer participant');
 
   const messages = conversation.messages?.data ?? [];
-  let aiContext: Awaited<ReturnType<ConversationAnalyzer['analyze']>>;
-  try {
-    aiContext = await analyzer.analyze(messages.map(toAnalyzerMessage(ownIds)), signal);
-  } catch (error) {
-    if (signal.aborted) throw signal.reason;
-    return fail(`analysis failed: ${(error as Error).message}`);
+  const lastMessageAt = conversation.updated_time ?? messages[0]?.created_time ?? new Date(0).toISOString();
+  const stored = known.get(contactKey(page.organizationId, input.platform, customer.id));
+  // Unchanged since it was last analysed (same updated_time): reuse that analysis.
+  const unchanged = stored?.aiContext !== undefined && stored.lastMessageAt === lastMessageAt;
+  let aiContext = stored?.aiContext;
+  if (!unchanged) {
+    try {
+      const ownIds = new Set([page.pageId, page.instagramAccountId].filter(Boolean));
+      aiContext = await analyzer.analyze(messages.map(toAnalyzerMessage(ownIds)), signal);
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      return fail(`analysis failed: ${(error as Error).message}`);
+    }
   }
 
-  return saveContact(input.jobId, {
-    pageId: page.pageId,
-    organizationId: page.organizationId,
-    platform: input.platform,
-    participantId: customer.id,
-    displayName: displayNameOf(customer),
-    ...(customer.email ? { email: customer.email } : {}),
-    conversationId: conversation.id,
-    lastMessageAt: conversation.updated_time ?? messages[0]?.created_time ?? new Date(0).toISOString(),
-    messageCount: conversation.message_count ?? messages.length,
-    aiContext,
-  });
+  const saved = await saveContact(
+    input.jobId,
+    {
+      pageId: page.pageId,
+      organizationId: page.organizationId,
+      platform: input.platform,
+      participantId: customer.id,
+      displayName: displayNameOf(customer),
+      ...(customer.email ? { email: customer.email } : {}),
+      conversationId: conversation.id,
+      lastMessageAt,
+      messageCount: conversation.message_count ?? messages.length,
+      aiContext: aiContext as NonNullable<typeof aiContext>,
+    },
+    stored !== undefined,
+  );
+  return { saved, analysed: !unchanged };
 }
 
 function displayNameOf(p: Participant): string {

@@ -1,6 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DecryptCommand, InvalidCiphertextException, KMSClient } from '@aws-sdk/client-kms';
 import {
+  BatchGetCommand,
   DynamoDBDocumentClient,
   GetCommand,
   TransactWriteCommand,
@@ -119,6 +120,8 @@ beforeEach(() => {
   ddbMock.reset();
   kmsMock.reset();
   ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).resolves({ Item: PAGE });
+  // No contact stored yet, unless a test says otherwise.
+  ddbMock.on(BatchGetCommand).resolves({ Responses: { [CONTACTS_TABLE]: [] } });
   kmsMock.on(DecryptCommand).resolves({ Plaintext: Buffer.from(TOKEN, 'utf8') });
   savedConcurrency = process.env.CONVERSATION_CONCURRENCY;
   process.env.CONVERSATION_CONCURRENCY = '1';
@@ -130,6 +133,61 @@ afterEach(() => {
 });
 
 describe('processChunk', () => {
+  it('reads the stored contacts of the whole chunk in one batch', async () => {
+    const { graph } = fakeGraph([conversation(1), conversation(2)]);
+
+    await processChunk(INPUT, { analyzer: fakeAnalyzer().analyzer, graph });
+
+    expect(ddbMock).toReceiveCommandTimes(BatchGetCommand, 1);
+    expect(ddbMock).toReceiveCommandWith(BatchGetCommand, {
+      RequestItems: {
+        [CONTACTS_TABLE]: expect.objectContaining({
+          Keys: [
+            { pageId: PAGE_ID, contactKey: 'org-1#messenger#psid-1' },
+            { pageId: PAGE_ID, contactKey: 'org-1#messenger#psid-2' },
+          ],
+        }),
+      },
+    });
+  });
+
+  it('does not analyse a conversation unchanged since its stored analysis, and keeps that analysis', async () => {
+    const stored = { ...AI_CONTEXT, summary: 'analysed last time' };
+    ddbMock.on(BatchGetCommand).resolves({
+      Responses: {
+        [CONTACTS_TABLE]: [
+          // Unchanged: same updated_time as the conversation.
+          {
+            contactKey: 'org-1#messenger#psid-1',
+            lastMessageAt: '2026-01-01T10:00:00.000Z',
+            aiContext: stored,
+          },
+          // Changed since: a new message arrived.
+          {
+            contactKey: 'org-1#messenger#psid-2',
+            lastMessageAt: '2025-12-01T10:00:00.000Z',
+            aiContext: stored,
+          },
+        ],
+      },
+    });
+    const { graph } = fakeGraph([conversation(1), conversation(2)]);
+    const { analyzer, calls } = fakeAnalyzer();
+
+    const result = await processChunk(INPUT, { analyzer, graph });
+
+    expect(calls).toHaveLength(1);
+    expect(result).toMatchObject({ conversations: 2, updated: 2, created: 0, analysed: 1 });
+    // Known contacts go straight to the update: no create attempt, no page count change.
+    expect(transactions().map(contactPut)).toEqual([undefined, undefined]);
+    const updates = transactions().map(
+      (t) => t.TransactItems?.find((i) => i.Update?.TableName === CONTACTS_TABLE)?.Update,
+    );
+    expect(updates[0]?.Key).toEqual({ pageId: PAGE_ID, contactKey: 'org-1#messenger#psid-1' });
+    expect(Object.values(updates[0]?.ExpressionAttributeValues ?? {})).toContainEqual(stored);
+    expect(Object.values(updates[1]?.ExpressionAttributeValues ?? {})).toContainEqual(AI_CONTEXT);
+  });
+
   it('saves every conversation in its own transaction guarded by the job status', async () => {
     const { graph, requests } = fakeGraph([conversation(1), conversation(2), conversation(3)]);
     const { analyzer, calls } = fakeAnalyzer();
@@ -142,6 +200,7 @@ describe('processChunk', () => {
       updated: 0,
       alreadyCounted: 0,
       failed: 0,
+      analysed: 3,
       stopped: false,
     });
     expect(requests).toEqual([
@@ -233,6 +292,7 @@ describe('processChunk', () => {
       updated: 0,
       alreadyCounted: 0,
       failed: 1,
+      analysed: 1,
       stopped: false,
     });
     expect(calls).toHaveLength(1);
