@@ -12,6 +12,8 @@ export interface ContactSyncConfig {
   graphApiUrl: string;
   mapConcurrency: number;
   chunkSize: number;
+  /** Chunks per execution before the workflow continues in a new one (continue-as-new). */
+  maxChunksPerSegment: number;
   corsOrigins: string[];
   /** Keep tables when the stack is deleted (production). */
   retainData: boolean;
@@ -36,6 +38,7 @@ export function configFromContext(scope: Construct): ContactSyncConfig {
     graphApiUrl: String(get('graphApiUrl') ?? 'https://graph.facebook.com/v21.0'),
     mapConcurrency: int('mapConcurrency', 4),
     chunkSize: int('chunkSize', 50),
+    maxChunksPerSegment: int('maxChunksPerSegment', 200),
     corsOrigins: list(get('corsOrigins') ?? '*'),
     retainData: String(get('retainData') ?? 'true') !== 'false',
   };
@@ -58,6 +61,7 @@ export class ContactSyncStack extends Stack {
       ...env,
       GRAPH_API_URL: config.graphApiUrl,
       CHUNK_SIZE: String(config.chunkSize),
+      MAX_CHUNKS_PER_SEGMENT: String(config.maxChunksPerSegment),
       PAGE_TOKEN_KEY_ID: this.data.pageTokenKey.keyArn,
       RATE_LIMIT_TABLE: this.data.rateLimits.tableName,
     };

@@ -1,9 +1,11 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import {
   Choice,
   Condition,
+  CustomState,
   DefinitionBody,
   Fail,
   type IChainable,
@@ -36,6 +38,7 @@ export interface WorkflowProps {
 }
 
 export const PLATFORMS = ['messenger', 'instagram'] as const;
+type Platform = (typeof PLATFORMS)[number];
 
 /** Errors worth running a whole chunk again for: each conversation is counted once, so it is safe. */
 const TRANSIENT_ERRORS = [
@@ -47,18 +50,26 @@ const TRANSIENT_ERRORS = [
 ];
 
 /**
- * One Standard execution per sync job. Execution input and every state payload carry ids and
- * cursors only: execution history is visible in the console and must hold no PII or tokens.
+ * One Standard execution per sync job (more for very large pages). Execution input and every
+ * state payload carry ids and cursors only: execution history is visible in the console and must
+ * hold no PII or tokens.
  *
  *   Mark job in progress -> for messenger, then instagram:
- *     Check if cancelled -> Discover conversations -> Map(chunks): Check if cancelled -> Process chunk
+ *     Check if cancelled -> Discover a segment -> Map(chunks): Check if cancelled -> Process chunk
+ *     -> more of this platform? continue as a new execution from the cursor (continue-as-new)
  *   -> Finalize sync (conditional).  Any error -> Mark sync failed (conditional) -> Sync failed.
+ *
+ * A segment is at most MAX_CHUNKS_PER_SEGMENT chunks (see shared/sync/discover.ts), so no
+ * execution comes near the 25,000-event history limit or the 256 KB payload limit.
  */
 export class Workflow extends Construct {
   readonly stateMachine: StateMachine;
 
   constructor(scope: Construct, id: string, props: WorkflowProps) {
     super(scope, id);
+    const stack = Stack.of(this);
+    // A fixed name gives the ARN the role needs to continue itself without a dependency cycle.
+    const stateMachineName = `${stack.stackName}-contact-sync`;
     const jobKey = {
       jobId: DynamoAttributeValue.fromString(JsonPath.stringAt('$.jobId')),
       sk: DynamoAttributeValue.fromString('JOB'),
@@ -142,31 +153,105 @@ export class Workflow extends Construct {
     );
     finalize.next(new Succeed(this, 'Sync finished'));
 
-    let next: IChainable = finalize;
-    for (const platform of [...PLATFORMS].reverse()) {
-      next = this.platformSteps(platform, props, {
-        ids,
-        checkCancelled,
-        isRunning,
-        jobGone,
-        jobRecordGone,
-        onError,
-        stopped,
-        next,
-      });
-    }
-    markInProgress.next(next);
+    // Continue-as-new: the next segment runs in a fresh execution of this state machine, named
+    // "<jobId>-<platform><segment>", and the job records it so that a cancel stops that one.
+    const continueAsNew = onError(
+      new CustomState(this, 'Continue in a new execution', {
+        stateJson: {
+          Type: 'Task',
+          Resource: `arn:${stack.partition}:states:::states:startExecution`,
+          Parameters: {
+            'StateMachineArn.$': '$$.StateMachine.Id',
+            'Name.$': "States.Format('{}-{}{}', $.jobId, $.next.platform, $.next.segment)",
+            Input: { 'jobId.$': '$.jobId', 'pageId.$': '$.pageId', 'resume.$': '$.next' },
+          },
+          ResultSelector: { 'executionArn.$': '$.ExecutionArn' },
+          ResultPath: '$.continuation',
+        },
+      }),
+    );
+    const recordContinuation = new DynamoUpdateItem(this, 'Record the new execution on the job', {
+      table: props.jobs,
+      key: jobKey,
+      updateExpression: 'SET executionArn = :arn',
+      conditionExpression: '#status = :running',
+      expressionAttributeNames: { '#status': 'status' },
+      expressionAttributeValues: {
+        ':arn': DynamoAttributeValue.fromString(JsonPath.stringAt('$.continuation.executionArn')),
+        ':running': DynamoAttributeValue.fromString('IN_PROGRESS'),
+      },
+      resultPath: JsonPath.DISCARD,
+    });
+    // Cancelled meanwhile: the new execution stops at its first cancel check.
+    recordContinuation.addCatch(stopped, {
+      errors: ['DynamoDB.ConditionalCheckFailedException'],
+      resultPath: JsonPath.DISCARD,
+    });
+    onError(recordContinuation);
+    continueAsNew.next(recordContinuation).next(new Succeed(this, 'Continued in a new execution'));
+
+    const helpers = {
+      ids,
+      checkCancelled,
+      isRunning,
+      jobGone,
+      jobRecordGone,
+      onError,
+      stopped,
+      continueAsNew,
+    };
+    const instagram = this.platformSteps('instagram', props, { ...helpers, next: finalize });
+    const messenger = this.platformSteps('messenger', props, {
+      ...helpers,
+      next: this.startFromBeginning('instagram', instagram),
+    });
+
+    const resume = new Pass(this, 'Resume where the last execution stopped', {
+      inputPath: '$.resume',
+      resultPath: '$.position',
+    }).next(
+      new Choice(this, 'Resume which platform?')
+        .when(Condition.stringEquals('$.position.platform', 'instagram'), instagram)
+        .otherwise(messenger),
+    );
+    markInProgress.next(this.startFromBeginning('messenger', messenger));
+    const start = new Choice(this, 'New sync or continuation?')
+      .when(Condition.isPresent('$.resume'), resume)
+      .otherwise(markInProgress);
 
     this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineName,
       stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(markInProgress),
+      definitionBody: DefinitionBody.fromChainable(start),
       timeout: Duration.hours(6),
-      comment: 'Contact sync: one execution per job; the execution name is the job id.',
+      comment:
+        'Contact sync: one execution per job (continued in new ones for large pages); named after the job id.',
     });
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['states:StartExecution'],
+        resources: [
+          stack.formatArn({
+            service: 'states',
+            resource: 'stateMachine',
+            resourceName: stateMachineName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+  }
+
+  /** Sets the position to a platform's first segment, then runs that platform's steps. */
+  private startFromBeginning(platform: Platform, steps: IChainable): IChainable {
+    return new Pass(this, `Start ${platform} from the beginning`, {
+      result: Result.fromObject({ platform, cursor: null, segment: 0 }),
+      resultPath: '$.position',
+    }).next(steps);
   }
 
   private platformSteps(
-    platform: (typeof PLATFORMS)[number],
+    platform: Platform,
     props: WorkflowProps,
     h: {
       ids: Record<string, string>;
@@ -176,17 +261,24 @@ export class Workflow extends Construct {
       jobRecordGone: IChainable;
       onError: <T extends { addCatch(h: IChainable, p: object): unknown }>(state: T) => T;
       stopped: Succeed;
+      continueAsNew: IChainable;
       next: IChainable;
     },
   ): IChainable {
     const discover = h.onError(
       new LambdaInvoke(this, `Discover ${platform} conversations`, {
         lambdaFunction: props.discover,
-        payload: TaskInput.fromObject({ ...h.ids, platform }),
+        payload: TaskInput.fromObject({
+          ...h.ids,
+          platform,
+          after: JsonPath.stringAt('$.position.cursor'),
+          segment: JsonPath.numberAt('$.position.segment'),
+        }),
         resultSelector: {
           'chunks.$': '$.Payload.chunks',
           'limit.$': '$.Payload.limit',
           'count.$': '$.Payload.count',
+          'nextAfter.$': '$.Payload.nextAfter',
         },
         resultPath: '$.discovery',
       }),
@@ -232,7 +324,20 @@ export class Workflow extends Construct {
             .otherwise(new Succeed(this, `Skip ${platform} chunk: job no longer running`)),
         ),
     );
-    chunks.next(h.next);
+
+    const nextSegment = new Pass(this, `Next ${platform} segment`, {
+      parameters: {
+        platform,
+        cursor: JsonPath.stringAt('$.discovery.nextAfter'),
+        segment: JsonPath.mathAdd(JsonPath.numberAt('$.position.segment'), 1),
+      },
+      resultPath: '$.next',
+    }).next(h.continueAsNew);
+    chunks.next(
+      new Choice(this, `More ${platform} conversations?`)
+        .when(Condition.isNull('$.discovery.nextAfter'), h.next)
+        .otherwise(nextSegment),
+    );
 
     return h
       .onError(h.checkCancelled(`Check if cancelled before ${platform}`))

@@ -105,6 +105,23 @@ export class LocalStepFunctions {
       };
     }
     if (resource.startsWith('arn:aws:lambda:')) return (input) => this.invokeLambda(resource, input);
+    if (resource === 'arn:aws:states:::states:startExecution') {
+      return async (input) => {
+        const req = input as { StateMachineArn?: string; Name?: string; Input?: unknown };
+        try {
+          const out = this.StartExecution({
+            stateMachineArn: req.StateMachineArn,
+            name: req.Name,
+            input: typeof req.Input === 'string' ? req.Input : JSON.stringify(req.Input ?? {}),
+          });
+          return { ExecutionArn: out.executionArn, StartDate: out.startDate };
+        } catch (error) {
+          if (error instanceof AwsJsonError)
+            throw new TaskError(`StepFunctions.${error.type}`, error.message);
+          throw error;
+        }
+      };
+    }
     const dynamo = /^arn:aws:states:::dynamodb:(\w+)$/.exec(resource);
     const command = dynamo && DYNAMO_COMMANDS[dynamo[1] as string];
     if (command) {

@@ -74,8 +74,14 @@ export type AiContext = z.infer<typeof AiContext>;
 
 /** Input of the workflow's workers: ids and cursors only, never message text or tokens. */
 export const JobRef = z.object({ jobId: JobId, pageId: PageId });
-export const DiscoverInput = JobRef.extend({ platform: Platform });
-export const ChunkInput = DiscoverInput.extend({
+export const DiscoverInput = JobRef.extend({
+  platform: Platform,
+  /** Where this segment of the platform starts (null: the beginning). */
+  after: z.string().nullable().default(null),
+  segment: z.number().int().min(0).default(0),
+});
+export const ChunkInput = JobRef.extend({
+  platform: Platform,
   after: z.string().nullable(),
   limit: z.number().int().min(1).max(100),
 });

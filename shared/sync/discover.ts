@@ -13,24 +13,30 @@ export interface Discovery {
   count: number;
   /** One item per Map iteration: the cursor that starts the chunk (ids and cursors only). */
   chunks: { after: string | null }[];
+  /** Where the next segment of this platform starts; null when the platform is fully laid out. */
+  nextAfter: string | null;
 }
 
 /**
- * Walks a platform's conversation list with `fields=id` to count it and lay out chunk cursors,
- * then adds the count to the job's total once (a retried discovery does not count twice).
+ * Walks one segment of a platform's conversation list with `fields=id`, from `after`, to count it
+ * and lay out chunk cursors: at most MAX_CHUNKS_PER_SEGMENT chunks, so that one execution's
+ * history and payload stay small whatever the page's size (the workflow continues a larger
+ * platform in a new execution). The count is added to the job's total once per segment, so a
+ * retried discovery does not count twice.
  */
 export async function discoverConversations(
-  input: { jobId: string; pageId: string; platform: Platform },
+  input: { jobId: string; pageId: string; platform: Platform; after?: string | null; segment?: number },
   graph = new GraphClient(),
 ): Promise<Discovery> {
   const limit = numberEnv('CHUNK_SIZE', 50);
+  const maxChunks = numberEnv('MAX_CHUNKS_PER_SEGMENT', 200);
   const page = await pageForSync(input.pageId);
   await setPhase(input.jobId, `discovering:${input.platform}`);
   const chunks: { after: string | null }[] = [];
   let count = 0;
+  let after: string | null = input.after ?? null;
 
   if (input.platform === 'messenger' || page.instagramAccountId) {
-    let after: string | null = null;
     do {
       const result: { items: string[]; after: string | null } = await graph
         .listConversationIds({
@@ -44,23 +50,26 @@ export async function discoverConversations(
       if (result.items.length > 0) chunks.push({ after });
       count += result.items.length;
       after = result.after;
-    } while (after);
+    } while (after && chunks.length < maxChunks);
+  } else {
+    after = null;
   }
 
+  const segment = `${input.platform}#${input.segment ?? 0}`;
   try {
     await ddb.send(
       new UpdateCommand({
         TableName: tables.jobs,
         Key: { jobId: input.jobId, sk: JOB_SK },
         UpdateExpression:
-          'ADD totalContacts :count SET discoveredPlatforms = list_append(if_not_exists(discoveredPlatforms, :empty), :platform), phase = :phase, updatedAt = :now',
-        ConditionExpression: '#status = :running AND NOT contains(discoveredPlatforms, :name)',
+          'ADD totalContacts :count SET discoveredSegments = list_append(if_not_exists(discoveredSegments, :empty), :segments), phase = :phase, updatedAt = :now',
+        ConditionExpression: '#status = :running AND NOT contains(discoveredSegments, :segment)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
           ':count': count,
           ':empty': [],
-          ':platform': [input.platform],
-          ':name': input.platform,
+          ':segments': [segment],
+          ':segment': segment,
           ':phase': `syncing:${input.platform}`,
           ':now': new Date().toISOString(),
           ':running': 'IN_PROGRESS',
@@ -71,7 +80,7 @@ export async function discoverConversations(
     // Already counted by an earlier attempt, or the job stopped: the Map's own checks decide.
     if (!isConditionalCheckFailed(error)) throw error;
   }
-  return { platform: input.platform, limit, count, chunks };
+  return { platform: input.platform, limit, count, chunks, nextAfter: after };
 }
 
 /** Shows what the job is doing; a job that is no longer running is left alone. */

@@ -33,8 +33,8 @@ export interface SyncJob {
   syncedContacts: number;
   failedContacts: number;
   totalContacts: number;
-  /** Platforms whose conversations have been counted into totalContacts. */
-  discoveredPlatforms?: string[];
+  /** Segments ("<platform>#<n>") whose conversations have been counted into totalContacts. */
+  discoveredSegments?: string[];
   createdBy: string;
   createdAt: string;
   updatedAt: string;
@@ -53,7 +53,7 @@ export interface SyncJob {
  */
 export function progressOf(job: SyncJob): number | null {
   if (job.status === 'COMPLETED') return 100;
-  if (!job.discoveredPlatforms?.length) return null;
+  if (!job.discoveredSegments?.length) return null;
   if (job.totalContacts === 0) return 0;
   const done = job.syncedContacts + job.failedContacts;
   return Math.min(99, Math.floor((done / job.totalContacts) * 100));

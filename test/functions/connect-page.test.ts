@@ -1,33 +1,25 @@
-import {
-  ConditionalCheckFailedException,
-  ProvisionedThroughputExceededException,
-} from '@aws-sdk/client-dynamodb';
-import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../functions/connect-page/handler.ts';
 import { ConnectPageResponse } from '../../shared/contract.ts';
-import type { SyncJob } from '../../shared/sync/job.ts';
+import { CALLER, expectError, expectInternalError, httpEvent, invoke } from './event.ts';
 import {
-  type EventInit,
-  errorMessage,
-  expectSecurityHeaders,
-  expectUncachedJson,
-  httpEvent,
-  invoke,
-  type JwtClaims,
+  conditionFailed,
+  ddbMock,
+  expectRefused,
+  JOBS_TABLE,
+  kmsMock,
+  PAGE_ID,
+  PAGES_TABLE,
+  resetAwsMocks,
   storedJob,
-} from './event.ts';
-
-const ddbMock = mockClient(DynamoDBDocumentClient);
-const kmsMock = mockClient(KMSClient);
+  throughputExceeded,
+} from './fixtures.ts';
 
 // The connect function's key (infra/stack.ts sets it in the Lambda environment).
 process.env.PAGE_TOKEN_KEY_ID ??= 'arn:aws:kms:us-east-1:000000000000:key/page-tokens';
 const KEY_ID = process.env.PAGE_TOKEN_KEY_ID;
-const PAGES_TABLE = process.env.PAGES_TABLE ?? '';
-const JOBS_TABLE = process.env.JOBS_TABLE ?? '';
 
 const TOKEN = 'EAAGm0PX4ZCpsBAKZBsecretPageToken123';
 /** What the mocked KMS answers for TOKEN; the pages table must hold this, base64. */
@@ -35,14 +27,13 @@ const CIPHERTEXT_BYTES = Buffer.from('opaque-kms-ciphertext-blob');
 const CIPHERTEXT = CIPHERTEXT_BYTES.toString('base64');
 
 const VALID = {
-  pageId: '100000000000001',
+  pageId: PAGE_ID,
   pageName: 'My Business Page',
   accessToken: TOKEN,
   instagramAccountId: '17841400000000001',
 };
 
-const connect = (body: unknown, init: Omit<EventInit, 'body'> = {}) =>
-  invoke(handler, httpEvent({ path: '/api/facebook/pages', body, ...init }));
+const connect = (body: unknown) => invoke(handler, httpEvent({ path: '/api/facebook/pages', body }));
 
 /** The item the connect put into the pages table. */
 function putItem(): Record<string, unknown> {
@@ -60,8 +51,7 @@ function logged(): string {
 }
 
 beforeEach(() => {
-  ddbMock.reset();
-  kmsMock.reset();
+  resetAwsMocks();
   vi.mocked(console.error).mockClear();
   vi.mocked(console.warn).mockClear();
   kmsMock.on(EncryptCommand).resolves({ CiphertextBlob: CIPHERTEXT_BYTES, KeyId: KEY_ID });
@@ -76,7 +66,7 @@ describe('POST /api/facebook/pages: connecting', () => {
     expect(reply.statusCode).toBe(201);
     const { page } = ConnectPageResponse.strict().parse(reply.body);
     expect(page).toEqual({
-      id: '100000000000001',
+      id: PAGE_ID,
       pageName: 'My Business Page',
       instagramAccountId: '17841400000000001',
       contactCount: 0,
@@ -89,14 +79,6 @@ describe('POST /api/facebook/pages: connecting', () => {
     expect(reply.raw).not.toContain('accessToken');
   });
 
-  it('answers 201 with the security headers and Cache-Control: no-store', async () => {
-    const reply = await connect(VALID);
-
-    expect(reply.statusCode).toBe(201);
-    expectSecurityHeaders(reply);
-    expectUncachedJson(reply);
-  });
-
   it('encrypts the token with the page key, bound to the page by its encryption context', async () => {
     await connect(VALID);
 
@@ -104,7 +86,7 @@ describe('POST /api/facebook/pages: connecting', () => {
     expect(kmsMock).toReceiveCommandWith(EncryptCommand, {
       KeyId: KEY_ID,
       Plaintext: Buffer.from(TOKEN, 'utf8'),
-      EncryptionContext: { pageId: '100000000000001' },
+      EncryptionContext: { pageId: PAGE_ID },
     });
     expect(kmsMock).not.toReceiveCommand(DecryptCommand);
   });
@@ -118,8 +100,8 @@ describe('POST /api/facebook/pages: connecting', () => {
       ConditionExpression: 'attribute_not_exists(pageId)',
     });
     expect(putItem()).toEqual({
-      pageId: '100000000000001',
-      organizationId: 'org-1',
+      pageId: PAGE_ID,
+      organizationId: CALLER.org_id,
       pageName: 'My Business Page',
       instagramAccountId: '17841400000000001',
       accessTokenCiphertext: CIPHERTEXT,
@@ -137,7 +119,7 @@ describe('POST /api/facebook/pages: connecting', () => {
     });
 
     expect(reply.statusCode).toBe(201);
-    expect(putItem()).toMatchObject({ pageId: '100000000000001', pageName: 'Shop' });
+    expect(putItem()).toMatchObject({ pageId: PAGE_ID, pageName: 'Shop' });
     expect(putItem()).not.toHaveProperty('instagramAccountId');
     expect(kmsMock).toReceiveCommandWith(EncryptCommand, { Plaintext: Buffer.from(TOKEN, 'utf8') });
     expect(ConnectPageResponse.parse(reply.body).page.instagramAccountId).toBeNull();
@@ -145,7 +127,7 @@ describe('POST /api/facebook/pages: connecting', () => {
 
   it("does not show the previous owner's job as lastJob when another organization connected the page before", async () => {
     // The page was connected by org-2 before, synced, then disconnected: its history is org-2's.
-    const previousOwners: SyncJob = storedJob({
+    const previousOwners = storedJob({
       jobId: '00000000-0000-4000-8000-0000000000b2',
       organizationId: 'org-2',
       status: 'COMPLETED',
@@ -196,68 +178,26 @@ describe('POST /api/facebook/pages: errors', () => {
   ])('returns 400 naming the field, and neither encrypts nor writes, when %s', async (_case, body, error) => {
     const reply = await connect(body);
 
-    expect(reply.statusCode).toBe(400);
-    expect(errorMessage(reply)).toBe(error);
-    expect(kmsMock).not.toReceiveAnyCommand();
-    expect(ddbMock).not.toReceiveAnyCommand();
+    expectRefused(reply, 400, error);
   });
 
   it('names every invalid field in one message', async () => {
     const reply = await connect({ pageId: 'x', extra: true });
 
-    expect(reply.statusCode).toBe(400);
-    expect(errorMessage(reply)).toBe(
+    expectError(
+      reply,
+      400,
       'pageId must be a numeric Facebook id; pageName is required; accessToken is required; Unrecognized key: "extra"',
     );
   });
 
-  it('returns 400 when the body is over 16 KB', async () => {
-    const reply = await connect({ ...VALID, pageName: 'n'.repeat(16 * 1024) });
-
-    expect(reply.statusCode).toBe(400);
-    expect(errorMessage(reply)).toBe('Request body is too large');
-    expect(kmsMock).not.toReceiveAnyCommand();
-  });
-
-  it.each<[string, JwtClaims]>([
-    ['no claims', {}],
-    ['no org_id', { sub: 'user-1' }],
-  ])('returns 401 and neither encrypts nor writes when the token has %s', async (_case, claims) => {
-    const reply = await connect(VALID, { claims });
-
-    expect(reply.statusCode).toBe(401);
-    expect(errorMessage(reply)).toBe('Unauthorized');
-    expectSecurityHeaders(reply);
-    expect(kmsMock).not.toReceiveAnyCommand();
-    expect(ddbMock).not.toReceiveAnyCommand();
-  });
-
   it('returns 409 when the page is already connected (the conditional put fails)', async () => {
-    ddbMock
-      .on(PutCommand, { TableName: PAGES_TABLE })
-      .rejects(
-        new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
-      );
+    ddbMock.on(PutCommand, { TableName: PAGES_TABLE }).rejects(conditionFailed());
 
     const reply = await connect(VALID);
 
-    expect(reply.statusCode).toBe(409);
-    expect(errorMessage(reply)).toBe('Page is already connected');
-    expectSecurityHeaders(reply);
+    expectError(reply, 409, 'Page is already connected');
     expect(reply.raw).not.toContain(CIPHERTEXT);
-  });
-
-  it.each<[string, Record<string, string | undefined>]>([
-    ['text/plain', { 'content-type': 'text/plain' }],
-    ['a form', { 'content-type': 'application/x-www-form-urlencoded' }],
-    ['no content type', { 'content-type': undefined }],
-  ])('returns 415 and neither encrypts nor writes when JSON is sent as %s', async (_case, headers) => {
-    const reply = await connect(VALID, { headers });
-
-    expect(reply.statusCode).toBe(415);
-    expect(errorMessage(reply)).toBe('Content-Type must be application/json');
-    expect(kmsMock).not.toReceiveAnyCommand();
-    expect(ddbMock).not.toReceiveAnyCommand();
   });
 
   it('returns 500 with a fixed body when KMS fails, and writes nothing', async () => {
@@ -265,38 +205,21 @@ describe('POST /api/facebook/pages: errors', () => {
 
     const reply = await connect(VALID);
 
-    expect(reply.statusCode).toBe(500);
-    expect(reply.raw).toBe('{"error":"Internal server error"}');
+    expectInternalError(reply);
     expect(ddbMock).not.toReceiveCommand(PutCommand);
   });
 
   it('returns 500 with a fixed body when DynamoDB fails for another reason than the condition', async () => {
-    ddbMock.on(PutCommand, { TableName: PAGES_TABLE }).rejects(
-      new ProvisionedThroughputExceededException({
-        message: `Throughput exceeded on ${PAGES_TABLE}`,
-        $metadata: {},
-      }),
-    );
+    ddbMock.on(PutCommand, { TableName: PAGES_TABLE }).rejects(throughputExceeded(PAGES_TABLE));
 
     const reply = await connect(VALID);
 
-    expect(reply.statusCode).toBe(500);
-    expect(reply.raw).toBe('{"error":"Internal server error"}');
+    expectInternalError(reply);
   });
 
   it.each<[string, string, () => void, number]>([
     ['the token has an invalid character', `${TOKEN}!`, () => {}, 400],
-    [
-      'the page is already connected',
-      TOKEN,
-      () =>
-        ddbMock
-          .on(PutCommand)
-          .rejects(
-            new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
-          ),
-      409,
-    ],
+    ['the page is already connected', TOKEN, () => ddbMock.on(PutCommand).rejects(conditionFailed()), 409],
     ['KMS fails', TOKEN, () => kmsMock.on(EncryptCommand).rejects(new Error('KMS is unavailable')), 500],
     [
       'DynamoDB fails',

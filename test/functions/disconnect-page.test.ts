@@ -1,76 +1,56 @@
-import {
-  ConditionalCheckFailedException,
-  ProvisionedThroughputExceededException,
-} from '@aws-sdk/client-dynamodb';
-import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  UpdateCommand,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/disconnect-page/handler.ts';
-import type { ConnectedPage } from '../../shared/store/page-repository.ts';
-import type { SyncJob } from '../../shared/sync/job.ts';
 import {
+  allowedStatuses,
   CALLER,
-  type EventInit,
-  errorMessage,
+  expectError,
+  expectInternalError,
   expectSecurityHeaders,
   httpEvent,
   invoke,
-  type JwtClaims,
   setFields,
+} from './event.ts';
+import {
+  CANCEL_COMMIT,
+  cancelledJob,
+  conditionFailed,
+  ddbMock,
+  expectLockReleased,
+  expectRefused,
+  givenJob,
+  givenPage,
+  JOB_ID,
+  JOBS_TABLE,
+  PAGE_ID,
+  PAGES_TABLE,
+  resetAwsMocks,
+  sfnMock,
   storedJob,
   storedPage,
-} from './event.ts';
+  throughputExceeded,
+} from './fixtures.ts';
 
-const ddbMock = mockClient(DynamoDBDocumentClient);
-const sfnMock = mockClient(SFNClient);
-
-const JOBS_TABLE = process.env.JOBS_TABLE ?? '';
-const PAGES_TABLE = process.env.PAGES_TABLE ?? '';
-const PAGE_ID = '100000000000001';
-const JOB_ID = '00000000-0000-4000-8000-000000000001';
 const EXECUTION_ARN = `arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:${JOB_ID}`;
 
-/** The cancel's commit point: the only update of the jobs table that asks for the new item back. */
-const COMMIT = { TableName: JOBS_TABLE, ReturnValues: 'ALL_NEW' } as const;
-
-const disconnect = (pageId: string | undefined, init: EventInit = {}) =>
+const disconnect = (pageId: string | undefined) =>
   invoke(
     handler,
     httpEvent({
       method: 'DELETE',
       path: `/api/facebook/pages/${pageId ?? ''}`,
       ...(pageId === undefined ? {} : { pathParameters: { pageId } }),
-      ...init,
     }),
   );
 
-function givenPage(page: ConnectedPage | undefined) {
-  ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).resolves({ Item: page });
-}
-
 /** The page holds the lock of a running job, which the commit will cancel. */
-function givenActiveSync(job: SyncJob = storedJob({ executionArn: EXECUTION_ARN })) {
+function givenActiveSync() {
   givenPage(storedPage({ activeJobId: JOB_ID }));
-  ddbMock.on(GetCommand, { TableName: JOBS_TABLE }).resolves({ Item: job });
-  ddbMock.on(UpdateCommand, COMMIT).resolves({
-    Attributes: { ...job, status: 'CANCELLED', phase: 'cancelled', completedAt: '2026-01-01T00:02:00.000Z' },
-  });
-}
-
-const lostRace = () =>
-  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-
-/** The statuses an update's `#status IN (...)` condition allows. */
-function allowedStatuses(input: UpdateCommandInput): unknown[] {
-  const list = /#status IN \(([^)]*)\)/.exec(input.ConditionExpression ?? '')?.[1] ?? '';
-  return list.split(',').map((placeholder) => input.ExpressionAttributeValues?.[placeholder.trim()]);
+  givenJob(storedJob({ executionArn: EXECUTION_ARN }));
+  ddbMock
+    .on(UpdateCommand, CANCEL_COMMIT)
+    .resolves({ Attributes: cancelledJob({ executionArn: EXECUTION_ARN }) });
 }
 
 /** The DynamoDB commands in the order they were sent, as short labels. */
@@ -86,8 +66,7 @@ function commandOrder(): string[] {
 }
 
 beforeEach(() => {
-  ddbMock.reset();
-  sfnMock.reset();
+  resetAwsMocks();
   ddbMock.on(DeleteCommand).resolves({});
   ddbMock.on(UpdateCommand).resolves({});
   sfnMock.on(StopExecutionCommand).resolves({ stopDate: new Date() });
@@ -138,7 +117,7 @@ describe('DELETE /api/facebook/pages/{pageId}', () => {
 
     await disconnect(PAGE_ID);
 
-    const commit = ddbMock.commandCalls(UpdateCommand, COMMIT)[0]?.args[0].input;
+    const commit = ddbMock.commandCalls(UpdateCommand, CANCEL_COMMIT)[0]?.args[0].input;
     if (!commit) throw new Error('no cancel commit');
     expect(commit.Key).toEqual({ jobId: JOB_ID, sk: 'JOB' });
     expect(allowedStatuses(commit).sort()).toEqual(['IN_PROGRESS', 'PENDING']);
@@ -156,11 +135,7 @@ describe('DELETE /api/facebook/pages/{pageId}', () => {
     await disconnect(PAGE_ID);
 
     expect(sfnMock).toReceiveCommandWith(StopExecutionCommand, { executionArn: EXECUTION_ARN });
-    expect(ddbMock).toReceiveCommandWith(UpdateCommand, {
-      TableName: PAGES_TABLE,
-      UpdateExpression: 'REMOVE activeJobId',
-      ExpressionAttributeValues: { ':j': JOB_ID },
-    });
+    expectLockReleased(JOB_ID);
   });
 
   it('still disconnects when StopExecution fails: the job is cancelled already', async () => {
@@ -175,11 +150,8 @@ describe('DELETE /api/facebook/pages/{pageId}', () => {
 
   it('still disconnects (204) when the active sync completed before the cancel could commit', async () => {
     givenPage(storedPage({ activeJobId: JOB_ID }));
-    ddbMock
-      .on(GetCommand, { TableName: JOBS_TABLE })
-      .resolvesOnce({ Item: storedJob() })
-      .resolves({ Item: storedJob({ status: 'COMPLETED', completedAt: '2026-01-01T00:03:00.000Z' }) });
-    ddbMock.on(UpdateCommand, COMMIT).rejects(lostRace());
+    givenJob(storedJob(), storedJob({ status: 'COMPLETED', completedAt: '2026-01-01T00:03:00.000Z' }));
+    ddbMock.on(UpdateCommand, CANCEL_COMMIT).rejects(conditionFailed());
 
     const reply = await disconnect(PAGE_ID);
 
@@ -191,7 +163,7 @@ describe('DELETE /api/facebook/pages/{pageId}', () => {
 
   it('still disconnects when the job holding the lock is gone', async () => {
     givenPage(storedPage({ activeJobId: JOB_ID }));
-    ddbMock.on(GetCommand, { TableName: JOBS_TABLE }).resolves({ Item: undefined });
+    givenJob(undefined);
 
     const reply = await disconnect(PAGE_ID);
 
@@ -201,17 +173,11 @@ describe('DELETE /api/facebook/pages/{pageId}', () => {
 
   it('returns 500 and keeps the page when the cancel of the active sync fails', async () => {
     givenActiveSync();
-    ddbMock.on(UpdateCommand, COMMIT).rejects(
-      new ProvisionedThroughputExceededException({
-        message: `Throughput exceeded on ${JOBS_TABLE}`,
-        $metadata: {},
-      }),
-    );
+    ddbMock.on(UpdateCommand, CANCEL_COMMIT).rejects(throughputExceeded(JOBS_TABLE));
 
     const reply = await disconnect(PAGE_ID);
 
-    expect(reply.statusCode).toBe(500);
-    expect(reply.raw).toBe('{"error":"Internal server error"}');
+    expectInternalError(reply);
     expect(ddbMock).not.toReceiveCommand(DeleteCommand);
   });
 
@@ -220,9 +186,7 @@ describe('DELETE /api/facebook/pages/{pageId}', () => {
 
     const reply = await disconnect('100000000000404');
 
-    expect(reply.statusCode).toBe(404);
-    expect(errorMessage(reply)).toBe('Page not connected');
-    expectSecurityHeaders(reply);
+    expectError(reply, 404, 'Page not connected');
     expect(ddbMock).not.toReceiveCommand(DeleteCommand);
   });
 
@@ -231,35 +195,27 @@ describe('DELETE /api/facebook/pages/{pageId}', () => {
 
     const reply = await disconnect(PAGE_ID);
 
-    expect(reply.statusCode).toBe(403);
-    expect(errorMessage(reply)).toBe('Page belongs to another organization');
+    expectError(reply, 403, 'Page belongs to another organization');
     expect(ddbMock).not.toReceiveCommand(DeleteCommand);
     expect(ddbMock).not.toReceiveCommand(UpdateCommand);
     expect(sfnMock).not.toReceiveAnyCommand();
   });
 
   it('returns 403 when the page passed to another organization between the read and the delete', async () => {
-    ddbMock
-      .on(GetCommand, { TableName: PAGES_TABLE })
-      .resolvesOnce({ Item: storedPage() })
-      .resolves({ Item: storedPage({ organizationId: 'org-2' }) });
-    ddbMock.on(DeleteCommand).rejects(lostRace());
+    givenPage(storedPage(), storedPage({ organizationId: 'org-2' }));
+    ddbMock.on(DeleteCommand).rejects(conditionFailed());
 
     const reply = await disconnect(PAGE_ID);
 
-    expect(reply.statusCode).toBe(403);
-    expect(errorMessage(reply)).toBe('Page belongs to another organization');
+    expectError(reply, 403, 'Page belongs to another organization');
     expect(ddbMock).toReceiveCommandTimes(DeleteCommand, 1);
   });
 
   it('stops a sync that started between the read and the delete, then disconnects', async () => {
-    ddbMock
-      .on(GetCommand, { TableName: PAGES_TABLE })
-      .resolvesOnce({ Item: storedPage() })
-      .resolves({ Item: storedPage({ activeJobId: JOB_ID }) });
-    ddbMock.on(GetCommand, { TableName: JOBS_TABLE }).resolves({ Item: storedJob({ jobId: JOB_ID }) });
-    ddbMock.on(UpdateCommand).resolves({ Attributes: storedJob({ jobId: JOB_ID, status: 'CANCELLED' }) });
-    ddbMock.on(DeleteCommand).rejectsOnce(lostRace()).resolves({});
+    givenPage(storedPage(), storedPage({ activeJobId: JOB_ID }));
+    givenJob(storedJob());
+    ddbMock.on(UpdateCommand).resolves({ Attributes: storedJob({ status: 'CANCELLED' }) });
+    ddbMock.on(DeleteCommand).rejectsOnce(conditionFailed()).resolves({});
 
     const reply = await disconnect(PAGE_ID);
 
@@ -277,20 +233,6 @@ describe('DELETE /api/facebook/pages/{pageId}', () => {
   ])('returns 400 and reads nothing when the pageId path parameter is %s', async (_case, pageId, error) => {
     const reply = await disconnect(pageId);
 
-    expect(reply.statusCode).toBe(400);
-    expect(errorMessage(reply)).toBe(error);
-    expect(ddbMock).not.toReceiveAnyCommand();
-  });
-
-  it.each<[string, JwtClaims]>([
-    ['no claims', {}],
-    ['no sub', { org_id: CALLER.org_id }],
-  ])('returns 401 and reads nothing when the token has %s', async (_case, claims) => {
-    const reply = await disconnect(PAGE_ID, { claims });
-
-    expect(reply.statusCode).toBe(401);
-    expect(errorMessage(reply)).toBe('Unauthorized');
-    expect(ddbMock).not.toReceiveAnyCommand();
-    expect(sfnMock).not.toReceiveAnyCommand();
+    expectRefused(reply, 400, error);
   });
 });

@@ -1,9 +1,6 @@
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
 import { expect } from 'vitest';
-import { ErrorBody } from '../../shared/contract.ts';
-import type { ConnectedPage } from '../../shared/store/page-repository.ts';
-import type { SyncJob } from '../../shared/sync/job.ts';
 
 export type JwtClaims = Record<string, string | number | boolean | string[]>;
 
@@ -86,9 +83,15 @@ export interface Reply {
   body: unknown;
 }
 
+/** A route's Lambda handler, as functions/<route>/handler.ts exports it. */
+export type HttpHandler = (
+  event: APIGatewayProxyEventV2WithJWTAuthorizer,
+  context: Context,
+) => Promise<unknown>;
+
 /** Invokes a middy HTTP handler with `event` and returns its status and body. */
 export async function invoke(
-  handler: (event: APIGatewayProxyEventV2WithJWTAuthorizer, context: Context) => Promise<unknown>,
+  handler: HttpHandler,
   event: APIGatewayProxyEventV2WithJWTAuthorizer,
 ): Promise<Reply> {
   const result = (await handler(event, lambdaContext)) as {
@@ -103,11 +106,6 @@ export async function invoke(
     raw,
     body: raw === '' ? undefined : JSON.parse(raw),
   };
-}
-
-/** The message of an error reply, whose body must be exactly `{ error: string }` (DESIGN.md). */
-export function errorMessage(reply: Reply): string {
-  return ErrorBody.strict().parse(reply.body).error;
 }
 
 /** The security headers every answer carries, success or error (shared/http.ts). */
@@ -127,6 +125,24 @@ export function expectUncachedJson(reply: Reply): void {
 }
 
 /**
+ * An error answer as every route gives it: `statusCode`, a body of exactly `{"error": message}`, the
+ * security headers, and JSON a cache must not store.
+ */
+export function expectError(reply: Reply, statusCode: number, message: string): void {
+  expect({ statusCode: reply.statusCode, raw: reply.raw }).toEqual({
+    statusCode,
+    raw: JSON.stringify({ error: message }),
+  });
+  expectSecurityHeaders(reply);
+  expectUncachedJson(reply);
+}
+
+/** The fixed answer to any unexpected failure: internals never reach a client. */
+export function expectInternalError(reply: Reply): void {
+  expectError(reply, 500, 'Internal server error');
+}
+
+/**
  * The `SET #a = :a, ...` part of an update, resolved to `{ field: value }`, so that tests check what
  * is written without depending on placeholder names.
  */
@@ -141,41 +157,8 @@ export function setFields(input: UpdateCommandInput): Record<string, unknown> {
   return fields;
 }
 
-/** A running job of CALLER's organization, as the jobs table stores it. */
-export function storedJob(overrides: Partial<SyncJob> = {}): SyncJob {
-  return {
-    jobId: '00000000-0000-4000-8000-000000000001',
-    organizationId: CALLER.org_id,
-    pageId: '100000000000001',
-    status: 'IN_PROGRESS',
-    phase: 'syncing:messenger',
-    syncedContacts: 7,
-    failedContacts: 2,
-    totalContacts: 40,
-    discoveredPlatforms: ['messenger'],
-    createdBy: CALLER.sub,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:01:00.000Z',
-    startedAt: '2026-01-01T00:00:01.000Z',
-    ...overrides,
-  };
-}
-
-/**
- * What KMS returns for a page token, stored base64 (shared/secrets/page-token-vault.ts). It is not
- * the token: only a KMS Decrypt with the page's encryption context gives the token back.
- */
-export const TOKEN_CIPHERTEXT = Buffer.from('kms-ciphertext:EAAG-secret-page-token').toString('base64');
-
-/** A page of CALLER's organization, as the pages table stores it: the token only as ciphertext. */
-export function storedPage(overrides: Partial<ConnectedPage> = {}): ConnectedPage {
-  return {
-    pageId: '100000000000001',
-    organizationId: CALLER.org_id,
-    pageName: 'My Business Page',
-    accessTokenCiphertext: TOKEN_CIPHERTEXT,
-    contactCount: 12,
-    connectedAt: '2026-01-01T00:00:00.000Z',
-    ...overrides,
-  };
+/** The statuses an update's `#status IN (...)` condition allows. */
+export function allowedStatuses(input: UpdateCommandInput): unknown[] {
+  const list = /#status IN \(([^)]*)\)/.exec(input.ConditionExpression ?? '')?.[1] ?? '';
+  return list.split(',').map((placeholder) => input.ExpressionAttributeValues?.[placeholder.trim()]);
 }

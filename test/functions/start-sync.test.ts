@@ -1,54 +1,55 @@
 import {
   DeleteItemCommand,
-  DynamoDBClient,
   PutItemCommand,
   TransactionCanceledException,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
-  DynamoDBDocumentClient,
   GetCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/start-sync/handler.ts';
 import { ConflictBody, StartSyncResponse } from '../../shared/contract.ts';
-import type { ConnectedPage } from '../../shared/store/page-repository.ts';
 import {
   CALLER,
-  storedPage as connectedPage,
   type EventInit,
-  errorMessage,
-  expectSecurityHeaders,
-  expectUncachedJson,
+  expectError,
+  expectInternalError,
   httpEvent,
   invoke,
   setFields,
-  TOKEN_CIPHERTEXT,
 } from './event.ts';
+import {
+  ddbMock,
+  expectLockReleased,
+  expectRefused,
+  givenPage,
+  IDEMPOTENCY_TABLE,
+  idempotencyDdbMock,
+  JOBS_TABLE,
+  kmsMock,
+  PAGE_ID,
+  PAGES_TABLE,
+  resetAwsMocks,
+  STATE_MACHINE_ARN,
+  sfnMock,
+  storedPage,
+  TOKEN_CIPHERTEXT,
+} from './fixtures.ts';
 
-const ddbMock = mockClient(DynamoDBDocumentClient);
-const sfnMock = mockClient(SFNClient);
-const kmsMock = mockClient(KMSClient);
-/** Powertools' idempotency store talks to DynamoDB through its own low-level client. */
-const idempotencyDdbMock = mockClient(DynamoDBClient);
-
-const JOBS_TABLE = process.env.JOBS_TABLE ?? '';
-const PAGES_TABLE = process.env.PAGES_TABLE ?? '';
-const IDEMPOTENCY_TABLE = process.env.IDEMPOTENCY_TABLE ?? '';
-const STATE_MACHINE_ARN = process.env.STATE_MACHINE_ARN ?? '';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const start = (body: unknown, init: Omit<EventInit, 'body'> = {}) =>
   invoke(handler, httpEvent({ path: '/api/facebook/sync-background', body, ...init }));
 
-function givenPage(page: ConnectedPage | undefined) {
-  ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).resolves({ Item: page });
+/** The page is free when first read, and locked by job `activeJobId` (now `status`) when read again. */
+function givenLockTakenBy(activeJobId: string, status: string) {
+  givenPage(storedPage(), storedPage({ activeJobId }));
+  ddbMock.on(GetCommand, { TableName: JOBS_TABLE }).resolves({ Item: { jobId: activeJobId, status } });
 }
 
 function lockConflict() {
@@ -71,7 +72,7 @@ function putJob(): Record<string, unknown> {
 
 /** The page is free and the execution starts: the happy path. */
 function givenStartablePage() {
-  givenPage(connectedPage());
+  givenPage(storedPage());
   sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
     executionArn: `arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:${input.name}`,
     startDate: new Date(),
@@ -85,22 +86,13 @@ function tablesTouched(): unknown[] {
   );
 }
 
-beforeEach(() => {
-  ddbMock.reset();
-  sfnMock.reset();
-  kmsMock.reset();
-  idempotencyDdbMock.reset();
-});
+beforeEach(resetAwsMocks);
 
 describe('POST /api/facebook/sync-background', () => {
   it('returns 202 PENDING and starts an execution named after the job with ids only', async () => {
-    givenPage(connectedPage());
-    sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
-      executionArn: `arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:${input.name}`,
-      startDate: new Date(),
-    }));
+    givenStartablePage();
 
-    const reply = await start({ pageId: '100000000000001' });
+    const reply = await start({ pageId: PAGE_ID });
 
     expect(reply.statusCode).toBe(202);
     const body = StartSyncResponse.strict().parse(reply.body);
@@ -111,26 +103,16 @@ describe('POST /api/facebook/sync-background', () => {
       name: body.jobId,
     });
     const input = sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '';
-    expect(JSON.parse(input)).toEqual({ jobId: body.jobId, pageId: '100000000000001' });
+    expect(JSON.parse(input)).toEqual({ jobId: body.jobId, pageId: PAGE_ID });
     expect(input).not.toContain(TOKEN_CIPHERTEXT);
     expect(kmsMock).not.toReceiveAnyCommand();
   });
 
-  it('answers 202 with the security headers and Cache-Control: no-store', async () => {
-    givenStartablePage();
-
-    const reply = await start({ pageId: '100000000000001' });
-
-    expect(reply.statusCode).toBe(202);
-    expectSecurityHeaders(reply);
-    expectUncachedJson(reply);
-  });
-
   it('creates the PENDING job and takes the page lock in one transaction', async () => {
-    givenPage(connectedPage());
+    givenPage(storedPage());
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:execution', startDate: new Date() });
 
-    const reply = await start({ pageId: '100000000000001' });
+    const reply = await start({ pageId: PAGE_ID });
 
     const { jobId } = reply.body as { jobId: string };
     expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 1);
@@ -139,7 +121,7 @@ describe('POST /api/facebook/sync-background', () => {
         {
           Update: expect.objectContaining({
             TableName: PAGES_TABLE,
-            Key: { pageId: '100000000000001' },
+            Key: { pageId: PAGE_ID },
             ConditionExpression: expect.stringContaining('attribute_not_exists(activeJobId)'),
             ExpressionAttributeValues: { ':j': jobId },
           }),
@@ -149,7 +131,7 @@ describe('POST /api/facebook/sync-background', () => {
     expect(putJob()).toMatchObject({
       jobId,
       organizationId: CALLER.org_id,
-      pageId: '100000000000001',
+      pageId: PAGE_ID,
       status: 'PENDING',
       syncedContacts: 0,
       failedContacts: 0,
@@ -163,97 +145,48 @@ describe('POST /api/facebook/sync-background', () => {
     expect(jobUpdates).toEqual([expect.objectContaining({ executionArn: 'arn:execution' })]);
   });
 
-  it('returns 401 with the security headers and reads nothing without claims', async () => {
-    const reply = await start({ pageId: '100000000000001' }, { claims: {} });
-
-    expect(reply.statusCode).toBe(401);
-    expect(errorMessage(reply)).toBe('Unauthorized');
-    expectSecurityHeaders(reply);
-    expect(ddbMock).not.toReceiveAnyCommand();
-  });
-
   it.each<[string, unknown, string]>([
     ['pageId is missing', {}, 'pageId is required'],
     ['pageId is not a string', { pageId: 12 }, 'pageId is required'],
     ['pageId is blank', { pageId: '  ' }, 'pageId is required'],
     ['pageId is not numeric', { pageId: 'my-page' }, 'pageId must be a numeric Facebook id'],
-    ['pageId carries a key suffix', { pageId: '100000000000001#x' }, 'pageId must be a numeric Facebook id'],
+    ['pageId carries a key suffix', { pageId: `${PAGE_ID}#x` }, 'pageId must be a numeric Facebook id'],
     [
       'the body has an unknown key',
-      { pageId: '100000000000001', organizationId: 'org-2' },
+      { pageId: PAGE_ID, organizationId: 'org-2' },
       'Unrecognized key: "organizationId"',
     ],
-    ['the body is not JSON', '{"pageId":', 'Request body must be valid JSON'],
-    ['the body is a JSON array', '["100000000000001"]', 'Request body must be a JSON object'],
   ])('returns 400 with exactly {error} and reads nothing when %s', async (_case, body, error) => {
     const reply = await start(body);
 
-    expect(reply.statusCode).toBe(400);
-    expect(errorMessage(reply)).toBe(error);
-    expect(ddbMock).not.toReceiveAnyCommand();
-    expect(sfnMock).not.toReceiveAnyCommand();
+    expectRefused(reply, 400, error);
   });
-
-  it('returns 400 and reads nothing when the body is over 16 KB', async () => {
-    const body = JSON.stringify({ pageId: '100000000000001', pad: 'x'.repeat(16 * 1024) });
-
-    const reply = await start(body);
-
-    expect(reply.statusCode).toBe(400);
-    expect(errorMessage(reply)).toBe('Request body is too large');
-    expect(ddbMock).not.toReceiveAnyCommand();
-  });
-
-  it.each<[string, Record<string, string | undefined>]>([
-    ['text/plain', { 'content-type': 'text/plain' }],
-    ['a form', { 'content-type': 'application/x-www-form-urlencoded' }],
-    ['no content type', { 'content-type': undefined }],
-  ])(
-    'returns 415 with the security headers and reads nothing when JSON is sent as %s',
-    async (_case, headers) => {
-      const reply = await start({ pageId: '100000000000001' }, { headers });
-
-      expect(reply.statusCode).toBe(415);
-      expect(errorMessage(reply)).toBe('Content-Type must be application/json');
-      expectSecurityHeaders(reply);
-      expect(ddbMock).not.toReceiveAnyCommand();
-      expect(sfnMock).not.toReceiveAnyCommand();
-    },
-  );
 
   it('returns 404 when the page is not connected', async () => {
     givenPage(undefined);
 
     const reply = await start({ pageId: '100000000000404' });
 
-    expect(reply.statusCode).toBe(404);
-    expect(errorMessage(reply)).toBe('Page not connected');
+    expectError(reply, 404, 'Page not connected');
     expect(ddbMock).not.toReceiveCommand(TransactWriteCommand);
     expect(sfnMock).not.toReceiveAnyCommand();
   });
 
   it('returns 403 and creates no job when the page belongs to another organization', async () => {
-    givenPage(connectedPage({ organizationId: 'org-2' }));
+    givenPage(storedPage({ organizationId: 'org-2' }));
 
-    const reply = await start({ pageId: '100000000000001' });
+    const reply = await start({ pageId: PAGE_ID });
 
-    expect(reply.statusCode).toBe(403);
-    expect(errorMessage(reply)).toBe('Page belongs to another organization');
+    expectError(reply, 403, 'Page belongs to another organization');
     expect(ddbMock).not.toReceiveCommand(TransactWriteCommand);
     expect(sfnMock).not.toReceiveAnyCommand();
   });
 
   it('returns 409 with the active job id when the page lock is taken', async () => {
-    ddbMock
-      .on(GetCommand, { TableName: PAGES_TABLE })
-      .resolvesOnce({ Item: connectedPage() })
-      .resolves({ Item: connectedPage({ activeJobId: '00000000-0000-4000-8000-0000000000a1' }) });
-    ddbMock
-      .on(GetCommand, { TableName: JOBS_TABLE })
-      .resolves({ Item: { jobId: '00000000-0000-4000-8000-0000000000a1', status: 'IN_PROGRESS' } });
+    givenLockTakenBy('00000000-0000-4000-8000-0000000000a1', 'IN_PROGRESS');
     ddbMock.on(TransactWriteCommand).rejects(lockConflict());
 
-    const reply = await start({ pageId: '100000000000001' });
+    const reply = await start({ pageId: PAGE_ID });
 
     expect(reply.statusCode).toBe(409);
     expect(ConflictBody.strict().parse(reply.body)).toEqual({
@@ -265,30 +198,20 @@ describe('POST /api/facebook/sync-background', () => {
   });
 
   it('heals a lock left by a job that already ended, then starts', async () => {
-    ddbMock
-      .on(GetCommand, { TableName: PAGES_TABLE })
-      .resolvesOnce({ Item: connectedPage() })
-      .resolves({ Item: connectedPage({ activeJobId: '00000000-0000-4000-8000-0000000000cc' }) });
-    ddbMock
-      .on(GetCommand, { TableName: JOBS_TABLE })
-      .resolves({ Item: { jobId: '00000000-0000-4000-8000-0000000000cc', status: 'CANCELLED' } });
+    givenLockTakenBy('00000000-0000-4000-8000-0000000000cc', 'CANCELLED');
     ddbMock.on(TransactWriteCommand).rejectsOnce(lockConflict()).resolves({});
     ddbMock.on(UpdateCommand).resolves({});
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
 
-    const reply = await start({ pageId: '100000000000001' });
+    const reply = await start({ pageId: PAGE_ID });
 
     expect(reply.statusCode).toBe(202);
-    expect(ddbMock).toReceiveCommandWith(UpdateCommand, {
-      TableName: PAGES_TABLE,
-      UpdateExpression: 'REMOVE activeJobId',
-      ExpressionAttributeValues: { ':j': '00000000-0000-4000-8000-0000000000cc' },
-    });
+    expectLockReleased('00000000-0000-4000-8000-0000000000cc');
     expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 2);
   });
 
   it('marks the job FAILED, releases the lock and returns 503 when StartExecution fails', async () => {
-    givenPage(connectedPage());
+    givenPage(storedPage());
     ddbMock.on(UpdateCommand, { TableName: JOBS_TABLE, ReturnValues: 'ALL_NEW' }).callsFake(() => ({
       Attributes: { ...putJob(), status: 'FAILED', phase: 'failed' },
     }));
@@ -300,14 +223,13 @@ describe('POST /api/facebook/sync-background', () => {
         ),
       );
 
-    const reply = await start({ pageId: '100000000000001' });
+    const reply = await start({ pageId: PAGE_ID });
 
-    expect(reply.statusCode).toBe(503);
-    expect(errorMessage(reply)).toBe('The sync could not be started. Try again.');
+    expectError(reply, 503, 'The sync could not be started. Try again.');
     expect(reply.raw).not.toContain('AccessDenied');
     expect(reply.raw).not.toContain(STATE_MACHINE_ARN);
 
-    const jobId = putJob().jobId;
+    const jobId = String(putJob().jobId);
     const failed = ddbMock
       .commandCalls(UpdateCommand, { TableName: JOBS_TABLE, Key: { jobId, sk: 'JOB' } })
       .map((call) => call.args[0].input);
@@ -317,22 +239,16 @@ describe('POST /api/facebook/sync-background', () => {
       expect.arrayContaining(['FAILED', 'PENDING']),
     );
     expect(Object.values(failed[0]?.ExpressionAttributeValues ?? {})).not.toContain('IN_PROGRESS');
-    expect(ddbMock).toReceiveCommandWith(UpdateCommand, {
-      TableName: PAGES_TABLE,
-      Key: { pageId: '100000000000001' },
-      UpdateExpression: 'REMOVE activeJobId',
-      ExpressionAttributeValues: { ':j': jobId },
-    });
+    expectLockReleased(jobId);
   });
 
-  it('returns 500 with a fixed body when DynamoDB fails', async () => {
-    givenPage(connectedPage());
+  it('returns 500 with a fixed body when the start transaction fails', async () => {
+    givenPage(storedPage());
     ddbMock.on(TransactWriteCommand).rejects(new Error(`Requested resource not found: Table ${JOBS_TABLE}`));
 
-    const reply = await start({ pageId: '100000000000001' });
+    const reply = await start({ pageId: PAGE_ID });
 
-    expect(reply.statusCode).toBe(500);
-    expect(reply.raw).toBe('{"error":"Internal server error"}');
+    expectInternalError(reply);
     expect(sfnMock).not.toReceiveAnyCommand();
   });
 });
@@ -341,7 +257,7 @@ describe('POST /api/facebook/sync-background: Idempotency-Key', () => {
   it('writes no idempotency record, to any table, without an idempotency-key header', async () => {
     givenStartablePage();
 
-    const reply = await start({ pageId: '100000000000001' });
+    const reply = await start({ pageId: PAGE_ID });
 
     expect(reply.statusCode).toBe(202);
     expect(idempotencyDdbMock).not.toReceiveAnyCommand();
@@ -361,7 +277,7 @@ describe('POST /api/facebook/sync-background: Idempotency-Key', () => {
       return {};
     });
 
-    const reply = await start({ pageId: '100000000000001' }, { headers: { 'idempotency-key': 'retry-1' } });
+    const reply = await start({ pageId: PAGE_ID }, { headers: { 'idempotency-key': 'retry-1' } });
 
     expect(reply.statusCode).toBe(202);
     expect(idempotencyDdbMock).toReceiveCommandTimes(PutItemCommand, 1);
@@ -377,7 +293,7 @@ describe('POST /api/facebook/sync-background: Idempotency-Key', () => {
     idempotencyDdbMock.on(PutItemCommand).resolves({});
     idempotencyDdbMock.on(UpdateItemCommand).resolves({});
 
-    const reply = await start({ pageId: '100000000000001' }, { headers: { 'idempotency-key': 'retry-2' } });
+    const reply = await start({ pageId: PAGE_ID }, { headers: { 'idempotency-key': 'retry-2' } });
 
     expect(reply.statusCode).toBe(202);
     const { jobId } = StartSyncResponse.parse(reply.body);
@@ -396,8 +312,7 @@ describe('POST /api/facebook/sync-background: Idempotency-Key', () => {
 
     const reply = await start({ pageId: '100000000000404' }, { headers: { 'idempotency-key': 'retry-3' } });
 
-    expect(reply.statusCode).toBe(404);
-    expect(errorMessage(reply)).toBe('Page not connected');
+    expectError(reply, 404, 'Page not connected');
     expect(idempotencyDdbMock).toReceiveCommandWith(DeleteItemCommand, { TableName: IDEMPOTENCY_TABLE });
     expect(idempotencyDdbMock).not.toReceiveCommand(UpdateItemCommand);
   });
@@ -408,11 +323,11 @@ describe('POST /api/facebook/sync-background: Idempotency-Key', () => {
     idempotencyDdbMock.on(UpdateItemCommand).resolves({});
     const headers = { 'idempotency-key': 'same-key' };
 
-    await start({ pageId: '100000000000001' }, { headers });
-    await start({ pageId: '100000000000001' }, { headers });
-    await start({ pageId: '100000000000001' }, { headers, claims: { sub: 'user-2', org_id: CALLER.org_id } });
-    await start({ pageId: '100000000000001' }, { headers, claims: { sub: CALLER.sub, org_id: 'org-2' } });
-    await start({ pageId: '100000000000001' }, { headers: { 'idempotency-key': 'other-key' } });
+    await start({ pageId: PAGE_ID }, { headers });
+    await start({ pageId: PAGE_ID }, { headers });
+    await start({ pageId: PAGE_ID }, { headers, claims: { sub: 'user-2', org_id: CALLER.org_id } });
+    await start({ pageId: PAGE_ID }, { headers, claims: { sub: CALLER.sub, org_id: 'org-2' } });
+    await start({ pageId: PAGE_ID }, { headers: { 'idempotency-key': 'other-key' } });
 
     const [first, retry, ...others] = idempotencyDdbMock
       .commandCalls(PutItemCommand)

@@ -1,26 +1,18 @@
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/sync-jobs/handler.ts';
 import { SyncJobsResponse } from '../../shared/contract.ts';
+import { CALLER, type EventInit, expectError, expectInternalError, httpEvent, invoke } from './event.ts';
 import {
-  CALLER,
-  type EventInit,
-  errorMessage,
-  expectSecurityHeaders,
-  expectUncachedJson,
-  httpEvent,
-  invoke,
-  type JwtClaims,
+  ddbMock,
+  expectRefused,
+  givenPage,
+  JOBS_TABLE,
+  PAGE_ID,
+  resetAwsMocks,
   storedJob,
   storedPage,
-} from './event.ts';
-
-const ddbMock = mockClient(DynamoDBDocumentClient);
-
-const JOBS_TABLE = process.env.JOBS_TABLE ?? '';
-const PAGES_TABLE = process.env.PAGES_TABLE ?? '';
-const PAGE_ID = '100000000000001';
+} from './fixtures.ts';
 
 /** The page's history as the byPage index answers it: newest first. */
 const NEWEST = storedJob({
@@ -47,13 +39,9 @@ const OLDEST = storedJob({
 const listJobs = (query: Record<string, string> | undefined, init: Omit<EventInit, 'query'> = {}) =>
   invoke(handler, httpEvent({ method: 'GET', path: '/api/facebook/sync-jobs', query, ...init }));
 
-function givenPage(page = storedPage()) {
-  ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).resolves({ Item: page });
-}
-
 beforeEach(() => {
-  ddbMock.reset();
-  givenPage();
+  resetAwsMocks();
+  givenPage(storedPage());
   ddbMock.on(QueryCommand, { TableName: JOBS_TABLE }).resolves({ Items: [NEWEST, MIDDLE, OLDEST] });
 });
 
@@ -85,15 +73,7 @@ describe('GET /api/facebook/sync-jobs', () => {
     expect(reply.statusCode).toBe(200);
     expect(reply.raw).not.toContain(CALLER.org_id);
     expect(reply.raw).not.toContain('createdBy');
-    expect(reply.raw).not.toContain('discoveredPlatforms');
-  });
-
-  it('answers 200 with the security headers and Cache-Control: no-store', async () => {
-    const reply = await listJobs({ pageId: PAGE_ID });
-
-    expect(reply.statusCode).toBe(200);
-    expectSecurityHeaders(reply);
-    expectUncachedJson(reply);
+    expect(reply.raw).not.toContain('discoveredSegments');
   });
 
   it("leaves out the jobs of another organization from the page's history", async () => {
@@ -141,9 +121,7 @@ describe('GET /api/facebook/sync-jobs', () => {
   ])('returns 400 and reads nothing when %s', async (_case, query, error) => {
     const reply = await listJobs(query);
 
-    expect(reply.statusCode).toBe(400);
-    expect(errorMessage(reply)).toBe(error);
-    expect(ddbMock).not.toReceiveAnyCommand();
+    expectRefused(reply, 400, error);
   });
 
   it("returns 403 and reads no history for another organization's page", async () => {
@@ -151,9 +129,7 @@ describe('GET /api/facebook/sync-jobs', () => {
 
     const reply = await listJobs({ pageId: PAGE_ID });
 
-    expect(reply.statusCode).toBe(403);
-    expect(errorMessage(reply)).toBe('Page belongs to another organization');
-    expectSecurityHeaders(reply);
+    expectError(reply, 403, 'Page belongs to another organization');
     expect(ddbMock).not.toReceiveCommand(QueryCommand);
   });
 
@@ -162,7 +138,7 @@ describe('GET /api/facebook/sync-jobs', () => {
       { pageId: PAGE_ID },
       { claims: { sub: 'user-9', org_id: 'org-9' } },
     );
-    ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).resolves({ Item: undefined });
+    givenPage(undefined);
 
     const missing = await listJobs({ pageId: '100000000000404' });
 
@@ -172,23 +148,11 @@ describe('GET /api/facebook/sync-jobs', () => {
     expect(ddbMock).not.toReceiveCommand(QueryCommand);
   });
 
-  it.each<[string, JwtClaims]>([
-    ['no claims', {}],
-    ['no org_id', { sub: CALLER.sub }],
-  ])('returns 401 and reads nothing when the token has %s', async (_case, claims) => {
-    const reply = await listJobs({ pageId: PAGE_ID }, { claims });
-
-    expect(reply.statusCode).toBe(401);
-    expect(errorMessage(reply)).toBe('Unauthorized');
-    expect(ddbMock).not.toReceiveAnyCommand();
-  });
-
-  it('returns 500 with a fixed body when DynamoDB fails', async () => {
+  it('returns 500 with a fixed body when the history query fails', async () => {
     ddbMock.on(QueryCommand).rejects(new Error(`ValidationException: no index byPage on ${JOBS_TABLE}`));
 
     const reply = await listJobs({ pageId: PAGE_ID });
 
-    expect(reply.statusCode).toBe(500);
-    expect(reply.raw).toBe('{"error":"Internal server error"}');
+    expectInternalError(reply);
   });
 });

@@ -1,23 +1,19 @@
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/sync-status/handler.ts';
 import { SyncStatusResponse } from '../../shared/contract.ts';
 import type { SyncJob } from '../../shared/sync/job.ts';
+import { CALLER, expectError, httpEvent, invoke } from './event.ts';
 import {
-  CALLER,
-  type EventInit,
-  errorMessage,
-  expectSecurityHeaders,
-  expectUncachedJson,
-  httpEvent,
-  invoke,
+  ddbMock,
+  expectRefused,
+  givenJob,
+  JOB_ID,
+  JOBS_TABLE,
+  PAGE_ID,
+  resetAwsMocks,
   storedJob,
-} from './event.ts';
-
-const ddbMock = mockClient(DynamoDBDocumentClient);
-
-const JOBS_TABLE = process.env.JOBS_TABLE ?? '';
+} from './fixtures.ts';
 
 /** Just started: nothing discovered, nothing counted. */
 function freshJob(overrides: Partial<SyncJob> = {}): SyncJob {
@@ -26,38 +22,31 @@ function freshJob(overrides: Partial<SyncJob> = {}): SyncJob {
     syncedContacts: 0,
     failedContacts: 0,
     totalContacts: 0,
-    discoveredPlatforms: undefined,
+    discoveredSegments: undefined,
     updatedAt: '2026-01-01T00:00:02.000Z',
-    executionArn:
-      'arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:00000000-0000-4000-8000-000000000001',
+    executionArn: `arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:${JOB_ID}`,
     stopExecutionOutcome: 'STOPPED',
     ...overrides,
   });
 }
 
-const status = (query: Record<string, string> | undefined, init: Omit<EventInit, 'query'> = {}) =>
-  invoke(handler, httpEvent({ method: 'GET', path: '/api/facebook/sync-status', query, ...init }));
+const status = (query: Record<string, string> | undefined) =>
+  invoke(handler, httpEvent({ method: 'GET', path: '/api/facebook/sync-status', query }));
 
-function givenStoredJob(job: SyncJob | undefined) {
-  ddbMock.on(GetCommand, { TableName: JOBS_TABLE }).resolves({ Item: job });
-}
-
-beforeEach(() => {
-  ddbMock.reset();
-});
+beforeEach(resetAwsMocks);
 
 describe('GET /api/facebook/sync-status', () => {
   it('returns 200 with the job and a null progress before any discovery', async () => {
-    givenStoredJob(freshJob());
+    givenJob(freshJob());
 
-    const reply = await status({ jobId: '00000000-0000-4000-8000-000000000001' });
+    const reply = await status({ jobId: JOB_ID });
 
     expect(reply.statusCode).toBe(200);
     expect(SyncStatusResponse.parse(reply.body)).toEqual(reply.body);
     expect(reply.body).toEqual({
       job: {
-        id: '00000000-0000-4000-8000-000000000001',
-        pageId: '100000000000001',
+        id: JOB_ID,
+        pageId: PAGE_ID,
         status: 'IN_PROGRESS',
         phase: 'discovering:messenger',
         syncedContacts: 0,
@@ -71,42 +60,22 @@ describe('GET /api/facebook/sync-status', () => {
     });
     expect(ddbMock).toReceiveCommandWith(GetCommand, {
       TableName: JOBS_TABLE,
-      Key: { jobId: '00000000-0000-4000-8000-000000000001', sk: 'JOB' },
+      Key: { jobId: JOB_ID, sk: 'JOB' },
     });
   });
 
-  it('answers 200 with the security headers and Cache-Control: no-store', async () => {
-    givenStoredJob(freshJob());
-
-    const reply = await status({ jobId: '00000000-0000-4000-8000-000000000001' });
-
-    expect(reply.statusCode).toBe(200);
-    expectSecurityHeaders(reply);
-    expectUncachedJson(reply);
-  });
-
-  it('answers an error with the security headers and Cache-Control: no-store too', async () => {
-    givenStoredJob(undefined);
-
-    const reply = await status({ jobId: '00000000-0000-4000-8000-000000000404' });
-
-    expect(reply.statusCode).toBe(404);
-    expectSecurityHeaders(reply);
-    expectUncachedJson(reply);
-  });
-
   it('returns an integer progress once the total is known', async () => {
-    givenStoredJob(
+    givenJob(
       freshJob({
         phase: 'syncing:messenger',
-        discoveredPlatforms: ['messenger'],
+        discoveredSegments: ['messenger#0'],
         syncedContacts: 20,
         failedContacts: 1,
         totalContacts: 30,
       }),
     );
 
-    const reply = await status({ jobId: '00000000-0000-4000-8000-000000000001' });
+    const reply = await status({ jobId: JOB_ID });
 
     expect(reply.statusCode).toBe(200);
     const { job } = reply.body as { job: { progress: unknown } };
@@ -115,11 +84,11 @@ describe('GET /api/facebook/sync-status', () => {
   });
 
   it('shows who cancelled and why, and never internals', async () => {
-    givenStoredJob(
+    givenJob(
       freshJob({
         status: 'CANCELLED',
         phase: 'cancelled',
-        discoveredPlatforms: ['messenger'],
+        discoveredSegments: ['messenger#0'],
         syncedContacts: 4,
         totalContacts: 10,
         completedAt: '2026-01-01T00:01:00.000Z',
@@ -128,7 +97,7 @@ describe('GET /api/facebook/sync-status', () => {
       }),
     );
 
-    const reply = await status({ jobId: '00000000-0000-4000-8000-000000000001' });
+    const reply = await status({ jobId: JOB_ID });
 
     expect(reply.body).toMatchObject({
       job: { status: 'CANCELLED', progress: 40, cancelledBy: 'user-2', cancelReason: 'wrong page' },
@@ -139,21 +108,12 @@ describe('GET /api/facebook/sync-status', () => {
 
   it.each<[string, Record<string, string> | undefined]>([
     ['there is no query string', undefined],
-    ['jobId is absent', { pageId: '100000000000001' }],
-  ])('returns 400 "jobId is required" when %s', async (_case, query) => {
+    ['jobId is absent', { pageId: PAGE_ID }],
+    ['jobId is empty', { jobId: '' }],
+  ])('returns 400 "jobId is required" and reads nothing when %s', async (_case, query) => {
     const reply = await status(query);
 
-    expect(reply.statusCode).toBe(400);
-    expect(errorMessage(reply)).toBe('jobId is required');
-    expect(ddbMock).not.toReceiveAnyCommand();
-  });
-
-  it('returns 400 when jobId is empty', async () => {
-    const reply = await status({ jobId: '' });
-
-    expect(reply.statusCode).toBe(400);
-    expect(errorMessage(reply)).toBe('jobId is required');
-    expect(ddbMock).not.toReceiveAnyCommand();
+    expectRefused(reply, 400, 'jobId is required');
   });
 
   it.each(['job-1', '00000000-0000-4000-8000-000000000001#JOB', 'z'.repeat(200)])(
@@ -161,46 +121,24 @@ describe('GET /api/facebook/sync-status', () => {
     async (jobId) => {
       const reply = await status({ jobId });
 
-      expect(reply.statusCode).toBe(400);
-      expect(errorMessage(reply)).toBe('jobId must be a UUID');
-      expect(ddbMock).not.toReceiveAnyCommand();
+      expectRefused(reply, 400, 'jobId must be a UUID');
     },
   );
 
-  it('returns 401 and reads nothing without claims', async () => {
-    const reply = await status({ jobId: '00000000-0000-4000-8000-000000000001' }, { claims: {} });
-
-    expect(reply.statusCode).toBe(401);
-    expect(errorMessage(reply)).toBe('Unauthorized');
-    expectSecurityHeaders(reply);
-    expect(ddbMock).not.toReceiveAnyCommand();
-  });
-
-  it('returns 404 when the job does not exist', async () => {
-    givenStoredJob(undefined);
+  it('returns 404, with the security headers and no-store, when the job does not exist', async () => {
+    givenJob(undefined);
 
     const reply = await status({ jobId: '00000000-0000-4000-8000-000000000404' });
 
-    expect(reply.statusCode).toBe(404);
-    expect(errorMessage(reply)).toBe('Sync job not found');
+    expectError(reply, 404, 'Sync job not found');
   });
 
   it('returns 403 without the job when it belongs to another organization', async () => {
-    givenStoredJob(freshJob({ organizationId: 'org-2', cancelReason: 'secret reason' }));
+    givenJob(freshJob({ organizationId: 'org-2', cancelReason: 'secret reason' }));
 
-    const reply = await status({ jobId: '00000000-0000-4000-8000-000000000001' });
+    const reply = await status({ jobId: JOB_ID });
 
-    expect(reply.statusCode).toBe(403);
-    expect(errorMessage(reply)).toBe('Sync job belongs to another organization');
-    expect(reply.raw).not.toContain('100000000000001');
-  });
-
-  it('returns 500 with a fixed body when DynamoDB fails', async () => {
-    ddbMock.on(GetCommand).rejects(new Error(`ResourceNotFoundException: ${JOBS_TABLE}`));
-
-    const reply = await status({ jobId: '00000000-0000-4000-8000-000000000001' });
-
-    expect(reply.statusCode).toBe(500);
-    expect(reply.raw).toBe('{"error":"Internal server error"}');
+    expectError(reply, 403, 'Sync job belongs to another organization');
+    expect(reply.raw).not.toContain(PAGE_ID);
   });
 });

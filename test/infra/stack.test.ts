@@ -41,10 +41,52 @@ function mapStates(): [string, State][] {
 }
 
 describe('workflow', () => {
-  it('starts by marking the job IN_PROGRESS with a conditional update on PENDING', () => {
-    const first = definition.States[definition.StartAt] as State;
+  it('starts a new sync by marking the job IN_PROGRESS with a conditional update on PENDING', () => {
+    const start = definition.States[definition.StartAt] as State;
+    expect(start.Type).toBe('Choice');
+    expect(start.Choices).toEqual([
+      { Variable: '$.resume', IsPresent: true, Next: 'Resume where the last execution stopped' },
+    ]);
+    const first = definition.States[start.Default as string] as State;
+    expect(start.Default).toBe('Mark job in progress');
     expect(first.Resource).toBe('arn:aws:states:::dynamodb:updateItem');
     expect(first.Parameters).toMatchObject({ ConditionExpression: '#status = :pending' });
+  });
+
+  it('continues a large platform in a new execution of itself, which the job then records', () => {
+    const more = definition.States['More messenger conversations?'] as State;
+    expect(more.Choices).toEqual([
+      { Variable: '$.discovery.nextAfter', IsNull: true, Next: 'Start instagram from the beginning' },
+    ]);
+    expect(more.Default).toBe('Next messenger segment');
+    const next = definition.States['Next messenger segment'] as State;
+    expect(next.Parameters).toEqual({
+      platform: 'messenger',
+      'cursor.$': '$.discovery.nextAfter',
+      'segment.$': 'States.MathAdd($.position.segment, 1)',
+    });
+    const continuation = definition.States['Continue in a new execution'] as State;
+    expect(continuation.Resource).toBe('arn:aws:states:::states:startExecution');
+    expect(continuation.Parameters).toMatchObject({
+      'StateMachineArn.$': '$$.StateMachine.Id',
+      Input: { 'jobId.$': '$.jobId', 'pageId.$': '$.pageId', 'resume.$': '$.next' },
+    });
+    expect(continuation.Next).toBe('Record the new execution on the job');
+    // The resumed execution starts at the platform it was continuing, with the cursor it got.
+    expect(definition.States['Resume where the last execution stopped']).toMatchObject({
+      InputPath: '$.resume',
+      ResultPath: '$.position',
+    });
+  });
+
+  it('lets the state machine start executions of itself only', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+      )
+      .filter((st) => [st.Action].flat().includes('states:StartExecution'));
+    const own = statements.filter((st) => JSON.stringify(st.Resource).includes('TestStack-contact-sync'));
+    expect(own).toHaveLength(1);
   });
 
   it('has one Map per platform, messenger before instagram', () => {
@@ -53,7 +95,10 @@ describe('workflow', () => {
       'Process instagram chunks',
     ]);
     const messenger = definition.States['Process messenger chunks'] as State;
-    expect(messenger.Next).toBe('Check if cancelled before instagram');
+    expect(messenger.Next).toBe('More messenger conversations?');
+    expect(definition.States['Start instagram from the beginning']?.Next).toBe(
+      'Check if cancelled before instagram',
+    );
   });
 
   it.each(['messenger', 'instagram'])(

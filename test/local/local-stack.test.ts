@@ -4,6 +4,7 @@ import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
   GetExecutionHistoryCommand,
+  ListExecutionsCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { App } from 'aws-cdk-lib';
@@ -16,7 +17,8 @@ import { generatePage } from '../../local/graph-sim/seed.ts';
 import { DATA_DIR, type LocalStack, ROOT, startLocalStack } from '../../local/stack.ts';
 import { executionArnFor } from '../../shared/sfn.ts';
 
-const context = { mapConcurrency: 7, chunkSize: 20 };
+// Two chunks per execution, so the 3 messenger chunks need a continuation (continue-as-new).
+const context = { mapConcurrency: 7, chunkSize: 20, maxChunksPerSegment: 2 };
 const page = generatePage({
   id: '900000000000001',
   name: 'Small Page',
@@ -104,27 +106,42 @@ describe('the local Step Functions engine', () => {
     // Every worker drew from the shared per-Page budget: the simulator throttled nothing.
     expect(stack.graph?.stats().rateLimitRejections).toBe(0);
 
-    const executionArn = executionArnFor(jobId, stack.machines[0]?.arn);
+    const machineArn = stack.machines[0]?.arn;
+    const first = executionArnFor(jobId, machineArn);
+    const second = executionArnFor(`${jobId}-messenger1`, machineArn);
     // The job is COMPLETED by the Finalize step; the execution ends a moment later.
-    let described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    for (let i = 0; i < 100 && described.status === 'RUNNING'; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    }
-    expect(described).toMatchObject({ name: jobId, status: 'SUCCEEDED' });
+    const ended = async (executionArn: string) => {
+      let described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      for (let i = 0; i < 100 && described.status === 'RUNNING'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      }
+      return described;
+    };
+    expect(await ended(first)).toMatchObject({ name: jobId, status: 'SUCCEEDED' });
+    expect(await ended(second)).toMatchObject({ name: `${jobId}-messenger1`, status: 'SUCCEEDED' });
+    const { executions = [] } = await sfn.send(new ListExecutionsCommand({ stateMachineArn: machineArn }));
+    expect(executions.filter((e) => e.name?.startsWith(jobId)).map((e) => e.name)).toHaveLength(2);
 
-    const { events = [] } = await sfn.send(
-      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }),
-    );
-    const entered = events.map((e) => e.stateEnteredEventDetails?.name).filter(Boolean);
-    // 45 messenger conversations in chunks of 20 -> 3 chunks; 12 instagram -> 1 chunk. Each checks first.
-    expect(entered.filter((n) => n === 'Check if cancelled before messenger chunk')).toHaveLength(3);
-    expect(entered.filter((n) => n === 'Process messenger conversation chunk')).toHaveLength(3);
-    expect(entered.filter((n) => n === 'Check if cancelled before instagram chunk')).toHaveLength(1);
-    expect(entered.at(-1)).toBe('Sync finished');
-    // Execution history carries ids and cursors only: no token, no message text.
-    const history = JSON.stringify(events);
-    expect(history).not.toContain('small-token');
-    expect(history).not.toMatch(/"message"/);
+    const entered = async (executionArn: string) => {
+      const { events = [] } = await sfn.send(
+        new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }),
+      );
+      // Execution history carries ids and cursors only: no token, no message text.
+      const history = JSON.stringify(events);
+      expect(history).not.toContain('small-token');
+      expect(history).not.toMatch(/"message"/);
+      return events.map((e) => e.stateEnteredEventDetails?.name).filter(Boolean);
+    };
+    const [one, two] = [await entered(first), await entered(second)];
+    // 45 messenger conversations in chunks of 20 -> 3 chunks: 2 in the first execution, 1 in the
+    // continuation, which then does instagram's 12 -> 1 chunk. Every chunk checks first.
+    expect(one.filter((n) => n === 'Check if cancelled before messenger chunk')).toHaveLength(2);
+    expect(one.at(-1)).toBe('Continued in a new execution');
+    expect(two.filter((n) => n === 'Check if cancelled before messenger chunk')).toHaveLength(1);
+    expect(two.filter((n) => n === 'Process messenger conversation chunk')).toHaveLength(1);
+    expect(two.filter((n) => n === 'Check if cancelled before instagram chunk')).toHaveLength(1);
+    expect(two).not.toContain('Mark job in progress');
+    expect(two.at(-1)).toBe('Sync finished');
   });
 });

@@ -22,31 +22,31 @@ function job(overrides: Partial<SyncJob> = {}): SyncJob {
 describe('progressOf', () => {
   it.each<[string, Partial<SyncJob>, number | null]>([
     ['PENDING, nothing discovered', { status: 'PENDING', phase: 'queued' }, null],
-    ['running, nothing discovered yet', { discoveredPlatforms: undefined, totalContacts: 0 }, null],
-    ['running, discovery list empty', { discoveredPlatforms: [] }, null],
-    ['discovered an empty inbox', { discoveredPlatforms: ['messenger'], totalContacts: 0 }, 0],
-    ['discovered, nothing synced', { discoveredPlatforms: ['messenger'], totalContacts: 40 }, 0],
+    ['running, nothing discovered yet', { discoveredSegments: undefined, totalContacts: 0 }, null],
+    ['running, discovery list empty', { discoveredSegments: [] }, null],
+    ['discovered an empty inbox', { discoveredSegments: ['messenger#0'], totalContacts: 0 }, 0],
+    ['discovered, nothing synced', { discoveredSegments: ['messenger#0'], totalContacts: 40 }, 0],
     [
       'synced and failed both count',
-      { discoveredPlatforms: ['messenger'], totalContacts: 40, syncedContacts: 9, failedContacts: 1 },
+      { discoveredSegments: ['messenger#0'], totalContacts: 40, syncedContacts: 9, failedContacts: 1 },
       25,
     ],
-    ['rounds down', { discoveredPlatforms: ['messenger'], totalContacts: 3, syncedContacts: 2 }, 66],
+    ['rounds down', { discoveredSegments: ['messenger#0'], totalContacts: 3, syncedContacts: 2 }, 66],
     [
       'a running job never shows 100',
-      { discoveredPlatforms: ['messenger'], totalContacts: 10, syncedContacts: 10 },
+      { discoveredSegments: ['messenger#0'], totalContacts: 10, syncedContacts: 10 },
       99,
     ],
     [
       'a running job stays under 100 when counts exceed the total',
-      { discoveredPlatforms: ['messenger'], totalContacts: 10, syncedContacts: 12 },
+      { discoveredSegments: ['messenger#0'], totalContacts: 10, syncedContacts: 12 },
       99,
     ],
     [
       'COMPLETED is 100',
       {
         status: 'COMPLETED',
-        discoveredPlatforms: ['messenger', 'instagram'],
+        discoveredSegments: ['messenger#0', 'instagram#0'],
         totalContacts: 10,
         syncedContacts: 10,
       },
@@ -54,12 +54,12 @@ describe('progressOf', () => {
     ],
     [
       'COMPLETED with nothing to sync is 100',
-      { status: 'COMPLETED', discoveredPlatforms: ['messenger', 'instagram'] },
+      { status: 'COMPLETED', discoveredSegments: ['messenger#0', 'instagram#0'] },
       100,
     ],
     [
       'CANCELLED keeps the progress it reached',
-      { status: 'CANCELLED', discoveredPlatforms: ['messenger'], totalContacts: 8, syncedContacts: 2 },
+      { status: 'CANCELLED', discoveredSegments: ['messenger#0'], totalContacts: 8, syncedContacts: 2 },
       25,
     ],
     ['FAILED before discovery is null', { status: 'FAILED' }, null],
@@ -72,7 +72,7 @@ describe('progressOf', () => {
     (total) => {
       for (let done = 0; done <= total; done++) {
         const progress = progressOf(
-          job({ discoveredPlatforms: ['messenger'], totalContacts: total, syncedContacts: done }),
+          job({ discoveredSegments: ['messenger#0'], totalContacts: total, syncedContacts: done }),
         );
         expect(Number.isInteger(progress)).toBe(true);
         expect(progress).toBeGreaterThanOrEqual(0);
@@ -125,7 +125,7 @@ describe('publicJob', () => {
       'a running job',
       {
         startedAt: '2026-01-01T00:00:01.000Z',
-        discoveredPlatforms: ['messenger'],
+        discoveredSegments: ['messenger#0'],
         syncedContacts: 5,
         failedContacts: 1,
         totalContacts: 12,
@@ -151,7 +151,7 @@ describe('publicJob', () => {
         phase: 'cancelled',
         startedAt: '2026-01-01T00:00:01.000Z',
         completedAt: '2026-01-01T00:01:00.000Z',
-        discoveredPlatforms: ['messenger'],
+        discoveredSegments: ['messenger#0'],
         syncedContacts: 3,
         totalContacts: 12,
         cancelledBy: 'user-2',

@@ -1,0 +1,144 @@
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+} from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { expect } from 'vitest';
+import type { ConnectedPage } from '../../shared/store/page-repository.ts';
+import type { SyncJob } from '../../shared/sync/job.ts';
+import { CALLER, expectError, type Reply } from './event.ts';
+
+/** Every AWS client a route handler uses, stubbed: no unit test reaches AWS. */
+export const ddbMock = mockClient(DynamoDBDocumentClient);
+export const sfnMock = mockClient(SFNClient);
+export const kmsMock = mockClient(KMSClient);
+/** Powertools' idempotency store talks to DynamoDB through its own low-level client. */
+export const idempotencyDdbMock = mockClient(DynamoDBClient);
+
+/** Forgets every stub and every recorded call; each test file runs it before each test. */
+export function resetAwsMocks(): void {
+  ddbMock.reset();
+  sfnMock.reset();
+  kmsMock.reset();
+  idempotencyDdbMock.reset();
+}
+
+/**
+ * The request was refused before any I/O: an error answer (see expectError) of `statusCode` and
+ * `message`, and no command sent to DynamoDB, Step Functions or KMS.
+ */
+export function expectRefused(reply: Reply, statusCode: number, message: string): void {
+  expectError(reply, statusCode, message);
+  expect(ddbMock).not.toReceiveAnyCommand();
+  expect(idempotencyDdbMock).not.toReceiveAnyCommand();
+  expect(sfnMock).not.toReceiveAnyCommand();
+  expect(kmsMock).not.toReceiveAnyCommand();
+}
+
+/** The Lambda environment test/setup.ts gives every handler. */
+export const JOBS_TABLE = process.env.JOBS_TABLE ?? '';
+export const PAGES_TABLE = process.env.PAGES_TABLE ?? '';
+export const CONTACTS_TABLE = process.env.CONTACTS_TABLE ?? '';
+export const IDEMPOTENCY_TABLE = process.env.IDEMPOTENCY_TABLE ?? '';
+export const STATE_MACHINE_ARN = process.env.STATE_MACHINE_ARN ?? '';
+
+/** The page and the job most tests act on: CALLER's. */
+export const PAGE_ID = '100000000000001';
+export const JOB_ID = '00000000-0000-4000-8000-000000000001';
+
+/** A running job of CALLER's organization, as the jobs table stores it. */
+export function storedJob(overrides: Partial<SyncJob> = {}): SyncJob {
+  return {
+    jobId: JOB_ID,
+    organizationId: CALLER.org_id,
+    pageId: PAGE_ID,
+    status: 'IN_PROGRESS',
+    phase: 'syncing:messenger',
+    syncedContacts: 7,
+    failedContacts: 2,
+    totalContacts: 40,
+    discoveredSegments: ['messenger#0'],
+    createdBy: CALLER.sub,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:01:00.000Z',
+    startedAt: '2026-01-01T00:00:01.000Z',
+    ...overrides,
+  };
+}
+
+/** The job as CALLER's cancel leaves it, as DynamoDB returns it after the commit (ALL_NEW). */
+export function cancelledJob(overrides: Partial<SyncJob> = {}): SyncJob {
+  return storedJob({
+    status: 'CANCELLED',
+    phase: 'cancelled',
+    completedAt: '2026-01-01T00:02:00.000Z',
+    cancelledBy: CALLER.sub,
+    ...overrides,
+  });
+}
+
+/**
+ * What KMS returns for a page token, stored base64 (shared/secrets/page-token-vault.ts). It is not
+ * the token: only a KMS Decrypt with the page's encryption context gives the token back.
+ */
+export const TOKEN_CIPHERTEXT = Buffer.from('kms-ciphertext:EAAG-secret-page-token').toString('base64');
+
+/** A page of CALLER's organization, as the pages table stores it: the token only as ciphertext. */
+export function storedPage(overrides: Partial<ConnectedPage> = {}): ConnectedPage {
+  return {
+    pageId: PAGE_ID,
+    organizationId: CALLER.org_id,
+    pageName: 'My Business Page',
+    accessTokenCiphertext: TOKEN_CIPHERTEXT,
+    contactCount: 12,
+    connectedAt: '2026-01-01T00:00:00.000Z',
+    ...overrides,
+  };
+}
+
+/**
+ * Stubs the reads of `table`: each read answers the next item (undefined: no such item), and the
+ * last item answers every later read.
+ */
+function givenStored(table: string, items: (ConnectedPage | SyncJob | undefined)[]): void {
+  const answers = items.map((Item) => ({ Item }));
+  const last = answers.pop();
+  const reads = ddbMock.on(GetCommand, { TableName: table });
+  for (const answer of answers) reads.resolvesOnce(answer);
+  reads.resolves(last ?? {});
+}
+
+/** Stubs the reads of the pages table: `givenPage(a, b)` answers a first, then b. */
+export function givenPage(page: ConnectedPage | undefined, ...later: (ConnectedPage | undefined)[]): void {
+  givenStored(PAGES_TABLE, [page, ...later]);
+}
+
+/** Stubs the reads of the jobs table: `givenJob(a, b)` answers a first, then b. */
+export function givenJob(job: SyncJob | undefined, ...later: (SyncJob | undefined)[]): void {
+  givenStored(JOBS_TABLE, [job, ...later]);
+}
+
+/** The cancel's commit point: the only update of the jobs table that asks for the new item back. */
+export const CANCEL_COMMIT = { TableName: JOBS_TABLE, ReturnValues: 'ALL_NEW' } as const;
+
+/** Job `jobId` released its lock on PAGE_ID: the update that removes the page's activeJobId if it is `jobId`. */
+export function expectLockReleased(jobId: string): void {
+  expect(ddbMock).toReceiveCommandWith(UpdateCommand, {
+    TableName: PAGES_TABLE,
+    Key: { pageId: PAGE_ID },
+    UpdateExpression: 'REMOVE activeJobId',
+    ExpressionAttributeValues: { ':j': jobId },
+  });
+}
+
+/** What DynamoDB throws when a conditional write loses a race. */
+export const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+/** A DynamoDB failure that is not a lost condition, naming an internal table. */
+export const throughputExceeded = (table: string) =>
+  new ProvisionedThroughputExceededException({ message: `Throughput exceeded on ${table}`, $metadata: {} });

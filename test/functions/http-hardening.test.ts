@@ -1,0 +1,280 @@
+/**
+ * What every HTTP route does the same way (shared/http.ts), checked on every route it applies to:
+ * the body limit and the JSON content type on POST routes, 401 on every route behind the JWT
+ * authorizer, the fixed 500, and the security headers and `Cache-Control: no-store` on every answer.
+ * Each refused request is refused before any I/O. Route-specific behaviour is in <route>.test.ts.
+ */
+import { EncryptCommand } from '@aws-sdk/client-kms';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { handler as cancelSync } from '../../functions/cancel-sync/handler.ts';
+import { handler as connectPage } from '../../functions/connect-page/handler.ts';
+import { handler as disconnectPage } from '../../functions/disconnect-page/handler.ts';
+import { handler as openApi } from '../../functions/openapi/handler.ts';
+import { handler as pageContacts } from '../../functions/page-contacts/handler.ts';
+import { handler as pages } from '../../functions/pages/handler.ts';
+import { handler as startSync } from '../../functions/start-sync/handler.ts';
+import { handler as syncJobs } from '../../functions/sync-jobs/handler.ts';
+import { handler as syncStatus } from '../../functions/sync-status/handler.ts';
+import {
+  CALLER,
+  type EventInit,
+  expectInternalError,
+  expectSecurityHeaders,
+  type HttpHandler,
+  httpEvent,
+  invoke,
+  type JwtClaims,
+} from './event.ts';
+import {
+  CANCEL_COMMIT,
+  cancelledJob,
+  ddbMock,
+  expectRefused,
+  givenJob,
+  givenPage,
+  JOB_ID,
+  JOBS_TABLE,
+  kmsMock,
+  PAGE_ID,
+  PAGES_TABLE,
+  resetAwsMocks,
+  sfnMock,
+  storedJob,
+  storedPage,
+} from './fixtures.ts';
+
+interface Route {
+  /** Method and path as the contract names the route. */
+  name: string;
+  method: 'GET' | 'POST' | 'DELETE';
+  handler: HttpHandler;
+  /** A valid request of CALLER's, as the authorizer hands it over, with `change` applied. */
+  event: (change?: EventInit) => ReturnType<typeof httpEvent>;
+  /** The JSON body of the valid request (POST routes). */
+  body?: Record<string, unknown>;
+  /** The status of the valid request once `givenSuccess` stubbed what it reads. */
+  status: number;
+  givenSuccess: () => void;
+}
+
+function route(
+  name: string,
+  init: EventInit & Pick<Route, 'method' | 'handler' | 'body' | 'status'> & { givenSuccess?: () => void },
+): Route {
+  const { handler, status, givenSuccess = () => {}, ...valid } = init;
+  return {
+    name,
+    method: init.method,
+    handler,
+    body: init.body,
+    status,
+    givenSuccess,
+    event: (change = {}) => httpEvent({ ...valid, ...change }),
+  };
+}
+
+/** Every HTTP handler in functions/ (the workflow workers are no routes). */
+const ROUTES: Route[] = [
+  route('POST /api/facebook/sync-background', {
+    method: 'POST',
+    path: '/api/facebook/sync-background',
+    handler: startSync,
+    body: { pageId: PAGE_ID },
+    status: 202,
+    givenSuccess: () => {
+      givenPage(storedPage());
+      sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:execution', startDate: new Date() });
+    },
+  }),
+  route('POST /api/facebook/sync-cancel', {
+    method: 'POST',
+    path: '/api/facebook/sync-cancel',
+    handler: cancelSync,
+    body: { jobId: JOB_ID },
+    status: 200,
+    givenSuccess: () => {
+      givenJob(storedJob());
+      ddbMock.on(UpdateCommand, CANCEL_COMMIT).resolves({ Attributes: cancelledJob() });
+    },
+  }),
+  route('GET /api/facebook/sync-status', {
+    method: 'GET',
+    path: '/api/facebook/sync-status',
+    query: { jobId: JOB_ID },
+    handler: syncStatus,
+    status: 200,
+    givenSuccess: () => givenJob(storedJob()),
+  }),
+  route('GET /api/facebook/sync-jobs', {
+    method: 'GET',
+    path: '/api/facebook/sync-jobs',
+    query: { pageId: PAGE_ID },
+    handler: syncJobs,
+    status: 200,
+    givenSuccess: () => {
+      givenPage(storedPage());
+      ddbMock.on(QueryCommand, { TableName: JOBS_TABLE }).resolves({ Items: [storedJob()] });
+    },
+  }),
+  route('GET /api/facebook/pages', {
+    method: 'GET',
+    path: '/api/facebook/pages',
+    handler: pages,
+    status: 200,
+    givenSuccess: () => {
+      ddbMock.on(QueryCommand, { TableName: PAGES_TABLE }).resolves({ Items: [storedPage()] });
+      ddbMock.on(QueryCommand, { TableName: JOBS_TABLE }).resolves({ Items: [] });
+    },
+  }),
+  route('POST /api/facebook/pages', {
+    method: 'POST',
+    path: '/api/facebook/pages',
+    handler: connectPage,
+    body: {
+      pageId: PAGE_ID,
+      pageName: 'My Business Page',
+      accessToken: 'EAAGm0PX4ZCpsBAKZBsecretPageToken123',
+    },
+    status: 201,
+    givenSuccess: () => {
+      kmsMock.on(EncryptCommand).resolves({ CiphertextBlob: Buffer.from('opaque-kms-ciphertext-blob') });
+      ddbMock.on(QueryCommand, { TableName: JOBS_TABLE }).resolves({ Items: [] });
+    },
+  }),
+  route('DELETE /api/facebook/pages/{pageId}', {
+    method: 'DELETE',
+    path: `/api/facebook/pages/${PAGE_ID}`,
+    pathParameters: { pageId: PAGE_ID },
+    handler: disconnectPage,
+    status: 204,
+    givenSuccess: () => givenPage(storedPage()),
+  }),
+  route('GET /api/facebook/pages/{pageId}/contacts', {
+    method: 'GET',
+    path: `/api/facebook/pages/${PAGE_ID}/contacts`,
+    pathParameters: { pageId: PAGE_ID },
+    handler: pageContacts,
+    status: 200,
+    givenSuccess: () => {
+      givenPage(storedPage());
+      ddbMock.on(QueryCommand).resolves({ Items: [] });
+    },
+  }),
+  route('GET /openapi.json', {
+    method: 'GET',
+    path: '/openapi.json',
+    // The document is public: no authorizer, so no claims.
+    claims: {},
+    handler: openApi,
+    status: 200,
+  }),
+];
+
+/** `[name, route]` rows, so that test names show the whole route name. */
+const rows = (routes: Route[]) => routes.map((r) => [r.name, r] as const);
+/** The routes behind the JWT authorizer: all but the public OpenAPI document. */
+const API_ROUTES = rows(ROUTES.filter((r) => r.name !== 'GET /openapi.json'));
+/** The routes that take a JSON body. */
+const POST_ROUTES = rows(ROUTES.filter((r) => r.method === 'POST'));
+
+beforeEach(resetAwsMocks);
+
+/**
+ * Sends `route`'s valid request with `change` applied, after stubbing what the valid request reads:
+ * a refusal then comes from the change alone.
+ */
+async function send(route: Route, change: EventInit = {}) {
+  route.givenSuccess();
+  return invoke(route.handler, route.event(change));
+}
+
+describe('every route', () => {
+  it.each(ROUTES.map((r) => [r.name, r.status, r] as const))(
+    '%s answers %i with the security headers and Cache-Control: no-store',
+    async (_name, _status, r) => {
+      const reply = await send(r);
+
+      expect(reply.statusCode).toBe(r.status);
+      expectSecurityHeaders(reply);
+      expect(reply.headers['Cache-Control']).toBe('no-store');
+      expect(reply.headers['Content-Type']).toEqual(
+        r.status === 204 ? undefined : expect.stringMatching(/^application\/json/),
+      );
+    },
+  );
+});
+
+describe.each<[string, JwtClaims]>([
+  ['no claims', {}],
+  ['no org_id', { sub: CALLER.sub }],
+  ['no sub', { org_id: CALLER.org_id }],
+  ['an empty org_id', { ...CALLER, org_id: '' }],
+  ['an empty sub', { ...CALLER, sub: '' }],
+  ['a numeric org_id', { ...CALLER, org_id: 42 }],
+])('a token with %s', (_case, claims) => {
+  it.each(API_ROUTES)(
+    '%s answers 401 {"error":"Unauthorized"} and calls no AWS service',
+    async (_name, r) => {
+      const reply = await send(r, { claims });
+
+      expectRefused(reply, 401, 'Unauthorized');
+    },
+  );
+});
+
+describe('a failing DynamoDB', () => {
+  it.each(API_ROUTES)(
+    '%s answers 500 {"error":"Internal server error"}, without the cause',
+    async (_name, r) => {
+      r.givenSuccess();
+      ddbMock.reset();
+      ddbMock.rejects(new Error(`AccessDeniedException: not authorized on ${JOBS_TABLE}, ${PAGES_TABLE}`));
+
+      const reply = await invoke(r.handler, r.event());
+
+      expectInternalError(reply);
+      expect(ddbMock.calls().length).toBeGreaterThan(0);
+    },
+  );
+});
+
+describe('a JSON body over 16 KB', () => {
+  it.each(POST_ROUTES)(
+    '%s answers 400 {"error":"Request body is too large"} and calls no AWS service',
+    async (_name, r) => {
+      const reply = await send(r, { body: { ...r.body, pad: 'x'.repeat(16 * 1024) } });
+
+      expectRefused(reply, 400, 'Request body is too large');
+    },
+  );
+});
+
+describe.each<[string, string | undefined]>([
+  ['as text/plain', 'text/plain'],
+  ['as a form', 'application/x-www-form-urlencoded'],
+  ['without a content type', undefined],
+])('a JSON body sent %s', (_case, contentType) => {
+  it.each(POST_ROUTES)(
+    '%s answers 415 {"error":"Content-Type must be application/json"} and calls no AWS service',
+    async (_name, r) => {
+      const reply = await send(r, { headers: { 'content-type': contentType } });
+
+      expectRefused(reply, 415, 'Content-Type must be application/json');
+    },
+  );
+});
+
+describe.each<[string, string, string]>([
+  ['not JSON', '{"id":', 'Request body must be valid JSON'],
+  ['a JSON array', `["${JOB_ID}"]`, 'Request body must be a JSON object'],
+  ['a JSON string', `"${JOB_ID}"`, 'Request body must be a JSON object'],
+  ['JSON null', 'null', 'Request body must be a JSON object'],
+])('a body that is %s', (_case, body, error) => {
+  it.each(POST_ROUTES)(`%s answers 400 {"error":"${error}"} and calls no AWS service`, async (_name, r) => {
+    const reply = await send(r, { body });
+
+    expectRefused(reply, 400, error);
+  });
+});
