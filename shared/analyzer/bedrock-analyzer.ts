@@ -80,6 +80,7 @@ export class BedrockAnalyzer implements ConversationAnalyzer {
   }
 
   async analyze(messages: AnalyzerMessage[], signal?: AbortSignal): Promise<AiContext> {
+    signal?.throwIfAborted();
     const transcript = toTranscript(messages);
     if (!transcript) return structuredClone(NO_TEXT_CONTEXT);
 
