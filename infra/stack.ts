@@ -1,5 +1,6 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { Api } from './api.ts';
 import { Data } from './data.ts';
@@ -14,6 +15,9 @@ export interface ContactSyncConfig {
   chunkSize: number;
   /** Chunks per execution before the workflow continues in a new one (continue-as-new). */
   maxChunksPerSegment: number;
+  /** `bedrock` (production) or `local` (the deterministic embedded analyzer). */
+  analyzer: 'bedrock' | 'local';
+  bedrockModelId: string;
   corsOrigins: string[];
   /** Keep tables when the stack is deleted (production). */
   retainData: boolean;
@@ -39,6 +43,8 @@ export function configFromContext(scope: Construct): ContactSyncConfig {
     mapConcurrency: int('mapConcurrency', 4),
     chunkSize: int('chunkSize', 50),
     maxChunksPerSegment: int('maxChunksPerSegment', 200),
+    analyzer: get('analyzer') === 'local' ? 'local' : 'bedrock',
+    bedrockModelId: String(get('bedrockModelId') ?? 'anthropic.claude-3-haiku-20240307-v1:0'),
     corsOrigins: list(get('corsOrigins') ?? '*'),
     retainData: String(get('retainData') ?? 'true') !== 'false',
   };
@@ -72,8 +78,25 @@ export class ContactSyncStack extends Stack {
     }).fn;
     const processChunk = new SyncFunction(this, 'ProcessChunk', {
       name: 'process-chunk',
-      environment: workerEnv,
+      environment: { ...workerEnv, ANALYZER: config.analyzer, BEDROCK_MODEL_ID: config.bedrockModelId },
+      // A chunk is up to 100 conversations, analysed a few at a time.
+      timeout: Duration.minutes(5),
     }).fn;
+    if (config.analyzer === 'bedrock') {
+      processChunk.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['bedrock:InvokeModel'],
+          resources: [
+            this.formatArn({
+              service: 'bedrock',
+              account: '',
+              resource: 'foundation-model',
+              resourceName: config.bedrockModelId,
+            }),
+          ],
+        }),
+      );
+    }
     const finalize = new SyncFunction(this, 'FinalizeSync', { name: 'finalize-sync', environment: env }).fn;
     jobs.grantReadWriteData(discover);
     pages.grantReadData(discover);

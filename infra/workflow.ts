@@ -40,8 +40,13 @@ export interface WorkflowProps {
 export const PLATFORMS = ['messenger', 'instagram'] as const;
 type Platform = (typeof PLATFORMS)[number];
 
-/** Errors worth running a whole chunk again for: each conversation is counted once, so it is safe. */
+/**
+ * Errors worth running a whole chunk again for, including a worker that crashed or timed out
+ * mid-chunk: each conversation is counted once (exactly-once writes), so a rerun is safe.
+ */
 const TRANSIENT_ERRORS = [
+  'Sandbox.Timedout',
+  'Runtime.ExitError',
   'GraphApiError',
   'TransactionCanceledException',
   'ThrottlingException',

@@ -78,6 +78,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
       jwtAudience: LOCAL_AUDIENCE,
       graphApiUrl,
       retainData: false,
+      analyzer: 'local',
       ...opts.context,
     });
     const resolver = new TemplateResolver(template);

@@ -195,6 +195,19 @@ describe('functions', () => {
   });
 });
 
+describe('analysis', () => {
+  it('lets only the chunk worker invoke the configured Bedrock model', () => {
+    const invokers = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.PolicyDocument).includes('bedrock:InvokeModel'),
+    );
+    expect(invokers).toHaveLength(1);
+    expect(JSON.stringify(invokers[0]?.Properties.Roles)).toContain('ProcessChunk');
+    expect(JSON.stringify(invokers[0]?.Properties.PolicyDocument)).toContain(
+      'foundation-model/anthropic.claude-3-haiku-20240307-v1:0',
+    );
+  });
+});
+
 describe('api', () => {
   it('uses a JWT authorizer with the issuer and audience from context', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
