@@ -31,7 +31,7 @@ export const Message = z.object({
   created_time: GraphTime,
   from: Participant.optional(),
   to: z.object({ data: z.array(Participant) }).optional(),
-  message: z.string().optional(),
+  message: z.string().optional().default(''),
   attachments: z.object({ data: z.array(z.looseObject({ id: z.string().optional() })) }).optional(),
   sticker: z.string().optional(),
   is_unsupported: z.boolean().optional(),
