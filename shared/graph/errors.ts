@@ -42,8 +42,12 @@ export class GraphApiError extends Error {
         const why = (this.subcode && TOKEN_SUBCODES[this.subcode]) || 'the access token is no longer valid';
         return `Facebook rejected the page's access token (${why}): reconnect the page and sync again.`;
       }
-      case 'permission':
-        return `The page is missing a permission the sync needs (Graph error ${this.code}): reconnect the page and grant it.`;
+      case 'permission': {
+        // Graph names the permission in its message, e.g. "(#200) Requires pages_messaging permission".
+        const permission = /\b((?:pages|instagram|business)_[a-z_]+)\b/.exec(this.message)?.[1];
+        const which = permission ? `${permission}, ` : '';
+        return `The page is missing a permission the sync needs (${which}Graph error ${this.code}): reconnect the page and grant it.`;
+      }
       case 'blocked':
         return 'Facebook has temporarily blocked requests for this page (policy block 368). Try again later.';
       default:

@@ -125,6 +125,28 @@ function regainAccessMs(headers: Headers): number {
 }
 
 /**
+ * How long to pause after a successful call so usage never reaches 100%: nothing below 80%, then
+ * rising to 2.5 s at 100%, from the highest of X-App-Usage and X-Business-Use-Case-Usage.
+ */
+export function slowDownMs(headers: Headers): number {
+  const percents: number[] = [];
+  try {
+    const app = headers.get('x-app-usage');
+    if (app) percents.push(...Object.values(JSON.parse(app) as Record<string, number>));
+    const buc = headers.get('x-business-use-case-usage');
+    if (buc) {
+      for (const u of Object.values(JSON.parse(buc) as Record<string, Record<string, number>[]>).flat()) {
+        percents.push(u.call_count ?? 0, u.total_time ?? 0, u.total_cputime ?? 0);
+      }
+    }
+  } catch {
+    return 0;
+  }
+  const peak = Math.max(0, ...percents.filter((n) => Number.isFinite(n)));
+  return peak < 80 ? 0 : Math.round((Math.min(peak, 100) - 75) * 100);
+}
+
+/**
  * The cursor of the next page, or null at the end. The list ends only when `paging.next` is absent
  * (a short or even empty page is not the end); any other part of `paging` may be missing, so the
  * cursor falls back to the `after` parameter of the `next` URL.
@@ -229,7 +251,11 @@ export class GraphClient {
         const body: unknown = await response.json().catch(() => ({}));
         return { response, body };
       });
-      if (response.ok) return body;
+      if (response.ok) {
+        const pause = slowDownMs(response.headers);
+        if (pause > 0) await sleep(Math.min(pause, this.options.maxWaitMs), req.signal);
+        return body;
+      }
 
       const parsed = GraphErrorBody.safeParse(body);
       const error = parsed.success
