@@ -126,7 +126,9 @@ function regainAccessMs(headers: Headers): number {
 
 /**
  * How long to pause after a successful call so usage never reaches 100%: nothing below 80%, then
- * rising to 2.5 s at 100%, from the highest of X-App-Usage and X-Business-Use-Case-Usage.
+ * rising to 2.5 s at 100%. It reads the budgets the per-Page limiter does not pace: the app's
+ * (X-App-Usage) and the Page's time and CPU (X-Business-Use-Case-Usage total_time/total_cputime);
+ * the Page's call_count is the limiter's job.
  */
 export function slowDownMs(headers: Headers): number {
   const percents: number[] = [];
@@ -136,7 +138,7 @@ export function slowDownMs(headers: Headers): number {
     const buc = headers.get('x-business-use-case-usage');
     if (buc) {
       for (const u of Object.values(JSON.parse(buc) as Record<string, Record<string, number>[]>).flat()) {
-        percents.push(u.call_count ?? 0, u.total_time ?? 0, u.total_cputime ?? 0);
+        percents.push(u.total_time ?? 0, u.total_cputime ?? 0);
       }
     }
   } catch {

@@ -4,9 +4,11 @@ import { slowDownMs } from '../../../shared/graph/graph-client.ts';
 
 const headers = (values: Record<string, unknown>) =>
   new Headers(Object.fromEntries(Object.entries(values).map(([k, v]) => [k, JSON.stringify(v)])));
-const buc = (callCount: number) => ({
+const buc = (totalTime: number, callCount = 10) => ({
   'x-business-use-case-usage': {
-    '104729384756192': [{ type: 'messenger', call_count: callCount, total_cputime: 1, total_time: 1 }],
+    '104729384756192': [
+      { type: 'messenger', call_count: callCount, total_cputime: 1, total_time: totalTime },
+    ],
   },
 });
 
@@ -14,8 +16,9 @@ describe('slowDownMs: slowing down before usage reaches 100%', () => {
   it.each([
     ['no usage headers', {}, 0],
     ['usage well below the limit', buc(40), 0],
-    ['business use case usage at 80%', buc(80), 500],
-    ['business use case usage at 95%', buc(95), 2000],
+    ['business use case time at 80%', buc(80), 500],
+    ['business use case time at 95%', buc(95), 2000],
+    ['the call count the per-Page limiter paces, even at 100%', buc(10, 100), 0],
     ['app usage at 100%', { 'x-app-usage': { call_count: 100, total_time: 3, total_cputime: 2 } }, 2500],
     [
       'the highest of both',
