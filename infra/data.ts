@@ -32,9 +32,9 @@ export interface DataProps {
  * Idempotency  pk id (Powertools idempotency records), TTL on `expiration`
  *   A start retried with the same Idempotency-Key returns the first answer instead of a 409.
  *
- * RateLimits  pk bucket = "<pageId>#<platform>", nextAt (epoch ms), TTL on `expiresAt`
- *   The Graph API budget (2 calls/s per Page) shared by every worker: each call reserves the
- *   next slot with one conditional write (shared/graph/rate-limiter.ts).
+ * RateLimits  pk bucket = "<pageId>#<platform>", s0..sN (epoch ms a slot is free again), TTL on `expiresAt`
+ *   The Graph API budget (2 calls/s per Page) shared by every worker: a call takes a free slot
+ *   with one conditional write and frees it a second after its answer (shared/graph/rate-limiter.ts).
  *
  * Page tokens are encrypted with `pageTokenKey` (KMS) before they reach the pages table.
  */

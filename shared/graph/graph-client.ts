@@ -2,7 +2,7 @@ import { numberEnv, optionalEnv } from '../config.ts';
 import type { Platform } from '../schemas.ts';
 import { sleep } from '../sleep.ts';
 import { GraphApiError } from './errors.ts';
-import { type CallLimiter, DynamoRateLimiter, slotIntervalMs } from './rate-limiter.ts';
+import { type CallLimiter, DynamoRateLimiter } from './rate-limiter.ts';
 import { type Conversation, ConversationList, GraphErrorBody } from './schemas.ts';
 
 export const DEFAULT_GRAPH_API_URL = 'https://graph.facebook.com/v21.0';
@@ -189,7 +189,7 @@ let sharedLimiter: CallLimiter | undefined;
 function defaultLimiter(callsPerSecond: number): CallLimiter {
   const table = process.env.RATE_LIMIT_TABLE;
   if (!table) return limiterFor(callsPerSecond);
-  sharedLimiter ??= new DynamoRateLimiter(table, slotIntervalMs(callsPerSecond));
+  sharedLimiter ??= new DynamoRateLimiter(table, callsPerSecond);
   return sharedLimiter;
 }
 

@@ -1,4 +1,4 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { sleep } from '../sleep.ts';
 import { ddb, isConditionalCheckFailed } from '../store/db.ts';
 
@@ -7,78 +7,95 @@ export interface CallLimiter {
   run<T>(key: string, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T>;
 }
 
-/**
- * Spacing of reserved slots for `callsPerSecond`: the nominal 1000 / rate plus 50 ms of slack,
- * because a call can start late (its reservation write was slow) while the next starts on time,
- * and Graph counts arrivals. At the documented 2 calls/s this is 550 ms.
- */
-/** How late a call may start after its slot; half the slack in slotIntervalMs. */
-const LATE_MS = 25;
-
-export function slotIntervalMs(callsPerSecond: number): number {
-  return Math.ceil(1000 / callsPerSecond) + 50;
-}
+/** How long a taken slot stays taken if its worker dies before answering (the request timeout). */
+const LEASE_MS = 35_000;
 
 /**
- * The per-Page budget shared by every worker, wherever it runs: a GCRA ("virtual scheduling")
- * bucket in DynamoDB. Each call reserves the next free slot with one conditional write on the
- * key's `nextAt`, then waits for its slot. Slots are spaced `intervalMs` apart (slotIntervalMs).
- * Idle keys cost one write per call; contention costs one more write per lost race.
+ * The per-Page budget shared by every worker, wherever it runs, kept in DynamoDB: `capacity`
+ * slots per key (the calls allowed per window, e.g. 2 per second). A call takes a free slot with
+ * one conditional write, and the slot is free again only a full window after the call's answer
+ * came back. Graph counts a call when it arrives, somewhere between our send and its answer, so
+ * this keeps every window of arrivals within the budget however late a call travels; spacing
+ * sends alone would not. A worker that dies mid-call loses its slot for LEASE_MS at most.
  */
 export class DynamoRateLimiter implements CallLimiter {
+  private readonly capacity: number;
+  private readonly windowMs: number;
+
   constructor(
     private readonly tableName: string,
-    private readonly intervalMs: number,
-  ) {}
+    callsPerSecond: number,
+  ) {
+    if (!(callsPerSecond > 0)) throw new Error(`callsPerSecond must be > 0, got ${callsPerSecond}`);
+    this.capacity = Math.max(1, Math.floor(callsPerSecond));
+    this.windowMs = (this.capacity * 1000) / callsPerSecond;
+  }
 
   async run<T>(key: string, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
-    for (;;) {
-      const slot = await this.reserve(key);
-      const wait = slot - Date.now();
-      if (wait > 0) await sleep(wait, signal);
-      // Too late for the slot (a slow write, a busy event loop): calling now could crowd the next
-      // slot's call into the same second, so give this one up and reserve again.
-      if (Date.now() - slot <= LATE_MS) return call();
+    const { slot, lease } = await this.take(key, signal);
+    try {
+      return await call();
+    } finally {
+      await this.release(key, slot, lease, Date.now() + this.windowMs);
     }
   }
 
-  /** The time (epoch ms) of the slot reserved for one call of `key`. */
-  private async reserve(key: string): Promise<number> {
-    let seen: number | undefined; // the bucket's nextAt, once known
-    for (let attempt = 0; attempt < 50; attempt++) {
+  private async take(key: string, signal: AbortSignal | undefined): Promise<{ slot: string; lease: number }> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const out = await ddb.send(
+        new GetCommand({ TableName: this.tableName, Key: { bucket: key }, ConsistentRead: true }),
+      );
+      const slots = Array.from({ length: this.capacity }, (_, i) => {
+        const freeAt = out.Item?.[`s${i}`];
+        return { name: `s${i}`, freeAt: typeof freeAt === 'number' ? freeAt : undefined };
+      });
       const now = Date.now();
-      const slot = seen === undefined || seen <= now ? now : seen;
+      const earliest = slots.reduce((a, b) => ((a.freeAt ?? 0) <= (b.freeAt ?? 0) ? a : b));
+      if ((earliest.freeAt ?? 0) > now) {
+        await sleep(Math.min((earliest.freeAt ?? 0) - now, 1000), signal);
+        continue;
+      }
+      const lease = now + LEASE_MS;
       try {
         await ddb.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: { bucket: key },
-            UpdateExpression: 'SET nextAt = :next, expiresAt = :expires',
-            // Idle (or new) bucket: take "now". Busy bucket: take exactly the slot we saw.
+            UpdateExpression: 'SET #slot = :lease, expiresAt = :expires',
+            // Taken only if nobody took it since we looked.
             ConditionExpression:
-              slot === now ? 'attribute_not_exists(nextAt) OR nextAt <= :now' : 'nextAt = :seen',
+              earliest.freeAt === undefined ? 'attribute_not_exists(#slot)' : '#slot = :seen',
+            ExpressionAttributeNames: { '#slot': earliest.name },
             ExpressionAttributeValues: {
-              ':next': slot + this.intervalMs,
-              ':expires': Math.ceil((slot + 3_600_000) / 1000),
-              ...(slot === now ? { ':now': now } : { ':seen': seen }),
+              ':lease': lease,
+              ':expires': Math.ceil((now + 3_600_000) / 1000),
+              ...(earliest.freeAt === undefined ? {} : { ':seen': earliest.freeAt }),
             },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
-        return slot;
+        return { slot: earliest.name, lease };
       } catch (error) {
         if (!isConditionalCheckFailed(error)) throw error;
-        seen = nextAtOf(error);
       }
     }
-    throw new Error(`Could not reserve a Graph API slot for ${key}`);
   }
-}
 
-/** `nextAt` from a failed conditional write's returned item (AttributeValue or plain form). */
-function nextAtOf(error: unknown): number | undefined {
-  const item = (error as { Item?: Record<string, unknown> }).Item;
-  const raw = item?.nextAt as { N?: string } | number | undefined;
-  if (typeof raw === 'number') return raw;
-  return raw?.N === undefined ? undefined : Number(raw.N);
+  private async release(key: string, slot: string, lease: number, freeAt: number): Promise<void> {
+    try {
+      await ddb.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { bucket: key },
+          UpdateExpression: 'SET #slot = :freeAt',
+          ConditionExpression: '#slot = :lease',
+          ExpressionAttributeNames: { '#slot': slot },
+          ExpressionAttributeValues: { ':freeAt': freeAt, ':lease': lease },
+        }),
+      );
+    } catch (error) {
+      // Our lease ran out and someone else holds the slot now: nothing to release.
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
 }

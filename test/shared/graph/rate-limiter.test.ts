@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generatePage } from '../../../local/graph-sim/seed.ts';
 import { type GraphSimulator, startGraphSimulator } from '../../../local/graph-sim/server.ts';
 import { GraphClient } from '../../../shared/graph/graph-client.ts';
-import { DynamoRateLimiter, slotIntervalMs } from '../../../shared/graph/rate-limiter.ts';
+import { DynamoRateLimiter } from '../../../shared/graph/rate-limiter.ts';
 
 /**
  * The cross-worker budget, against DynamoDB Local and the simulator's own count of calls per
@@ -54,7 +54,7 @@ describe('DynamoRateLimiter', () => {
       () =>
         new GraphClient(sim.baseUrl, {
           ...options,
-          limiter: new DynamoRateLimiter(table, slotIntervalMs(RATE)),
+          limiter: new DynamoRateLimiter(table, RATE),
         }),
     );
 
