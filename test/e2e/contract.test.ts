@@ -5,9 +5,9 @@ import { DeleteItemCommand, GetItemCommand, ScanCommand } from '@aws-sdk/client-
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER, signLocalToken } from '../../local/auth.ts';
-import { generatePage, type SimPage } from '../../local/graph-sim/seed.ts';
+import type { SimPage } from '../../local/graph-sim/seed.ts';
 import { DATA_DIR, type LocalStack, ROOT, startLocalStack } from '../../local/stack.ts';
 import {
   CancelSyncResponse,
@@ -16,12 +16,22 @@ import {
   type Contact,
   ContactsResponse,
   ErrorBody,
-  Job,
   PagesResponse,
   StartSyncResponse,
   SyncJobsResponse,
 } from '../../shared/contract.ts';
-import { type HttpAnswer, HttpClient, pollUntil, query, sleep } from './http-client.ts';
+import {
+  type HttpAnswer,
+  HttpClient,
+  isActive,
+  type JobView,
+  PATHS,
+  pollUntil,
+  query,
+  readJob,
+  simPages,
+  sleep,
+} from './http-client.ts';
 
 /**
  * The HTTP contract of DESIGN.md, over real HTTP against one in-process embedded stack: DynamoDB
@@ -30,36 +40,14 @@ import { type HttpAnswer, HttpClient, pollUntil, query, sleep } from './http-cli
  * so the tests run concurrently; none asserts a timing, they poll with bounded loops.
  */
 
-type JobView = z.infer<typeof Job>;
 type ContactView = z.infer<typeof Contact>;
 
-/** sync-status answers exactly the documented job fields, nothing internal. */
-const StrictStatus = z.object({ job: Job.strict() }).strict();
-
 const CHUNK_SIZE = 10;
-const PATHS = {
-  start: '/api/facebook/sync-background',
-  cancel: '/api/facebook/sync-cancel',
-  status: '/api/facebook/sync-status',
-  jobs: '/api/facebook/sync-jobs',
-  pages: '/api/facebook/pages',
-} as const;
 
 // ---------------------------------------------------------------------------------------------
 // Simulated pages: small ones finish in a few seconds, big ones can be caught mid-way.
 
-let pageSeq = 0;
-function simPage(label: string, messenger: number, instagram: number): SimPage {
-  pageSeq++;
-  const id = `9100000000${String(pageSeq).padStart(5, '0')}`;
-  return generatePage({
-    id,
-    name: `E2E ${label}`,
-    accessToken: `e2e_page_token_${id}_secret`,
-    messenger,
-    instagram,
-  });
-}
+const simPage = simPages('9100000000', 'E2E');
 const big = (label: string) => simPage(label, 100, 30);
 const mid = (label: string) => simPage(label, 60, 20);
 const small = (label: string) => simPage(label, 20, 10);
@@ -233,11 +221,7 @@ async function cancelled(jobId: string, token = alice, reason?: string) {
   return CancelSyncResponse.strict().parse(answer.body).job;
 }
 
-async function jobStatus(jobId: string, token = alice): Promise<JobView> {
-  const answer = await http.get(`${PATHS.status}${query({ jobId })}`, token);
-  expect(answer.status, answer.text).toBe(200);
-  return StrictStatus.parse(answer.body).job;
-}
+const jobStatus = (jobId: string, token = alice) => readJob(http, jobId, token);
 
 const waitForJob = (
   jobId: string,
@@ -246,7 +230,6 @@ const waitForJob = (
   opts?: { tries?: number; intervalMs?: number },
 ) => pollUntil(what, () => jobStatus(jobId), done, { tries: 600, intervalMs: 50, ...opts });
 
-const isActive = (job: JobView) => job.status === 'PENDING' || job.status === 'IN_PROGRESS';
 const waitForEnd = (jobId: string) => waitForJob(jobId, 'the job to end', (j) => !isActive(j));
 
 /** Every contact of a page, walking all cursors. */

@@ -1,3 +1,7 @@
+import { expect } from 'vitest';
+import { z } from 'zod';
+import { generatePage, type SimPage } from '../../local/graph-sim/seed.ts';
+import { Job } from '../../shared/contract.ts';
 /**
  * A tiny HTTP client for the end-to-end contract tests: real requests with fetch, answers kept
  * whole (status, headers, raw text and parsed JSON) so tests can check codes, shapes and headers.
@@ -87,4 +91,41 @@ export async function pollUntil<T>(
     await sleep(intervalMs);
   }
   throw new Error(`Gave up waiting for ${what}; last value: ${JSON.stringify(last)}`);
+}
+
+/** The routes of the contract, as the end-to-end tests call them. */
+export const PATHS = {
+  start: '/api/facebook/sync-background',
+  cancel: '/api/facebook/sync-cancel',
+  status: '/api/facebook/sync-status',
+  jobs: '/api/facebook/sync-jobs',
+  pages: '/api/facebook/pages',
+} as const;
+
+export type JobView = z.infer<typeof Job>;
+/** sync-status answers exactly the documented job fields, nothing internal. */
+export const StrictStatus = z.object({ job: Job.strict() }).strict();
+export const isActive = (job: JobView) => job.status === 'PENDING' || job.status === 'IN_PROGRESS';
+
+/** Simulated pages with numeric ids `<prefix><n>` (n padded to 5 digits), one token each. */
+export function simPages(prefix: string, label: string) {
+  let seq = 0;
+  return (name: string, messenger: number, instagram: number): SimPage => {
+    seq++;
+    const id = `${prefix}${String(seq).padStart(5, '0')}`;
+    return generatePage({
+      id,
+      name: `${label} ${name}`,
+      accessToken: `e2e_page_token_${id}_secret`,
+      messenger,
+      instagram,
+    });
+  };
+}
+
+/** A job as sync-status shows it, asserting the 200 and the exact documented shape. */
+export async function readJob(http: HttpClient, jobId: string, token: string): Promise<JobView> {
+  const answer = await http.get(`${PATHS.status}${query({ jobId })}`, token);
+  expect(answer.status, answer.text).toBe(200);
+  return StrictStatus.parse(answer.body).job;
 }

@@ -8,12 +8,11 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { signLocalToken } from '../../local/auth.ts';
 import { generatePage } from '../../local/graph-sim/seed.ts';
 import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
-import { ContactsResponse, Job, PagesResponse, StartSyncResponse } from '../../shared/contract.ts';
-import { HttpClient, pollUntil, query } from './http-client.ts';
+import { ContactsResponse, PagesResponse, StartSyncResponse } from '../../shared/contract.ts';
+import { HttpClient, isActive, PATHS, pollUntil, query, readJob } from './http-client.ts';
 
 /**
  * One large sync end to end over HTTP on the embedded stack: 4,000 Messenger + 1,000 Instagram
@@ -29,12 +28,6 @@ const CONTEXT = { chunkSize: 100, mapConcurrency: 4, maxChunksPerSegment: 20 };
 /** A Standard execution fails at 25,000 history events; "far fewer" means under a tenth of that. */
 const HISTORY_EVENT_LIMIT = 25_000;
 
-const PATHS = {
-  start: '/api/facebook/sync-background',
-  status: '/api/facebook/sync-status',
-  pages: '/api/facebook/pages',
-} as const;
-
 const page = generatePage({
   id: '930000000000001',
   name: 'E2E Scale Page',
@@ -42,10 +35,6 @@ const page = generatePage({
   messenger: MESSENGER,
   instagram: INSTAGRAM,
 });
-
-type JobView = z.infer<typeof Job>;
-const StrictStatus = z.object({ job: Job.strict() }).strict();
-const isActive = (job: JobView) => job.status === 'PENDING' || job.status === 'IN_PROGRESS';
 
 let stack: LocalStack;
 let http: HttpClient;
@@ -68,11 +57,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function jobStatus(jobId: string): Promise<JobView> {
-  const answer = await http.get(`${PATHS.status}${query({ jobId })}`, token);
-  expect(answer.status, answer.text).toBe(200);
-  return StrictStatus.parse(answer.body).job;
-}
+const jobStatus = (jobId: string) => readJob(http, jobId, token);
 
 /** The executions of a job: the first is named after the job, continuations `<jobId>-<platform><n>`. */
 async function executionsOf(jobId: string): Promise<ExecutionListItem[]> {

@@ -1,17 +1,25 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { signLocalToken } from '../../local/auth.ts';
-import { generatePage, mulberry32, type SimPage } from '../../local/graph-sim/seed.ts';
+import { mulberry32, type SimPage } from '../../local/graph-sim/seed.ts';
 import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import {
   CancelSyncResponse,
   ContactsResponse,
   ErrorBody,
-  Job,
   PagesResponse,
   StartSyncResponse,
 } from '../../shared/contract.ts';
-import { HttpClient, pollUntil, query, sleep } from './http-client.ts';
+import {
+  HttpClient,
+  isActive,
+  type JobView,
+  PATHS,
+  pollUntil,
+  query,
+  readJob,
+  simPages,
+  sleep,
+} from './http-client.ts';
 
 /**
  * Faults during a sync, end to end over HTTP on one embedded stack (DynamoDB Local, the Graph
@@ -33,25 +41,7 @@ const CANCEL_TRIALS = 8;
 const CANCEL_PRNG_SEED = 20261101;
 const MAX_CANCEL_DELAY_MS = 4000;
 
-const PATHS = {
-  start: '/api/facebook/sync-background',
-  cancel: '/api/facebook/sync-cancel',
-  status: '/api/facebook/sync-status',
-  pages: '/api/facebook/pages',
-} as const;
-
-let pageSeq = 0;
-function simPage(label: string, messenger: number, instagram: number): SimPage {
-  pageSeq++;
-  const id = `9400000000${String(pageSeq).padStart(5, '0')}`;
-  return generatePage({
-    id,
-    name: `E2E faults ${label}`,
-    accessToken: `e2e_faults_token_${id}_secret`,
-    messenger,
-    instagram,
-  });
-}
+const simPage = simPages('9400000000', 'E2E faults');
 const totalOf = (page: SimPage) => page.conversations.messenger.length + page.conversations.instagram.length;
 
 const P = {
@@ -60,10 +50,6 @@ const P = {
   cancels: Array.from({ length: CANCEL_TRIALS }, (_, i) => simPage(`cancel trial ${i + 1}`, 120, 40)),
 };
 const ALL_PAGES = [P.tokenError, P.retryable, ...P.cancels];
-
-type JobView = z.infer<typeof Job>;
-const StrictStatus = z.object({ job: Job.strict() }).strict();
-const isActive = (job: JobView) => job.status === 'PENDING' || job.status === 'IN_PROGRESS';
 
 let stack: LocalStack;
 let http: HttpClient;
@@ -107,11 +93,7 @@ async function started(pageId: string): Promise<string> {
 
 const cancelSync = (jobId: string) => http.post(PATHS.cancel, token, { jobId, reason: 'e2e fault test' });
 
-async function jobStatus(jobId: string): Promise<JobView> {
-  const answer = await http.get(`${PATHS.status}${query({ jobId })}`, token);
-  expect(answer.status, answer.text).toBe(200);
-  return StrictStatus.parse(answer.body).job;
-}
+const jobStatus = (jobId: string) => readJob(http, jobId, token);
 
 /** Bounded: `tries` reads `intervalMs` apart. */
 const waitForJob = (
