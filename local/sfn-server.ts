@@ -109,7 +109,7 @@ export class LocalStepFunctions {
       return async (input) => {
         const req = input as { StateMachineArn?: string; Name?: string; Input?: unknown };
         try {
-          const out = this.StartExecution({
+          const out = await this.StartExecution({
             stateMachineArn: req.StateMachineArn,
             name: req.Name,
             input: typeof req.Input === 'string' ? req.Input : JSON.stringify(req.Input ?? {}),
@@ -151,7 +151,14 @@ export class LocalStepFunctions {
 
   // --- the API -------------------------------------------------------------------------------
 
-  StartExecution(req: { stateMachineArn?: string; name?: string; input?: string }): Json {
+  /**
+   * Test knob: how long StartExecution takes before the execution starts, so a harness can land a
+   * cancel while start-sync still waits for it ("before StartExecution returns").
+   */
+  startDelayMs = 0;
+
+  async StartExecution(req: { stateMachineArn?: string; name?: string; input?: string }): Promise<Json> {
+    if (this.startDelayMs > 0) await new Promise((r) => setTimeout(r, this.startDelayMs));
     const machine = this.machines.get(String(req.stateMachineArn));
     if (!machine)
       throw new AwsJsonError(
