@@ -1,0 +1,81 @@
+import { signLocalToken } from '../../local/auth.ts';
+import type { SimPage } from '../../local/graph-sim/seed.ts';
+import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { HttpClient, simPages } from '../e2e/http-client.ts';
+
+/**
+ * The reliability harness (issue 5): one embedded stack, many small pages, and sections that each
+ * report what they tried and every invariant violation they saw. `npm run test:reliability` runs
+ * the full sizes (run.ts); `npm test` runs a bounded version (reliability.test.ts).
+ */
+export interface SectionResult {
+  section: string;
+  trials: number;
+  faults: number;
+  inputs: number;
+  requests: number;
+  /** Human-readable; must be empty. */
+  violations: string[];
+}
+
+export interface Harness {
+  stack: LocalStack;
+  http: HttpClient;
+  /** Pages of `demo-org`, each free for one section at a time. */
+  pages: SimPage[];
+  tokens: { demo: string; other: string };
+  /** Hands out a page no other trial is using; give it back with `release`. */
+  acquirePage(): Promise<SimPage>;
+  releasePage(page: SimPage): void;
+}
+
+export async function startHarness(opts: {
+  pages: number;
+  messenger?: number;
+  instagram?: number;
+}): Promise<Harness> {
+  const make = simPages('8800000000', 'Reliability');
+  const pages = Array.from({ length: opts.pages }, (_, i) =>
+    make(`page ${i + 1}`, opts.messenger ?? 12, opts.instagram ?? 6),
+  );
+  const stack = await startLocalStack({
+    port: 0,
+    sfnPort: 0,
+    graphSimPort: 0,
+    pages,
+    // Small chunks and segments: every stage of a sync (discovery, chunks, continue-as-new,
+    // the platform switch, finalize) happens within a few seconds, where a cancel can land.
+    context: { chunkSize: 3, mapConcurrency: 2, maxChunksPerSegment: 3 },
+  });
+  const free = [...pages];
+  const waiting: ((page: SimPage) => void)[] = [];
+  return {
+    stack,
+    http: new HttpClient(stack.apiUrl),
+    pages,
+    tokens: {
+      demo: await signLocalToken(DATA_DIR, { org: 'demo-org', user: 'reliability' }),
+      other: await signLocalToken(DATA_DIR, { org: 'other-org', user: 'intruder' }),
+    },
+    acquirePage: () =>
+      new Promise((resolve) => {
+        const page = free.shift();
+        if (page) resolve(page);
+        else waiting.push(resolve);
+      }),
+    releasePage: (page) => {
+      const next = waiting.shift();
+      if (next) next(page);
+      else free.push(page);
+    },
+  };
+}
+
+/** One row per section, and the totals: what the README's reliability section quotes. */
+export function summaryTable(results: SectionResult[]): string {
+  const rows = results.map((r) => [r.section, r.trials, r.faults, r.inputs, r.requests, r.violations.length]);
+  const total = ['total', ...[1, 2, 3, 4, 5].map((i) => rows.reduce((sum, row) => sum + Number(row[i]), 0))];
+  const all = [['section', 'trials', 'faults', 'inputs', 'requests', 'violations'], ...rows, total];
+  const widths = all[0]?.map((_, i) => Math.max(...all.map((row) => String(row[i]).length))) ?? [];
+  return all.map((row) => row.map((cell, i) => String(cell).padEnd(widths[i] ?? 0)).join('  ')).join('\n');
+}
