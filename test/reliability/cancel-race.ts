@@ -1,0 +1,785 @@
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import fc from 'fast-check';
+import type { SimPage } from '../../local/graph-sim/seed.ts';
+import {
+  CancelSyncResponse,
+  ErrorBody,
+  PagesResponse,
+  StartSyncResponse,
+  SyncJobsResponse,
+} from '../../shared/contract.ts';
+import {
+  type HttpAnswer,
+  isActive,
+  type JobView,
+  PATHS,
+  query,
+  StrictStatus,
+  sleep,
+} from '../e2e/http-client.ts';
+import type { Harness, SectionResult } from './harness.ts';
+
+/**
+ * The cancel-race section of the reliability harness: seeded trials that each start a sync of a
+ * small page, cancel it at a drawn point of its life (before StartExecution returns, in discovery,
+ * mid-chunk, around an AI call, between the platforms, around finalize, after completion) plus a
+ * random extra delay, and then check the cancellation protocol of DESIGN.md:
+ *   1. the job ends in exactly one terminal status, and never leaves it;
+ *   2. a 200 cancel means CANCELLED, with counters and completedAt frozen at the acknowledgement;
+ *   3. syncedContacts (failedContacts) equals what the job really wrote (its contacts, its markers);
+ *   4. no contact duplicated, none of the page's earlier contacts lost;
+ *   5. the page lock is released once the job is terminal;
+ *   6. cancel answers 200 CANCELLED, or 400 "Cannot cancel job with status: COMPLETED" only when the
+ *      job had completed; never a 5xx.
+ * Every broken invariant becomes one precise line in `violations`; nothing throws on a violation.
+ * The plan is drawn with fast-check from the seed, so a failing trial is replayed by its seed.
+ */
+
+export const CANCEL_POINTS = [
+  'before-start',
+  'discovery',
+  'mid-chunk',
+  'ai-call',
+  'between-platforms',
+  'finalize',
+  'after-completion',
+] as const;
+export type CancelPoint = (typeof CANCEL_POINTS)[number];
+
+export const CANCEL_POINT_LABELS: Record<CancelPoint, string> = {
+  'before-start': 'before StartExecution returns',
+  discovery: 'during discovery',
+  'mid-chunk': 'mid-chunk',
+  'ai-call': 'during an AI call (a chunk half written)',
+  'between-platforms': 'between the platforms',
+  finalize: 'during finalize',
+  'after-completion': 'after completion',
+};
+
+export interface TrialPlan {
+  /** 1-based, in plan order. */
+  trial: number;
+  point: CancelPoint;
+  /** Extra wait between the moment the point is seen and the cancel. */
+  delayMs: number;
+}
+
+export interface TrialOutcome {
+  plan: TrialPlan;
+  pageId: string;
+  jobId: string | null;
+  /** HTTP status of the first cancel (0 when none was sent). */
+  cancelStatus: number;
+  finalStatus: string | null;
+  /** Where the cancel landed, as observed: e.g. "CANCELLED at 7+0/18" or "COMPLETED first". */
+  landed: string;
+  durationMs: number;
+}
+
+export interface CancelRaceResult extends SectionResult {
+  plan: TrialPlan[];
+  outcomes: TrialOutcome[];
+  durationMs: number;
+}
+
+const SECTION = 'cancel races';
+const MAX_EXTRA_DELAY_MS = 300;
+/**
+ * StartExecution's delay for the "before StartExecution returns" batch: the extra delay plus a
+ * wide margin, because on a loaded 2-core machine seeing the job and committing the cancel can
+ * take over a second. Each trial of that batch waits it out once.
+ */
+const START_DELAY_MS = MAX_EXTRA_DELAY_MS + 2200;
+/** A job still PENDING/IN_PROGRESS this long after its trigger or cancel is stuck. */
+const STUCK_AFTER_MS = 30_000;
+const CANCEL_REASON = 'reliability: cancel race';
+const COMPLETED_ANSWER = 'Cannot cancel job with status: COMPLETED';
+
+/**
+ * The trials of a seed: every cancel point equally often (round robin, so 7+ trials cover all of
+ * them), in an order and with extra delays drawn by fast-check. Deterministic per (trials, seed).
+ */
+export function planCancelRace(trials: number, seed: number): TrialPlan[] {
+  if (trials <= 0) return [];
+  const points = Array.from(
+    { length: trials },
+    (_, i) => CANCEL_POINTS[i % CANCEL_POINTS.length] as CancelPoint,
+  );
+  const arbitrary = fc.record({
+    order: fc.shuffledSubarray(points, { minLength: trials, maxLength: trials }),
+    // Per mille of the point's maximum delay, unbiased: spread over the range, not piled at 0.
+    delays: fc.array(fc.noBias(fc.integer({ min: 0, max: 1000 })), { minLength: trials, maxLength: trials }),
+  });
+  const [drawn] = fc.sample(arbitrary, { seed, numRuns: 1 });
+  if (!drawn) throw new Error('fast-check drew no plan');
+  return drawn.order.map((point, i) => ({
+    trial: i + 1,
+    point,
+    delayMs: Math.round(((drawn.delays[i] ?? 0) * maxDelayMs(point)) / 1000),
+  }));
+}
+
+/**
+ * The extra delay's range: 0-300 ms, except for finalize, whose window (last contact written ->
+ * COMPLETED) is some 10-50 ms wide locally: a longer delay would only ever land after completion,
+ * which the "after completion" point already covers.
+ */
+export const maxDelayMs = (point: CancelPoint) => (point === 'finalize' ? 30 : MAX_EXTRA_DELAY_MS);
+
+export async function runCancelRace(
+  h: Harness,
+  opts: { trials: number; concurrency: number; seed: number },
+): Promise<CancelRaceResult> {
+  const began = performance.now();
+  const plan = planCancelRace(opts.trials, opts.seed);
+  const section = new Section(h, opts.seed);
+  const outcomes: TrialOutcome[] = [];
+  const concurrency = Math.max(1, opts.concurrency);
+
+  const runOne = async (trial: TrialPlan) => {
+    const page = await h.acquirePage();
+    try {
+      outcomes.push(await runTrial(section, page, trial));
+    } finally {
+      h.releasePage(page);
+    }
+  };
+
+  // StartExecution's delay is global to the engine: those trials run alone, in their own batch.
+  const early = plan.filter((t) => t.point === 'before-start');
+  const rest = plan.filter((t) => t.point !== 'before-start');
+  if (early.length > 0) {
+    // Warm the handlers first: a cold cancel Lambda could take longer than the delay itself.
+    await section.warmUp();
+    const previous = h.stack.sfn.startDelayMs;
+    h.stack.sfn.startDelayMs = START_DELAY_MS;
+    try {
+      await pool(early, concurrency, runOne);
+    } finally {
+      h.stack.sfn.startDelayMs = previous;
+    }
+  }
+  await pool(rest, concurrency, runOne);
+
+  outcomes.sort((a, b) => a.plan.trial - b.plan.trial);
+  return {
+    section: SECTION,
+    trials: outcomes.length,
+    faults: 0,
+    inputs: 0,
+    requests: section.requests,
+    violations: section.violations,
+    plan,
+    outcomes,
+    durationMs: Math.round(performance.now() - began),
+  };
+}
+
+/** Per-point counts of a run, and where the cancels landed: what a report quotes. */
+export function describeOutcomes(outcomes: TrialOutcome[]): string {
+  return CANCEL_POINTS.map((point) => {
+    const mine = outcomes.filter((o) => o.plan.point === point);
+    const landed = mine.map((o) => `${o.landed} (+${o.plan.delayMs} ms)`).join('; ');
+    return `${CANCEL_POINT_LABELS[point]}: ${mine.length} trial(s): ${landed}`;
+  }).join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function pool<T>(items: T[], size: number, run: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const worker = async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await run(item);
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
+}
+
+const now = () => performance.now();
+
+interface StoredContact {
+  pageId: string;
+  contactKey: string;
+  organizationId?: string;
+  platform?: string;
+  participantId?: string;
+  lastSyncJobId?: string;
+  lastSyncedAt?: string;
+  [field: string]: unknown;
+}
+
+/** What every trial shares: the HTTP client (counted), the token, DynamoDB Local, the findings. */
+class Section {
+  requests = 0;
+  readonly violations: string[] = [];
+  readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    readonly h: Harness,
+    readonly seed: number,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(h.stack.dynamo);
+  }
+
+  /** The page's stored contacts, read directly from DynamoDB Local (consistent reads). */
+  async contactsOf(pageId: string): Promise<StoredContact[]> {
+    const items: StoredContact[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.h.stack.tables.contacts,
+          KeyConditionExpression: 'pageId = :p',
+          ExpressionAttributeValues: { ':p': pageId },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...((out.Items ?? []) as StoredContact[]));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  /** The job record as stored (with the internal fields the API does not show). */
+  async jobItem(jobId: string): Promise<Record<string, unknown> | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.h.stack.tables.jobs,
+        Key: { jobId, sk: 'JOB' },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item;
+  }
+
+  /** Loads the handlers a trial calls first (pages, start, cancel), so no trial pays a cold start. */
+  async warmUp(): Promise<void> {
+    const { http, tokens } = this.h;
+    this.requests += 3;
+    await http.get(PATHS.pages, tokens.demo);
+    await http.post(PATHS.cancel, tokens.demo, { jobId: crypto.randomUUID() });
+    await http.get(`${PATHS.status}${query({ jobId: crypto.randomUUID() })}`, tokens.demo);
+  }
+
+  /** The job's failed-conversation markers (one per conversation counted in failedContacts). */
+  async failedMarkersOf(jobId: string): Promise<number> {
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.h.stack.tables.jobs,
+          KeyConditionExpression: 'jobId = :j AND begins_with(sk, :failed)',
+          ExpressionAttributeValues: { ':j': jobId, ':failed': 'FAILED#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      count += out.Count ?? 0;
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return count;
+  }
+}
+
+/** One trial: its label for every message, its requests, and its reads of the API. */
+class Trial {
+  jobId: string | null = null;
+
+  constructor(
+    readonly section: Section,
+    readonly page: SimPage,
+    readonly plan: TrialPlan,
+  ) {}
+
+  get label(): string {
+    const { trial, point, delayMs } = this.plan;
+    return `[seed ${this.section.seed} trial ${trial}: cancel ${CANCEL_POINT_LABELS[point]} +${delayMs} ms, page ${this.page.id}, job ${this.jobId ?? '-'}]`;
+  }
+
+  violate(invariant: number | string, message: string): void {
+    this.section.violations.push(`${this.label} invariant ${invariant}: ${message}`);
+  }
+
+  private async send(method: 'GET' | 'POST', path: string, json?: unknown): Promise<HttpAnswer> {
+    this.section.requests++;
+    const { http, tokens } = this.section.h;
+    const answer =
+      method === 'GET' ? await http.get(path, tokens.demo) : await http.post(path, tokens.demo, json);
+    if (answer.status >= 500) this.violate(6, `${method} ${path} answered ${answer.status}: ${answer.text}`);
+    return answer;
+  }
+
+  get = (path: string) => this.send('GET', path);
+  post = (path: string, json: unknown) => this.send('POST', path, json);
+
+  /** The job as sync-status shows it, or null (with a violation) when the answer is not a job. */
+  async job(jobId: string): Promise<JobView | null> {
+    const answer = await this.get(`${PATHS.status}${query({ jobId })}`);
+    const parsed = StrictStatus.safeParse(answer.body);
+    if (answer.status !== 200 || !parsed.success) {
+      this.violate('1', `GET sync-status answered ${answer.status} ${answer.text.slice(0, 300)}`);
+      return null;
+    }
+    return parsed.data.job;
+  }
+
+  /** This page as GET /pages lists it, or null (with a violation). */
+  async listedPage() {
+    const answer = await this.get(PATHS.pages);
+    const parsed = PagesResponse.safeParse(answer.body);
+    if (answer.status !== 200 || !parsed.success) {
+      this.violate(5, `GET pages answered ${answer.status} ${answer.text.slice(0, 300)}`);
+      return null;
+    }
+    const page = parsed.data.pages.find((p) => p.id === this.page.id);
+    if (!page) this.violate(5, 'GET pages does not list the page');
+    return page ?? null;
+  }
+
+  cancel(jobId: string): Promise<HttpAnswer> {
+    return this.post(PATHS.cancel, { jobId, reason: CANCEL_REASON });
+  }
+}
+
+const done = (job: JobView) => job.syncedContacts + job.failedContacts;
+const counters = (job: { syncedContacts: number; failedContacts: number; completedAt: string | null }) =>
+  `synced ${job.syncedContacts}, failed ${job.failedContacts}, completedAt ${job.completedAt}`;
+
+/** When a trial's cancel point has come (or passed: a job that ended cannot be waited on). */
+function reached(point: CancelPoint, job: JobView, page: SimPage, chunkSize: number): boolean {
+  if (!isActive(job)) return true;
+  const messenger = page.conversations.messenger.length;
+  const total = messenger + page.conversations.instagram.length;
+  switch (point) {
+    case 'before-start':
+      return true;
+    case 'discovery':
+      return job.phase.startsWith('discovering');
+    case 'mid-chunk':
+      return job.status === 'IN_PROGRESS' && job.syncedContacts > 0;
+    case 'ai-call':
+      // A chunk's conversations are analysed and written concurrently: a count that is not a
+      // multiple of the chunk size means the rest of that chunk is being analysed right now.
+      return (
+        job.phase.startsWith('syncing:') &&
+        (done(job) % chunkSize !== 0 || done(job) * 2 >= total) &&
+        done(job) > 0
+      );
+    case 'between-platforms':
+      return (
+        job.phase === 'discovering:instagram' ||
+        job.phase === 'syncing:instagram' ||
+        (job.phase === 'syncing:messenger' && done(job) >= messenger)
+      );
+    case 'finalize':
+      return job.progress !== null && job.progress >= 90 && done(job) * 10 >= total * 9;
+    case 'after-completion':
+      return false;
+  }
+}
+
+/** Narrow windows (the platform switch, finalize) need a tighter poll. */
+const pollMs = (point: CancelPoint) =>
+  point === 'between-platforms' || point === 'finalize' || point === 'ai-call' ? 10 : 30;
+
+async function runTrial(section: Section, page: SimPage, plan: TrialPlan): Promise<TrialOutcome> {
+  const began = now();
+  const t = new Trial(section, page, plan);
+  const outcome: TrialOutcome = {
+    plan,
+    pageId: page.id,
+    jobId: null,
+    cancelStatus: 0,
+    finalStatus: null,
+    landed: 'not run',
+    durationMs: 0,
+  };
+  try {
+    await checkTrial(t, outcome);
+  } catch (error) {
+    const where = (error as Error).stack?.split('\n').slice(0, 3).join(' ') ?? String(error);
+    t.violate('-', `the trial threw: ${where}`);
+  }
+  outcome.jobId = t.jobId;
+  outcome.durationMs = Math.round(now() - began);
+  return outcome;
+}
+
+async function checkTrial(t: Trial, outcome: TrialOutcome): Promise<void> {
+  const { page, plan, section } = t;
+  const chunkSize = Number(process.env.CHUNK_SIZE ?? 3) || 3;
+
+  // The page must be idle before it is reused.
+  if (!(await waitForIdlePage(t, 'before the trial'))) {
+    outcome.landed = 'page never became idle';
+    return;
+  }
+  const before = await section.contactsOf(page.id);
+
+  // Start the sync. "Before StartExecution returns": the job is visible (PENDING, holding the page
+  // lock) while start-sync still waits for the delayed StartExecution.
+  let startAnswer: Promise<HttpAnswer> | undefined;
+  let startReturnedAt = Number.POSITIVE_INFINITY;
+  if (plan.point === 'before-start') {
+    startAnswer = t.post(PATHS.start, { pageId: page.id }).then((answer) => {
+      startReturnedAt = now();
+      return answer;
+    });
+    t.jobId = await activeJobOfPage(t, () => startReturnedAt < Number.POSITIVE_INFINITY);
+    if (!t.jobId) {
+      const answer = await startAnswer;
+      t.jobId = StartSyncResponse.safeParse(answer.body).data?.jobId ?? null;
+      if (!t.jobId) {
+        t.violate(1, `start-sync answered ${answer.status} ${answer.text}`);
+        outcome.landed = 'start failed';
+        return;
+      }
+    }
+  } else {
+    const answer = await t.post(PATHS.start, { pageId: page.id });
+    const started = StartSyncResponse.safeParse(answer.body);
+    if (answer.status !== 202 || !started.success) {
+      t.violate(1, `start-sync answered ${answer.status} ${answer.text}`);
+      outcome.landed = 'start failed';
+      return;
+    }
+    t.jobId = started.data.jobId;
+  }
+  const jobId = t.jobId;
+
+  // Wait for the cancel point (bounded), then the extra delay, then cancel.
+  let seen: JobView | null = null;
+  if (plan.point !== 'before-start') {
+    const deadline = now() + STUCK_AFTER_MS;
+    for (;;) {
+      seen = await t.job(jobId);
+      if (seen && reached(plan.point, seen, page, chunkSize)) break;
+      if (now() > deadline) {
+        t.violate(
+          1,
+          `job still ${seen?.status} (phase ${seen?.phase}) ${STUCK_AFTER_MS / 1000} s after start`,
+        );
+        break;
+      }
+      await sleep(pollMs(plan.point));
+    }
+  }
+  await sleep(plan.delayMs);
+  // Where the job is as the cancel leaves: one read sent alongside it, for the report only.
+  const cancelSentAt = Date.now();
+  const [atCancel, cancelAnswer] = await Promise.all([
+    plan.point === 'before-start' ? null : t.job(jobId),
+    t.cancel(jobId),
+  ]);
+  const ackAt = now();
+  outcome.cancelStatus = cancelAnswer.status;
+
+  if (startAnswer) {
+    const answer = await startAnswer;
+    if (answer.status !== 202) t.violate(1, `start-sync answered ${answer.status} ${answer.text}`);
+  }
+
+  // Invariant 6: the answer to cancel.
+  let ack: {
+    syncedContacts: number;
+    failedContacts: number;
+    totalContacts: number;
+    completedAt: string;
+  } | null = null;
+  let completedFirst = false;
+  if (cancelAnswer.status === 200) {
+    const parsed = CancelSyncResponse.strict().safeParse(cancelAnswer.body);
+    if (!parsed.success) t.violate(6, `200 cancel body does not match the contract: ${cancelAnswer.text}`);
+    else if (parsed.data.job.id !== jobId) t.violate(6, `200 cancel names job ${parsed.data.job.id}`);
+    else ack = parsed.data.job;
+    if (plan.point === 'after-completion')
+      t.violate(6, `cancel of a job seen ${seen?.status} answered 200: ${cancelAnswer.text}`);
+  } else if (cancelAnswer.status === 400) {
+    const error = ErrorBody.strict().safeParse(cancelAnswer.body).data?.error;
+    if (error === COMPLETED_ANSWER) completedFirst = true;
+    else t.violate(6, `cancel answered 400 "${error ?? cancelAnswer.text}"`);
+  } else if (cancelAnswer.status < 500) {
+    t.violate(6, `cancel answered ${cancelAnswer.status}: ${cancelAnswer.text}`);
+  }
+
+  // Invariant 1: the job ends, in one terminal status.
+  const final = await waitForTerminal(t, jobId);
+  const finalAt = now();
+  outcome.finalStatus = final?.status ?? null;
+  if (!final) {
+    outcome.landed = 'never ended';
+    return;
+  }
+  if (final.status === 'FAILED') t.violate(1, `job FAILED without any injected fault: ${final.error}`);
+  if (final.completedAt === null) t.violate(1, `terminal job ${final.status} has no completedAt`);
+  if (completedFirst && final.status !== 'COMPLETED')
+    t.violate(6, `cancel answered "${COMPLETED_ANSWER}" but the job is ${final.status}`);
+
+  // Invariant 2: a 200 cancel is the commit point.
+  if (ack) {
+    if (final.status !== 'CANCELLED') t.violate(2, `cancel answered 200 but the job is ${final.status}`);
+    if (
+      final.syncedContacts !== ack.syncedContacts ||
+      final.failedContacts !== ack.failedContacts ||
+      final.completedAt !== ack.completedAt
+    )
+      t.violate(2, `acknowledged ${counters(ack)}; job shows ${counters(final)} after the acknowledgement`);
+    if (final.cancelReason !== CANCEL_REASON) t.violate(2, `cancelReason is ${final.cancelReason}`);
+  }
+  if (final.status === 'CANCELLED' && !ack && cancelAnswer.status === 200)
+    t.violate(2, 'job CANCELLED, but the 200 cancel body was unusable');
+  if (final.status === 'CANCELLED' && cancelAnswer.status !== 200)
+    t.violate(6, `job ended CANCELLED but the cancel answered ${cancelAnswer.status}`);
+  if (final.status === 'COMPLETED') {
+    const total = page.conversations.messenger.length + page.conversations.instagram.length;
+    if (final.totalContacts !== total || done(final) !== total || final.progress !== 100)
+      t.violate(
+        3,
+        `COMPLETED with ${final.syncedContacts}+${final.failedContacts} of totalContacts ${final.totalContacts}, progress ${final.progress}; the page has ${total} conversations`,
+      );
+  }
+  if (final.status === 'CANCELLED' && final.startedAt === null && done(final) !== 0)
+    t.violate(2, `cancelled while PENDING (never started), yet ${counters(final)}`);
+
+  // Invariants 3 and 4 at the first read, then everything again 1 s later: nothing may move.
+  const contacts1 = await section.contactsOf(page.id);
+  checkContacts(t, final, before, contacts1);
+  if (final.status === 'CANCELLED' && final.completedAt) {
+    const late = contacts1.filter(
+      (c) =>
+        c.lastSyncJobId === jobId &&
+        typeof c.lastSyncedAt === 'string' &&
+        c.lastSyncedAt > String(final.completedAt),
+    );
+    if (late.length > 0)
+      t.violate(
+        2,
+        `${late.length} contact(s) written by the job after its cancel (completedAt ${final.completedAt}): ${late
+          .map((c) => `${c.contactKey} at ${c.lastSyncedAt}`)
+          .join(', ')}`,
+      );
+  }
+  const failedMarkers = await section.failedMarkersOf(jobId);
+  if (failedMarkers !== final.failedContacts)
+    t.violate(
+      3,
+      `failedContacts is ${final.failedContacts} but the job recorded ${failedMarkers} failed conversations`,
+    );
+
+  // Invariant 5: the page lock is released once the job is terminal.
+  const listed = await checkLockReleased(t, jobId, final);
+  if (listed && listed.contactCount !== contacts1.length)
+    t.violate(
+      4,
+      `the page's contactCount is ${listed.contactCount} but ${contacts1.length} contacts are stored`,
+    );
+
+  await sleep(Math.max(0, 1000 - (now() - finalAt)));
+  const later = await t.job(jobId);
+  if (later) {
+    if (later.status !== final.status) t.violate(1, `status moved from ${final.status} to ${later.status}`);
+    if (later.startedAt !== final.startedAt)
+      t.violate(1, `startedAt moved from ${final.startedAt} to ${later.startedAt} after the job ended`);
+    if (
+      later.syncedContacts !== final.syncedContacts ||
+      later.failedContacts !== final.failedContacts ||
+      later.completedAt !== final.completedAt
+    )
+      t.violate(
+        final.status === 'CANCELLED' ? 2 : 1,
+        `terminal job moved from ${counters(final)} to ${counters(later)} within 1 s`,
+      );
+  }
+  const contacts2 = await section.contactsOf(page.id);
+  const changed = diffContacts(contacts1, contacts2);
+  if (changed.length > 0)
+    t.violate(
+      final.status === 'CANCELLED' ? 2 : 4,
+      `contacts changed after the job ended: ${changed.join('; ')}`,
+    );
+
+  // Cancel again (the double click): idempotent for a cancelled job, still 400 for a completed one.
+  const again = await t.cancel(jobId);
+  if (final.status === 'CANCELLED') {
+    const parsed = CancelSyncResponse.strict().safeParse(again.body);
+    if (again.status !== 200 || !parsed.success)
+      t.violate(6, `repeated cancel answered ${again.status} ${again.text}`);
+    else if (
+      parsed.data.job.syncedContacts !== final.syncedContacts ||
+      parsed.data.job.failedContacts !== final.failedContacts ||
+      parsed.data.job.completedAt !== final.completedAt
+    )
+      t.violate(2, `repeated cancel shows ${counters(parsed.data.job)}, the job ${counters(final)}`);
+  } else if (final.status === 'COMPLETED') {
+    const error = ErrorBody.safeParse(again.body).data?.error;
+    if (again.status !== 400 || error !== COMPLETED_ANSWER)
+      t.violate(6, `repeated cancel of a COMPLETED job answered ${again.status} ${again.text}`);
+  }
+
+  // The job's status is the same everywhere it is shown.
+  const jobs = await t.get(`${PATHS.jobs}${query({ pageId: page.id })}`);
+  const history = SyncJobsResponse.safeParse(jobs.body).data?.jobs.find((j) => j.id === jobId);
+  if (jobs.status !== 200 || !history) t.violate(1, `sync-jobs answered ${jobs.status} without the job`);
+  else if (history.status !== final.status)
+    t.violate(1, `sync-jobs shows ${history.status}, sync-status ${final.status}`);
+
+  // Before StartExecution returned: the cancel found no execution to stop. The execution that
+  // starts afterwards must leave the job alone (Mark job in progress is conditional on PENDING).
+  let early = '';
+  if (plan.point === 'before-start' && final.status === 'CANCELLED') {
+    const item = await section.jobItem(jobId);
+    const outcomeOfStop = String(item?.stopExecutionOutcome);
+    const answered = ackAt < startReturnedAt ? 'before' : 'after';
+    if (outcomeOfStop === 'NO_EXECUTION') {
+      early = `CANCELLED before StartExecution returned (no execution to stop; start-sync answered ${answered})`;
+      if (later && (later.startedAt !== null || later.status !== 'CANCELLED' || done(later) !== 0))
+        t.violate(
+          2,
+          `cancelled before its execution existed, yet the execution moved it: ${later.status}, startedAt ${later.startedAt}, ${counters(later)}`,
+        );
+    } else {
+      early = `CANCELLED after StartExecution (${final.startedAt ? 'job started' : 'still PENDING'}, StopExecution ${outcomeOfStop}; start-sync answered ${answered})`;
+    }
+  }
+
+  outcome.landed =
+    final.status === 'CANCELLED'
+      ? plan.point === 'before-start'
+        ? early
+        : `CANCELLED at ${final.syncedContacts}+${final.failedContacts}/${final.totalContacts}${atCancel ? ` (cancel sent in ${atCancel.phase}, seen at ${atCancel.syncedContacts}/${atCancel.totalContacts})` : ''}`
+      : `${final.status} first, the cancel sent ${cancelSentAt - Date.parse(final.completedAt ?? '')} ms after completedAt${seen ? ` (point seen as ${seen.status} ${seen.phase} ${seen.syncedContacts}/${seen.totalContacts})` : ''}`;
+}
+
+/** Polls GET /pages until the page shows no active job (bounded); a violation otherwise. */
+async function waitForIdlePage(t: Trial, when: string): Promise<boolean> {
+  const deadline = now() + STUCK_AFTER_MS;
+  for (;;) {
+    const listed = await t.listedPage();
+    if (!listed) return false;
+    if (listed.activeJob === null) return true;
+    if (now() > deadline) {
+      t.violate(
+        5,
+        `page still locked by job ${listed.activeJob.id} (${listed.activeJob.status}) ${when}, after ${STUCK_AFTER_MS / 1000} s`,
+      );
+      await t.cancel(listed.activeJob.id);
+      return false;
+    }
+    await sleep(100);
+  }
+}
+
+/** The job id GET /pages shows as the page's activeJob, polled until `gaveUp()` (bounded). */
+async function activeJobOfPage(t: Trial, gaveUp: () => boolean): Promise<string | null> {
+  const deadline = now() + STUCK_AFTER_MS;
+  while (!gaveUp() && now() < deadline) {
+    const listed = await t.listedPage();
+    if (listed?.activeJob) return listed.activeJob.id;
+    await sleep(10);
+  }
+  return null;
+}
+
+/** Polls sync-status until the job is terminal; null (with a violation) if it stays active. */
+async function waitForTerminal(t: Trial, jobId: string): Promise<JobView | null> {
+  const deadline = now() + STUCK_AFTER_MS;
+  let last: JobView | null = null;
+  for (;;) {
+    last = await t.job(jobId);
+    if (last && !isActive(last)) return last;
+    if (now() > deadline) {
+      t.violate(
+        1,
+        `job stuck ${last?.status} (phase ${last?.phase}, synced ${last?.syncedContacts}) ${STUCK_AFTER_MS / 1000} s after its cancel`,
+      );
+      return null;
+    }
+    await sleep(100);
+  }
+}
+
+/** Invariant 5: GET /pages shows no active job for the page (bounded: finalize releases just after). */
+async function checkLockReleased(t: Trial, jobId: string, final: JobView) {
+  const deadline = now() + 5000;
+  for (;;) {
+    const listed = await t.listedPage();
+    if (!listed) return null;
+    if (listed.activeJob === null) {
+      if (listed.lastJob?.id !== jobId)
+        t.violate(5, `GET pages shows lastJob ${listed.lastJob?.id}, not the trial's job`);
+      else if (listed.lastJob.status !== final.status)
+        t.violate(1, `GET pages shows the job ${listed.lastJob.status}, sync-status ${final.status}`);
+      return listed;
+    }
+    if (now() > deadline) {
+      t.violate(
+        5,
+        `page lock not released: activeJob ${listed.activeJob.id} (${listed.activeJob.status}) 5 s after the job ended ${final.status}`,
+      );
+      return listed;
+    }
+    await sleep(50);
+  }
+}
+
+/** Invariants 3 and 4 on the stored contacts of the page. */
+function checkContacts(t: Trial, final: JobView, before: StoredContact[], after: StoredContact[]): void {
+  const jobId = final.id;
+  const ofJob = after.filter((c) => c.lastSyncJobId === jobId).length;
+  if (ofJob !== final.syncedContacts)
+    t.violate(
+      3,
+      `syncedContacts is ${final.syncedContacts} but ${ofJob} contact(s) carry lastSyncJobId ${jobId}`,
+    );
+
+  const keys = new Set(after.map((c) => c.contactKey));
+  if (keys.size !== after.length)
+    t.violate(4, `${after.length} contacts but ${keys.size} distinct contact keys`);
+  const participants = new Set(after.map((c) => `${c.organizationId}#${c.platform}#${c.participantId}`));
+  if (participants.size !== after.length)
+    t.violate(
+      4,
+      `${after.length} contacts but ${participants.size} distinct (organization, platform, participant)`,
+    );
+  const misKeyed = after.filter(
+    (c) => c.contactKey !== `${c.organizationId}#${c.platform}#${c.participantId}`,
+  );
+  if (misKeyed.length > 0)
+    t.violate(
+      4,
+      `contact keys not <org>#<platform>#<participantId>: ${misKeyed.map((c) => c.contactKey).join(', ')}`,
+    );
+  const conversations = t.page.conversations.messenger.length + t.page.conversations.instagram.length;
+  if (after.length > conversations)
+    t.violate(4, `${after.length} contacts stored for a page of ${conversations} conversations`);
+
+  const lost = before.filter((c) => !keys.has(c.contactKey)).map((c) => c.contactKey);
+  if (lost.length > 0)
+    t.violate(4, `${lost.length} contact(s) present before the trial are gone: ${lost.join(', ')}`);
+}
+
+/** Contacts added, removed or changed between two reads of a page. */
+function diffContacts(a: StoredContact[], b: StoredContact[]): string[] {
+  const byKey = new Map(a.map((c) => [c.contactKey, stable(c)]));
+  const changes: string[] = [];
+  for (const c of b) {
+    const was = byKey.get(c.contactKey);
+    if (was === undefined) changes.push(`${c.contactKey} added`);
+    else if (was !== stable(c)) changes.push(`${c.contactKey} changed: ${was} -> ${stable(c)}`);
+    byKey.delete(c.contactKey);
+  }
+  for (const key of byKey.keys()) changes.push(`${key} removed`);
+  return changes;
+}
+
+/** JSON with object keys sorted at every level, so equal items give equal text. */
+function stable(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stable).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.entries(value)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${JSON.stringify(k)}:${stable(v)}`)
+      .join(',')}}`;
+  return JSON.stringify(value);
+}
