@@ -42,7 +42,9 @@ export async function startSync(req: StartRequest): Promise<SyncJob> {
     const holder = (await getPage(req.pageId))?.activeJobId;
     const holderJob = holder ? await getJob(holder) : undefined;
     const stale = holder && (!holderJob || isTerminal(holderJob.status));
-    if (!stale || !(await releasePageLock(req.pageId, holder)) || !(await createJobWithLock(job))) {
+    // Whoever frees it (us, or the job's own cleanup racing us), try the lock once more.
+    if (stale) await releasePageLock(req.pageId, holder);
+    if (!stale || !(await createJobWithLock(job))) {
       const current = await getPage(req.pageId);
       throw conflict('A sync is already running for this page', {
         activeJobId: current?.activeJobId ?? null,

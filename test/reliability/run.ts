@@ -1,0 +1,42 @@
+import { parseArgs } from 'node:util';
+import { runCancelRace } from './cancel-race.ts';
+import { type SectionResult, startHarness, summaryTable } from './harness.ts';
+import { runHostileInput } from './hostile-input.ts';
+import { runLoad } from './load.ts';
+
+/**
+ * `npm run test:reliability`: the full harness on one embedded stack, one section after the
+ * other (each section's invariants assume it is alone). Prints one summary table and exits 1 on
+ * any violation. Sizes can be lowered for a quick look: `-- --trials 50 --inputs 1000 --requests 2000`.
+ */
+const { values } = parseArgs({
+  options: {
+    trials: { type: 'string', default: '500' },
+    inputs: { type: 'string', default: '10000' },
+    requests: { type: 'string', default: '20000' },
+    seed: { type: 'string', default: '20261128' },
+  },
+});
+const seed = Number(values.seed);
+const started = Date.now();
+const h = await startHarness({ pages: 24 });
+const results: SectionResult[] = [];
+try {
+  results.push(await runCancelRace(h, { trials: Number(values.trials), concurrency: 6, seed }));
+  console.log(`cancel races done (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  results.push(await runHostileInput(h, { inputs: Number(values.inputs), seed }));
+  console.log(`hostile input done (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  const load = await runLoad(h, { requests: Number(values.requests), pages: 20 });
+  results.push(load);
+  console.log(`load done: p50 ${load.latency.p50} ms, p99 ${load.latency.p99} ms`);
+} finally {
+  await h.stack.stop();
+}
+
+console.log(`\n${summaryTable(results)}\n`);
+const violations = results.flatMap((r) => r.violations.map((v) => `${r.section}: ${v}`));
+for (const v of violations.slice(0, 50)) console.log(`VIOLATION ${v}`);
+console.log(
+  `${violations.length === 0 ? 'OK' : 'FAILED'}: ${violations.length} violations in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+);
+process.exit(violations.length === 0 ? 0 : 1);
