@@ -1211,7 +1211,26 @@ function safeDecode(value: string): string {
 const valuesOf = (r: HostileRequest, name: string) =>
   r.headers.filter(([k]) => k.toLowerCase() === name).map(([, v]) => v.replace(/^[ \t]+|[ \t]+$/g, ''));
 
+/**
+ * Node refuses a header section over 16 KB before any routing: 431 with `{error}`. Our byte count
+ * is an estimate (fetch adds headers of its own), so from 12 KB on either answer may come: no
+ * exact status then, but still never a 5xx, a success, or a body other than `{error}`.
+ */
+const headerBytes = (r: HostileRequest) =>
+  r.method.length +
+  r.path.length +
+  12 +
+  r.headers.reduce((sum, [k, v]) => sum + k.length + Buffer.byteLength(v) + 4, 0);
+
 async function judge(r: HostileRequest, j: Judge): Promise<Verdict> {
+  const verdict = await judgeRouted(r, j);
+  const size = headerBytes(r);
+  if (size > 20 * KB) return { ...verdict, exact: 431 };
+  if (size > 12 * KB) return { ...verdict, exact: undefined };
+  return verdict;
+}
+
+async function judgeRouted(r: HostileRequest, j: Judge): Promise<Verdict> {
   const url = new URL(r.path, 'http://localhost');
   const candidates = j.routes.filter((route) => route.pattern.test(url.pathname));
   const route = candidates.find((c) => c.method === r.method || c.method === 'ANY');
