@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DeleteItemCommand, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
@@ -25,6 +25,7 @@ import {
   HttpClient,
   isActive,
   type JobView,
+  localSfnClient,
   PATHS,
   pollUntil,
   query,
@@ -129,11 +130,7 @@ beforeAll(async () => {
     context: { chunkSize: CHUNK_SIZE, mapConcurrency: 2 },
   });
   http = new HttpClient(stack.apiUrl);
-  sfn = new SFNClient({
-    endpoint: stack.sfnEndpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'e2e', secretAccessKey: 'e2e' },
-  });
+  sfn = localSfnClient(stack.sfnEndpoint);
 
   alice = await signLocalToken(DATA_DIR, { org: 'demo-org', user: 'alice' });
   bob = await signLocalToken(DATA_DIR, { org: 'demo-org', user: 'bob' });

@@ -1,3 +1,4 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { expect } from 'vitest';
 import { z } from 'zod';
 import { generatePage, type SimPage } from '../../local/graph-sim/seed.ts';
@@ -129,3 +130,11 @@ export async function readJob(http: HttpClient, jobId: string, token: string): P
   expect(answer.status, answer.text).toBe(200);
   return StrictStatus.parse(answer.body).job;
 }
+
+/** An SFNClient on the embedded stack's Step Functions endpoint. */
+export const localSfnClient = (endpoint: string) =>
+  new SFNClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'e2e', secretAccessKey: 'e2e' },
+  });

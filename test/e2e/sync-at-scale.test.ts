@@ -5,14 +5,14 @@ import {
   GetExecutionHistoryCommand,
   type HistoryEvent,
   ListExecutionsCommand,
-  SFNClient,
+  type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signLocalToken } from '../../local/auth.ts';
 import { generatePage } from '../../local/graph-sim/seed.ts';
 import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { ContactsResponse, PagesResponse, StartSyncResponse } from '../../shared/contract.ts';
-import { HttpClient, isActive, PATHS, pollUntil, query, readJob } from './http-client.ts';
+import { HttpClient, isActive, localSfnClient, PATHS, pollUntil, query, readJob } from './http-client.ts';
 
 /**
  * One large sync end to end over HTTP on the embedded stack: 4,000 Messenger + 1,000 Instagram
@@ -44,11 +44,7 @@ let token: string;
 beforeAll(async () => {
   stack = await startLocalStack({ port: 0, sfnPort: 0, graphSimPort: 0, pages: [page], context: CONTEXT });
   http = new HttpClient(stack.apiUrl);
-  sfn = new SFNClient({
-    endpoint: stack.sfnEndpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'e2e', secretAccessKey: 'e2e' },
-  });
+  sfn = localSfnClient(stack.sfnEndpoint);
   token = await signLocalToken(DATA_DIR, { org: 'demo-org', user: 'scale-tester' });
 }, 120_000);
 
