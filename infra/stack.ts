@@ -21,6 +21,8 @@ export interface ContactSyncConfig {
   corsOrigins: string[];
   /** Keep tables when the stack is deleted (production). */
   retainData: boolean;
+  /** The per-chunk cancel checks; `false` only for the benchmark's cost measurement. */
+  cancelChecks: boolean;
 }
 
 /** Reads the stage config from CDK context (cdk.json or --context), failing on a bad value. */
@@ -47,6 +49,7 @@ export function configFromContext(scope: Construct): ContactSyncConfig {
     bedrockModelId: String(get('bedrockModelId') ?? 'anthropic.claude-3-haiku-20240307-v1:0'),
     corsOrigins: list(get('corsOrigins') ?? '*'),
     retainData: String(get('retainData') ?? 'true') !== 'false',
+    cancelChecks: String(get('cancelChecks') ?? 'true') !== 'false',
   };
 }
 
@@ -116,6 +119,7 @@ export class ContactSyncStack extends Stack {
       processChunk,
       finalize,
       mapConcurrency: config.mapConcurrency,
+      cancelChecks: config.cancelChecks,
     });
     const machine = this.workflow.stateMachine;
     const apiEnv = { ...env, STATE_MACHINE_ARN: machine.stateMachineArn };

@@ -35,6 +35,12 @@ export interface WorkflowProps {
   finalize: IFunction;
   /** Chunks processed at once per platform. The Graph rate limit (2 calls/s per Page) is the real cap. @default 4 */
   mapConcurrency?: number;
+  /**
+   * The cancel check at the start of each Map iteration (DESIGN.md, protocol step 5). Only the
+   * benchmark turns it off, to measure what the checks cost; never deploy without it.
+   * @default true
+   */
+  cancelChecks?: boolean;
 }
 
 export const PLATFORMS = ['messenger', 'instagram'] as const;
@@ -321,13 +327,15 @@ export class Workflow extends Construct {
     );
     // Each iteration checks the cancel flag before doing any work (DESIGN.md, protocol step 5).
     chunks.itemProcessor(
-      h
-        .checkCancelled(`Check if cancelled before ${platform} chunk`)
-        .next(
-          new Choice(this, `Is job still running? (${platform} chunk)`)
-            .when(h.isRunning, processChunk)
-            .otherwise(new Succeed(this, `Skip ${platform} chunk: job no longer running`)),
-        ),
+      props.cancelChecks === false
+        ? processChunk
+        : h
+            .checkCancelled(`Check if cancelled before ${platform} chunk`)
+            .next(
+              new Choice(this, `Is job still running? (${platform} chunk)`)
+                .when(h.isRunning, processChunk)
+                .otherwise(new Succeed(this, `Skip ${platform} chunk: job no longer running`)),
+            ),
     );
 
     const nextSegment = new Pass(this, `Next ${platform} segment`, {

@@ -139,6 +139,35 @@ describe('workflow', () => {
     },
   );
 
+  it('drops the per-chunk cancel checks only when the cancelChecks context is false (benchmark)', () => {
+    const app = new App({
+      context: {
+        jwtIssuer: 'https://issuer.example.com/',
+        jwtAudience: 'contact-sync-test',
+        cancelChecks: false,
+        'aws:cdk:bundling-stacks': [],
+      },
+    });
+    const unchecked = Template.fromStack(new ContactSyncStack(app, 'NoChecks', configFromContext(app)));
+    const [machine] = Object.values(unchecked.findResources('AWS::StepFunctions::StateMachine'));
+    const states = (
+      JSON.parse(
+        new TemplateResolver(unchecked.toJSON() as never).resolve(
+          machine?.Properties.DefinitionString,
+        ) as string,
+      ) as Definition
+    ).States;
+    for (const platform of ['messenger', 'instagram']) {
+      const map = states[`Process ${platform} chunks`] as State & { ItemProcessor: Definition };
+      expect(map.ItemProcessor.StartAt).toBe(`Process ${platform} conversation chunk`);
+      expect(Object.keys(map.ItemProcessor.States)).toEqual([`Process ${platform} conversation chunk`]);
+      // The platform-level check stays.
+      expect(states[`Check if cancelled before ${platform}`]?.Resource).toBe(
+        'arn:aws:states:::dynamodb:getItem',
+      );
+    }
+  });
+
   it('checks for cancellation before discovering each platform', () => {
     for (const platform of ['messenger', 'instagram']) {
       const check = definition.States[`Check if cancelled before ${platform}`] as State;
