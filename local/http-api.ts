@@ -92,12 +92,15 @@ export async function serveHttpApi(opts: {
   host?: string;
   /** Serves anything the API does not route (for example the web console). */
   fallback?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Sees every answer's status and body as sent (e.g. for a harness that scans for secrets). */
+  onResponse?: (status: number, body: string) => void;
 }) {
   const { routes } = routesFromTemplate(opts.resolver);
   const [, api] = opts.resolver.resourcesOfType('AWS::ApiGatewayV2::Api')[0] ?? [];
   const cors = (opts.resolver.resolve(api?.Properties ?? {}) as { CorsConfiguration?: CorsConfiguration })
     .CorsConfiguration;
   const server = createServer((req, res) => {
+    if (opts.onResponse) tapResponse(res, opts.onResponse);
     handle(req, res).catch((error) => {
       console.error('HTTP API emulator error', error);
       if (!res.headersSent) send(res, 500, { error: 'Internal Server Error' });
@@ -273,6 +276,17 @@ function respond(res: ServerResponse, result: unknown): void {
   };
   res.writeHead(r.statusCode, r.headers);
   res.end(r.body === undefined ? undefined : r.isBase64Encoded ? Buffer.from(r.body, 'base64') : r.body);
+}
+
+/** Calls `observe` with the status and body of the answer, which this server sends with one `end`. */
+function tapResponse(res: ServerResponse, observe: (status: number, body: string) => void): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    const [chunk] = args;
+    const body = typeof chunk === 'string' || Buffer.isBuffer(chunk) ? chunk.toString() : '';
+    observe(res.statusCode, body);
+    return end(...args);
+  }) as ServerResponse['end'];
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

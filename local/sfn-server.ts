@@ -157,7 +157,18 @@ export class LocalStepFunctions {
    */
   startDelayMs = 0;
 
+  /**
+   * Test knob: API actions that fail (HTTP 500, as a service outage would) until removed, so a
+   * harness can prove what a failing StartExecution or StopExecution leaves behind.
+   */
+  readonly failing = new Set<'StartExecution' | 'StopExecution'>();
+
+  private injectFault(action: 'StartExecution' | 'StopExecution'): void {
+    if (this.failing.has(action)) throw new Error(`Injected fault: ${action} is unavailable`);
+  }
+
   async StartExecution(req: { stateMachineArn?: string; name?: string; input?: string }): Promise<Json> {
+    this.injectFault('StartExecution');
     if (this.startDelayMs > 0) await new Promise((r) => setTimeout(r, this.startDelayMs));
     const machine = this.machines.get(String(req.stateMachineArn));
     if (!machine)
@@ -219,6 +230,7 @@ export class LocalStepFunctions {
   }
 
   StopExecution(req: { executionArn?: string; error?: string; cause?: string }): Json {
+    this.injectFault('StopExecution');
     const execution = this.get(req.executionArn);
     if (execution.status === 'RUNNING') {
       this.settle(execution, 'ABORTED', { error: req.error, cause: req.cause });

@@ -5,6 +5,7 @@ import { LOCAL_AUDIENCE, LOCAL_ISSUER, localVerifier } from './auth.ts';
 import { serveAwsJson } from './aws-json-server.ts';
 import { TemplateResolver } from './cloudformation.ts';
 import { createTablesFromTemplate, localDynamoClient, startDynamoDbLocal } from './dynamodb.ts';
+import { startDynamoFaultProxy } from './dynamodb-faults.ts';
 import { demoPage, type SimPage } from './graph-sim/seed.ts';
 import { startGraphSimulator } from './graph-sim/server.ts';
 import { routesFromTemplate, serveHttpApi } from './http-api.ts';
@@ -30,6 +31,10 @@ export interface LocalStackOptions {
   pages?: SimPage[];
   /** CDK context overrides (chunkSize, mapConcurrency, ...). */
   context?: Record<string, unknown>;
+  /** Put a fault-injecting proxy between the handlers and DynamoDB Local (`stack.dynamoFaults`). */
+  dynamoDbFaults?: boolean;
+  /** Sees every HTTP API answer (status and body). */
+  onApiResponse?: (status: number, body: string) => void;
 }
 
 export type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
@@ -72,6 +77,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
 
     const dynamo = await startDynamoDbLocal(opts.dynamoDbPort || (await freePort()));
     stops.push(() => dynamo.stop());
+    const dynamoFaults = opts.dynamoDbFaults ? await startDynamoFaultProxy(dynamo.endpoint) : undefined;
+    if (dynamoFaults) stops.push(() => dynamoFaults.close());
 
     const template = synthesizeTemplate({
       jwtIssuer: LOCAL_ISSUER,
@@ -106,7 +113,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoFaults?.endpoint ?? dynamo.endpoint,
       AWS_ENDPOINT_URL_SFN: aws.endpoint,
       AWS_ENDPOINT_URL_KMS: aws.endpoint,
       ...lambdas.sharedEnvironment(),
@@ -122,6 +129,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
       lambdas,
       verify: await localVerifier(DATA_DIR, issuer, audience),
       port: opts.port ?? 3000,
+      onResponse: opts.onApiResponse,
     });
     stops.push(() => api.close());
     stops.push(() => sfn.drain(2000));
@@ -129,6 +137,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
     return {
       apiUrl: api.url,
       dynamoDbEndpoint: dynamo.endpoint,
+      dynamoFaults,
       sfnEndpoint: aws.endpoint,
       graphApiUrl,
       graph,

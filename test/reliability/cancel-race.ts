@@ -1,23 +1,21 @@
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
-import {
-  CancelSyncResponse,
-  ErrorBody,
-  PagesResponse,
-  StartSyncResponse,
-  SyncJobsResponse,
-} from '../../shared/contract.ts';
-import {
-  type HttpAnswer,
-  isActive,
-  type JobView,
-  PATHS,
-  query,
-  StrictStatus,
-  sleep,
-} from '../e2e/http-client.ts';
+import { CancelSyncResponse, ErrorBody, StartSyncResponse, SyncJobsResponse } from '../../shared/contract.ts';
+import { type HttpAnswer, isActive, type JobView, PATHS, query, sleep } from '../e2e/http-client.ts';
 import type { Harness, SectionResult } from './harness.ts';
+import {
+  CANCEL_REASON,
+  checkSettled,
+  counters,
+  done,
+  now,
+  pool,
+  Section,
+  STUCK_AFTER_MS,
+  Trial,
+  waitForIdlePage,
+  waitForTerminal,
+} from './observe.ts';
 
 /**
  * The cancel-race section of the reliability harness: seeded trials that each start a sync of a
@@ -90,9 +88,6 @@ const MAX_EXTRA_DELAY_MS = 300;
  * take over a second. Each trial of that batch waits it out once.
  */
 const START_DELAY_MS = MAX_EXTRA_DELAY_MS + 2200;
-/** A job still PENDING/IN_PROGRESS this long after its trigger or cancel is stuck. */
-const STUCK_AFTER_MS = 30_000;
-const CANCEL_REASON = 'reliability: cancel race';
 const COMPLETED_ANSWER = 'Cannot cancel job with status: COMPLETED';
 
 /**
@@ -184,168 +179,6 @@ export function describeOutcomes(outcomes: TrialOutcome[]): string {
   }).join('\n');
 }
 
-// ---------------------------------------------------------------------------------------------
-
-async function pool<T>(items: T[], size: number, run: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items];
-  const worker = async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await run(item);
-  };
-  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
-}
-
-const now = () => performance.now();
-
-interface StoredContact {
-  pageId: string;
-  contactKey: string;
-  organizationId?: string;
-  platform?: string;
-  participantId?: string;
-  lastSyncJobId?: string;
-  lastSyncedAt?: string;
-  [field: string]: unknown;
-}
-
-/** What every trial shares: the HTTP client (counted), the token, DynamoDB Local, the findings. */
-class Section {
-  requests = 0;
-  readonly violations: string[] = [];
-  readonly doc: DynamoDBDocumentClient;
-
-  constructor(
-    readonly h: Harness,
-    readonly seed: number,
-  ) {
-    this.doc = DynamoDBDocumentClient.from(h.stack.dynamo);
-  }
-
-  /** The page's stored contacts, read directly from DynamoDB Local (consistent reads). */
-  async contactsOf(pageId: string): Promise<StoredContact[]> {
-    const items: StoredContact[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.h.stack.tables.contacts,
-          KeyConditionExpression: 'pageId = :p',
-          ExpressionAttributeValues: { ':p': pageId },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...((out.Items ?? []) as StoredContact[]));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return items;
-  }
-
-  /** The job record as stored (with the internal fields the API does not show). */
-  async jobItem(jobId: string): Promise<Record<string, unknown> | undefined> {
-    const out = await this.doc.send(
-      new GetCommand({
-        TableName: this.h.stack.tables.jobs,
-        Key: { jobId, sk: 'JOB' },
-        ConsistentRead: true,
-      }),
-    );
-    return out.Item;
-  }
-
-  /** Loads the handlers a trial calls first (pages, start, cancel), so no trial pays a cold start. */
-  async warmUp(): Promise<void> {
-    const { http, tokens } = this.h;
-    this.requests += 3;
-    await http.get(PATHS.pages, tokens.demo);
-    await http.post(PATHS.cancel, tokens.demo, { jobId: crypto.randomUUID() });
-    await http.get(`${PATHS.status}${query({ jobId: crypto.randomUUID() })}`, tokens.demo);
-  }
-
-  /** The job's failed-conversation markers (one per conversation counted in failedContacts). */
-  async failedMarkersOf(jobId: string): Promise<number> {
-    let count = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.h.stack.tables.jobs,
-          KeyConditionExpression: 'jobId = :j AND begins_with(sk, :failed)',
-          ExpressionAttributeValues: { ':j': jobId, ':failed': 'FAILED#' },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      count += out.Count ?? 0;
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return count;
-  }
-}
-
-/** One trial: its label for every message, its requests, and its reads of the API. */
-class Trial {
-  jobId: string | null = null;
-
-  constructor(
-    readonly section: Section,
-    readonly page: SimPage,
-    readonly plan: TrialPlan,
-  ) {}
-
-  get label(): string {
-    const { trial, point, delayMs } = this.plan;
-    return `[seed ${this.section.seed} trial ${trial}: cancel ${CANCEL_POINT_LABELS[point]} +${delayMs} ms, page ${this.page.id}, job ${this.jobId ?? '-'}]`;
-  }
-
-  violate(invariant: number | string, message: string): void {
-    this.section.violations.push(`${this.label} invariant ${invariant}: ${message}`);
-  }
-
-  private async send(method: 'GET' | 'POST', path: string, json?: unknown): Promise<HttpAnswer> {
-    this.section.requests++;
-    const { http, tokens } = this.section.h;
-    const answer =
-      method === 'GET' ? await http.get(path, tokens.demo) : await http.post(path, tokens.demo, json);
-    if (answer.status >= 500) this.violate(6, `${method} ${path} answered ${answer.status}: ${answer.text}`);
-    return answer;
-  }
-
-  get = (path: string) => this.send('GET', path);
-  post = (path: string, json: unknown) => this.send('POST', path, json);
-
-  /** The job as sync-status shows it, or null (with a violation) when the answer is not a job. */
-  async job(jobId: string): Promise<JobView | null> {
-    const answer = await this.get(`${PATHS.status}${query({ jobId })}`);
-    const parsed = StrictStatus.safeParse(answer.body);
-    if (answer.status !== 200 || !parsed.success) {
-      this.violate('1', `GET sync-status answered ${answer.status} ${answer.text.slice(0, 300)}`);
-      return null;
-    }
-    return parsed.data.job;
-  }
-
-  /** This page as GET /pages lists it, or null (with a violation). */
-  async listedPage() {
-    const answer = await this.get(PATHS.pages);
-    const parsed = PagesResponse.safeParse(answer.body);
-    if (answer.status !== 200 || !parsed.success) {
-      this.violate(5, `GET pages answered ${answer.status} ${answer.text.slice(0, 300)}`);
-      return null;
-    }
-    const page = parsed.data.pages.find((p) => p.id === this.page.id);
-    if (!page) this.violate(5, 'GET pages does not list the page');
-    return page ?? null;
-  }
-
-  cancel(jobId: string): Promise<HttpAnswer> {
-    return this.post(PATHS.cancel, { jobId, reason: CANCEL_REASON });
-  }
-}
-
-const done = (job: JobView) => job.syncedContacts + job.failedContacts;
-const counters = (job: { syncedContacts: number; failedContacts: number; completedAt: string | null }) =>
-  `synced ${job.syncedContacts}, failed ${job.failedContacts}, completedAt ${job.completedAt}`;
-
 /** When a trial's cancel point has come (or passed: a job that ended cannot be waited on). */
 function reached(point: CancelPoint, job: JobView, page: SimPage, chunkSize: number): boolean {
   if (!isActive(job)) return true;
@@ -385,7 +218,11 @@ const pollMs = (point: CancelPoint) =>
 
 async function runTrial(section: Section, page: SimPage, plan: TrialPlan): Promise<TrialOutcome> {
   const began = now();
-  const t = new Trial(section, page, plan);
+  const t = new Trial(
+    section,
+    page,
+    `trial ${plan.trial}: cancel ${CANCEL_POINT_LABELS[plan.point]} +${plan.delayMs} ms`,
+  );
   const outcome: TrialOutcome = {
     plan,
     pageId: page.id,
@@ -396,7 +233,7 @@ async function runTrial(section: Section, page: SimPage, plan: TrialPlan): Promi
     durationMs: 0,
   };
   try {
-    await checkTrial(t, outcome);
+    await checkTrial(t, plan, outcome);
   } catch (error) {
     const where = (error as Error).stack?.split('\n').slice(0, 3).join(' ') ?? String(error);
     t.violate('-', `the trial threw: ${where}`);
@@ -406,8 +243,8 @@ async function runTrial(section: Section, page: SimPage, plan: TrialPlan): Promi
   return outcome;
 }
 
-async function checkTrial(t: Trial, outcome: TrialOutcome): Promise<void> {
-  const { page, plan, section } = t;
+async function checkTrial(t: Trial, plan: TrialPlan, outcome: TrialOutcome): Promise<void> {
+  const { page, section } = t;
   const chunkSize = Number(process.env.CHUNK_SIZE ?? 3) || 3;
 
   // The page must be idle before it is reused.
@@ -542,62 +379,7 @@ async function checkTrial(t: Trial, outcome: TrialOutcome): Promise<void> {
   if (final.status === 'CANCELLED' && final.startedAt === null && done(final) !== 0)
     t.violate(2, `cancelled while PENDING (never started), yet ${counters(final)}`);
 
-  // Invariants 3 and 4 at the first read, then everything again 1 s later: nothing may move.
-  const contacts1 = await section.contactsOf(page.id);
-  checkContacts(t, final, before, contacts1);
-  if (final.status === 'CANCELLED' && final.completedAt) {
-    const late = contacts1.filter(
-      (c) =>
-        c.lastSyncJobId === jobId &&
-        typeof c.lastSyncedAt === 'string' &&
-        c.lastSyncedAt > String(final.completedAt),
-    );
-    if (late.length > 0)
-      t.violate(
-        2,
-        `${late.length} contact(s) written by the job after its cancel (completedAt ${final.completedAt}): ${late
-          .map((c) => `${c.contactKey} at ${c.lastSyncedAt}`)
-          .join(', ')}`,
-      );
-  }
-  const failedMarkers = await section.failedMarkersOf(jobId);
-  if (failedMarkers !== final.failedContacts)
-    t.violate(
-      3,
-      `failedContacts is ${final.failedContacts} but the job recorded ${failedMarkers} failed conversations`,
-    );
-
-  // Invariant 5: the page lock is released once the job is terminal.
-  const listed = await checkLockReleased(t, jobId, final);
-  if (listed && listed.contactCount !== contacts1.length)
-    t.violate(
-      4,
-      `the page's contactCount is ${listed.contactCount} but ${contacts1.length} contacts are stored`,
-    );
-
-  await sleep(Math.max(0, 1000 - (now() - finalAt)));
-  const later = await t.job(jobId);
-  if (later) {
-    if (later.status !== final.status) t.violate(1, `status moved from ${final.status} to ${later.status}`);
-    if (later.startedAt !== final.startedAt)
-      t.violate(1, `startedAt moved from ${final.startedAt} to ${later.startedAt} after the job ended`);
-    if (
-      later.syncedContacts !== final.syncedContacts ||
-      later.failedContacts !== final.failedContacts ||
-      later.completedAt !== final.completedAt
-    )
-      t.violate(
-        final.status === 'CANCELLED' ? 2 : 1,
-        `terminal job moved from ${counters(final)} to ${counters(later)} within 1 s`,
-      );
-  }
-  const contacts2 = await section.contactsOf(page.id);
-  const changed = diffContacts(contacts1, contacts2);
-  if (changed.length > 0)
-    t.violate(
-      final.status === 'CANCELLED' ? 2 : 4,
-      `contacts changed after the job ended: ${changed.join('; ')}`,
-    );
+  const later = await checkSettled(t, final, before, finalAt);
 
   // Cancel again (the double click): idempotent for a cancelled job, still 400 for a completed one.
   const again = await t.cancel(jobId);
@@ -651,26 +433,6 @@ async function checkTrial(t: Trial, outcome: TrialOutcome): Promise<void> {
       : `${final.status} first, the cancel sent ${cancelSentAt - Date.parse(final.completedAt ?? '')} ms after completedAt${seen ? ` (point seen as ${seen.status} ${seen.phase} ${seen.syncedContacts}/${seen.totalContacts})` : ''}`;
 }
 
-/** Polls GET /pages until the page shows no active job (bounded); a violation otherwise. */
-async function waitForIdlePage(t: Trial, when: string): Promise<boolean> {
-  const deadline = now() + STUCK_AFTER_MS;
-  for (;;) {
-    const listed = await t.listedPage();
-    if (!listed) return false;
-    if (listed.activeJob === null) return true;
-    if (now() > deadline) {
-      t.violate(
-        5,
-        `page still locked by job ${listed.activeJob.id} (${listed.activeJob.status}) ${when}, after ${STUCK_AFTER_MS / 1000} s`,
-      );
-      await t.cancel(listed.activeJob.id);
-      return false;
-    }
-    await sleep(100);
-  }
-}
-
-/** The job id GET /pages shows as the page's activeJob, polled until `gaveUp()` (bounded). */
 async function activeJobOfPage(t: Trial, gaveUp: () => boolean): Promise<string | null> {
   const deadline = now() + STUCK_AFTER_MS;
   while (!gaveUp() && now() < deadline) {
@@ -682,104 +444,3 @@ async function activeJobOfPage(t: Trial, gaveUp: () => boolean): Promise<string 
 }
 
 /** Polls sync-status until the job is terminal; null (with a violation) if it stays active. */
-async function waitForTerminal(t: Trial, jobId: string): Promise<JobView | null> {
-  const deadline = now() + STUCK_AFTER_MS;
-  let last: JobView | null = null;
-  for (;;) {
-    last = await t.job(jobId);
-    if (last && !isActive(last)) return last;
-    if (now() > deadline) {
-      t.violate(
-        1,
-        `job stuck ${last?.status} (phase ${last?.phase}, synced ${last?.syncedContacts}) ${STUCK_AFTER_MS / 1000} s after its cancel`,
-      );
-      return null;
-    }
-    await sleep(100);
-  }
-}
-
-/** Invariant 5: GET /pages shows no active job for the page (bounded: finalize releases just after). */
-async function checkLockReleased(t: Trial, jobId: string, final: JobView) {
-  const deadline = now() + 5000;
-  for (;;) {
-    const listed = await t.listedPage();
-    if (!listed) return null;
-    if (listed.activeJob === null) {
-      if (listed.lastJob?.id !== jobId)
-        t.violate(5, `GET pages shows lastJob ${listed.lastJob?.id}, not the trial's job`);
-      else if (listed.lastJob.status !== final.status)
-        t.violate(1, `GET pages shows the job ${listed.lastJob.status}, sync-status ${final.status}`);
-      return listed;
-    }
-    if (now() > deadline) {
-      t.violate(
-        5,
-        `page lock not released: activeJob ${listed.activeJob.id} (${listed.activeJob.status}) 5 s after the job ended ${final.status}`,
-      );
-      return listed;
-    }
-    await sleep(50);
-  }
-}
-
-/** Invariants 3 and 4 on the stored contacts of the page. */
-function checkContacts(t: Trial, final: JobView, before: StoredContact[], after: StoredContact[]): void {
-  const jobId = final.id;
-  const ofJob = after.filter((c) => c.lastSyncJobId === jobId).length;
-  if (ofJob !== final.syncedContacts)
-    t.violate(
-      3,
-      `syncedContacts is ${final.syncedContacts} but ${ofJob} contact(s) carry lastSyncJobId ${jobId}`,
-    );
-
-  const keys = new Set(after.map((c) => c.contactKey));
-  if (keys.size !== after.length)
-    t.violate(4, `${after.length} contacts but ${keys.size} distinct contact keys`);
-  const participants = new Set(after.map((c) => `${c.organizationId}#${c.platform}#${c.participantId}`));
-  if (participants.size !== after.length)
-    t.violate(
-      4,
-      `${after.length} contacts but ${participants.size} distinct (organization, platform, participant)`,
-    );
-  const misKeyed = after.filter(
-    (c) => c.contactKey !== `${c.organizationId}#${c.platform}#${c.participantId}`,
-  );
-  if (misKeyed.length > 0)
-    t.violate(
-      4,
-      `contact keys not <org>#<platform>#<participantId>: ${misKeyed.map((c) => c.contactKey).join(', ')}`,
-    );
-  const conversations = t.page.conversations.messenger.length + t.page.conversations.instagram.length;
-  if (after.length > conversations)
-    t.violate(4, `${after.length} contacts stored for a page of ${conversations} conversations`);
-
-  const lost = before.filter((c) => !keys.has(c.contactKey)).map((c) => c.contactKey);
-  if (lost.length > 0)
-    t.violate(4, `${lost.length} contact(s) present before the trial are gone: ${lost.join(', ')}`);
-}
-
-/** Contacts added, removed or changed between two reads of a page. */
-function diffContacts(a: StoredContact[], b: StoredContact[]): string[] {
-  const byKey = new Map(a.map((c) => [c.contactKey, stable(c)]));
-  const changes: string[] = [];
-  for (const c of b) {
-    const was = byKey.get(c.contactKey);
-    if (was === undefined) changes.push(`${c.contactKey} added`);
-    else if (was !== stable(c)) changes.push(`${c.contactKey} changed: ${was} -> ${stable(c)}`);
-    byKey.delete(c.contactKey);
-  }
-  for (const key of byKey.keys()) changes.push(`${key} removed`);
-  return changes;
-}
-
-/** JSON with object keys sorted at every level, so equal items give equal text. */
-function stable(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stable).join(',')}]`;
-  if (value && typeof value === 'object')
-    return `{${Object.entries(value)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([k, v]) => `${JSON.stringify(k)}:${stable(v)}`)
-      .join(',')}}`;
-  return JSON.stringify(value);
-}

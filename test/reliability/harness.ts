@@ -2,6 +2,7 @@ import { signLocalToken } from '../../local/auth.ts';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
 import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { HttpClient, simPages } from '../e2e/http-client.ts';
+import { SecretScanner } from './secrets.ts';
 
 /**
  * The reliability harness (issue 5): one embedded stack, many small pages, and sections that each
@@ -24,6 +25,8 @@ export interface Harness {
   /** Pages of `demo-org`, each free for one section at a time. */
   pages: SimPage[];
   tokens: { demo: string; other: string };
+  /** Looks for the pages' tokens in every answer and log line of the run (`secrets.finish`). */
+  secrets: SecretScanner;
   /** Hands out a page no other trial is using; give it back with `release`. */
   acquirePage(): Promise<SimPage>;
   releasePage(page: SimPage): void;
@@ -33,24 +36,39 @@ export async function startHarness(opts: {
   pages: number;
   messenger?: number;
   instagram?: number;
+  /** Route the handlers' DynamoDB calls through the fault proxy (the faults section needs it). */
+  dynamoDbFaults?: boolean;
 }): Promise<Harness> {
   const make = simPages('8800000000', 'Reliability');
   const pages = Array.from({ length: opts.pages }, (_, i) =>
     make(`page ${i + 1}`, opts.messenger ?? 12, opts.instagram ?? 6),
   );
+  const secrets = new SecretScanner(pages);
+  secrets.tapLogs();
   const stack = await startLocalStack({
+    onApiResponse: secrets.observeResponse,
     port: 0,
     sfnPort: 0,
     graphSimPort: 0,
     pages,
+    dynamoDbFaults: opts.dynamoDbFaults,
     // Small chunks and segments: every stage of a sync (discovery, chunks, continue-as-new,
     // the platform switch, finalize) happens within a few seconds, where a cancel can land.
     context: { chunkSize: 3, mapConcurrency: 2, maxChunksPerSegment: 3 },
+  }).catch((error: unknown) => {
+    secrets.stop();
+    throw error;
   });
+  const stop = stack.stop;
+  stack.stop = async () => {
+    await stop();
+    secrets.stop();
+  };
   const free = [...pages];
   const waiting: ((page: SimPage) => void)[] = [];
-  return {
+  const h: Harness = {
     stack,
+    secrets,
     http: new HttpClient(stack.apiUrl),
     pages,
     tokens: {
@@ -69,6 +87,8 @@ export async function startHarness(opts: {
       else free.push(page);
     },
   };
+  await secrets.addCiphertexts(h);
+  return h;
 }
 
 /** One row per section, and the totals: what the README's reliability section quotes. */

@@ -1,0 +1,118 @@
+import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { mulberry32, type Rng } from './graph-sim/seed.ts';
+
+/**
+ * A fault-injecting proxy in front of DynamoDB Local. The handlers reach DynamoDB through it (their
+ * AWS_ENDPOINT_URL_DYNAMODB), so a harness can throttle their writes the way DynamoDB does: an
+ * HTTP 400 `ProvisionedThroughputExceededException`, which the SDK retries with backoff and, once
+ * its attempts are spent, throws. Reads and every request that does not match pass untouched.
+ *
+ * A rule like `{ match: jobId, after: 5, failures: 3 }` lets a job's first 5 writes through and
+ * fails the next 3: with the SDK's 3 attempts, the worker dies with an exception after exactly 5
+ * writes ("a worker crash mid-chunk"). `{ match: jobId, rate: 0.2 }` throttles a fifth of them.
+ */
+export interface DynamoWriteFault {
+  /** Only writes whose request body contains this string (e.g. a job id) are affected. */
+  match: string;
+  /** Which write operations are affected. @default ['TransactWriteItems'] */
+  operations?: string[];
+  /** Matching writes let through before any fails. @default 0 */
+  after?: number;
+  /** How many matching writes to fail at most. @default unlimited */
+  failures?: number;
+  /** Probability (0..1) that an eligible write fails. @default 1 */
+  rate?: number;
+  /** PRNG seed of the rate draws. @default 1 */
+  seed?: number;
+}
+
+export interface DynamoFaultStats {
+  /** Matching writes seen since the rule was set. */
+  matched: number;
+  /** Of those, answered with the injected throttling error. */
+  injected: number;
+}
+
+export interface DynamoFaultProxy {
+  endpoint: string;
+  /** Sets (or with null, removes) the rule, and resets the counters. */
+  setFault(fault: DynamoWriteFault | null): void;
+  stats(): DynamoFaultStats;
+  close(): Promise<void>;
+}
+
+const THROTTLED = {
+  __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+  message: 'Injected fault: the level of configured provisioned throughput for the table was exceeded.',
+};
+
+export async function startDynamoFaultProxy(target: string): Promise<DynamoFaultProxy> {
+  const upstream = new URL(target);
+  let fault: DynamoWriteFault | null = null;
+  let rng: Rng = mulberry32(1);
+  let stats: DynamoFaultStats = { matched: 0, injected: 0 };
+
+  const shouldFail = (operation: string, body: string): boolean => {
+    if (!fault || !(fault.operations ?? ['TransactWriteItems']).includes(operation)) return false;
+    if (!body.includes(fault.match)) return false;
+    stats.matched++;
+    if (stats.matched <= (fault.after ?? 0)) return false;
+    if (stats.injected >= (fault.failures ?? Number.POSITIVE_INFINITY)) return false;
+    if (rng() >= (fault.rate ?? 1)) return false;
+    stats.injected++;
+    return true;
+  };
+
+  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
+    const out = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    out.on('error', (error) => {
+      res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`DynamoDB Local unreachable: ${error.message}`);
+    });
+    out.end(body);
+  };
+
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+    if (shouldFail(operation, body.toString('utf8'))) {
+      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end(JSON.stringify(THROTTLED));
+      return;
+    }
+    forward(req, res, body);
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    setFault(next) {
+      if (next && (next.rate ?? 1) > 1) throw new Error('rate must be within 0..1');
+      fault = next ? { ...next } : null;
+      rng = mulberry32(next?.seed ?? 1);
+      stats = { matched: 0, injected: 0 };
+    },
+    stats: () => ({ ...stats }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

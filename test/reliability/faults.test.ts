@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeFaults, FAULT_KINDS, type FaultsResult, runFaults } from './faults.ts';
+import { type Harness, startHarness } from './harness.ts';
+
+/**
+ * The faults section at its bounded size, then the secret scan over everything it produced: one trial of every fault kind on the embedded stack
+ * (Graph errors at a 10% rate, a revoked token, a worker crash after k writes, DynamoDB throttling,
+ * StopExecution and StartExecution failing). Each ends in the status its fault calls for, with
+ * exact counters, and each fault was really injected.
+ */
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness({ pages: 2, dynamoDbFaults: true });
+}, 120_000);
+
+afterAll(async () => {
+  await h?.stack.stop();
+}, 60_000);
+
+describe('reliability: faults', () => {
+  it('every injected fault ends in the right terminal status with exact counts', async () => {
+    const result: FaultsResult = await runFaults(h, { trialsPerKind: 1, seed: 7 });
+    console.info(
+      `[faults] ${result.faults} faults injected in ${result.durationMs} ms\n${describeFaults(result.outcomes)}`,
+    );
+    expect(result.violations).toEqual([]);
+    expect(result.trials).toBe(FAULT_KINDS.length);
+    const status = Object.fromEntries(result.outcomes.map((o) => [o.kind, o.finalStatus]));
+    expect(status).toEqual({
+      'graph-errors': 'COMPLETED',
+      'token-revoked': 'FAILED',
+      'worker-crash': 'COMPLETED',
+      'dynamodb-throttling': 'COMPLETED',
+      'stop-execution-fails': 'CANCELLED',
+      'start-execution-fails': 'FAILED',
+    });
+    for (const o of result.outcomes) expect(o.injected, o.kind).toBeGreaterThan(0);
+  }, 240_000);
+
+  it('leaves no page token in any answer, log line, execution history or table item', async () => {
+    const scan = await h.secrets.finish(h);
+    console.info(`[secret scan] ${scan.summary}`);
+    expect(scan.violations).toEqual([]);
+    // It looked at real traffic: the faults above (a token revoked, StopExecution failing…).
+    expect(h.secrets.scanned.responses).toBeGreaterThan(50);
+    expect(h.secrets.scanned.logWrites).toBeGreaterThan(0);
+    expect(h.secrets.scanned.events).toBeGreaterThan(100);
+    expect(h.secrets.scanned.items).toBeGreaterThan(20);
+  }, 60_000);
+});
