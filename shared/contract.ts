@@ -113,6 +113,9 @@ const json = (schema: z.ZodType, description: string) => ({
 });
 const error = (description: string) => json(ErrorBody, description);
 const unauthorized = error('Missing, invalid or expired token');
+const busy = error(
+  'The service is busy (AWS throttling): nothing was changed; retry after Retry-After seconds',
+);
 const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema } } });
 
 export function openApiDocument() {
@@ -149,7 +152,9 @@ export function openApiDocument() {
             '409': json(ConflictBody, 'A sync is already active for this page'),
             '415': error('Content-Type is not application/json'),
             '422': error('Idempotency-Key reused with a different body'),
-            '503': error('The sync could not be started; the job ended FAILED'),
+            '503': error(
+              'The sync could not be started (the job ended FAILED), or the service is busy (nothing was changed): retry',
+            ),
           },
         },
       },
@@ -167,6 +172,7 @@ export function openApiDocument() {
             '404': error('Job not found'),
             '415': error('Content-Type is not application/json'),
             '500': error('Internal error (no details)'),
+            '503': busy,
           },
         },
       },
@@ -180,6 +186,7 @@ export function openApiDocument() {
             '401': unauthorized,
             '403': error('Job of another organization'),
             '404': error('Job not found'),
+            '503': busy,
           },
         },
       },
@@ -192,13 +199,14 @@ export function openApiDocument() {
             '400': error('Missing or malformed pageId'),
             '401': unauthorized,
             '403': error('Not a page of your organization'),
+            '503': busy,
           },
         },
       },
       '/api/facebook/pages': {
         get: {
           summary: "The organization's connected pages",
-          responses: { '200': json(PagesResponse, 'The pages'), '401': unauthorized },
+          responses: { '200': json(PagesResponse, 'The pages'), '401': unauthorized, '503': busy },
         },
         post: {
           summary: 'Connect a page',
@@ -209,6 +217,7 @@ export function openApiDocument() {
             '401': unauthorized,
             '409': error('Page already connected'),
             '415': error('Content-Type is not application/json'),
+            '503': busy,
           },
         },
       },
@@ -221,6 +230,7 @@ export function openApiDocument() {
             '401': unauthorized,
             '403': error('Page of another organization'),
             '404': error('Page not connected'),
+            '503': busy,
           },
         },
       },
@@ -234,6 +244,7 @@ export function openApiDocument() {
             '401': unauthorized,
             '403': error('Page of another organization'),
             '404': error('Page not connected'),
+            '503': busy,
           },
         },
       },

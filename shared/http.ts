@@ -3,7 +3,7 @@ import httpErrorHandler from '@middy/http-error-handler';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
-import { badRequest, HttpError, unauthorized } from './errors.ts';
+import { badRequest, HttpError, isThrottling, unauthorized } from './errors.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -12,7 +12,7 @@ const MAX_BODY_BYTES = 16 * 1024;
 
 /**
  * Wraps a plain async core into a Lambda handler with the one error path: HttpError becomes its
- * `{ error }` response; anything else a 500 with a fixed message. Every answer, error or not,
+ * `{ error }` response; AWS throttling a 503 to retry; anything else a 500 with a fixed message. Every answer, error or not,
  * carries the security headers. `inner` middlewares run closest to the core; their errors still
  * pass through the error handler.
  */
@@ -38,10 +38,25 @@ export function httpHandler(
           }
         },
       }),
-    );
+    )
+    // Runs before the error handler (onError runs in reverse order).
+    .use(busyWhenThrottled);
   for (const middleware of inner) handler.use(middleware);
   return handler;
 }
+
+/**
+ * DynamoDB (or another AWS service) still throttling after the SDK's retries: nothing was changed,
+ * and the caller can simply retry, so the answer is a 503 with Retry-After rather than a 500.
+ */
+const busyWhenThrottled: MiddlewareObj<HttpEvent, HttpResult> = {
+  onError: async (request) => {
+    if (request.response === undefined && isThrottling(request.error)) {
+      request.error = Object.assign(new HttpError(503, BUSY_MESSAGE), { headers: { 'Retry-After': '1' } });
+    }
+  },
+};
+export const BUSY_MESSAGE = 'The service is busy. Try again in a moment.';
 
 /** API answers are per user and per moment: never cached, errors included. */
 const noStore: MiddlewareObj<HttpEvent, HttpResult> = {

@@ -3,6 +3,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/cancel-sync/handler.ts';
 import { CancelSyncResponse } from '../../shared/contract.ts';
+import { BUSY_MESSAGE } from '../../shared/http.ts';
 import type { JobStatus } from '../../shared/sync/job.ts';
 import {
   allowedStatuses,
@@ -285,11 +286,23 @@ describe('POST /api/facebook/sync-cancel: stopping the execution', () => {
 describe('POST /api/facebook/sync-cancel: failures', () => {
   it('returns 500 with a fixed body when the commit update fails for another reason than the condition', async () => {
     givenJob(storedJob());
-    ddbMock.on(UpdateCommand, CANCEL_COMMIT).rejects(throughputExceeded(JOBS_TABLE));
+    ddbMock
+      .on(UpdateCommand, CANCEL_COMMIT)
+      .rejects(new Error(`Requested resource not found: ${JOBS_TABLE}`));
 
     const reply = await cancel({ jobId: JOB_ID });
 
     expectInternalError(reply);
+    expect(sfnMock).not.toReceiveAnyCommand();
+  });
+
+  it('returns 503 to retry, and stops nothing, when the commit update is throttled', async () => {
+    givenJob(storedJob());
+    ddbMock.on(UpdateCommand, CANCEL_COMMIT).rejects(throughputExceeded(JOBS_TABLE));
+
+    const reply = await cancel({ jobId: JOB_ID });
+
+    expectError(reply, 503, BUSY_MESSAGE);
     expect(sfnMock).not.toReceiveAnyCommand();
   });
 });

@@ -3,6 +3,7 @@ import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../functions/connect-page/handler.ts';
 import { ConnectPageResponse } from '../../shared/contract.ts';
+import { BUSY_MESSAGE } from '../../shared/http.ts';
 import { CALLER, expectError, expectInternalError, httpEvent, invoke } from './event.ts';
 import {
   conditionFailed,
@@ -210,11 +211,21 @@ describe('POST /api/facebook/pages: errors', () => {
   });
 
   it('returns 500 with a fixed body when DynamoDB fails for another reason than the condition', async () => {
-    ddbMock.on(PutCommand, { TableName: PAGES_TABLE }).rejects(throughputExceeded(PAGES_TABLE));
+    ddbMock
+      .on(PutCommand, { TableName: PAGES_TABLE })
+      .rejects(new Error(`Requested resource not found: ${PAGES_TABLE}`));
 
     const reply = await connect(VALID);
 
     expectInternalError(reply);
+  });
+
+  it('returns 503 to retry when DynamoDB keeps throttling the write', async () => {
+    ddbMock.on(PutCommand, { TableName: PAGES_TABLE }).rejects(throughputExceeded(PAGES_TABLE));
+
+    const reply = await connect(VALID);
+
+    expectError(reply, 503, BUSY_MESSAGE);
   });
 
   it.each<[string, string, () => void, number]>([

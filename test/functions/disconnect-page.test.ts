@@ -2,6 +2,7 @@ import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/disconnect-page/handler.ts';
+import { BUSY_MESSAGE } from '../../shared/http.ts';
 import {
   allowedStatuses,
   CALLER,
@@ -173,11 +174,23 @@ describe('DELETE /api/facebook/pages/{pageId}', () => {
 
   it('returns 500 and keeps the page when the cancel of the active sync fails', async () => {
     givenActiveSync();
-    ddbMock.on(UpdateCommand, CANCEL_COMMIT).rejects(throughputExceeded(JOBS_TABLE));
+    ddbMock
+      .on(UpdateCommand, CANCEL_COMMIT)
+      .rejects(new Error(`Requested resource not found: ${JOBS_TABLE}`));
 
     const reply = await disconnect(PAGE_ID);
 
     expectInternalError(reply);
+    expect(ddbMock).not.toReceiveCommand(DeleteCommand);
+  });
+
+  it('returns 503 to retry, and keeps the page, when the cancel of the active sync is throttled', async () => {
+    givenActiveSync();
+    ddbMock.on(UpdateCommand, CANCEL_COMMIT).rejects(throughputExceeded(JOBS_TABLE));
+
+    const reply = await disconnect(PAGE_ID);
+
+    expectError(reply, 503, BUSY_MESSAGE);
     expect(ddbMock).not.toReceiveCommand(DeleteCommand);
   });
 

@@ -1,7 +1,7 @@
 /**
  * What every HTTP route does the same way (shared/http.ts), checked on every route it applies to:
  * the body limit and the JSON content type on POST routes, 401 on every route behind the JWT
- * authorizer, the fixed 500, and the security headers and `Cache-Control: no-store` on every answer.
+ * authorizer, the fixed 500, the 503 to retry when DynamoDB throttles, and the security headers and `Cache-Control: no-store` on every answer.
  * Each refused request is refused before any I/O. Route-specific behaviour is in <route>.test.ts.
  */
 import { EncryptCommand } from '@aws-sdk/client-kms';
@@ -17,9 +17,11 @@ import { handler as pages } from '../../functions/pages/handler.ts';
 import { handler as startSync } from '../../functions/start-sync/handler.ts';
 import { handler as syncJobs } from '../../functions/sync-jobs/handler.ts';
 import { handler as syncStatus } from '../../functions/sync-status/handler.ts';
+import { BUSY_MESSAGE } from '../../shared/http.ts';
 import {
   CALLER,
   type EventInit,
+  expectError,
   expectInternalError,
   expectSecurityHeaders,
   type HttpHandler,
@@ -43,6 +45,7 @@ import {
   sfnMock,
   storedJob,
   storedPage,
+  throughputExceeded,
 } from './fixtures.ts';
 
 interface Route {
@@ -235,6 +238,25 @@ describe('a failing DynamoDB', () => {
       const reply = await invoke(r.handler, r.event());
 
       expectInternalError(reply);
+      expect(ddbMock.calls().length).toBeGreaterThan(0);
+    },
+  );
+});
+
+describe('a DynamoDB that keeps throttling', () => {
+  it.each(API_ROUTES)(
+    '%s answers 503 {"error":"The service is busy…"} with Retry-After, without the cause',
+    async (_name, r) => {
+      r.givenSuccess();
+      ddbMock.reset();
+      ddbMock.rejects(throughputExceeded(JOBS_TABLE));
+
+      const reply = await invoke(r.handler, r.event());
+
+      expectError(reply, 503, BUSY_MESSAGE);
+      expect(reply.headers['Retry-After']).toBe('1');
+      expect(reply.body).not.toContain(JOBS_TABLE);
+      expectSecurityHeaders(reply);
       expect(ddbMock.calls().length).toBeGreaterThan(0);
     },
   );
