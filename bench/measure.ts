@@ -1,0 +1,152 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { GraphSimulator } from '../local/graph-sim/server.ts';
+import { JOB_SK } from '../shared/store/db.ts';
+import { type BenchStack, counters, historyFigures, historyOf, settledExecutions, sleep } from './harness.ts';
+
+/**
+ * Reads the tables with a client of its own, outside the counted traffic: the benchmark's polling
+ * is not part of what a sync costs.
+ */
+export function tableReader(b: BenchStack) {
+  const client = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: b.stack.dynamoDbEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    }),
+  );
+  return {
+    async job(jobId: string) {
+      const out = await client.send(
+        new GetCommand({ TableName: b.stack.tables.jobs, Key: { jobId, sk: JOB_SK }, ConsistentRead: true }),
+      );
+      return out.Item as
+        | { status: string; syncedContacts?: number; failedContacts?: number; totalContacts?: number }
+        | undefined;
+    },
+    /** Contacts of a page, optionally only those last written by `jobId`. */
+    async countContacts(pageId: string, jobId?: string): Promise<number> {
+      let count = 0;
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const out = await client.send(
+          new QueryCommand({
+            TableName: b.stack.tables.contacts,
+            KeyConditionExpression: 'pageId = :p',
+            ...(jobId
+              ? {
+                  FilterExpression: 'lastSyncJobId = :j',
+                  ExpressionAttributeValues: { ':p': pageId, ':j': jobId },
+                }
+              : { ExpressionAttributeValues: { ':p': pageId } }),
+            Select: 'COUNT',
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        count += out.Count ?? 0;
+        startKey = out.LastEvaluatedKey;
+      } while (startKey);
+      return count;
+    },
+    destroy: () => client.destroy(),
+  };
+}
+
+export type TableReader = ReturnType<typeof tableReader>;
+
+export interface SyncRun {
+  jobId: string;
+  status: string;
+  conversations: number;
+  synced: number;
+  failed: number;
+  wallMs: number;
+  graphCalls: number;
+  rateLimitRejections: number;
+  peakCallsPerSecond: number;
+  executions: number;
+  /** History events as AWS would count them (the local engine's plus 3 per task). */
+  awsEvents: number;
+  maxAwsEventsPerExecution: number;
+  /** Map iterations (chunks) in the execution with the most events. */
+  maxMapIterationsPerExecution: number;
+  localEvents: number;
+  transitions: number;
+  lambdaInvocations: number;
+  lambdaGbSeconds: number;
+  /** Durations of the chunk worker's invocations (ms). */
+  chunkMs: number[];
+  analysed: number;
+  readUnits: number;
+  writeUnits: number;
+  dynamoRequests: number;
+}
+
+/** One sync over HTTP, from the 202 to the terminal status, with every counter of the run. */
+export async function measureSync(
+  b: BenchStack,
+  reader: TableReader,
+  graph: GraphSimulator | undefined,
+  start: () => Promise<string>,
+  pollMs = 50,
+): Promise<SyncRun> {
+  counters.reset();
+  graph?.resetStats();
+  const t0 = performance.now();
+  const jobId = await start();
+  let job = await reader.job(jobId);
+  while (!job || job.status === 'PENDING' || job.status === 'IN_PROGRESS') {
+    await sleep(pollMs);
+    job = await reader.job(jobId);
+  }
+  const wallMs = performance.now() - t0;
+  const executions = await settledExecutions(b, jobId);
+  for (let i = 0; (counters.inFlight.get(jobId) ?? 0) > 0 && i < 200; i++) await sleep(25);
+  let awsEvents = 0;
+  let localEvents = 0;
+  let transitions = 0;
+  let maxAws = 0;
+  let maxIterations = 0;
+  for (const e of executions) {
+    const f = historyFigures(await historyOf(b, e.executionArn as string));
+    awsEvents += f.awsEvents;
+    localEvents += f.localEvents;
+    transitions += f.transitions;
+    if (f.awsEvents > maxAws) {
+      maxAws = f.awsEvents;
+      maxIterations = f.mapIterations;
+    }
+  }
+  const mine = counters.invocations.filter((i) => i.jobId === jobId);
+  const chunks = mine.filter((i) => i.analysed !== undefined);
+  const stats = graph?.stats();
+  return {
+    jobId,
+    status: job.status,
+    conversations: job.totalContacts ?? 0,
+    synced: job.syncedContacts ?? 0,
+    failed: job.failedContacts ?? 0,
+    wallMs,
+    graphCalls: stats?.totalCalls ?? Number.NaN,
+    rateLimitRejections: stats?.rateLimitRejections ?? Number.NaN,
+    peakCallsPerSecond: Math.max(0, ...Object.values(stats?.maxCallsInAnyOneSecondByPage ?? {})),
+    executions: executions.length,
+    awsEvents,
+    maxAwsEventsPerExecution: maxAws,
+    maxMapIterationsPerExecution: maxIterations,
+    localEvents,
+    transitions,
+    lambdaInvocations: mine.length,
+    lambdaGbSeconds: mine.reduce(
+      (sum, i) => sum + ((i.end - i.start) / 1000) * (b.memoryMbOf(i.fn) / 1024),
+      0,
+    ),
+    chunkMs: chunks.map((i) => i.end - i.start),
+    analysed: chunks.reduce((sum, i) => sum + (i.analysed ?? 0), 0),
+    readUnits: counters.readUnits,
+    writeUnits: counters.writeUnits,
+    dynamoRequests: counters.dynamoRequests,
+  };
+}

@@ -1,0 +1,310 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CancelScenarioResult } from './scenarios/cancel.ts';
+import type { ScaleScenarioResult } from './scenarios/scale.ts';
+import type { SyncScenarioResult } from './scenarios/sync.ts';
+import { conversationsPerExecution, costPer1000, median, percentile, round } from './stats.ts';
+
+/**
+ * `npm run bench`: the product against the seed's sequential design, on the embedded stack.
+ * `-- --quick` runs every scenario at small sizes (for development; results.json is then not
+ * overwritten unless `--write` is given). Each scenario runs in a fresh child process.
+ */
+const here = path.dirname(fileURLToPath(import.meta.url));
+const quick = process.argv.includes('--quick');
+const write = !quick || process.argv.includes('--write');
+
+const SIZES = quick
+  ? {
+      sync: { runs: 1, messenger: 30, instagram: 10 },
+      cancel: { cancels: 20, lanes: 4, messenger: 60, instagram: 20 },
+      scale: { messenger: 3500, instagram: 1500 },
+    }
+  : {
+      sync: { runs: 3, messenger: 150, instagram: 50 },
+      cancel: { cancels: 200, lanes: 4, messenger: 100, instagram: 30 },
+      scale: { messenger: 70_000, instagram: 30_000 },
+    };
+const LATENCY = { graphLatencyMs: 80, analyzerLatencyMs: 500 };
+
+async function child<T>(scenario: string, options: object): Promise<T> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'contact-sync-bench-'));
+  const out = path.join(dir, 'result.json');
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const p = spawn(
+        process.execPath,
+        ['--import', 'tsx', path.join(here, 'child.ts'), scenario, JSON.stringify(options), out],
+        { stdio: ['ignore', 'inherit', 'inherit'] },
+      );
+      p.once('error', reject);
+      p.once('exit', resolve);
+    });
+    if (code !== 0) throw new Error(`scenario ${scenario} exited with ${code}`);
+    return JSON.parse(readFileSync(out, 'utf8')) as T;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const t0 = performance.now();
+const stamp = (what: string) =>
+  console.error(`[bench] ${what} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+
+stamp('throughput, graph calls, re-sync and cost: the product (with cancel checks) and the baseline');
+const withChecks = await child<SyncScenarioResult>('sync', {
+  ...SIZES.sync,
+  ...LATENCY,
+  baseline: true,
+  cancelChecks: true,
+});
+stamp('the same syncs without the per-chunk cancel checks');
+const withoutChecks = await child<SyncScenarioResult>('sync', {
+  ...SIZES.sync,
+  ...LATENCY,
+  baseline: false,
+  cancelChecks: false,
+});
+stamp(`${SIZES.cancel.cancels} cancels`);
+const cancel = await child<CancelScenarioResult>('cancel', {
+  ...SIZES.cancel,
+  ...LATENCY,
+  minDelayMs: 300,
+  maxDelayMs: 1500,
+  seed: 42,
+});
+stamp(`scale: ${SIZES.scale.messenger + SIZES.scale.instagram} conversations`);
+const scale = await child<ScaleScenarioResult>('scale', {
+  ...SIZES.scale,
+  graphLatencyMs: 10,
+  analyzerLatencyMs: 0,
+  callsPerSecond: 1000,
+});
+const benchSeconds = (performance.now() - t0) / 1000;
+stamp('done');
+
+// --- figures ----------------------------------------------------------------------------------
+const runs = withChecks.runs;
+const baseline = withChecks.baseline;
+const productMs = median(runs.map((r) => r.wallMs));
+const noChecksMs = median(withoutChecks.runs.map((r) => r.wallMs));
+const chunkMs = median(runs.flatMap((r) => r.chunkMs));
+const acked = cancel.trials.filter((t) => t.httpStatus === 200);
+const lastActivity = acked.map((t) => t.ackToLastActivityMs);
+const firstSync = runs[0];
+const resync = withChecks.resync;
+const avg = (f: (r: (typeof runs)[number]) => number) => runs.reduce((s, r) => s + f(r), 0) / runs.length;
+const conversations = avg((r) => r.conversations);
+const bedrockShare = conversations / Math.max(1, withChecks.bedrock.conversations);
+const cost = costPer1000({
+  conversations,
+  stateTransitions: avg((r) => r.transitions),
+  lambdaInvocations: avg((r) => r.lambdaInvocations),
+  lambdaGbSeconds: avg((r) => r.lambdaGbSeconds),
+  readUnits: avg((r) => r.readUnits),
+  writeUnits: avg((r) => r.writeUnits),
+  bedrockInputTokens: withChecks.bedrock.inputTokens * bedrockShare,
+  bedrockOutputTokens: withChecks.bedrock.outputTokens * bedrockShare,
+});
+const scaleRun = scale.run;
+const eventsPerChunk = scaleRun.maxAwsEventsPerExecution / Math.max(1, scaleRun.maxMapIterationsPerExecution);
+
+const results = {
+  throughputRatio: baseline ? round(baseline.wallMs / productMs) : null,
+  productWallSeconds: round(productMs / 1000),
+  productWallSecondsRuns: runs.map((r) => round(r.wallMs / 1000)),
+  baselineWallSeconds: baseline ? round(baseline.wallMs / 1000) : null,
+  rateLimitRejections: runs.reduce((s, r) => s + r.rateLimitRejections, 0),
+  baselineRateLimitRetries: baseline?.rateLimitRetries ?? null,
+  peakGraphCallsPerSecondPerPage: Math.max(...runs.map((r) => r.peakCallsPerSecond)),
+  graphCallsPer100: round(median(runs.map((r) => (100 * r.graphCalls) / r.conversations))),
+  baselineGraphCallsPer100: baseline ? round((100 * baseline.graphCalls) / baseline.conversations) : null,
+  baselineStatusReads: baseline?.statusReads ?? null,
+  cancels: acked.length,
+  cancelsRefused: cancel.trials.length - acked.length,
+  cancelAckP50Ms: round(
+    percentile(
+      acked.map((t) => t.ackMs),
+      50,
+    ),
+    1,
+  ),
+  cancelAckP99Ms: round(
+    percentile(
+      acked.map((t) => t.ackMs),
+      99,
+    ),
+    1,
+  ),
+  cancelAckMaxMs: round(Math.max(...acked.map((t) => t.ackMs)), 1),
+  writesAfterAck: acked.reduce((s, t) => s + t.writesAfterAck, 0),
+  ackToLastActivityP50Ms: round(percentile(lastActivity, 50)),
+  ackToLastActivityP99Ms: round(percentile(lastActivity, 99)),
+  ackToLastActivityMaxMs: round(Math.max(...lastActivity)),
+  chunkProcessingMs: round(chunkMs),
+  checkOverheadPct: round((100 * (productMs - noChecksMs)) / noChecksMs),
+  noChecksWallSecondsRuns: withoutChecks.runs.map((r) => round(r.wallMs / 1000)),
+  checkTransitionsPerSync: round(
+    avg((r) => r.transitions) - median(withoutChecks.runs.map((r) => r.transitions)),
+  ),
+  eventsPer1000: round((1000 * scaleRun.awsEvents) / scaleRun.conversations),
+  transitionsPer1000: round((1000 * scaleRun.transitions) / scaleRun.conversations),
+  eventsPer1000SmallPage: round(median(runs.map((r) => (1000 * r.awsEvents) / r.conversations))),
+  transitionsPer1000SmallPage: round(median(runs.map((r) => (1000 * r.transitions) / r.conversations))),
+  maxEventsPerExecution: scaleRun.maxAwsEventsPerExecution,
+  largestSyncConversations: conversationsPerExecution({
+    eventLimit: 25_000,
+    fixedEvents: 0,
+    eventsPerChunk,
+    chunkSize: 50,
+  }),
+  scaleConversations: scaleRun.conversations,
+  scaleSynced: scaleRun.synced,
+  scaleContactsStored: scale.contactsStored,
+  scaleStatus: scaleRun.status,
+  scaleExecutions: scaleRun.executions,
+  scaleWallSeconds: round(scaleRun.wallMs / 1000),
+  peakMemoryMb: {
+    workerProcess: round(scale.peakRssMb.process),
+    workerHeap: round(scale.peakHeapMb),
+    dynamoDbLocal: round(scale.peakRssMb.dynamoDbLocal),
+    stackTotal: round(scale.peakRssMb.process + scale.peakRssMb.dynamoDbLocal),
+  },
+  resyncAnalyzerCalls: resync?.analysed ?? null,
+  resyncSpeedup: resync && firstSync ? round(firstSync.wallMs / resync.wallMs) : null,
+  resyncWallSeconds: resync ? round(resync.wallMs / 1000) : null,
+  resyncGraphCalls: resync?.graphCalls ?? null,
+  costPer1000ConversationsUsd: round(cost.totalUsd, 4),
+  costPer1000: {
+    stepFunctionsUsd: round(cost.stepFunctionsUsd, 4),
+    lambdaUsd: round(cost.lambdaUsd, 4),
+    dynamoDbUsd: round(cost.dynamoDbUsd, 4),
+    bedrockUsd: round(cost.bedrockUsd, 4),
+    measuredPer1000: {
+      transitions: round((1000 * avg((r) => r.transitions)) / conversations),
+      lambdaGbSeconds: round((1000 * avg((r) => r.lambdaGbSeconds)) / conversations),
+      readUnits: round((1000 * avg((r) => r.readUnits)) / conversations),
+      writeUnits: round((1000 * avg((r) => r.writeUnits)) / conversations),
+      bedrockInputTokens: Math.round(
+        (1000 * withChecks.bedrock.inputTokens) / withChecks.bedrock.conversations,
+      ),
+      bedrockOutputTokens: Math.round(
+        (1000 * withChecks.bedrock.outputTokens) / withChecks.bedrock.conversations,
+      ),
+    },
+  },
+  setup: {
+    quick,
+    sync: {
+      ...withChecks.options,
+      context: 'product defaults (chunkSize 50, mapConcurrency 4, maxChunksPerSegment 200)',
+    },
+    cancel: cancel.options,
+    scale: scale.options,
+  },
+  machine: {
+    cpus: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown'}`,
+    memoryGb: round(os.totalmem() / 1024 ** 3, 1),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+  },
+  date: new Date().toISOString(),
+  benchSeconds: round(benchSeconds, 0),
+};
+
+const rows: [string, string, string, string][] = [
+  [
+    'throughput vs seed design',
+    `${results.throughputRatio}x (${results.productWallSeconds} s vs ${results.baselineWallSeconds} s)`,
+    '>= 10x, 0 rate-limit violations',
+    `${(results.throughputRatio ?? 0) >= 10 && results.rateLimitRejections === 0 ? 'met' : 'MISSED'}`,
+  ],
+  [
+    'rate-limit rejections / peak calls/s',
+    `${results.rateLimitRejections} / ${results.peakGraphCallsPerSecondPerPage}`,
+    '0 / <= 2',
+    results.rateLimitRejections === 0 && results.peakGraphCallsPerSecondPerPage <= 2 ? 'met' : 'MISSED',
+  ],
+  [
+    'Graph calls per 100 conversations',
+    `${results.graphCallsPer100} (seed design ${results.baselineGraphCallsPer100})`,
+    '<= 5',
+    results.graphCallsPer100 <= 5 ? 'met' : 'MISSED',
+  ],
+  [
+    'cancel ack p50 / p99',
+    `${results.cancelAckP50Ms} / ${results.cancelAckP99Ms} ms (${results.cancels} cancels)`,
+    'p99 < 50 ms',
+    results.cancelAckP99Ms < 50 ? 'met' : 'MISSED',
+  ],
+  ['writes after ack', String(results.writesAfterAck), '0', results.writesAfterAck === 0 ? 'met' : 'MISSED'],
+  [
+    'ack to last activity p50 / max',
+    `${results.ackToLastActivityP50Ms} / ${results.ackToLastActivityMaxMs} ms (chunk ${results.chunkProcessingMs} ms)`,
+    '< 1 chunk',
+    results.ackToLastActivityMaxMs < results.chunkProcessingMs ? 'met' : 'MISSED',
+  ],
+  [
+    'cancel-check overhead',
+    `${results.checkOverheadPct} %`,
+    '< 1 %',
+    results.checkOverheadPct < 1 ? 'met' : 'MISSED',
+  ],
+  [
+    'history events / transitions per 1,000',
+    `${results.eventsPer1000} / ${results.transitionsPer1000}`,
+    'report',
+    '-',
+  ],
+  [
+    'max events per execution',
+    `${results.maxEventsPerExecution} (${results.scaleExecutions} executions)`,
+    '< 25,000',
+    results.maxEventsPerExecution < 25_000 ? 'met' : 'MISSED',
+  ],
+  ['largest sync in one execution', `${results.largestSyncConversations} conversations`, 'report', '-'],
+  [
+    'scale run',
+    `${results.scaleSynced}/${results.scaleConversations} synced, ${results.scaleContactsStored} stored, ${results.scaleWallSeconds} s`,
+    'exact counts',
+    results.scaleSynced === results.scaleConversations &&
+    results.scaleContactsStored === results.scaleConversations
+      ? 'met'
+      : 'MISSED',
+  ],
+  [
+    'peak memory worker / DynamoDB Local',
+    `${results.peakMemoryMb.workerProcess} / ${results.peakMemoryMb.dynamoDbLocal} MB`,
+    'report',
+    '-',
+  ],
+  [
+    're-sync analyzer calls',
+    String(results.resyncAnalyzerCalls),
+    '0',
+    results.resyncAnalyzerCalls === 0 ? 'met' : 'MISSED',
+  ],
+  [
+    're-sync speedup',
+    `${results.resyncSpeedup}x (${results.resyncWallSeconds} s, ${results.resyncGraphCalls} Graph calls)`,
+    '>= 20x',
+    (results.resyncSpeedup ?? 0) >= 20 ? 'met' : 'MISSED',
+  ],
+  [
+    'cost per 1,000 conversations',
+    `$${results.costPer1000ConversationsUsd} (+ Bedrock $${results.costPer1000.bedrockUsd})`,
+    'report',
+    '-',
+  ],
+];
+const header: [string, string, string, string] = ['figure', 'measured', 'target', ''];
+const widths = [0, 1, 2, 3].map((i) => Math.max(...[header, ...rows].map((r) => (r[i] ?? '').length)));
+const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+console.log([line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
+console.log(
+  `\n${results.machine.cpus}, ${results.machine.memoryGb} GB, ${results.machine.node}; ${results.benchSeconds} s`,
+);
+if (write) writeFileSync(path.join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -1,0 +1,137 @@
+import { conversationMessages, generatePage, type SimPage } from '../../local/graph-sim/seed.ts';
+import { DEMO_ORG } from '../../local/seed.ts';
+import { SYSTEM_PROMPT, toTranscript } from '../../shared/analyzer/bedrock-analyzer.ts';
+import { LocalAnalyzer } from '../../shared/analyzer/local-analyzer.ts';
+import { type BaselineResult, runBaseline } from '../baseline.ts';
+import { api, childrenPeakRssMb, processPeakRssMb, startBenchStack } from '../harness.ts';
+import { measureSync, type SyncRun, tableReader } from '../measure.ts';
+
+/**
+ * Scenarios 1, 2, 4 (one side), 5 (events per 1,000), 6 and 7 on one stack: the issue's page of
+ * 150 Messenger + 50 Instagram conversations, Graph at `graphLatencyMs` under the real 2 calls/s
+ * per Page, the analyzer at `analyzerLatencyMs`. Every product run syncs a fresh page (same sizes,
+ * its own data) so that nothing is skipped as unchanged; then the first page is synced again,
+ * unchanged; then the seed's sequential design runs on a page of its own.
+ */
+export interface SyncScenarioOptions {
+  runs: number;
+  messenger: number;
+  instagram: number;
+  graphLatencyMs: number;
+  analyzerLatencyMs: number;
+  baseline: boolean;
+  cancelChecks: boolean;
+}
+
+export interface SyncScenarioResult {
+  options: SyncScenarioOptions;
+  context: Record<string, unknown>;
+  runs: SyncRun[];
+  resync?: SyncRun;
+  baseline?: BaselineResult;
+  /** Bedrock tokens of the analysed conversations of one page, estimated from their transcripts. */
+  bedrock: { conversations: number; inputTokens: number; outputTokens: number };
+  peakRssMb: { process: number; dynamoDbLocal: number };
+}
+
+/** Rough English-text rule: about 4 characters per token. */
+const tokens = (chars: number) => Math.ceil(chars / 4);
+
+async function bedrockTokens(page: SimPage) {
+  const analyzer = new LocalAnalyzer(0);
+  const ownIds = new Set([page.id, page.instagramAccountId]);
+  let input = 0;
+  let output = 0;
+  let conversations = 0;
+  for (const c of [...page.conversations.messenger, ...page.conversations.instagram]) {
+    const messages = conversationMessages(c)
+      .slice(0, 20)
+      .map((m) => ({ fromCustomer: !ownIds.has(m.from.id), text: m.message, createdAt: m.created_time }));
+    conversations++;
+    input += tokens(SYSTEM_PROMPT.length + toTranscript(messages).length);
+    output += tokens(JSON.stringify(await analyzer.analyze(messages)).length);
+  }
+  return { conversations, inputTokens: input, outputTokens: output };
+}
+
+export async function runSyncScenario(o: SyncScenarioOptions): Promise<SyncScenarioResult> {
+  process.env.ANALYZER_LATENCY_MS = String(o.analyzerLatencyMs);
+  const make = (n: number) =>
+    generatePage({
+      id: `77000000000${String(n).padStart(4, '0')}`,
+      name: `Bench page ${n}`,
+      accessToken: `bench_page_token_${n}_secret`,
+      messenger: o.messenger,
+      instagram: o.instagram,
+    });
+  const pages = Array.from({ length: o.runs }, (_, i) => make(i + 1));
+  const baselinePage = make(9999);
+  const warmup = generatePage({
+    id: '770000000009998',
+    name: 'Bench warm-up',
+    accessToken: 'bench_warmup_token_secret',
+    messenger: 10,
+    instagram: 5,
+  });
+  // The product's defaults (cdk.json / infra/stack.ts), plus the switch under test.
+  const context = { cancelChecks: o.cancelChecks };
+  const b = await startBenchStack({
+    pages: [...pages, baselinePage, warmup],
+    context,
+    graphSimLatencyMs: o.graphLatencyMs,
+  });
+  const reader = tableReader(b);
+  const http = api(b);
+  try {
+    // Warm-up, not measured: the first invocation of each handler loads its module.
+    await measureSync(b, reader, b.stack.graph, () => http.start(warmup.id));
+    const runs: SyncRun[] = [];
+    for (const page of pages) {
+      runs.push(await measureSync(b, reader, b.stack.graph, () => http.start(page.id)));
+      log(o, `product run ${runs.length}`, runs.at(-1));
+    }
+    let resync: SyncRun | undefined;
+    const first = pages[0];
+    if (o.cancelChecks && first) {
+      resync = await measureSync(b, reader, b.stack.graph, () => http.start(first.id));
+      log(o, 'resync', resync);
+    }
+    let baseline: BaselineResult | undefined;
+    if (o.baseline) {
+      b.stack.graph?.resetStats();
+      baseline = await runBaseline({
+        page: baselinePage,
+        graphApiUrl: b.stack.graphApiUrl,
+        analyzer: new LocalAnalyzer(o.analyzerLatencyMs),
+        organizationId: DEMO_ORG,
+      });
+      const stats = b.stack.graph?.stats();
+      console.error(
+        `[sync] baseline ${(baseline.wallMs / 1000).toFixed(1)} s, ${baseline.graphCalls} Graph calls, ` +
+          `${stats?.rateLimitRejections} rejections, synced ${baseline.synced}`,
+      );
+    }
+    return {
+      options: o,
+      context,
+      runs,
+      ...(resync ? { resync } : {}),
+      ...(baseline ? { baseline } : {}),
+      bedrock: first ? await bedrockTokens(first) : { conversations: 0, inputTokens: 0, outputTokens: 0 },
+      peakRssMb: { process: processPeakRssMb(), dynamoDbLocal: childrenPeakRssMb() },
+    };
+  } finally {
+    reader.destroy();
+    b.sfn.destroy();
+    await b.stack.stop();
+  }
+}
+
+function log(o: SyncScenarioOptions, what: string, run: SyncRun | undefined) {
+  if (!run) return;
+  console.error(
+    `[sync checks=${o.cancelChecks}] ${what}: ${run.status} ${run.synced}/${run.conversations} in ` +
+      `${(run.wallMs / 1000).toFixed(2)} s, ${run.graphCalls} Graph calls, ${run.rateLimitRejections} rejections, ` +
+      `${run.transitions} transitions, ${run.analysed} analysed`,
+  );
+}
