@@ -37,6 +37,13 @@ export class LambdaRuntime {
   private readonly functions = new Map<string, LocalFunction>();
   private readonly loaded = new Map<string, Promise<Handler>>();
 
+  /**
+   * Test knob: how long an invocation of a function waits before its handler runs, keyed by the
+   * function's directory under functions/ (e.g. `finalize-sync`), as a slow cold start would. A
+   * harness widens a narrow window with it, so that a cancel can land inside that function.
+   */
+  readonly invokeDelayMs = new Map<string, number>();
+
   constructor(
     private readonly resolver: TemplateResolver,
     private readonly root: string,
@@ -83,6 +90,8 @@ export class LambdaRuntime {
     if (!fn) throw new LambdaFunctionError('ResourceNotFoundException', `Function not found: ${arnOrId}`);
     const handler = await this.load(fn);
     const deadline = Date.now() + fn.timeoutMs;
+    const delay = this.invokeDelayMs.get(path.basename(path.dirname(fn.entry)));
+    if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
     const context = {
       functionName: fn.logicalId,
       functionVersion: '$LATEST',

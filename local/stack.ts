@@ -142,6 +142,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
       graphApiUrl,
       graph,
       sfn,
+      lambdas,
       template,
       machines,
       tables: {

@@ -81,13 +81,21 @@ export interface CancelRaceResult extends SectionResult {
 }
 
 const SECTION = 'cancel races';
-const MAX_EXTRA_DELAY_MS = 300;
+/** The extra delay's range, for every point. */
+export const MAX_EXTRA_DELAY_MS = 300;
 /**
  * StartExecution's delay for the "before StartExecution returns" batch: the extra delay plus a
  * wide margin, because on a loaded 2-core machine seeing the job and committing the cancel can
  * take over a second. Each trial of that batch waits it out once.
  */
 const START_DELAY_MS = MAX_EXTRA_DELAY_MS + 2200;
+/**
+ * The finalize Lambda's invocation delay for the "during finalize" batch. Without it the window
+ * (last contact written -> COMPLETED) is 10-50 ms wide locally, and a cancel would only ever land
+ * after completion. With it, finalize is running (invoked, its cold start under way) while the job
+ * shows every conversation counted, as a slow Lambda would on AWS.
+ */
+const FINALIZE_DELAY_MS = MAX_EXTRA_DELAY_MS + 900;
 const COMPLETED_ANSWER = 'Cannot cancel job with status: COMPLETED';
 
 /**
@@ -110,16 +118,9 @@ export function planCancelRace(trials: number, seed: number): TrialPlan[] {
   return drawn.order.map((point, i) => ({
     trial: i + 1,
     point,
-    delayMs: Math.round(((drawn.delays[i] ?? 0) * maxDelayMs(point)) / 1000),
+    delayMs: Math.round(((drawn.delays[i] ?? 0) * MAX_EXTRA_DELAY_MS) / 1000),
   }));
 }
-
-/**
- * The extra delay's range: 0-300 ms, except for finalize, whose window (last contact written ->
- * COMPLETED) is some 10-50 ms wide locally: a longer delay would only ever land after completion,
- * which the "after completion" point already covers.
- */
-export const maxDelayMs = (point: CancelPoint) => (point === 'finalize' ? 30 : MAX_EXTRA_DELAY_MS);
 
 export async function runCancelRace(
   h: Harness,
@@ -140,21 +141,39 @@ export async function runCancelRace(
     }
   };
 
-  // StartExecution's delay is global to the engine: those trials run alone, in their own batch.
-  const early = plan.filter((t) => t.point === 'before-start');
-  const rest = plan.filter((t) => t.point !== 'before-start');
-  if (early.length > 0) {
-    // Warm the handlers first: a cold cancel Lambda could take longer than the delay itself.
-    await section.warmUp();
-    const previous = h.stack.sfn.startDelayMs;
-    h.stack.sfn.startDelayMs = START_DELAY_MS;
+  // StartExecution's and finalize's delays are global to the engine: the trials that need one
+  // run in their own batch. Warm the handlers first: a cold cancel Lambda could take longer than
+  // the delay itself.
+  const { sfn, lambdas } = h.stack;
+  const batches: { point?: CancelPoint; widen: () => void; restore: () => void }[] = [
+    {
+      point: 'before-start',
+      widen: () => {
+        sfn.startDelayMs = START_DELAY_MS;
+      },
+      restore: () => {
+        sfn.startDelayMs = 0;
+      },
+    },
+    {
+      point: 'finalize',
+      widen: () => lambdas.invokeDelayMs.set('finalize-sync', FINALIZE_DELAY_MS),
+      restore: () => lambdas.invokeDelayMs.delete('finalize-sync'),
+    },
+    { widen: () => {}, restore: () => {} },
+  ];
+  await section.warmUp();
+  for (const batch of batches) {
+    const trials = plan.filter((t) =>
+      batch.point ? t.point === batch.point : !batches.some((b) => b.point === t.point),
+    );
+    batch.widen();
     try {
-      await pool(early, concurrency, runOne);
+      await pool(trials, concurrency, runOne);
     } finally {
-      h.stack.sfn.startDelayMs = previous;
+      batch.restore();
     }
   }
-  await pool(rest, concurrency, runOne);
 
   outcomes.sort((a, b) => a.plan.trial - b.plan.trial);
   return {
@@ -206,7 +225,8 @@ function reached(point: CancelPoint, job: JobView, page: SimPage, chunkSize: num
         (job.phase === 'syncing:messenger' && done(job) >= messenger)
       );
     case 'finalize':
-      return job.progress !== null && job.progress >= 90 && done(job) * 10 >= total * 9;
+      // Every conversation counted, the job still running: only finalize is left.
+      return done(job) >= total;
     case 'after-completion':
       return false;
   }
