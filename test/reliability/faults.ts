@@ -22,8 +22,9 @@ import {
  * failedContacts its failure markers, nothing duplicated or lost, the lock released, nothing moving
  * afterwards). A trial whose fault was never injected is a violation too: it would prove nothing.
  *
- * - Graph errors 1, 2, 4, 17, 32, 613, 80006 and HTTP 500 at a configurable rate: absorbed by the
- *   client's backoff and the chunk retries, so the job COMPLETES with every conversation counted.
+ * - Graph errors 1, 2, 4, 17, 32, 613, 80006 and HTTP 500: the sync's first Graph call, then calls
+ *   at a configurable rate; absorbed by the client's backoff and the chunk retries, so the job
+ *   COMPLETES with every conversation counted.
  * - A revoked token (190) mid-sync: FAILED, with a message that tells the user to reconnect.
  * - A worker crash mid-chunk: every write of the job after its k-th is throttled until a chunk
  *   invocation has died of it (the exception after k writes); the retried chunk finishes the job,
@@ -137,13 +138,16 @@ type FaultTrial = (t: Trial, outcome: FaultOutcome, opts: { seed: number; rate: 
 const FAULTS: Record<FaultKind, FaultTrial> = {
   'graph-errors': async (t, outcome, { seed, rate }) => {
     const graph = simulator(t);
-    const before = await prepare(t, outcome);
-    if (!before) return;
     const injectedBefore = graph.stats().faultsInjected;
+    // The first Graph call of the sync always fails (a sync makes only a few calls: at a low rate
+    // none might), then calls fail at `rate` until the end.
+    graph.setFaults({ rate: 1, codes: RETRYABLE_GRAPH_CODES, seed });
+    const begun = await begin(t, outcome);
+    if (!begun) return;
+    const deadline = now() + STUCK_AFTER_MS;
+    while (graph.stats().faultsInjected === injectedBefore && now() < deadline) await sleep(5);
     graph.setFaults({ rate, codes: RETRYABLE_GRAPH_CODES, seed });
-    const jobId = await start(t);
-    if (!jobId) return;
-    const final = await settle(t, outcome, before);
+    const final = await settle(t, outcome, begun.before);
     outcome.injected = graph.stats().faultsInjected - injectedBefore;
     if (final) expectCompleted(t, final);
     outcome.detail = `rate ${rate}; ${final ? counters(final) : 'never ended'}`;
@@ -151,14 +155,12 @@ const FAULTS: Record<FaultKind, FaultTrial> = {
 
   'token-revoked': async (t, outcome, { seed }) => {
     const graph = simulator(t);
-    const before = await prepare(t, outcome);
-    if (!before) return;
-    const jobId = await start(t);
-    if (!jobId) return;
-    const running = await waitFor(t, jobId, (j) => j.syncedContacts > 0);
+    const begun = await begin(t, outcome);
+    if (!begun) return;
+    const running = await waitFor(t, begun.jobId, (j) => j.syncedContacts > 0);
     const injectedBefore = graph.stats().faultsInjected;
     graph.setFaults({ rate: 1, codes: [190], seed });
-    const final = await settle(t, outcome, before);
+    const final = await settle(t, outcome, begun.before);
     outcome.injected = graph.stats().faultsInjected - injectedBefore;
     if (!final) return;
     outcome.detail = `revoked at ${running ? done(running) : '?'} done; ${counters(final)}; "${final.error}"`;
@@ -175,30 +177,26 @@ const FAULTS: Record<FaultKind, FaultTrial> = {
 
   'worker-crash': async (t, outcome, { seed }) => {
     const proxy = dynamoProxy(t);
-    const before = await prepare(t, outcome);
-    if (!before) return;
-    const jobId = await start(t);
-    if (!jobId) return;
+    const begun = await begin(t, outcome);
+    if (!begun) return;
     // k in 1..total-1, so the crash lands on a contact write, not after the last one.
     const k = 1 + (seed % (totalOf(t.page) - 1));
-    proxy.setFault({ match: jobId, after: k });
-    const crashed = await waitForTaskFailure(t, jobId, 'ProvisionedThroughputExceededException');
+    proxy.setFault({ match: begun.jobId, after: k });
+    const crashed = await waitForTaskFailure(t, begun.jobId, 'ProvisionedThroughputExceededException');
     outcome.injected = proxy.stats().injected;
     proxy.setFault(null);
     if (!crashed) t.violate('fault', `no chunk invocation died after ${k} writes`);
-    const final = await settle(t, outcome, before);
+    const final = await settle(t, outcome, begun.before);
     if (final) expectCompleted(t, final);
     outcome.detail = `crash after ${k} writes (${crashed ?? 'no failed task'}); ${final ? counters(final) : 'never ended'}`;
   },
 
   'dynamodb-throttling': async (t, outcome, { seed }) => {
     const proxy = dynamoProxy(t);
-    const before = await prepare(t, outcome);
-    if (!before) return;
-    const jobId = await start(t);
-    if (!jobId) return;
-    proxy.setFault({ match: jobId, rate: THROTTLE_RATE, seed });
-    const final = await settle(t, outcome, before);
+    const begun = await begin(t, outcome);
+    if (!begun) return;
+    proxy.setFault({ match: begun.jobId, rate: THROTTLE_RATE, seed });
+    const final = await settle(t, outcome, begun.before);
     outcome.injected = proxy.stats().injected;
     if (final) expectCompleted(t, final);
     outcome.detail = `${outcome.injected} of ${proxy.stats().matched} writes throttled; ${final ? counters(final) : 'never ended'}`;
@@ -206,17 +204,16 @@ const FAULTS: Record<FaultKind, FaultTrial> = {
 
   'stop-execution-fails': async (t, outcome) => {
     const { sfn } = t.section.h.stack;
-    const before = await prepare(t, outcome);
-    if (!before) return;
-    const jobId = await start(t);
-    if (!jobId) return;
+    const begun = await begin(t, outcome);
+    if (!begun) return;
+    const { jobId } = begun;
     await waitFor(t, jobId, (j) => j.syncedContacts > 0);
     sfn.failing.add('StopExecution');
     const answer = await t.cancel(jobId, CANCEL_REASON);
     const ack = CancelSyncResponse.strict().safeParse(answer.body);
     const item = await t.section.jobItem(jobId);
     outcome.injected = String(item?.stopExecutionOutcome).startsWith('FAILED') ? 1 : 0;
-    const final = await settle(t, outcome, before);
+    const final = await settle(t, outcome, begun.before);
     if (answer.status === 400 && final?.status === 'COMPLETED') {
       outcome.detail = 'completed before the cancel (nothing to stop)';
       return;
@@ -308,6 +305,13 @@ async function prepare(t: Trial, outcome: FaultOutcome) {
     return null;
   }
   return t.section.contactsOf(t.page.id);
+}
+
+/** `prepare`, then `start`: the contacts before and the job, or null when the trial cannot go on. */
+async function begin(t: Trial, outcome: FaultOutcome) {
+  const before = await prepare(t, outcome);
+  const jobId = before && (await start(t));
+  return before && jobId ? { before, jobId } : null;
 }
 
 /** Starts a sync of the trial's page; its job id, or null (with a violation). */
