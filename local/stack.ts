@@ -14,6 +14,7 @@ import { LambdaRuntime } from './lambda-runtime.ts';
 import { connectPage, DEMO_ORG } from './seed.ts';
 import { LocalStepFunctions } from './sfn-server.ts';
 import { synthesizeTemplate } from './synth.ts';
+import { consoleFallback } from './web-console.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DATA_DIR = path.join(ROOT, '.local-data');
@@ -35,6 +36,8 @@ export interface LocalStackOptions {
   dynamoDbFaults?: boolean;
   /** Sees every HTTP API answer (status and body). */
   onApiResponse?: (status: number, body: string) => void;
+  /** Serve the built web console from this folder at `/`, with a dev-token `/config.json`. */
+  webRoot?: string;
 }
 
 export type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
@@ -130,6 +133,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
       verify: await localVerifier(DATA_DIR, issuer, audience),
       port: opts.port ?? 3000,
       onResponse: opts.onApiResponse,
+      fallback: opts.webRoot ? consoleFallback(opts.webRoot, { dataDir: DATA_DIR }) : undefined,
     });
     stops.push(() => api.close());
     stops.push(() => sfn.drain(2000));

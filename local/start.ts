@@ -1,8 +1,17 @@
 import { numberEnv } from '../shared/config.ts';
 import { startLocalStack } from './stack.ts';
+import { ensureConsoleBuilt, WEB_DIST } from './web-console.ts';
 
 /** `npm start`: the whole system on this machine. Every port is set by an env var, loopback only. */
 const started = Date.now();
+// The console is built (only when web/ changed) while the stack starts; it is served from web/dist.
+const consoleBuilt = ensureConsoleBuilt(console.log).then(
+  () => true,
+  (error: Error) => {
+    console.error(`The web console could not be built, so / serves nothing: ${error.message}`);
+    return false;
+  },
+);
 const stack = await startLocalStack({
   port: numberEnv('PORT', 3000),
   dynamoDbPort: numberEnv('DYNAMODB_PORT', 8000),
@@ -10,6 +19,7 @@ const stack = await startLocalStack({
   graphSimPort: numberEnv('GRAPH_SIM_PORT', 4010),
   graphApiUrl: process.env.GRAPH_API_URL || undefined,
   graphSimLatencyMs: numberEnv('GRAPH_SIM_LATENCY_MS', 0),
+  webRoot: WEB_DIST,
 }).catch((error: Error) => {
   console.error(`Local stack failed to start: ${error.message}`);
   process.exit(1);
@@ -22,6 +32,8 @@ console.log(
 for (const machine of stack.machines) console.log(`State machine      ${machine.arn}`);
 console.log(`Graph API          ${stack.graphApiUrl}${stack.graph ? '  (simulator)' : ''}`);
 console.log(`Token              npm run token -- --org demo-org --user you@example.com`);
+if (await consoleBuilt)
+  console.log(`Web console        ${stack.apiUrl}/  (open it in a browser; it signs in as demo-org)`);
 console.log(`Contact Sync API ready at ${stack.apiUrl} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 
 let stopping = false;

@@ -1,0 +1,83 @@
+import type { ConsoleConfig } from './config.ts';
+import type { CancelResult, ConnectedPage } from './types.ts';
+
+/** An answer other than 2xx: the status and the API's `{ error }` message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export interface Api {
+  listPages(): Promise<ConnectedPage[]>;
+  startSync(pageId: string): Promise<{ jobId: string }>;
+  cancelSync(jobId: string, reason?: string): Promise<CancelResult>;
+  disconnectPage(pageId: string): Promise<void>;
+  connectPage(input: {
+    pageId: string;
+    pageName: string;
+    accessToken: string;
+    instagramAccountId?: string;
+  }): Promise<ConnectedPage>;
+}
+
+/**
+ * The HTTP API with a bearer token. On a 401 it asks `renewToken` once for a new token (the local
+ * dev token is re-signed by re-reading config.json) and retries; otherwise the 401 is thrown.
+ */
+export function createApi(config: ConsoleConfig, renewToken: () => Promise<string | null>): Api {
+  let token = config.token;
+
+  async function call<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(`${config.apiUrl}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: 'no-store',
+      });
+    } catch {
+      throw new ApiError(0, 'The API cannot be reached');
+    }
+    if (res.status === 401 && !retried) {
+      const renewed = await renewToken();
+      if (renewed && renewed !== token) {
+        token = renewed;
+        return call<T>(method, path, body, true);
+      }
+    }
+    const text = await res.text();
+    let parsed: Record<string, unknown> = {};
+    try {
+      parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      parsed = {};
+    }
+    if (!res.ok) {
+      const message = typeof parsed.error === 'string' ? parsed.error : `HTTP ${res.status}`;
+      throw new ApiError(res.status, message, parsed);
+    }
+    return parsed as T;
+  }
+
+  const enc = encodeURIComponent;
+  return {
+    listPages: async () => (await call<{ pages: ConnectedPage[] }>('GET', '/api/facebook/pages')).pages,
+    startSync: (pageId) => call('POST', '/api/facebook/sync-background', { pageId }),
+    cancelSync: (jobId, reason) =>
+      call('POST', '/api/facebook/sync-cancel', reason ? { jobId, reason } : { jobId }),
+    disconnectPage: async (pageId) => {
+      await call('DELETE', `/api/facebook/pages/${enc(pageId)}`);
+    },
+    connectPage: async (input) =>
+      (await call<{ page: ConnectedPage }>('POST', '/api/facebook/pages', input)).page,
+  };
+}

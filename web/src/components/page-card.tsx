@@ -1,0 +1,198 @@
+import {
+  CircleCheck,
+  Info,
+  LoaderCircle,
+  RefreshCw,
+  Settings,
+  TriangleAlert,
+  Unplug,
+  XCircle,
+} from 'lucide-react';
+import { useId } from 'react';
+import { baselineOf } from '../preferences.ts';
+import { isActive, type SyncJob } from '../types.ts';
+import { type PageView, plural, syncedText } from '../use-connected-pages.ts';
+import { SyncProgress } from './sync-progress.tsx';
+
+/**
+ * One connected page, in the seed's four states: Idle (Sync), Syncing ("Synced N contacts...",
+ * progress, Stop Sync), Stopping (disabled "Stopping..." until the API answers) and the outcome of
+ * the last sync (cancelled with the gain, completed, failed with its error).
+ *
+ * The main action is one <button> whose label, icon and handler change with the state, so the
+ * focus stays on it when Sync becomes Stop Sync and back; while it waits it is aria-disabled
+ * (not `disabled`, which would drop the focus).
+ */
+export function PageCard(props: {
+  view: PageView;
+  onSync: () => void;
+  onStop: (job: SyncJob) => void;
+  onSettings: () => void;
+  onDisconnect: () => void;
+}) {
+  const { page, phase, job } = props.view;
+  const nameId = useId();
+  const busy = phase === 'starting' || phase === 'stopping';
+  const active = isActive(job) ? job : null;
+  const outcome = phase === 'idle' && job && !isActive(job) ? job : null;
+  const baseline = outcome ? baselineOf(outcome.id) : null;
+
+  const primary = {
+    idle: { label: 'Sync', icon: <RefreshCw aria-hidden className="icon" />, className: 'button' },
+    starting: {
+      label: 'Starting...',
+      icon: <RefreshCw aria-hidden className="icon spin" />,
+      className: 'button',
+    },
+    syncing: {
+      label: 'Stop Sync',
+      icon: <XCircle aria-hidden className="icon" />,
+      className: 'button button-destructive',
+    },
+    stopping: {
+      label: 'Stopping...',
+      icon: <LoaderCircle aria-hidden className="icon spin" />,
+      className: 'button button-destructive',
+    },
+  }[phase];
+
+  const onPrimary = () => {
+    if (phase === 'idle') props.onSync();
+    else if (phase === 'syncing' && active) props.onStop(active);
+  };
+
+  return (
+    <li
+      className="card"
+      aria-labelledby={nameId}
+      data-page-id={page.id}
+      data-state={outcome?.status ?? phase}
+    >
+      <div className="card-head">
+        <FacebookMark />
+        <h2 id={nameId} className="card-title">
+          {page.pageName}
+        </h2>
+      </div>
+      <p className="card-count" data-testid="contact-count">
+        {plural(page.contactCount, 'contact')}
+        {baseline !== null &&
+          ` (was ${baseline.toLocaleString('en-US')}, gained ${(page.contactCount - baseline).toLocaleString('en-US')})`}
+      </p>
+
+      {phase === 'syncing' && active && (
+        <div className="card-status">
+          <p className="status-line">
+            <RefreshCw aria-hidden className="icon spin" />
+            {active.status === 'PENDING'
+              ? 'Starting sync...'
+              : `Synced ${active.syncedContacts.toLocaleString('en-US')} contacts...`}
+            {active.failedContacts > 0 && <span className="muted"> ({active.failedContacts} failed)</span>}
+          </p>
+          <SyncProgress job={active} pageName={page.pageName} />
+        </div>
+      )}
+      {phase === 'stopping' && (
+        <div className="card-status">
+          <p className="status-line">
+            <LoaderCircle aria-hidden className="icon spin" />
+            Stopping sync...
+          </p>
+        </div>
+      )}
+      {phase === 'starting' && (
+        <div className="card-status">
+          <p className="status-line">
+            <RefreshCw aria-hidden className="icon spin" />
+            Starting sync...
+          </p>
+        </div>
+      )}
+      {outcome && <Outcome job={outcome} />}
+
+      <div className="card-actions">
+        <button type="button" className="button button-ghost" onClick={props.onSettings}>
+          <Settings aria-hidden className="icon" />
+          Settings<span className="sr-only"> for {page.pageName}</span>
+        </button>
+        <button
+          type="button"
+          className={primary.className}
+          aria-disabled={busy || undefined}
+          data-action="primary"
+          onClick={busy ? undefined : onPrimary}
+        >
+          {primary.icon}
+          <span data-label>{primary.label}</span>
+          <span className="sr-only"> {page.pageName}</span>
+        </button>
+        <button type="button" className="button button-ghost" onClick={props.onDisconnect}>
+          <Unplug aria-hidden className="icon" />
+          Disconnect<span className="sr-only"> {page.pageName}</span>
+        </button>
+      </div>
+
+      <p className="sr-only" role="status" aria-live="polite" aria-atomic="true">
+        {announcement(props.view)}
+      </p>
+    </li>
+  );
+}
+
+function Outcome({ job }: { job: SyncJob }) {
+  if (job.status === 'CANCELLED')
+    return (
+      <p className="status-line status-info">
+        <Info aria-hidden className="icon" />
+        Sync cancelled
+        <span className="muted"> · {syncedText(job)} before the stop</span>
+      </p>
+    );
+  if (job.status === 'COMPLETED')
+    return (
+      <p className="status-line status-success">
+        <CircleCheck aria-hidden className="icon" />
+        Sync completed
+        <span className="muted"> · {syncedText(job)}</span>
+      </p>
+    );
+  return (
+    <p className="status-line status-error">
+      <TriangleAlert aria-hidden className="icon" />
+      Sync failed: {job.error ?? 'unknown error'}
+      <span className="muted"> · {syncedText(job)}</span>
+    </p>
+  );
+}
+
+/**
+ * What the polite live region says: the state, and while syncing the progress in steps of 10 %,
+ * so a screen reader hears the sync move without hearing every poll.
+ */
+function announcement({ page, phase, job }: PageView): string {
+  const name = page.pageName;
+  if (phase === 'starting') return `Starting a sync of ${name}`;
+  if (phase === 'stopping') return `Stopping the sync of ${name}`;
+  if (phase === 'syncing' && job) {
+    if (job.progress === null) return `Syncing ${name}: counting conversations`;
+    return `Syncing ${name}: ${Math.floor(job.progress / 10) * 10}% done`;
+  }
+  if (!job) return '';
+  if (job.status === 'CANCELLED')
+    return `Sync cancelled for ${name}. ${plural(page.contactCount, 'contact')}.`;
+  if (job.status === 'COMPLETED') return `Sync completed for ${name}. ${syncedText(job)}.`;
+  if (job.status === 'FAILED') return `Sync failed for ${name}: ${job.error ?? 'unknown error'}`;
+  return '';
+}
+
+function FacebookMark() {
+  return (
+    <svg className="page-mark" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+      <circle cx="12" cy="12" r="12" fill="#1877f2" />
+      <path
+        fill="#fff"
+        d="M13.4 19.5v-6h2l.3-2.4h-2.3V9.6c0-.7.2-1.2 1.2-1.2h1.2V6.3c-.2 0-1-.1-1.8-.1-1.8 0-3 1.1-3 3.1v1.8H9v2.4h2v6h2.4z"
+      />
+    </svg>
+  );
+}

@@ -1,0 +1,250 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { toast } from 'sonner';
+import { type Api, ApiError } from './api.ts';
+import { rememberBaseline } from './preferences.ts';
+import { openTabChannel } from './tabs.ts';
+import { type ConnectedPage, isActive, type SyncJob } from './types.ts';
+
+/**
+ * Polling while a sync is active: the first poll after half a second, then 1.5x slower while
+ * nothing changes, never slower than MAX_POLL_MS, so a change made anywhere (another tab, another
+ * device, curl) shows within 2 s; back to the fastest pace whenever something moves. No polling at
+ * all while every page is idle: then the list is refreshed when the tab becomes visible again or
+ * another tab says something changed.
+ */
+export const MIN_POLL_MS = 500;
+export const MAX_POLL_MS = 1500;
+/** After a failed poll: doubling from 2 s up to 10 s, until the API answers again. */
+const MAX_ERROR_POLL_MS = 10_000;
+
+export type PagePhase = 'idle' | 'starting' | 'syncing' | 'stopping';
+
+export interface PageView {
+  page: ConnectedPage;
+  phase: PagePhase;
+  /** The active job while syncing, else the page's last job (the outcome to show). */
+  job: SyncJob | null;
+}
+
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** What changes while a sync runs; a poll that sees the same signature backs off. */
+const signature = (pages: ConnectedPage[] | null) =>
+  JSON.stringify(
+    pages?.map((p) => [
+      p.id,
+      p.contactCount,
+      p.activeJob?.status,
+      p.activeJob?.syncedContacts,
+      p.activeJob?.progress,
+    ]),
+  );
+
+function announceOutcome(job: SyncJob, pageName: string): void {
+  if (job.status === 'CANCELLED') toast.success(`Sync cancelled for ${pageName}`);
+  else if (job.status === 'COMPLETED')
+    toast.success(`Sync completed for ${pageName}`, { description: syncedText(job) });
+  else if (job.status === 'FAILED')
+    toast.error(`Sync failed for ${pageName}`, { description: job.error ?? 'Unknown error' });
+}
+
+export const syncedText = (job: SyncJob) =>
+  `${plural(job.syncedContacts, 'contact')} synced${job.failedContacts ? `, ${job.failedContacts} failed` : ''}`;
+export const plural = (n: number, word: string) =>
+  `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+
+/** The connected pages with their sync state, kept current while anything is active. */
+export function useConnectedPages(api: Api) {
+  const [pages, setPages] = useState<ConnectedPage[] | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [pollError, setPollError] = useState<string | null>(null);
+  const [stopping, setStopping] = useState<Record<string, string>>({});
+  const [starting, setStarting] = useState<Record<string, boolean>>({});
+  const stoppingRef = useRef(stopping);
+  stoppingRef.current = stopping;
+  /** Jobs whose outcome this tab already told the user about. */
+  const announced = useRef(new Set<string>());
+  /** The active job this tab last saw on each page: its end is announced when it is seen ending. */
+  const seenActive = useRef(new Map<string, string>());
+  const requested = useRef(0);
+  const applied = useRef(0);
+  const channel = useRef<ReturnType<typeof openTabChannel> | null>(null);
+
+  const apply = useCallback((next: ConnectedPage[]) => {
+    for (const page of next) {
+      const active = page.activeJob;
+      if (isActive(active)) {
+        seenActive.current.set(page.id, active.id);
+        // Seen before its first write: the count now is the count before the sync.
+        if (active.syncedContacts === 0) rememberBaseline(active.id, page.contactCount);
+        continue;
+      }
+      const endedId = seenActive.current.get(page.id);
+      if (!endedId) continue;
+      seenActive.current.delete(page.id);
+      const ended = page.lastJob?.id === endedId ? page.lastJob : null;
+      // A stop in progress in this tab reports its own outcome.
+      if (ended && !announced.current.has(ended.id) && !stoppingRef.current[page.id]) {
+        announced.current.add(ended.id);
+        announceOutcome(ended, page.pageName);
+      }
+    }
+    setPages(next);
+  }, []);
+
+  /** Reads the pages; an answer older than one already applied is dropped. */
+  const refresh = useCallback(async () => {
+    const seq = ++requested.current;
+    const next = await api.listPages();
+    if (seq < applied.current) return;
+    applied.current = seq;
+    apply(next);
+    setLoadError(null);
+    setPollError(null);
+  }, [api, apply]);
+
+  const refreshQuietly = useCallback(() => {
+    refresh().catch((error) => setPollError(errorMessage(error)));
+  }, [refresh]);
+
+  // First load, other tabs' news, and coming back to the tab.
+  useEffect(() => {
+    refresh().catch((error) => setLoadError(errorMessage(error)));
+    channel.current = openTabChannel(() => refreshQuietly());
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') refreshQuietly();
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    window.addEventListener('online', refreshQuietly);
+    return () => {
+      channel.current?.close();
+      document.removeEventListener('visibilitychange', onVisible);
+      window.removeEventListener('online', refreshQuietly);
+    };
+  }, [refresh, refreshQuietly]);
+
+  const anyActive = !!pages?.some((p) => isActive(p.activeJob)) || Object.keys(stopping).length > 0;
+  const pagesRef = useRef(pages);
+  pagesRef.current = pages;
+
+  useEffect(() => {
+    if (!anyActive) return;
+    let cancelled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let delay = MIN_POLL_MS;
+    let last = signature(pagesRef.current);
+    const tick = async () => {
+      try {
+        await refresh();
+        const now = signature(pagesRef.current);
+        delay = now === last ? Math.min(delay * 1.5, MAX_POLL_MS) : MIN_POLL_MS;
+        last = now;
+      } catch (error) {
+        setPollError(errorMessage(error));
+        delay = Math.min(Math.max(delay * 2, 2000), MAX_ERROR_POLL_MS);
+      }
+      if (!cancelled) timer = setTimeout(tick, delay);
+    };
+    timer = setTimeout(tick, delay);
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+  }, [anyActive, refresh]);
+
+  const tellOtherTabs = useCallback(
+    (pageId: string) => channel.current?.post({ type: 'changed', pageId }),
+    [],
+  );
+
+  const startSync = useCallback(
+    async (page: ConnectedPage) => {
+      setStarting((s) => ({ ...s, [page.id]: true }));
+      try {
+        const { jobId } = await api.startSync(page.id);
+        rememberBaseline(jobId, page.contactCount);
+        seenActive.current.set(page.id, jobId);
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 409)
+          toast.info(`A sync is already running for ${page.pageName}`);
+        else toast.error(`Failed to start sync for ${page.pageName}`, { description: errorMessage(error) });
+      }
+      await refresh().catch((error) => setPollError(errorMessage(error)));
+      setStarting(({ [page.id]: _, ...rest }) => rest);
+      tellOtherTabs(page.id);
+    },
+    [api, refresh, tellOtherTabs],
+  );
+
+  const stopSync = useCallback(
+    async (page: ConnectedPage, job: SyncJob) => {
+      setStopping((s) => ({ ...s, [page.id]: job.id }));
+      stoppingRef.current = { ...stoppingRef.current, [page.id]: job.id };
+      announced.current.add(job.id);
+      try {
+        await api.cancelSync(job.id);
+        toast.success(`Sync cancelled for ${page.pageName}`);
+      } catch (error) {
+        // 400: the job ended (completed or failed) before the stop reached it; its outcome shows.
+        toast.error(`Failed to cancel sync for ${page.pageName}`, { description: errorMessage(error) });
+      }
+      await refresh().catch((error) => setPollError(errorMessage(error)));
+      setStopping(({ [page.id]: _, ...rest }) => rest);
+      tellOtherTabs(page.id);
+    },
+    [api, refresh, tellOtherTabs],
+  );
+
+  const disconnect = useCallback(
+    async (page: ConnectedPage) => {
+      try {
+        await api.disconnectPage(page.id);
+        toast.success(`Disconnected ${page.pageName}`, {
+          description: 'Its contacts and sync history are kept.',
+        });
+      } catch (error) {
+        toast.error(`Failed to disconnect ${page.pageName}`, { description: errorMessage(error) });
+      }
+      await refresh().catch((error) => setPollError(errorMessage(error)));
+      tellOtherTabs(page.id);
+    },
+    [api, refresh, tellOtherTabs],
+  );
+
+  const connect = useCallback(
+    async (input: Parameters<Api['connectPage']>[0]) => {
+      const page = await api.connectPage(input);
+      toast.success(`Connected ${page.pageName}`);
+      await refresh().catch((error) => setPollError(errorMessage(error)));
+      tellOtherTabs(page.id);
+    },
+    [api, refresh, tellOtherTabs],
+  );
+
+  const views = useMemo<PageView[] | null>(
+    () =>
+      pages?.map((page) => {
+        const active = isActive(page.activeJob) ? page.activeJob : null;
+        const phase: PagePhase = stopping[page.id]
+          ? 'stopping'
+          : starting[page.id]
+            ? 'starting'
+            : active
+              ? 'syncing'
+              : 'idle';
+        return { page, phase, job: active ?? page.lastJob };
+      }) ?? null,
+    [pages, stopping, starting],
+  );
+
+  return {
+    pages: views,
+    loadError,
+    pollError,
+    retry: () => refresh().catch((error) => setLoadError(errorMessage(error))),
+    startSync,
+    stopSync,
+    disconnect,
+    connect,
+  };
+}
