@@ -181,15 +181,18 @@ export function useConnectedPages(api: Api) {
       setStopping((s) => ({ ...s, [page.id]: job.id }));
       stoppingRef.current = { ...stoppingRef.current, [page.id]: job.id };
       announced.current.add(job.id);
+      let failure: unknown = null;
       try {
         await api.cancelSync(job.id);
-        toast.success(`Sync cancelled for ${page.pageName}`);
       } catch (error) {
-        // 400: the job ended (completed or failed) before the stop reached it; its outcome shows.
-        toast.error(`Failed to cancel sync for ${page.pageName}`, { description: errorMessage(error) });
+        failure = error;
       }
+      // The toast comes with the card's final state (the new count, or the completed result).
       await refresh().catch((error) => setPollError(errorMessage(error)));
       setStopping(({ [page.id]: _, ...rest }) => rest);
+      if (!failure) toast.success(`Sync cancelled for ${page.pageName}`);
+      // 400: the job ended (completed or failed) before the stop reached it; its outcome shows.
+      else toast.error(`Failed to cancel sync for ${page.pageName}`, { description: errorMessage(failure) });
       tellOtherTabs(page.id);
     },
     [api, refresh, tellOtherTabs],
