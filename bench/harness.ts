@@ -273,14 +273,28 @@ export async function historyOf(b: BenchStack, executionArn: string): Promise<Hi
  * state, so `awsEvents` adds 3 per task entered: the count the 25,000-event limit applies to.
  * `transitions` is what Standard bills: one per state entered.
  */
+/** The states `cancelChecks: false` removes: each chunk's cancel check and the Choice after it. */
+const CHUNK_CHECK_STATE = /^(Check if cancelled before \w+ chunk|Is job still running\? \(\w+ chunk\))$/;
+
 export function historyFigures(events: HistoryEvent[]) {
   const entered = events.filter((e) => String(e.type).endsWith('StateEntered'));
   const tasks = entered.filter((e) => e.type === 'TaskStateEntered').length;
   const mapIterations = events.filter((e) => e.type === 'MapIterationStarted').length;
+  // Time spent in the per-chunk checks: the sum of (exited - entered) over every check, which is
+  // the sum of the exit times minus the sum of the entry times, however the iterations interleave.
+  let checkMs = 0;
+  for (const e of events) {
+    const name = e.stateEnteredEventDetails?.name ?? e.stateExitedEventDetails?.name ?? '';
+    if (!CHUNK_CHECK_STATE.test(name)) continue;
+    const at = e.timestamp?.getTime() ?? 0;
+    if (String(e.type).endsWith('StateEntered')) checkMs -= at;
+    else if (String(e.type).endsWith('StateExited')) checkMs += at;
+  }
   return {
     localEvents: events.length,
     awsEvents: events.length + 3 * tasks,
     transitions: entered.length,
+    checkMs,
     tasks,
     mapIterations,
   };

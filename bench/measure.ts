@@ -74,6 +74,8 @@ export interface SyncRun {
   maxMapIterationsPerExecution: number;
   localEvents: number;
   transitions: number;
+  /** Time spent in the per-chunk cancel checks, summed over every chunk (ms). */
+  checkMs: number;
   lambdaInvocations: number;
   lambdaGbSeconds: number;
   /** Durations of the chunk worker's invocations (ms). */
@@ -107,6 +109,7 @@ export async function measureSync(
   let awsEvents = 0;
   let localEvents = 0;
   let transitions = 0;
+  let checkMs = 0;
   let maxAws = 0;
   let maxIterations = 0;
   for (const e of executions) {
@@ -114,6 +117,7 @@ export async function measureSync(
     awsEvents += f.awsEvents;
     localEvents += f.localEvents;
     transitions += f.transitions;
+    checkMs += f.checkMs;
     if (f.awsEvents > maxAws) {
       maxAws = f.awsEvents;
       maxIterations = f.mapIterations;
@@ -138,6 +142,7 @@ export async function measureSync(
     maxMapIterationsPerExecution: maxIterations,
     localEvents,
     transitions,
+    checkMs,
     lambdaInvocations: mine.length,
     lambdaGbSeconds: mine.reduce(
       (sum, i) => sum + ((i.end - i.start) / 1000) * (b.memoryMbOf(i.fn) / 1024),
