@@ -10,6 +10,7 @@ import { mulberry32, type Rng } from './graph-sim/seed.ts';
  * A rule like `{ match: jobId, after: 5, failures: 3 }` lets a job's first 5 writes through and
  * fails the next 3: with the SDK's 3 attempts, the worker dies with an exception after exactly 5
  * writes ("a worker crash mid-chunk"). `{ match: jobId, rate: 0.2 }` throttles a fifth of them.
+ * `error: 'conflict'` answers with the transaction conflicts DynamoDB Local never produces.
  */
 export interface DynamoWriteFault {
   /** Only writes whose request body contains this string (e.g. a job id) are affected. */
@@ -24,6 +25,12 @@ export interface DynamoWriteFault {
   rate?: number;
   /** PRNG seed of the rate draws. @default 1 */
   seed?: number;
+  /**
+   * What a failed write is answered with: `throttled` (ProvisionedThroughputExceededException) or
+   * `conflict`, the TransactionCanceledException DynamoDB returns when another transaction holds
+   * the second item (the job's counter) at the same time. @default 'throttled'
+   */
+  error?: 'throttled' | 'conflict';
 }
 
 export interface DynamoFaultStats {
@@ -45,6 +52,26 @@ const THROTTLED = {
   __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
   message: 'Injected fault: the level of configured provisioned throughput for the table was exceeded.',
 };
+
+/** A transaction cancelled because its second item (the job) is in another ongoing transaction. */
+function conflict(body: string) {
+  let items = 2;
+  try {
+    items = (JSON.parse(body) as { TransactItems?: unknown[] }).TransactItems?.length ?? 2;
+  } catch {
+    // not JSON: answer for two items
+  }
+  const reasons = Array.from({ length: items }, (_, i) =>
+    i === 1
+      ? { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' }
+      : { Code: 'None' },
+  );
+  return {
+    __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
+    Message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
+    CancellationReasons: reasons,
+  };
+}
 
 export async function startDynamoFaultProxy(target: string): Promise<DynamoFaultProxy> {
   const upstream = new URL(target);
@@ -89,9 +116,10 @@ export async function startDynamoFaultProxy(target: string): Promise<DynamoFault
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
     const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-    if (shouldFail(operation, body.toString('utf8'))) {
+    const text = body.toString('utf8');
+    if (shouldFail(operation, text)) {
       res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-      res.end(JSON.stringify(THROTTLED));
+      res.end(JSON.stringify(fault?.error === 'conflict' ? conflict(text) : THROTTLED));
       return;
     }
     forward(req, res, body);

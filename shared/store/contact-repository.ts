@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { badRequest, JobNotRunningError } from '../errors.ts';
 import type { AiContext, Platform } from '../schemas.ts';
+import { sleep } from '../sleep.ts';
 import { ddb, JOB_SK, setExpression, tables, transactionReasons } from './db.ts';
 
 export interface Contact {
@@ -53,6 +54,20 @@ function countInJob(jobId: string, counter: 'syncedContacts' | 'failedContacts',
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /**
+ * Every contact write increments the job's counter, so concurrent writes of one job are
+ * concurrent transactions on the job item, which DynamoDB cancels with `TransactionConflict` (the
+ * SDK does not retry those). They are retried here with full jitter; a cancel meanwhile makes the
+ * next attempt fail its guard. (DynamoDB Local serializes such transactions instead: the harness's
+ * fault proxy injects the conflicts.)
+ */
+export const CONFLICT_ATTEMPTS = 8;
+const CONFLICT_BACKOFF_MS = 20;
+
+const isConflict = (error: unknown, reasons: string[] | null) =>
+  reasons?.includes('TransactionConflict') === true ||
+  (error instanceof Error && error.name === 'TransactionConflictException');
+
+/**
  * Writes `item` and the job counter increment in one transaction. Returns false when `item`'s own
  * condition failed (nothing written); throws JobNotRunningError when the job guard failed.
  */
@@ -62,17 +77,20 @@ async function writeGuarded(
   counter: 'syncedContacts' | 'failedContacts',
   also: TransactItem[] = [],
 ): Promise<boolean> {
-  const now = new Date().toISOString();
-  try {
-    await ddb.send(
-      new TransactWriteCommand({ TransactItems: [item, countInJob(jobId, counter, now), ...also] }),
-    );
-    return true;
-  } catch (error) {
-    const reasons = transactionReasons(error);
-    if (reasons?.[1] === 'ConditionalCheckFailed') throw new JobNotRunningError(jobId);
-    if (reasons?.[0] === 'ConditionalCheckFailed') return false;
-    throw error;
+  for (let attempt = 1; ; attempt++) {
+    const now = new Date().toISOString();
+    try {
+      await ddb.send(
+        new TransactWriteCommand({ TransactItems: [item, countInJob(jobId, counter, now), ...also] }),
+      );
+      return true;
+    } catch (error) {
+      const reasons = transactionReasons(error);
+      if (reasons?.[1] === 'ConditionalCheckFailed') throw new JobNotRunningError(jobId);
+      if (reasons?.[0] === 'ConditionalCheckFailed') return false;
+      if (!isConflict(error, reasons) || attempt >= CONFLICT_ATTEMPTS) throw error;
+      await sleep(Math.random() * Math.min(1000, CONFLICT_BACKOFF_MS * 2 ** attempt));
+    }
   }
 }
 

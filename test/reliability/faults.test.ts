@@ -3,10 +3,11 @@ import { describeFaults, FAULT_KINDS, type FaultsResult, runFaults } from './fau
 import { type Harness, startHarness } from './harness.ts';
 
 /**
- * The faults section at its bounded size, then the secret scan over everything it produced: one trial of every fault kind on the embedded stack
- * (Graph errors at a 10% rate, a revoked token, a worker crash after k writes, DynamoDB throttling,
- * StopExecution and StartExecution failing). Each ends in the status its fault calls for, with
- * exact counters, and each fault was really injected.
+ * The faults section at its bounded size, then the secret scan over everything it produced. One
+ * trial of every fault kind on the embedded stack (Graph errors, a revoked token, a worker crash
+ * after k writes, DynamoDB throttling, transaction conflicts, StopExecution and StartExecution
+ * failing): each ends in the status its fault calls for, with exact counters, and each fault was
+ * really injected.
  */
 let h: Harness;
 
@@ -32,6 +33,7 @@ describe('reliability: faults', () => {
       'token-revoked': 'FAILED',
       'worker-crash': 'COMPLETED',
       'dynamodb-throttling': 'COMPLETED',
+      'transaction-conflicts': 'COMPLETED',
       'stop-execution-fails': 'CANCELLED',
       'start-execution-fails': 'FAILED',
     });

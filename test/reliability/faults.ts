@@ -31,6 +31,9 @@ import {
  *   and no conversation is counted twice. COMPLETED.
  * - DynamoDB throttling: a share of the job's writes is throttled (ProvisionedThroughputExceeded);
  *   the SDK's and the workflow's retries absorb it. COMPLETED.
+ * - Transaction conflicts: half of the job's contact transactions are cancelled because another
+ *   transaction holds the job item (what DynamoDB does to concurrent writes of one job; DynamoDB
+ *   Local serializes them instead); the contact repository retries them. COMPLETED.
  * - StopExecution failing: the cancel still answers 200 (the job is CANCELLED at the commit point),
  *   the running execution stops itself at its next cancel check and writes nothing after the
  *   acknowledgement. CANCELLED, and every execution of the job ends.
@@ -43,6 +46,7 @@ export const FAULT_KINDS = [
   'token-revoked',
   'worker-crash',
   'dynamodb-throttling',
+  'transaction-conflicts',
   'stop-execution-fails',
   'start-execution-fails',
 ] as const;
@@ -53,6 +57,7 @@ const LABELS: Record<FaultKind, string> = {
   'token-revoked': 'token revoked (190) mid-sync',
   'worker-crash': 'worker crash after k writes',
   'dynamodb-throttling': 'DynamoDB throttling',
+  'transaction-conflicts': 'transaction conflicts on the job item',
   'stop-execution-fails': 'StopExecution failing',
   'start-execution-fails': 'StartExecution failing',
 };
@@ -60,6 +65,7 @@ const LABELS: Record<FaultKind, string> = {
 export const RETRYABLE_GRAPH_CODES = [1, 2, 4, 17, 32, 613, 80006, 500];
 const SECTION = 'faults';
 const THROTTLE_RATE = 0.3;
+const CONFLICT_RATE = 0.5;
 
 export interface FaultOutcome {
   kind: FaultKind;
@@ -200,6 +206,17 @@ const FAULTS: Record<FaultKind, FaultTrial> = {
     outcome.injected = proxy.stats().injected;
     if (final) expectCompleted(t, final);
     outcome.detail = `${outcome.injected} of ${proxy.stats().matched} writes throttled; ${final ? counters(final) : 'never ended'}`;
+  },
+
+  'transaction-conflicts': async (t, outcome, { seed }) => {
+    const proxy = dynamoProxy(t);
+    const begun = await begin(t, outcome);
+    if (!begun) return;
+    proxy.setFault({ match: begun.jobId, rate: CONFLICT_RATE, seed, error: 'conflict' });
+    const final = await settle(t, outcome, begun.before);
+    outcome.injected = proxy.stats().injected;
+    if (final) expectCompleted(t, final);
+    outcome.detail = `${outcome.injected} of ${proxy.stats().matched} writes cancelled by a conflict; ${final ? counters(final) : 'never ended'}`;
   },
 
   'stop-execution-fails': async (t, outcome) => {

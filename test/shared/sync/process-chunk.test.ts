@@ -14,6 +14,7 @@ import { SyncFailedError } from '../../../shared/errors.ts';
 import type { GraphClient, ListRequest } from '../../../shared/graph/graph-client.ts';
 import type { Conversation } from '../../../shared/graph/schemas.ts';
 import type { AiContext, ChunkInput } from '../../../shared/schemas.ts';
+import { CONFLICT_ATTEMPTS } from '../../../shared/store/contact-repository.ts';
 import type { ConnectedPage } from '../../../shared/store/page-repository.ts';
 import { processChunk } from '../../../shared/sync/process-chunk.ts';
 
@@ -394,6 +395,49 @@ describe('processChunk', () => {
     expect(aborted).toBe(1);
     expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 1);
   });
+
+  it('retries a transaction that conflicts with another write of the job, and counts it once', async () => {
+    const { graph } = fakeGraph([conversation(1)]);
+    const { analyzer } = fakeAnalyzer();
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(transactionCancelled('None', 'TransactionConflict'))
+      .rejectsOnce(transactionCancelled('None', 'TransactionConflict'))
+      .resolves({});
+
+    const result = await processChunk(INPUT, { analyzer, graph });
+
+    expect(result).toMatchObject({ conversations: 1, created: 1, failed: 0, stopped: false });
+    expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 3);
+    // The same write each time: the contact and the guarded increment.
+    const [first, , last] = transactions();
+    expect(contactPut(last as TransactWriteCommandInput)).toEqual(
+      contactPut(first as TransactWriteCommandInput),
+    );
+  });
+
+  it('stops when the job is cancelled while a conflicting write waits to retry', async () => {
+    const { graph } = fakeGraph([conversation(1)]);
+    const { analyzer } = fakeAnalyzer();
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(transactionCancelled('None', 'TransactionConflict'))
+      .rejects(transactionCancelled('None', 'ConditionalCheckFailed'));
+
+    const result = await processChunk(INPUT, { analyzer, graph });
+
+    expect(result).toMatchObject({ created: 0, stopped: true });
+    expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 2);
+  });
+
+  it(`gives up after ${CONFLICT_ATTEMPTS} conflicting attempts and rethrows, for the workflow's retry`, async () => {
+    const { graph } = fakeGraph([conversation(1)]);
+    const { analyzer } = fakeAnalyzer();
+    ddbMock.on(TransactWriteCommand).rejects(transactionCancelled('None', 'TransactionConflict'));
+
+    await expect(processChunk(INPUT, { analyzer, graph })).rejects.toThrow(TransactionCanceledException);
+    expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, CONFLICT_ATTEMPTS);
+  }, 20_000);
 
   it('rethrows a DynamoDB fault that is not a cancel', async () => {
     const { graph } = fakeGraph([conversation(1)]);
