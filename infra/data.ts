@@ -28,6 +28,9 @@ export interface DataProps {
  *   the contacts an organization kept stay its own. lastSyncJobId makes each job count it once.
  *   Access: upsert in a transaction with the job counter; list an organization's contacts of a
  *   page (begins_with on the organization prefix, paginated).
+ *   createdByJobId: the job that created the contact (later updates keep it).
+ *   GSI byCreatingJob (createdByJobId, contactKey), keys + lastSyncJobId: the contacts a job
+ *   created, which a cancel with cleanup deletes (conditionally: unless another job wrote them since).
  *
  * Idempotency  pk id (Powertools idempotency records), TTL on `expiration`
  *   A start retried with the same Idempotency-Key returns the first answer instead of a 409.
@@ -79,6 +82,13 @@ export class Data extends Construct {
       ...common,
       partitionKey: { name: 'pageId', type: AttributeType.STRING },
       sortKey: { name: 'contactKey', type: AttributeType.STRING },
+    });
+    this.contacts.addGlobalSecondaryIndex({
+      indexName: 'byCreatingJob',
+      partitionKey: { name: 'createdByJobId', type: AttributeType.STRING },
+      sortKey: { name: 'contactKey', type: AttributeType.STRING },
+      projectionType: ProjectionType.INCLUDE,
+      nonKeyAttributes: ['lastSyncJobId'],
     });
     this.idempotency = new Table(this, 'Idempotency', {
       billingMode: BillingMode.PAY_PER_REQUEST,

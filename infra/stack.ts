@@ -4,6 +4,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { Api } from './api.ts';
 import { Data } from './data.ts';
+import { Events } from './events.ts';
 import { SyncFunction } from './sync-function.ts';
 import { Workflow } from './workflow.ts';
 
@@ -57,6 +58,7 @@ export function configFromContext(scope: Construct): ContactSyncConfig {
 export class ContactSyncStack extends Stack {
   readonly data: Data;
   readonly workflow: Workflow;
+  readonly events: Events;
   readonly api: Api;
 
   constructor(scope: Construct, id: string, config: ContactSyncConfig, props?: StackProps) {
@@ -66,6 +68,9 @@ export class ContactSyncStack extends Stack {
     });
     const { jobs, pages, contacts } = this.data;
     const env = this.data.environment;
+    // Lifecycle events: whoever changes a job's status publishes it (shared/events/lifecycle.ts).
+    this.events = new Events(this, 'Events');
+    const publisherEnv = { ...env, ...this.events.environment };
     const workerEnv = {
       ...env,
       GRAPH_API_URL: config.graphApiUrl,
@@ -100,7 +105,11 @@ export class ContactSyncStack extends Stack {
         }),
       );
     }
-    const finalize = new SyncFunction(this, 'FinalizeSync', { name: 'finalize-sync', environment: env }).fn;
+    const finalize = new SyncFunction(this, 'FinalizeSync', {
+      name: 'finalize-sync',
+      environment: publisherEnv,
+    }).fn;
+    this.events.grantPublish(finalize);
     jobs.grantReadWriteData(discover);
     pages.grantReadData(discover);
     jobs.grantReadWriteData(processChunk);
@@ -122,7 +131,7 @@ export class ContactSyncStack extends Stack {
       cancelChecks: config.cancelChecks,
     });
     const machine = this.workflow.stateMachine;
-    const apiEnv = { ...env, STATE_MACHINE_ARN: machine.stateMachineArn };
+    const apiEnv = { ...publisherEnv, STATE_MACHINE_ARN: machine.stateMachineArn };
     const fn = (id: string, name: string, environment: Record<string, string> = env) =>
       new SyncFunction(this, id, { name, environment }).fn;
 
@@ -134,11 +143,26 @@ export class ContactSyncStack extends Stack {
     pages.grantReadWriteData(startSync);
     this.data.idempotency.grantReadWriteData(startSync);
     machine.grantStartExecution(startSync);
+    this.events.grantPublish(startSync);
 
     const cancelSync = fn('CancelSync', 'cancel-sync', apiEnv);
     jobs.grantReadWriteData(cancelSync);
     pages.grantReadWriteData(cancelSync);
     machine.grantExecution(cancelSync, 'states:StopExecution');
+    this.events.grantPublish(cancelSync);
+    // Cancel with cleanup deletes the contacts the job created.
+    contacts.grantReadWriteData(cancelSync);
+
+    const cancelSyncBulk = fn('CancelSyncBulk', 'cancel-sync-bulk', apiEnv);
+    jobs.grantReadWriteData(cancelSyncBulk);
+    pages.grantReadWriteData(cancelSyncBulk);
+    machine.grantExecution(cancelSyncBulk, 'states:StopExecution');
+    this.events.grantPublish(cancelSyncBulk);
+
+    // The job mirrors its execution's real state, from Step Functions' status-change events.
+    const mirrorExecution = fn('MirrorExecution', 'mirror-execution');
+    jobs.grant(mirrorExecution, 'dynamodb:UpdateItem');
+    this.events.mirrorExecutions(machine, mirrorExecution);
 
     const syncStatus = fn('SyncStatus', 'sync-status');
     jobs.grantReadData(syncStatus);
@@ -164,6 +188,7 @@ export class ContactSyncStack extends Stack {
     pages.grantReadWriteData(disconnectPage);
     jobs.grantReadWriteData(disconnectPage);
     machine.grantExecution(disconnectPage, 'states:StopExecution');
+    this.events.grantPublish(disconnectPage);
 
     const pageContacts = fn('PageContacts', 'page-contacts');
     pages.grantReadData(pageContacts);
@@ -178,6 +203,7 @@ export class ContactSyncStack extends Stack {
       routes: [
         { method: HttpMethod.POST, path: '/api/facebook/sync-background', handler: startSync },
         { method: HttpMethod.POST, path: '/api/facebook/sync-cancel', handler: cancelSync },
+        { method: HttpMethod.POST, path: '/api/facebook/sync-cancel-bulk', handler: cancelSyncBulk },
         { method: HttpMethod.GET, path: '/api/facebook/sync-status', handler: syncStatus },
         { method: HttpMethod.GET, path: '/api/facebook/sync-jobs', handler: syncJobs },
         { method: HttpMethod.GET, path: '/api/facebook/pages', handler: listPages },

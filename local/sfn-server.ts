@@ -64,6 +64,12 @@ export class LocalStepFunctions {
     LocalStateMachine & { engine: StateMachine; tasks: Record<string, TaskHandler> }
   >();
   private readonly executions = new Map<string, Execution>();
+  /**
+   * Sees every execution status change, in the shape of the detail of EventBridge's "Step
+   * Functions Execution Status Change" event (dates in epoch ms); the local stack puts them on its
+   * local EventBridge, whose rules deliver them as on AWS.
+   */
+  onStatusChange?: (detail: Json) => void;
 
   constructor(
     private readonly lambdas: LambdaRuntime,
@@ -214,6 +220,7 @@ export class LocalStepFunctions {
       abort: run.abort,
     };
     this.executions.set(executionArn, execution);
+    this.notify(execution);
     void this.recordHistory(execution, run.eventLogs);
     run.result.then(
       (output) => this.settle(execution, 'SUCCEEDED', { output: JSON.stringify(output ?? null) }),
@@ -319,11 +326,27 @@ export class LocalStepFunctions {
   private settle(execution: Execution, status: ExecutionStatus, details: Partial<Execution>): void {
     if (execution.status !== 'RUNNING') return;
     Object.assign(execution, details, { status, stopDate: Date.now() / 1000 });
+    this.notify(execution);
     if (status === 'ABORTED') {
       this.addEvent(execution, 'ExecutionAborted', {
         executionAbortedEventDetails: { error: details.error, cause: details.cause },
       });
     }
+  }
+
+  private notify(e: Execution): void {
+    this.onStatusChange?.({
+      executionArn: e.executionArn,
+      stateMachineArn: e.stateMachineArn,
+      name: e.name,
+      status: e.status,
+      startDate: Math.round(e.startDate * 1000),
+      stopDate: e.stopDate === undefined ? null : Math.round(e.stopDate * 1000),
+      input: e.input,
+      output: e.output ?? null,
+      error: e.error ?? null,
+      cause: e.cause ?? null,
+    });
   }
 
   private addEvent(execution: Execution, type: string, details: Json): void {

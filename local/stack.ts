@@ -6,6 +6,7 @@ import { serveAwsJson } from './aws-json-server.ts';
 import { TemplateResolver } from './cloudformation.ts';
 import { createTablesFromTemplate, localDynamoClient, startDynamoDbLocal } from './dynamodb.ts';
 import { startDynamoFaultProxy } from './dynamodb-faults.ts';
+import { LocalEventBridge, rulesFromTemplate } from './events.ts';
 import { demoPage, type SimPage } from './graph-sim/seed.ts';
 import { startGraphSimulator } from './graph-sim/server.ts';
 import { routesFromTemplate, serveHttpApi } from './http-api.ts';
@@ -38,6 +39,8 @@ export interface LocalStackOptions {
   onApiResponse?: (status: number, body: string) => void;
   /** Serve the built web console from this folder at `/`, with a dev-token `/config.json`. */
   webRoot?: string;
+  /** Log each EventBridge event (lifecycle and execution status changes) in one line. @default false */
+  logEvents?: boolean;
 }
 
 export type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
@@ -97,6 +100,20 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
 
     const lambdas = new LambdaRuntime(resolver, ROOT);
     const sfn = new LocalStepFunctions(lambdas, client);
+    // EventBridge: the lifecycle events the handlers put, and Step Functions' status changes on
+    // the default bus, delivered to the template's rules (the execution mirror) as on AWS.
+    const events = new LocalEventBridge(
+      rulesFromTemplate(resolver),
+      (functionArn, event) => lambdas.invoke(functionArn, event),
+      opts.logEvents ? (line) => console.log(line) : undefined,
+    );
+    sfn.onStatusChange = (detail) =>
+      events.emit('default', {
+        source: 'aws.states',
+        'detail-type': 'Step Functions Execution Status Change',
+        resources: [String(detail.executionArn)],
+        detail,
+      });
     const machines = resolver
       .resourcesOfType('AWS::StepFunctions::StateMachine')
       .map(([logicalId, resource]) => {
@@ -108,7 +125,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
     const kms = new LocalKms(
       resolver.resourcesOfType('AWS::KMS::Key').map(([id]) => resolver.getAtt(id, 'Arn')),
     );
-    const aws = await serveAwsJson({ AWSStepFunctions: sfn, TrentService: kms }, opts.sfnPort ?? 0);
+    const aws = await serveAwsJson(
+      { AWSStepFunctions: sfn, TrentService: kms, AWSEvents: events },
+      opts.sfnPort ?? 0,
+    );
     stops.push(() => aws.close());
 
     // The handlers' AWS configuration, exactly as a Lambda would see it, plus the template's env.
@@ -119,6 +139,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
       AWS_ENDPOINT_URL_DYNAMODB: dynamoFaults?.endpoint ?? dynamo.endpoint,
       AWS_ENDPOINT_URL_SFN: aws.endpoint,
       AWS_ENDPOINT_URL_KMS: aws.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: aws.endpoint,
       ...lambdas.sharedEnvironment(),
     });
 
@@ -133,9 +154,16 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
       verify: await localVerifier(DATA_DIR, issuer, audience),
       port: opts.port ?? 3000,
       onResponse: opts.onApiResponse,
-      fallback: opts.webRoot ? consoleFallback(opts.webRoot, { dataDir: DATA_DIR }) : undefined,
+      fallback: (() => {
+        // The local event feed (GET /__local/events), then the web console, if served.
+        const feed = events.feed();
+        const web = opts.webRoot ? consoleFallback(opts.webRoot, { dataDir: DATA_DIR }) : undefined;
+        return (req, res) => feed(req, res) || (web?.(req, res) ?? false);
+      })(),
     });
     stops.push(() => api.close());
+    // Stopped in reverse: executions settle first, then their status events are delivered.
+    stops.push(() => events.drain());
     stops.push(() => sfn.drain(2000));
 
     return {
@@ -146,6 +174,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
       graphApiUrl,
       graph,
       sfn,
+      events,
       lambdas,
       template,
       machines,

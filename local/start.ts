@@ -20,6 +20,7 @@ const stack = await startLocalStack({
   graphApiUrl: process.env.GRAPH_API_URL || undefined,
   graphSimLatencyMs: numberEnv('GRAPH_SIM_LATENCY_MS', 0),
   webRoot: WEB_DIST,
+  logEvents: true,
 }).catch((error: Error) => {
   console.error(`Local stack failed to start: ${error.message}`);
   process.exit(1);
@@ -31,6 +32,9 @@ console.log(
 );
 for (const machine of stack.machines) console.log(`State machine      ${machine.arn}`);
 console.log(`Graph API          ${stack.graphApiUrl}${stack.graph ? '  (simulator)' : ''}`);
+console.log(
+  `Events             ${stack.apiUrl}/__local/events  (lifecycle events and execution status changes)`,
+);
 console.log(`Token              npm run token -- --org demo-org --user you@example.com`);
 if (await consoleBuilt)
   console.log(`Web console        ${stack.apiUrl}/  (open it in a browser; it signs in as demo-org)`);

@@ -2,17 +2,22 @@ import { z } from 'zod';
 import { createDocument } from 'zod-openapi';
 import {
   AiContext,
+  CancelBulkBody,
   CancelSyncBody,
   ConnectPageBody,
   ContactsQuery,
   JobId,
   PageId,
   PagePath,
+  PauseSyncBody,
   Platform,
+  ResumeSyncBody,
+  RetrySyncBody,
   StartSyncBody,
   SyncJobsQuery,
   SyncStatusQuery,
 } from './schemas.ts';
+import { EXECUTION_STATUSES } from './sync/execution-mirror.ts';
 import { JOB_STATUSES } from './sync/job.ts';
 
 /**
@@ -49,6 +54,12 @@ export const Job = z
     cancelledBy: z.string().optional(),
     cancelReason: z.string().optional(),
     error: z.string().optional(),
+    executionStatus: z.enum(EXECUTION_STATUSES).optional().meta({
+      description:
+        "The real state of the job's Step Functions execution, mirrored from its status-change events: a CANCELLED job whose execution is ABORTED (or ended) is drained; RUNNING means a task is still finishing (it can write nothing).",
+    }),
+    pausedAt: isoTime.optional().meta({ description: 'When the job was last paused' }),
+    resumedFrom: JobId.optional().meta({ description: 'The FAILED or CANCELLED job this one retries' }),
   })
   .meta({ id: 'SyncJob' });
 
@@ -66,8 +77,67 @@ export const CancelSyncResponse = z
       totalContacts: z.number().int().min(0),
       completedAt: isoTime,
     }),
+    cleanup: z
+      .object({
+        status: z
+          .enum(['COMPLETE', 'PARTIAL'])
+          .meta({ description: 'PARTIAL: call the same cancel again to finish' }),
+        created: z.number().int().min(0).meta({ description: 'Contacts this job created' }),
+        deleted: z.number().int().min(0).meta({ description: 'Of those, deleted (over every call)' }),
+        kept: z
+          .number()
+          .int()
+          .min(0)
+          .meta({ description: 'Of those, written by another sync since: kept as that sync left them' }),
+        remaining: z.number().int().min(0).meta({ description: 'Of those, not deleted yet (PARTIAL)' }),
+        untouched: z
+          .number()
+          .int()
+          .min(0)
+          .meta({ description: 'Contacts this job only updated (they existed before it): left untouched' }),
+      })
+      .optional()
+      .meta({ description: 'Present when the request asked for cleanup' }),
   })
   .meta({ id: 'CancelSyncResponse' });
+export const CancelBulkResult = z
+  .object({
+    pageId: PageId,
+    jobId: JobId.nullable().meta({ description: "The page's active job (or, when none, its last job)" }),
+    outcome: z
+      .enum(['cancelled', 'already-cancelled', 'not-active', 'finished', 'forbidden', 'not-found', 'error'])
+      .meta({
+        description:
+          'cancelled: stopped now · already-cancelled: its sync was stopped before · not-active: no sync to stop · finished: it completed or failed before the cancel · forbidden: a page of another organization · not-found: not connected · error: could not be stopped now, retry',
+      }),
+    job: z
+      .object({
+        id: JobId,
+        status: z.enum(JOB_STATUSES),
+        syncedContacts: z.number().int().min(0),
+        failedContacts: z.number().int().min(0),
+        totalContacts: z.number().int().min(0),
+        completedAt: isoTime.nullable(),
+      })
+      .optional(),
+    error: z.string().optional(),
+  })
+  .strict()
+  .meta({ id: 'CancelBulkResult' });
+export const CancelBulkResponse = z
+  .object({
+    results: z.array(CancelBulkResult),
+    hasMore: z
+      .boolean()
+      .meta({ description: 'With all: more active syncs than one call stops (100); call again' }),
+  })
+  .meta({ id: 'CancelBulkResponse' });
+export const PauseSyncResponse = z
+  .object({ success: z.literal(true), job: Job.extend({ status: z.literal('PAUSED') }) })
+  .meta({ id: 'PauseSyncResponse' });
+export const ResumeSyncResponse = z
+  .object({ success: z.literal(true), job: Job.extend({ status: z.literal('IN_PROGRESS') }) })
+  .meta({ id: 'ResumeSyncResponse' });
 export const SyncStatusResponse = z.object({ job: Job }).meta({ id: 'SyncStatusResponse' });
 export const SyncJobsResponse = z.object({ jobs: z.array(Job) }).meta({ id: 'SyncJobsResponse' });
 
@@ -101,6 +171,7 @@ export const Contact = z
     firstSyncedAt: isoTime,
     lastSyncedAt: isoTime,
     lastSyncJobId: JobId,
+    createdByJobId: JobId.optional().meta({ description: 'The sync that created the contact' }),
   })
   .meta({ id: 'Contact' });
 export const ContactsResponse = z
@@ -160,9 +231,9 @@ export function openApiDocument() {
       },
       '/api/facebook/sync-cancel': {
         post: {
-          summary: 'Stop a sync ("Stop Sync")',
+          summary: 'Stop a sync ("Stop Sync"), optionally deleting what it created',
           description:
-            'The answer is the commit point: the counters it returns are final, and nothing is written after it. Idempotent: a cancelled job is returned as stored.',
+            'The answer is the commit point: the counters it returns are final, and nothing is written after it. Idempotent: a cancelled job is returned as stored. With cleanup: true, the contacts the job created are then deleted, except those another sync has written since (kept); contacts it only updated are left untouched. Cleanup is resumable and idempotent: while cleanup.status is PARTIAL, call again.',
           requestBody: body(CancelSyncBody),
           responses: {
             '200': json(CancelSyncResponse, 'Cancelled (also when it already was)'),
@@ -173,6 +244,82 @@ export function openApiDocument() {
             '415': error('Content-Type is not application/json'),
             '500': error('Internal error (no details)'),
             '503': busy,
+          },
+        },
+      },
+      '/api/facebook/sync-cancel-bulk': {
+        post: {
+          summary: 'Stop the active syncs of several pages, or of the whole organization',
+          description:
+            'Give exactly one of pageIds (at most 100) and all. Each page is cancelled like POST /sync-cancel (same commit point), at most 8 at a time, and answered in its own result; one failing page does not fail the request. Idempotent: a page already stopped answers already-cancelled or not-active and nothing is written.',
+          requestBody: body(CancelBulkBody),
+          responses: {
+            '200': json(CancelBulkResponse, 'One result per page'),
+            '400': error('Invalid body (both or neither of pageIds and all, more than 100 pageIds, ...)'),
+            '401': unauthorized,
+            '415': error('Content-Type is not application/json'),
+            '500': error('Internal error (no details)'),
+            '503': busy,
+          },
+        },
+      },
+      '/api/facebook/sync-pause': {
+        post: {
+          summary: 'Pause a sync',
+          description:
+            'Like a cancel, the answer is a commit point: nothing is written after it and the counters it returns are exact. The job keeps the page lock and a checkpoint; resume continues it. Idempotent: a paused job is returned as stored.',
+          requestBody: body(PauseSyncBody),
+          responses: {
+            '200': json(PauseSyncResponse, 'Paused (also when it already was)'),
+            '400': error('Invalid body, or "Cannot pause job with status: COMPLETED" (or FAILED, CANCELLED)'),
+            '401': unauthorized,
+            '403': error('Job of another organization'),
+            '404': error('Job not found'),
+            '415': error('Content-Type is not application/json'),
+            '503': busy,
+          },
+        },
+      },
+      '/api/facebook/sync-resume': {
+        post: {
+          summary: 'Resume a paused sync',
+          description:
+            'Starts a new execution from the checkpoint: finished conversations are neither fetched nor analysed again, and the counters continue.',
+          requestBody: body(ResumeSyncBody),
+          responses: {
+            '200': json(ResumeSyncResponse, 'Resumed: the job is IN_PROGRESS again'),
+            '400': error(
+              'Invalid body, or "Cannot resume job with status: IN_PROGRESS" (any status but PAUSED)',
+            ),
+            '401': unauthorized,
+            '403': error('Job of another organization'),
+            '404': error('Job not found'),
+            '415': error('Content-Type is not application/json'),
+            '503': error(
+              'The execution could not be started (the job stays PAUSED), or the service is busy: retry',
+            ),
+          },
+        },
+      },
+      '/api/facebook/sync-retry': {
+        post: {
+          summary: 'Retry a failed or cancelled sync from where it stopped',
+          description:
+            'Creates a new job for the same page, linked by resumedFrom, that skips the conversations the old job completed; its counters count only its own writes.',
+          requestBody: body(RetrySyncBody),
+          responses: {
+            '202': json(StartSyncResponse, 'The new job started'),
+            '400': error(
+              'Invalid body, or "Cannot retry job with status: COMPLETED" (any status but FAILED or CANCELLED)',
+            ),
+            '401': unauthorized,
+            '403': error('Job of another organization'),
+            '404': error('Job not found, or its page is no longer connected'),
+            '409': json(ConflictBody, 'A sync is already active for this page'),
+            '415': error('Content-Type is not application/json'),
+            '503': error(
+              'The sync could not be started (the new job ended FAILED), or the service is busy: retry',
+            ),
           },
         },
       },

@@ -20,18 +20,49 @@ export type Platform = z.infer<typeof Platform>;
 export const PLATFORMS: readonly Platform[] = ['messenger', 'instagram'];
 
 export const StartSyncBody = z.strictObject({ pageId: PageId }).meta({ id: 'StartSyncRequest' });
+const CancelReason = z
+  .string({ error: 'reason must be a string' })
+  .trim()
+  .max(500, 'reason must be at most 500 characters')
+  .optional()
+  .meta({ description: 'Why the sync was stopped; recorded on the job.' });
 export const CancelSyncBody = z
   .strictObject({
     jobId: JobId,
-    reason: z
-      .string({ error: 'reason must be a string' })
-      .trim()
-      .max(500, 'reason must be at most 500 characters')
-      .optional()
-      .meta({ description: 'Why the sync was stopped; recorded on the job.' }),
+    reason: CancelReason,
+    cleanup: z.boolean({ error: 'cleanup must be a boolean' }).optional().meta({
+      description:
+        'Also delete the contacts this job created (not those another sync has written since); the contacts it only updated are left untouched. Resumable: call again while cleanup.status is PARTIAL.',
+    }),
   })
   .meta({ id: 'CancelSyncRequest' });
+/** At most this many pages per bulk cancel (and at most this many active syncs with `all`). */
+export const MAX_BULK_CANCEL = 100;
+export const CancelBulkBody = z
+  .strictObject({
+    pageIds: z
+      .array(PageId, { error: 'pageIds must be an array' })
+      .min(1, 'pageIds must not be empty')
+      .max(MAX_BULK_CANCEL, `pageIds must have at most ${MAX_BULK_CANCEL} ids`)
+      .optional()
+      .meta({ description: 'The pages whose active sync to stop.' }),
+    all: z
+      .literal(true, { error: 'all must be true' })
+      .optional()
+      .meta({ description: "Stop every active sync of the caller's organization." }),
+    reason: CancelReason,
+  })
+  .refine((body) => (body.pageIds === undefined) !== (body.all === undefined), {
+    error: 'Give exactly one of pageIds and all',
+  })
+  .meta({ id: 'CancelBulkRequest' });
 export const SyncStatusQuery = z.object({ jobId: JobId });
+/** Pause, resume and retry name the job and nothing else. */
+export const PauseSyncBody = z.strictObject({ jobId: JobId }).meta({ id: 'PauseSyncRequest' });
+export const ResumeSyncBody = z.strictObject({ jobId: JobId }).meta({ id: 'ResumeSyncRequest' });
+export const RetrySyncBody = z
+  .strictObject({ jobId: JobId.meta({ description: 'The FAILED or CANCELLED job to retry.' }) })
+  .meta({ id: 'RetrySyncRequest' });
 
 /** `limit` of a paginated list, from the query string. */
 const pageSize = (fallback: number) =>

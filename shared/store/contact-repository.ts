@@ -29,21 +29,32 @@ export interface Contact {
   firstSyncedAt: string;
   lastSyncedAt: string;
   lastSyncJobId: string;
+  /** The job that created the contact; kept by later updates. A cancel with cleanup deletes by it. */
+  createdByJobId?: string;
 }
 
-export type ContactInput = Omit<Contact, 'contactKey' | 'firstSyncedAt' | 'lastSyncedAt' | 'lastSyncJobId'>;
+export type ContactInput = Omit<
+  Contact,
+  'contactKey' | 'firstSyncedAt' | 'lastSyncedAt' | 'lastSyncJobId' | 'createdByJobId'
+>;
 export type SaveOutcome = 'created' | 'updated' | 'already-counted';
 
 export const contactKey = (organizationId: string, platform: Platform, participantId: string) =>
   `${organizationId}#${platform}#${participantId}`;
 
 /** The job counter increment that rides in every contact transaction: it is the cancel guard. */
-function countInJob(jobId: string, counter: 'syncedContacts' | 'failedContacts', now: string) {
+function countInJob(
+  jobId: string,
+  counter: 'syncedContacts' | 'failedContacts',
+  now: string,
+  created: boolean,
+) {
   return {
     Update: {
       TableName: tables.jobs,
       Key: { jobId, sk: JOB_SK },
-      UpdateExpression: `ADD ${counter} :one SET updatedAt = :now`,
+      // createdContacts: how many contacts a cleanup of this job has to find.
+      UpdateExpression: `ADD ${counter} :one${created ? ', createdContacts :one' : ''} SET updatedAt = :now`,
       ConditionExpression: '#status = :running',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':one': 1, ':now': now, ':running': 'IN_PROGRESS' },
@@ -76,12 +87,15 @@ async function writeGuarded(
   item: TransactItem,
   counter: 'syncedContacts' | 'failedContacts',
   also: TransactItem[] = [],
+  created = false,
 ): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     const now = new Date().toISOString();
     try {
       await ddb.send(
-        new TransactWriteCommand({ TransactItems: [item, countInJob(jobId, counter, now), ...also] }),
+        new TransactWriteCommand({
+          TransactItems: [item, countInJob(jobId, counter, now, created), ...also],
+        }),
       );
       return true;
     } catch (error) {
@@ -114,11 +128,17 @@ export async function saveContact(
     pageId: input.pageId,
     contactKey: contactKey(input.organizationId, input.platform, input.participantId),
   };
-  const contact: Contact = { ...input, ...key, firstSyncedAt: now, lastSyncedAt: now, lastSyncJobId: jobId };
+  const contact: Contact = {
+    ...input,
+    ...key,
+    firstSyncedAt: now,
+    lastSyncedAt: now,
+    lastSyncJobId: jobId,
+    createdByJobId: jobId,
+  };
 
-  const created =
-    !exists &&
-    (await writeGuarded(
+  const create = () =>
+    writeGuarded(
       jobId,
       {
         Put: {
@@ -139,10 +159,12 @@ export async function saveContact(
           },
         },
       ],
-    ));
-  if (created) return 'created';
+      true,
+    );
+  if (!exists && (await create())) return 'created';
 
-  const { firstSyncedAt: _first, pageId: _p, contactKey: _k, ...changes } = contact;
+  // An update keeps who created the contact and when.
+  const { firstSyncedAt: _first, createdByJobId: _creator, pageId: _p, contactKey: _k, ...changes } = contact;
   const set = setExpression(changes, 'c');
   const updated = await writeGuarded(
     jobId,
@@ -158,7 +180,10 @@ export async function saveContact(
     },
     'syncedContacts',
   );
-  return updated ? 'updated' : 'already-counted';
+  if (updated) return 'updated';
+  // Known to exist, but gone since it was read (a cancelled job's cleanup deleted it): create it.
+  if (exists && (await create())) return 'created';
+  return 'already-counted';
 }
 
 /**
@@ -225,7 +250,8 @@ function decodeCursor(cursor: string, prefix: string): string {
 }
 
 /** What incremental sync needs to know of a stored contact. */
-export type KnownContact = Pick<Contact, 'contactKey' | 'lastMessageAt' | 'aiContext'>;
+export type KnownContact = Pick<Contact, 'contactKey' | 'lastMessageAt' | 'aiContext'> &
+  Partial<Pick<Contact, 'lastSyncJobId'>>;
 
 /**
  * The stored contacts among `keys` of one page (at most 100, one chunk), by contactKey: one
@@ -240,7 +266,7 @@ export async function findContacts(pageId: string, keys: string[]): Promise<Map<
         RequestItems: {
           [tables.contacts]: {
             Keys: pending,
-            ProjectionExpression: 'contactKey, lastMessageAt, aiContext',
+            ProjectionExpression: 'contactKey, lastMessageAt, aiContext, lastSyncJobId',
             ConsistentRead: true,
           },
         },

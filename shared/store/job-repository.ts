@@ -92,3 +92,35 @@ export async function annotateJob(jobId: string, fields: Record<string, string>)
     }),
   );
 }
+
+/**
+ * Mirrors the state of the job's execution (Step Functions status-change events). Written only
+ * when `executionArn` is the job's current execution (the first one, named after the job, may
+ * report before start-sync has recorded its ARN), and never over a later report of the same
+ * execution: events can arrive late or out of order. Returns false when the report was stale.
+ */
+export async function recordExecutionStatus(
+  jobId: string,
+  report: { executionArn: string; status: string; at: string; first: boolean },
+): Promise<boolean> {
+  // At the same instant a final state wins over RUNNING.
+  const notBefore = report.status === 'RUNNING' ? '<' : '<=';
+  const current = report.first
+    ? '(executionArn = :arn OR attribute_not_exists(executionArn))'
+    : 'executionArn = :arn';
+  try {
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tables.jobs,
+        Key: { jobId, sk: JOB_SK },
+        UpdateExpression: 'SET executionStatus = :s, executionStatusAt = :at, executionStatusArn = :arn',
+        ConditionExpression: `attribute_exists(jobId) AND ${current} AND (attribute_not_exists(executionStatusAt) OR executionStatusArn <> :arn OR executionStatusAt ${notBefore} :at)`,
+        ExpressionAttributeValues: { ':s': report.status, ':at': report.at, ':arn': report.executionArn },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
+}

@@ -1,5 +1,6 @@
 import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { badRequest, forbidden, notFound } from '../errors.ts';
+import { publishJobEvent } from '../events/lifecycle.ts';
 import { executionArnFor, sfn } from '../sfn.ts';
 import { annotateJob, getJob, transitionJob } from '../store/job-repository.ts';
 import { releasePageLock } from '../store/page-repository.ts';
@@ -55,6 +56,8 @@ export async function cancelSync(req: CancelRequest): Promise<SyncJob> {
   await releasePageLock(cancelled.pageId, cancelled.jobId).catch((error: Error) =>
     console.error('Could not release the page lock', { jobId: cancelled.jobId, error: error.name }),
   );
+  // Only the call that committed publishes: an idempotent replay above returns before this.
+  await publishJobEvent('Sync Job Cancelled', cancelled);
   return { ...cancelled, stopExecutionOutcome };
 }
 

@@ -1,3 +1,4 @@
+import { publishJobEvent } from '../events/lifecycle.ts';
 import { getJob, transitionJob } from '../store/job-repository.ts';
 import { releasePageLock } from '../store/page-repository.ts';
 import { isTerminal } from './job.ts';
@@ -31,6 +32,9 @@ export async function finalizeJob(input: {
   const job = written ?? (await getJob(input.jobId));
   // A job deleted mid-run (the seed's edge case 4) must not leave its page locked either.
   if (!job || isTerminal(job.status)) await releasePageLock(input.pageId, input.jobId);
+  // Only the winner of the transition publishes; a retried finalize does not publish twice.
+  if (written)
+    await publishJobEvent(written.status === 'COMPLETED' ? 'Sync Job Completed' : 'Sync Job Failed', written);
   return { status: job?.status ?? 'UNKNOWN', finalized: written !== null };
 }
 

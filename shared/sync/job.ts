@@ -44,6 +44,15 @@ export interface SyncJob {
   cancelledBy?: string;
   cancelReason?: string;
   stopExecutionOutcome?: string;
+  /** The real state of the job's current execution, mirrored from Step Functions events. */
+  executionStatus?: string;
+  executionStatusAt?: string;
+  executionStatusArn?: string;
+  /** Contacts this job created (not those it only updated): what a cleanup may delete. */
+  createdContacts?: number;
+  /** Cancel with cleanup: contacts deleted so far, and when the cleanup finished. */
+  cleanupDeleted?: number;
+  cleanupCompletedAt?: string;
   error?: string;
 }
 
@@ -76,5 +85,6 @@ export function publicJob(job: SyncJob) {
     ...(job.cancelledBy ? { cancelledBy: job.cancelledBy } : {}),
     ...(job.cancelReason ? { cancelReason: job.cancelReason } : {}),
     ...(job.error ? { error: job.error } : {}),
+    ...(job.executionStatus ? { executionStatus: job.executionStatus } : {}),
   };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { conflict, forbidden, HttpError, notFound } from '../errors.ts';
+import { publishJobEvent } from '../events/lifecycle.ts';
 import { sfn, stateMachineArn } from '../sfn.ts';
 import { ddb, JOB_SK, tables, transactionReasons } from '../store/db.ts';
 import { annotateJob, getJob, transitionJob } from '../store/job-repository.ts';
@@ -12,6 +13,8 @@ export interface StartRequest {
   pageId: string;
   organizationId: string;
   userId: string;
+  /** A FAILED or CANCELLED job this one retries (shared/sync/retry-job.ts). */
+  resumedFrom?: string;
 }
 
 /**
@@ -36,6 +39,7 @@ export async function startSync(req: StartRequest): Promise<SyncJob> {
     createdBy: req.userId,
     createdAt: now,
     updatedAt: now,
+    ...(req.resumedFrom ? { resumedFrom: req.resumedFrom } : {}),
   };
   if (!(await createJobWithLock(job))) {
     // The lock may be stale: a terminal job whose release failed. Heal it once and try again.
@@ -65,13 +69,14 @@ export async function startSync(req: StartRequest): Promise<SyncJob> {
   } catch (error) {
     // No job may stay PENDING forever: a start that could not launch ends FAILED and frees the page.
     console.error('StartExecution failed', { jobId: job.jobId, error: (error as Error).name });
-    await transitionJob(job.jobId, {
+    const failed = await transitionJob(job.jobId, {
       from: ['PENDING'],
       to: 'FAILED',
       phase: 'failed',
       set: { completedAt: new Date().toISOString(), error: 'The sync could not be started. Try again.' },
     });
     await releasePageLock(job.pageId, job.jobId);
+    if (failed) await publishJobEvent('Sync Job Failed', failed);
     throw new HttpError(503, 'The sync could not be started. Try again.');
   }
   // The execution runs: recording its ARN is a convenience (cancel can derive it from the job id).
@@ -80,7 +85,9 @@ export async function startSync(req: StartRequest): Promise<SyncJob> {
       console.warn('Could not record the execution ARN', { jobId: job.jobId, error: error.name }),
     );
   }
-  return { ...job, executionArn };
+  const started = { ...job, executionArn };
+  await publishJobEvent('Sync Job Started', started);
+  return started;
 }
 
 /** Puts the PENDING job and takes the page lock in one transaction; false if the page is locked. */

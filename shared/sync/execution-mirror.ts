@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { recordExecutionStatus } from '../store/job-repository.ts';
+
+/** The states of a Step Functions execution, as its status-change events report them. */
+export const EXECUTION_STATUSES = [
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+  'PENDING_REDRIVE',
+] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+/** "Step Functions Execution Status Change" as EventBridge delivers it (the fields we read). */
+export const ExecutionStatusChange = z.object({
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  time: z.string(),
+  detail: z.object({
+    executionArn: z.string(),
+    name: z.string(),
+    status: z.enum(EXECUTION_STATUSES),
+    /** Epoch milliseconds. */
+    startDate: z.number().nullish(),
+    stopDate: z.number().nullish(),
+  }),
+});
+export type ExecutionStatusChange = z.infer<typeof ExecutionStatusChange>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The job an execution belongs to: its name is the job id, or `<jobId>-<platform><n>` for a
+ * continue-as-new execution (infra/workflow.ts). Null for an execution that is not a job's.
+ */
+export function jobOfExecution(name: string): { jobId: string; first: boolean } | null {
+  const jobId = name.slice(0, 36);
+  if (!UUID.test(jobId) || (name.length > 36 && name[36] !== '-')) return null;
+  return { jobId, first: name.length === 36 };
+}
+
+/**
+ * Writes the execution's real state on its job (`executionStatus`), so an operator can tell
+ * "cancelled and drained" (ABORTED) from "cancelled, a task still finishing" (RUNNING).
+ * Reports of an execution that is no longer the job's current one, and late reports, are ignored.
+ */
+export async function mirrorExecutionStatus(
+  event: ExecutionStatusChange,
+): Promise<'mirrored' | 'stale' | 'not-a-job'> {
+  const { executionArn, name, status, startDate, stopDate } = event.detail;
+  const job = jobOfExecution(name);
+  if (!job) return 'not-a-job';
+  const moment = status === 'RUNNING' ? startDate : (stopDate ?? startDate);
+  const at = typeof moment === 'number' ? new Date(moment).toISOString() : event.time;
+  const written = await recordExecutionStatus(job.jobId, { executionArn, status, at, first: job.first });
+  return written ? 'mirrored' : 'stale';
+}
