@@ -10,6 +10,7 @@ const committed: unknown = JSON.parse(readFileSync(new URL('../../openapi.json',
 const ROUTES: [string, string][] = [
   ['post', '/api/facebook/sync-background'],
   ['post', '/api/facebook/sync-cancel'],
+  ['post', '/api/facebook/sync-cancel-bulk'],
   ['get', '/api/facebook/sync-status'],
   ['get', '/api/facebook/pages'],
   ['post', '/api/facebook/pages'],
@@ -52,6 +53,7 @@ describe('GET /openapi.json', () => {
   it.each<[string, string, string[]]>([
     ['post', '/api/facebook/sync-background', ['202', '400', '401', '403', '404', '409', '415']],
     ['post', '/api/facebook/sync-cancel', ['200', '400', '401', '403', '404', '415', '500']],
+    ['post', '/api/facebook/sync-cancel-bulk', ['200', '400', '401', '415', '500']],
     ['get', '/api/facebook/sync-status', ['200', '400', '401', '403', '404']],
     ['get', '/api/facebook/pages', ['200', '401']],
     ['post', '/api/facebook/pages', ['201', '400', '401', '409', '415']],
