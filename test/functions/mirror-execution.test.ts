@@ -1,0 +1,125 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../functions/mirror-execution/handler.ts';
+import { JobEventDetail, publishJobEvent } from '../../shared/events/lifecycle.ts';
+import { ddbMock, JOB_ID, JOBS_TABLE, resetAwsMocks, storedJob } from './fixtures.ts';
+
+const eventsMock = mockClient(EventBridgeClient);
+const MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:ContactSyncTest';
+const arnOf = (name: string) => `${MACHINE.replace(':stateMachine:', ':execution:')}:${name}`;
+
+function statusChange(
+  name: string,
+  status: string,
+  startDate = 1_767_225_600_000,
+  stopDate: number | null = null,
+) {
+  return {
+    version: '0',
+    id: 'e-1',
+    'detail-type': 'Step Functions Execution Status Change',
+    source: 'aws.states',
+    time: '2026-01-01T00:00:00Z',
+    detail: { executionArn: arnOf(name), stateMachineArn: MACHINE, name, status, startDate, stopDate },
+  };
+}
+
+beforeEach(() => {
+  resetAwsMocks();
+  eventsMock.reset();
+});
+
+describe('mirror-execution (Step Functions status changes -> job.executionStatus)', () => {
+  it('writes the first execution status even before start-sync recorded its ARN', async () => {
+    ddbMock.on(UpdateCommand).resolves({});
+
+    await expect(handler(statusChange(JOB_ID, 'RUNNING'))).resolves.toEqual({ outcome: 'mirrored' });
+
+    expect(ddbMock).toReceiveCommandWith(UpdateCommand, {
+      TableName: JOBS_TABLE,
+      Key: { jobId: JOB_ID, sk: 'JOB' },
+      ConditionExpression: expect.stringContaining(
+        '(executionArn = :arn OR attribute_not_exists(executionArn))',
+      ),
+      ExpressionAttributeValues: {
+        ':s': 'RUNNING',
+        ':at': '2026-01-01T00:00:00.000Z',
+        ':arn': arnOf(JOB_ID),
+      },
+    });
+  });
+
+  it('writes a continuation execution only while it is the job current one, and stamps its stop time', async () => {
+    ddbMock.on(UpdateCommand).resolves({});
+    const name = `${JOB_ID}-messenger1`;
+
+    await handler(statusChange(name, 'ABORTED', 1_767_225_600_000, 1_767_225_660_000));
+
+    const input = ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(input?.ConditionExpression).toContain('AND executionArn = :arn AND');
+    expect(input?.ConditionExpression).not.toContain('attribute_not_exists(executionArn)');
+    expect(input?.ExpressionAttributeValues).toMatchObject({
+      ':s': 'ABORTED',
+      ':at': '2026-01-01T00:01:00.000Z',
+    });
+  });
+
+  it('answers stale when the report is late or of a replaced execution', async () => {
+    ddbMock.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+
+    await expect(handler(statusChange(JOB_ID, 'SUCCEEDED'))).resolves.toEqual({ outcome: 'stale' });
+  });
+
+  it.each(['not-a-job', `${JOB_ID}x`])('writes nothing for the execution %s', async (name) => {
+    await expect(handler(statusChange(name, 'RUNNING'))).resolves.toEqual({ outcome: 'not-a-job' });
+    expect(ddbMock).not.toReceiveAnyCommand();
+  });
+
+  it('rejects an event that is not a status change, so EventBridge retries nothing useless', async () => {
+    await expect(handler({ 'detail-type': 'Something else', detail: {} })).rejects.toThrow();
+    expect(ddbMock).not.toReceiveAnyCommand();
+  });
+});
+
+describe('publishJobEvent', () => {
+  it('puts one versioned event on the bus with ids, counters and the cancel who and why only', async () => {
+    process.env.EVENT_BUS_NAME = 'contact-sync-test-bus';
+    eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
+    const job = storedJob({ status: 'CANCELLED', cancelledBy: 'user-1', cancelReason: 'wrong page' });
+
+    await expect(publishJobEvent('Sync Job Cancelled', job)).resolves.toBe(true);
+
+    const entry = eventsMock.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+    expect(entry).toMatchObject({
+      EventBusName: 'contact-sync-test-bus',
+      Source: 'contact-sync',
+      DetailType: 'Sync Job Cancelled',
+    });
+    const detail = JobEventDetail.parse(JSON.parse(String(entry?.Detail)));
+    expect(detail).toEqual({
+      version: '1',
+      jobId: JOB_ID,
+      organizationId: job.organizationId,
+      pageId: job.pageId,
+      status: 'CANCELLED',
+      phase: job.phase,
+      syncedContacts: 7,
+      failedContacts: 2,
+      totalContacts: 40,
+      occurredAt: job.updatedAt,
+      createdBy: job.createdBy,
+      cancelledBy: 'user-1',
+      cancelReason: 'wrong page',
+    });
+  });
+
+  it('never throws: a failed put is logged and answered false', async () => {
+    process.env.EVENT_BUS_NAME = 'contact-sync-test-bus';
+    eventsMock.on(PutEventsCommand).rejects(new Error('boom'));
+
+    await expect(publishJobEvent('Sync Job Completed', storedJob())).resolves.toBe(false);
+  });
+});

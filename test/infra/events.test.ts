@@ -1,0 +1,109 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ContactSyncStack, configFromContext } from '../../infra/stack.ts';
+
+let template: Template;
+
+beforeAll(() => {
+  const app = new App({
+    context: {
+      jwtIssuer: 'https://issuer.example.com/',
+      jwtAudience: 'contact-sync-test',
+      'aws:cdk:bundling-stacks': [],
+    },
+  });
+  template = Template.fromStack(new ContactSyncStack(app, 'EventsTestStack', configFromContext(app)));
+});
+
+/** The logical id of the function built from functions/<name>. */
+function functionId(name: string): string {
+  const [id] = Object.entries(template.findResources('AWS::Lambda::Function')).find(
+    ([, r]) => r.Metadata?.['contact-sync:entry'] === `functions/${name}/handler.ts`,
+  ) ?? [''];
+  expect(id, `function ${name}`).not.toBe('');
+  return id;
+}
+const busId = () => Object.keys(template.findResources('AWS::Events::EventBus'))[0] as string;
+
+/** The policy statements of a function's role. */
+function statementsOf(name: string): { Action: string | string[]; Resource: unknown }[] {
+  const role =
+    template.findResources('AWS::Lambda::Function')[functionId(name)]?.Properties.Role['Fn::GetAtt'][0];
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === role))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+const canPublish = (name: string) =>
+  statementsOf(name).some(
+    (s) => s.Action === 'events:PutEvents' && JSON.stringify(s.Resource).includes(busId()),
+  );
+
+describe('lifecycle events and the execution mirror', () => {
+  it('has one custom bus for the lifecycle events', () => {
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+  });
+
+  it('routes this state machine execution status changes to the mirror function, with retries', () => {
+    const [machine] = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'));
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [{ Ref: machine }] },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [functionId('mirror-execution'), 'Arn'] },
+          RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 8 }),
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [functionId('mirror-execution'), 'Arn'] },
+    });
+  });
+
+  it.each(['start-sync', 'cancel-sync', 'cancel-sync-bulk', 'finalize-sync', 'disconnect-page'])(
+    'lets %s publish on the bus, named in its environment',
+    (name) => {
+      expect(canPublish(name)).toBe(true);
+      const env =
+        template.findResources('AWS::Lambda::Function')[functionId(name)]?.Properties.Environment.Variables;
+      expect(env.EVENT_BUS_NAME).toEqual({ Ref: busId() });
+    },
+  );
+
+  it.each(['sync-status', 'pages', 'page-contacts', 'process-chunk', 'mirror-execution'])(
+    'does not let %s publish',
+    (name) => {
+      expect(canPublish(name)).toBe(false);
+    },
+  );
+
+  it('gives the mirror only UpdateItem on the jobs table', () => {
+    const actions = statementsOf('mirror-execution').flatMap((s) => [s.Action].flat());
+    expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:UpdateItem']);
+  });
+
+  it('lets the cancel function delete contacts (cleanup) and query the byCreatingJob index', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: Match.arrayWith([
+        Match.objectLike({
+          IndexName: 'byCreatingJob',
+          KeySchema: [
+            { AttributeName: 'createdByJobId', KeyType: 'HASH' },
+            { AttributeName: 'contactKey', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['lastSyncJobId'] },
+        }),
+      ]),
+    });
+    const actions = statementsOf('cancel-sync').flatMap((s) => [s.Action].flat());
+    expect(actions).toEqual(
+      expect.arrayContaining(['dynamodb:DeleteItem', 'dynamodb:Query', 'events:PutEvents']),
+    );
+  });
+});
