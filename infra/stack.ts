@@ -159,6 +159,22 @@ export class ContactSyncStack extends Stack {
     machine.grantExecution(cancelSyncBulk, 'states:StopExecution');
     this.events.grantPublish(cancelSyncBulk);
 
+    // Pause holds the page lock (no page write); resume starts the job's next execution; retry
+    // starts a new job like start-sync (it takes the lock).
+    const pauseSync = fn('PauseSync', 'pause-sync', apiEnv);
+    jobs.grantReadWriteData(pauseSync);
+    machine.grantExecution(pauseSync, 'states:StopExecution');
+    this.events.grantPublish(pauseSync);
+    const resumeSync = fn('ResumeSync', 'resume-sync', apiEnv);
+    jobs.grantReadWriteData(resumeSync);
+    machine.grantStartExecution(resumeSync);
+    this.events.grantPublish(resumeSync);
+    const retrySync = fn('RetrySync', 'retry-sync', apiEnv);
+    jobs.grantReadWriteData(retrySync);
+    pages.grantReadWriteData(retrySync);
+    machine.grantStartExecution(retrySync);
+    this.events.grantPublish(retrySync);
+
     // The job mirrors its execution's real state, from Step Functions' status-change events.
     const mirrorExecution = fn('MirrorExecution', 'mirror-execution');
     jobs.grant(mirrorExecution, 'dynamodb:UpdateItem');
@@ -204,6 +220,9 @@ export class ContactSyncStack extends Stack {
         { method: HttpMethod.POST, path: '/api/facebook/sync-background', handler: startSync },
         { method: HttpMethod.POST, path: '/api/facebook/sync-cancel', handler: cancelSync },
         { method: HttpMethod.POST, path: '/api/facebook/sync-cancel-bulk', handler: cancelSyncBulk },
+        { method: HttpMethod.POST, path: '/api/facebook/sync-pause', handler: pauseSync },
+        { method: HttpMethod.POST, path: '/api/facebook/sync-resume', handler: resumeSync },
+        { method: HttpMethod.POST, path: '/api/facebook/sync-retry', handler: retrySync },
         { method: HttpMethod.GET, path: '/api/facebook/sync-status', handler: syncStatus },
         { method: HttpMethod.GET, path: '/api/facebook/sync-jobs', handler: syncJobs },
         { method: HttpMethod.GET, path: '/api/facebook/pages', handler: listPages },

@@ -70,6 +70,9 @@ const TRANSIENT_ERRORS = [
  *     -> more of this platform? continue as a new execution from the cursor (continue-as-new)
  *   -> Finalize sync (conditional).  Any error -> Mark sync failed (conditional) -> Sync failed.
  *
+ * A resumed job (pause, then resume) enters through the same continuation path: its execution
+ * "<jobId>-resume<n>" gets `resume` = the job's checkpoint (the segment being synced) and `run` = n.
+ *
  * A segment is at most MAX_CHUNKS_PER_SEGMENT chunks (see shared/sync/discover.ts), so no
  * execution comes near the 25,000-event history limit or the 256 KB payload limit.
  */
@@ -130,7 +133,8 @@ export class Workflow extends Construct {
     }).next(markFailed);
 
     const stopped = new Succeed(this, 'Stop: job is no longer running', {
-      comment: 'Cancelled: the cancel Lambda already wrote the terminal status and released the lock.',
+      comment:
+        'Cancelled or paused: the cancel or pause Lambda already wrote the status (a cancel also released the lock).',
     });
 
     const markInProgress = onError(
@@ -165,22 +169,37 @@ export class Workflow extends Construct {
     finalize.next(new Succeed(this, 'Sync finished'));
 
     // Continue-as-new: the next segment runs in a fresh execution of this state machine, named
-    // "<jobId>-<platform><segment>", and the job records it so that a cancel stops that one.
-    const continueAsNew = onError(
-      new CustomState(this, 'Continue in a new execution', {
-        stateJson: {
-          Type: 'Task',
-          Resource: `arn:${stack.partition}:states:::states:startExecution`,
-          Parameters: {
-            'StateMachineArn.$': '$$.StateMachine.Id',
-            'Name.$': "States.Format('{}-{}{}', $.jobId, $.next.platform, $.next.segment)",
-            Input: { 'jobId.$': '$.jobId', 'pageId.$': '$.pageId', 'resume.$': '$.next' },
+    // "<jobId>-<platform><segment>", and the job records it so that a cancel stops that one. A
+    // resumed run (input `run` = n, see shared/sync/pause-job.ts) names its continuations
+    // "<jobId>-r<n>-<platform><segment>": the paused run may already have used the plain names.
+    const startContinuation = (id: string, resumed: boolean) =>
+      onError(
+        new CustomState(this, id, {
+          stateJson: {
+            Type: 'Task',
+            Resource: `arn:${stack.partition}:states:::states:startExecution`,
+            Parameters: {
+              'StateMachineArn.$': '$$.StateMachine.Id',
+              'Name.$': resumed
+                ? "States.Format('{}-r{}-{}{}', $.jobId, $.run, $.next.platform, $.next.segment)"
+                : "States.Format('{}-{}{}', $.jobId, $.next.platform, $.next.segment)",
+              Input: {
+                'jobId.$': '$.jobId',
+                'pageId.$': '$.pageId',
+                'resume.$': '$.next',
+                ...(resumed ? { 'run.$': '$.run' } : {}),
+              },
+            },
+            ResultSelector: { 'executionArn.$': '$.ExecutionArn' },
+            ResultPath: '$.continuation',
           },
-          ResultSelector: { 'executionArn.$': '$.ExecutionArn' },
-          ResultPath: '$.continuation',
-        },
-      }),
-    );
+        }),
+      );
+    const continueFirstRun = startContinuation('Continue in a new execution', false);
+    const continueResumedRun = startContinuation('Continue the resumed run in a new execution', true);
+    const continueAsNew = new Choice(this, 'Is this a resumed run?')
+      .when(Condition.isPresent('$.run'), continueResumedRun)
+      .otherwise(continueFirstRun);
     const recordContinuation = new DynamoUpdateItem(this, 'Record the new execution on the job', {
       table: props.jobs,
       key: jobKey,
@@ -199,7 +218,8 @@ export class Workflow extends Construct {
       resultPath: JsonPath.DISCARD,
     });
     onError(recordContinuation);
-    continueAsNew.next(recordContinuation).next(new Succeed(this, 'Continued in a new execution'));
+    continueFirstRun.next(recordContinuation).next(new Succeed(this, 'Continued in a new execution'));
+    continueResumedRun.next(recordContinuation);
 
     const helpers = {
       ids,

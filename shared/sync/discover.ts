@@ -22,7 +22,8 @@ export interface Discovery {
  * and lay out chunk cursors: at most MAX_CHUNKS_PER_SEGMENT chunks, so that one execution's
  * history and payload stay small whatever the page's size (the workflow continues a larger
  * platform in a new execution). The count is added to the job's total once per segment, so a
- * retried discovery does not count twice.
+ * retried discovery does not count twice. The same write records the segment as the job's
+ * checkpoint, where a resume starts.
  */
 export async function discoverConversations(
   input: { jobId: string; pageId: string; platform: Platform; after?: string | null; segment?: number },
@@ -62,7 +63,7 @@ export async function discoverConversations(
         TableName: tables.jobs,
         Key: { jobId: input.jobId, sk: JOB_SK },
         UpdateExpression:
-          'ADD totalContacts :count SET discoveredSegments = list_append(if_not_exists(discoveredSegments, :empty), :segments), phase = :phase, updatedAt = :now',
+          'ADD totalContacts :count SET discoveredSegments = list_append(if_not_exists(discoveredSegments, :empty), :segments), checkpoint = :checkpoint, phase = :phase, updatedAt = :now',
         ConditionExpression: '#status = :running AND NOT contains(discoveredSegments, :segment)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
@@ -70,6 +71,12 @@ export async function discoverConversations(
           ':empty': [],
           ':segments': [segment],
           ':segment': segment,
+          // Where a resumed execution starts (shared/sync/pause-job.ts): this segment, from its cursor.
+          ':checkpoint': {
+            platform: input.platform,
+            segment: input.segment ?? 0,
+            cursor: input.after ?? null,
+          },
           ':phase': `syncing:${input.platform}`,
           ':now': new Date().toISOString(),
           ':running': 'IN_PROGRESS',

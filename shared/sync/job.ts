@@ -1,12 +1,19 @@
 /**
  * The sync job and its lifecycle rules:
- *   PENDING -> IN_PROGRESS -> COMPLETED | FAILED | CANCELLED, and PENDING -> CANCELLED.
+ *   PENDING -> IN_PROGRESS -> COMPLETED | FAILED | CANCELLED, and PENDING -> CANCELLED;
+ *   PENDING | IN_PROGRESS -> PAUSED -> IN_PROGRESS (resume) | CANCELLED.
  * Every transition is a conditional write on the current status (see shared/store/job-repository.ts),
- * so no code path ever overwrites a terminal status.
+ * so no code path ever overwrites a terminal status. A PAUSED job is not terminal: it keeps the
+ * page lock, and only resume or cancel move it on (finalize and mark-failed need IN_PROGRESS).
  */
-export const JOB_STATUSES = ['PENDING', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+export const JOB_STATUSES = ['PENDING', 'IN_PROGRESS', 'PAUSED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
-export const ACTIVE_STATUSES: readonly JobStatus[] = ['PENDING', 'IN_PROGRESS'];
+/** The statuses that hold the page lock, and that a cancel accepts. */
+export const ACTIVE_STATUSES: readonly JobStatus[] = ['PENDING', 'IN_PROGRESS', 'PAUSED'];
+/** The statuses a pause accepts. */
+export const PAUSABLE_STATUSES: readonly JobStatus[] = ['PENDING', 'IN_PROGRESS'];
+/** The statuses a retry accepts: the sync stopped before it finished. */
+export const RETRYABLE_STATUSES: readonly JobStatus[] = ['FAILED', 'CANCELLED'];
 
 export function isTerminal(status: JobStatus): boolean {
   return !ACTIVE_STATUSES.includes(status);
@@ -20,6 +27,8 @@ export type JobPhase =
   | 'discovering:instagram'
   | 'syncing:instagram'
   | 'finalizing'
+  | 'paused'
+  | 'resuming'
   | 'done'
   | 'cancelled'
   | 'failed';
@@ -54,6 +63,21 @@ export interface SyncJob {
   cleanupDeleted?: number;
   cleanupCompletedAt?: string;
   error?: string;
+  pausedAt?: string;
+  pausedBy?: string;
+  /** How many times the job was resumed; names the resumed executions ("<jobId>-resume<n>"). */
+  resumeCount?: number;
+  /** Where a resumed execution starts: the segment that was being synced (set by discovery). */
+  checkpoint?: Checkpoint;
+  /** The FAILED or CANCELLED job this one retries: its completed conversations are skipped. */
+  resumedFrom?: string;
+}
+
+/** A position in the sync, ids and cursors only (it travels in the execution input). */
+export interface Checkpoint {
+  platform: 'messenger' | 'instagram';
+  segment: number;
+  cursor: string | null;
 }
 
 /**
@@ -86,5 +110,7 @@ export function publicJob(job: SyncJob) {
     ...(job.cancelReason ? { cancelReason: job.cancelReason } : {}),
     ...(job.error ? { error: job.error } : {}),
     ...(job.executionStatus ? { executionStatus: job.executionStatus } : {}),
+    ...(job.pausedAt ? { pausedAt: job.pausedAt } : {}),
+    ...(job.resumedFrom ? { resumedFrom: job.resumedFrom } : {}),
   };
 }

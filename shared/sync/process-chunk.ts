@@ -4,6 +4,7 @@ import { JobNotRunningError } from '../errors.ts';
 import { GraphClient } from '../graph/graph-client.ts';
 import type { Conversation, Participant } from '../graph/schemas.ts';
 import type { ChunkInput } from '../schemas.ts';
+import { findChunkMarkers, readChunkStart, recordChunkDone } from '../store/chunk-repository.ts';
 import {
   contactKey,
   findContacts,
@@ -25,6 +26,11 @@ export interface ChunkResult {
   analysed: number;
   /** True when the job stopped being IN_PROGRESS mid-chunk: nothing more was written. */
   stopped: boolean;
+  /**
+   * Set when the chunk was skipped without a Graph call: this job (before a pause) or the job it
+   * retries already processed all of it.
+   */
+  skippedChunk?: 'done-by-this-job' | 'done-by-retried-job';
 }
 
 /**
@@ -32,12 +38,38 @@ export interface ChunkResult {
  * per conversation an analysis and one guarded transaction (shared/store/contact-repository.ts).
  * The first write refused because the job is no longer IN_PROGRESS ends the chunk, and the
  * in-flight analysis is aborted.
+ *
+ * Checkpoint (pause/resume, retry): one batch read before the Graph call finds the job (its
+ * status, and the job it retries) and this chunk's marker. A chunk already done is skipped; a
+ * conversation whose contact this job (or the retried job) already wrote is skipped without
+ * analysis. A chunk processed to the end is marked done, guarded on IN_PROGRESS.
  */
 export async function processChunk(
   input: ChunkInput,
   deps: { analyzer: ConversationAnalyzer; graph?: GraphClient },
 ): Promise<ChunkResult> {
   const graph = deps.graph ?? new GraphClient();
+  const start = await readChunkStart(input.jobId, input.platform, input.after);
+  const empty: ChunkResult = {
+    conversations: 0,
+    created: 0,
+    updated: 0,
+    alreadyCounted: 0,
+    failed: 0,
+    analysed: 0,
+    stopped: false,
+  };
+  // Paused or cancelled before this chunk began: no Graph call at all.
+  if (start.job && start.job.status !== 'IN_PROGRESS') return { ...empty, stopped: true };
+  if (start.marker) return { ...empty, skippedChunk: 'done-by-this-job' };
+  const retried = start.job?.resumedFrom;
+  if (retried) {
+    // Skip only a chunk the retried job finished without a failure: failures deserve a new try.
+    const old = (await findChunkMarkers([retried], input.platform, input.after)).get(retried);
+    if (old && old.failed === 0) return { ...empty, skippedChunk: 'done-by-retried-job' };
+  }
+  const skipWrittenBy = new Set([input.jobId, ...(retried ? [retried] : [])]);
+
   const page = await pageForSync(input.pageId);
   const controller = new AbortController();
   const { items } = await graph
@@ -86,6 +118,7 @@ export async function processChunk(
         known,
         deps.analyzer,
         controller.signal,
+        skipWrittenBy,
       );
       if (outcome.analysed) result.analysed++;
       if (outcome.saved === 'created') result.created++;
@@ -105,6 +138,12 @@ export async function processChunk(
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')?.reason;
   if (failure instanceof JobNotRunningError) result.stopped = true;
   else if (failure !== undefined) throw failure;
+  // Every conversation was processed: a resume or a retry need not fetch this chunk again.
+  if (!result.stopped)
+    await recordChunkDone(input.jobId, input.platform, input.after, {
+      conversations: result.conversations,
+      failed: result.failed,
+    });
   return result;
 }
 
@@ -120,6 +159,7 @@ async function syncConversation(
   known: Map<string, KnownContact>,
   analyzer: ConversationAnalyzer,
   signal: AbortSignal,
+  skipWrittenBy: Set<string>,
 ): Promise<{ saved: SaveOutcome | 'failed'; analysed: boolean }> {
   const customer = customerOf(page, conversation);
   const fail = async (reason: string) => {
@@ -134,6 +174,9 @@ async function syncConversation(
   const messages = conversation.messages?.data ?? [];
   const lastMessageAt = conversation.updated_time ?? messages[0]?.created_time ?? new Date(0).toISOString();
   const stored = known.get(contactKey(page.organizationId, input.platform, customer.id));
+  // Written by this job before a pause, or by the job this one retries: done, nothing to redo.
+  if (stored?.lastSyncJobId && skipWrittenBy.has(stored.lastSyncJobId))
+    return { saved: 'already-counted', analysed: false };
   // Unchanged since it was last analysed (same updated_time): reuse that analysis.
   const unchanged = stored?.aiContext !== undefined && stored.lastMessageAt === lastMessageAt;
   let aiContext = stored?.aiContext;

@@ -101,12 +101,17 @@ export const PATHS = {
   status: '/api/facebook/sync-status',
   jobs: '/api/facebook/sync-jobs',
   pages: '/api/facebook/pages',
+  pause: '/api/facebook/sync-pause',
+  resume: '/api/facebook/sync-resume',
+  retry: '/api/facebook/sync-retry',
 } as const;
 
 export type JobView = z.infer<typeof Job>;
 /** sync-status answers exactly the documented job fields, nothing internal. */
 export const StrictStatus = z.object({ job: Job.strict() }).strict();
-export const isActive = (job: JobView) => job.status === 'PENDING' || job.status === 'IN_PROGRESS';
+/** Holds the page lock: PAUSED does too. */
+export const isActive = (job: JobView) =>
+  job.status === 'PENDING' || job.status === 'IN_PROGRESS' || job.status === 'PAUSED';
 
 /** Simulated pages with numeric ids `<prefix><n>` (n padded to 5 digits), one token each. */
 export function simPages(prefix: string, label: string) {

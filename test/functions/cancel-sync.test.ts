@@ -156,8 +156,8 @@ describe('POST /api/facebook/sync-cancel: the job', () => {
 });
 
 describe('POST /api/facebook/sync-cancel: the commit point', () => {
-  it.each<JobStatus>(['PENDING', 'IN_PROGRESS'])(
-    'cancels a %s job with one update conditional on PENDING or IN_PROGRESS',
+  it.each<JobStatus>(['PENDING', 'IN_PROGRESS', 'PAUSED'])(
+    'cancels a %s job with one update conditional on PENDING, IN_PROGRESS or PAUSED',
     async (status) => {
       givenJob(storedJob({ status }));
       ddbMock
@@ -175,7 +175,7 @@ describe('POST /api/facebook/sync-cancel: the commit point', () => {
       });
       const commit = commitUpdate();
       if (!commit) throw new Error('no commit update');
-      expect(allowedStatuses(commit).sort()).toEqual(['IN_PROGRESS', 'PENDING']);
+      expect(allowedStatuses(commit).sort()).toEqual(['IN_PROGRESS', 'PAUSED', 'PENDING']);
       expect(setFields(commit)).toMatchObject({
         status: 'CANCELLED',
         cancelledBy: CALLER.sub,

@@ -113,7 +113,7 @@ describe('DELETE /api/facebook/pages/{pageId}', () => {
     expect(order.at(-1)).toBe(`delete from ${PAGES_TABLE}`);
   });
 
-  it('cancels the active sync as "Stop Sync" would: conditional on PENDING or IN_PROGRESS, by the caller', async () => {
+  it('cancels the active sync as "Stop Sync" would: conditional on PENDING, IN_PROGRESS or PAUSED, by the caller', async () => {
     givenActiveSync();
 
     await disconnect(PAGE_ID);
@@ -121,7 +121,7 @@ describe('DELETE /api/facebook/pages/{pageId}', () => {
     const commit = ddbMock.commandCalls(UpdateCommand, CANCEL_COMMIT)[0]?.args[0].input;
     if (!commit) throw new Error('no cancel commit');
     expect(commit.Key).toEqual({ jobId: JOB_ID, sk: 'JOB' });
-    expect(allowedStatuses(commit).sort()).toEqual(['IN_PROGRESS', 'PENDING']);
+    expect(allowedStatuses(commit).sort()).toEqual(['IN_PROGRESS', 'PAUSED', 'PENDING']);
     expect(setFields(commit)).toMatchObject({
       status: 'CANCELLED',
       cancelledBy: CALLER.sub,

@@ -86,6 +86,8 @@ describe('isTerminal', () => {
   it.each<[JobStatus, boolean]>([
     ['PENDING', false],
     ['IN_PROGRESS', false],
+    // Paused holds the page lock: a stale-lock heal must not free it.
+    ['PAUSED', false],
     ['COMPLETED', true],
     ['FAILED', true],
     ['CANCELLED', true],

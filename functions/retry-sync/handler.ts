@@ -1,0 +1,16 @@
+import { callerOf, type HttpEvent, httpHandler, json, parseJsonBody } from '../../shared/http.ts';
+import { RetrySyncBody } from '../../shared/schemas.ts';
+import { retrySync } from '../../shared/sync/retry-job.ts';
+
+/**
+ * POST /api/facebook/sync-retry {jobId} -> 202 {jobId, status, message}: a new job for the page
+ * of a FAILED or CANCELLED job, linked to it (`resumedFrom`), which skips what that job completed.
+ */
+async function core(event: HttpEvent) {
+  const caller = callerOf(event);
+  const { jobId } = parseJsonBody(event, RetrySyncBody);
+  const job = await retrySync({ jobId, ...caller });
+  return json(202, { jobId: job.jobId, status: job.status, message: 'Sync started' });
+}
+
+export const handler = httpHandler(core);

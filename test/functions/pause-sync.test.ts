@@ -1,0 +1,170 @@
+import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../functions/pause-sync/handler.ts';
+import { PauseSyncResponse } from '../../shared/contract.ts';
+import type { JobStatus, SyncJob } from '../../shared/sync/job.ts';
+import {
+  allowedStatuses,
+  CALLER,
+  expectError,
+  expectInternalError,
+  httpEvent,
+  invoke,
+  setFields,
+} from './event.ts';
+import {
+  CANCEL_COMMIT,
+  conditionFailed,
+  ddbMock,
+  expectRefused,
+  givenJob,
+  JOB_ID,
+  JOBS_TABLE,
+  PAGES_TABLE,
+  resetAwsMocks,
+  sfnMock,
+  storedJob,
+} from './fixtures.ts';
+
+/** The pause's commit point is, like the cancel's, the one update that asks for the new item back. */
+const PAUSE_COMMIT = CANCEL_COMMIT;
+
+const pause = (body: unknown) => invoke(handler, httpEvent({ path: '/api/facebook/sync-pause', body }));
+const updates = () => ddbMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+const commitUpdate = () => updates().find((input) => input.ReturnValues === 'ALL_NEW');
+
+function pausedJob(overrides: Partial<SyncJob> = {}): SyncJob {
+  return storedJob({
+    status: 'PAUSED',
+    phase: 'paused',
+    pausedAt: '2026-01-01T00:02:00.000Z',
+    pausedBy: CALLER.sub,
+    ...overrides,
+  });
+}
+
+beforeEach(resetAwsMocks);
+
+describe('POST /api/facebook/sync-pause', () => {
+  it.each<[string, unknown, string]>([
+    ['there is no body', undefined, 'jobId is required'],
+    ['jobId is not a UUID', { jobId: 'job-1' }, 'jobId must be a UUID'],
+    ['the body has an unknown key', { jobId: JOB_ID, reason: 'x' }, 'Unrecognized key: "reason"'],
+  ])('returns 400 and reads nothing when %s', async (_case, body, error) => {
+    expectRefused(await pause(body), 400, error);
+  });
+
+  it('returns 404 when the job does not exist', async () => {
+    givenJob(undefined);
+
+    expectError(await pause({ jobId: JOB_ID }), 404, 'Sync job not found');
+    expect(ddbMock).not.toReceiveCommand(UpdateCommand);
+  });
+
+  it('returns 403 and changes nothing when the job belongs to another organization', async () => {
+    givenJob(storedJob({ organizationId: 'org-2' }));
+
+    expectError(await pause({ jobId: JOB_ID }), 403, 'Sync job belongs to another organization');
+    expect(ddbMock).not.toReceiveCommand(UpdateCommand);
+    expect(sfnMock).not.toReceiveAnyCommand();
+  });
+
+  it.each<JobStatus>(['COMPLETED', 'FAILED', 'CANCELLED'])(
+    'returns 400 and changes nothing when the job is %s',
+    async (status) => {
+      givenJob(storedJob({ status, completedAt: '2026-01-01T00:05:00.000Z' }));
+
+      expectError(await pause({ jobId: JOB_ID }), 400, `Cannot pause job with status: ${status}`);
+      expect(ddbMock).not.toReceiveCommand(UpdateCommand);
+      expect(sfnMock).not.toReceiveAnyCommand();
+    },
+  );
+
+  it('returns 200 with the stored job and writes nothing when the job is already PAUSED', async () => {
+    givenJob(pausedJob({ syncedContacts: 11 }));
+
+    const reply = await pause({ jobId: JOB_ID });
+
+    expect(reply.statusCode).toBe(200);
+    expect(PauseSyncResponse.parse(reply.body)).toMatchObject({
+      success: true,
+      job: { id: JOB_ID, status: 'PAUSED', syncedContacts: 11, pausedAt: '2026-01-01T00:02:00.000Z' },
+    });
+    expect(ddbMock).not.toReceiveCommand(UpdateCommand);
+    expect(sfnMock).not.toReceiveAnyCommand();
+  });
+
+  it.each<JobStatus>(['PENDING', 'IN_PROGRESS'])(
+    'pauses a %s job with one update conditional on PENDING or IN_PROGRESS, and keeps the page lock',
+    async (status) => {
+      givenJob(storedJob({ status }));
+      ddbMock.on(UpdateCommand, PAUSE_COMMIT).resolves({ Attributes: pausedJob({ syncedContacts: 8 }) });
+
+      const reply = await pause({ jobId: JOB_ID });
+
+      expect(reply.statusCode).toBe(200);
+      // The counters the commit wrote are the answer.
+      expect(PauseSyncResponse.parse(reply.body).job).toMatchObject({ status: 'PAUSED', syncedContacts: 8 });
+      const commit = commitUpdate();
+      if (!commit) throw new Error('no commit update');
+      expect(allowedStatuses(commit).sort()).toEqual(['IN_PROGRESS', 'PENDING']);
+      expect(setFields(commit)).toMatchObject({
+        status: 'PAUSED',
+        phase: 'paused',
+        pausedBy: CALLER.sub,
+        pausedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      });
+      expect(ddbMock).not.toReceiveCommandWith(UpdateCommand, { TableName: PAGES_TABLE });
+    },
+  );
+
+  it('stops the execution recorded on the job and records the outcome', async () => {
+    const executionArn = 'arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:recorded';
+    givenJob(storedJob({ executionArn }));
+    ddbMock.on(UpdateCommand, PAUSE_COMMIT).resolves({ Attributes: pausedJob({ executionArn }) });
+
+    await pause({ jobId: JOB_ID });
+
+    expect(sfnMock).toReceiveCommandWith(StopExecutionCommand, { executionArn, error: 'SyncPaused' });
+    expect(updates().map(setFields)).toContainEqual({ stopExecutionOutcome: 'STOPPED' });
+  });
+
+  it('still answers 200 when there is no execution to stop', async () => {
+    givenJob(storedJob({ status: 'PENDING' }));
+    ddbMock.on(UpdateCommand, PAUSE_COMMIT).resolves({ Attributes: pausedJob() });
+    sfnMock.on(StopExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'x', $metadata: {} }));
+
+    const reply = await pause({ jobId: JOB_ID });
+
+    expect(reply.statusCode).toBe(200);
+    expect(updates().map(setFields)).toContainEqual({ stopExecutionOutcome: 'NO_EXECUTION' });
+  });
+
+  it('returns 400 with the winner status when completion commits first', async () => {
+    givenJob(storedJob(), storedJob({ status: 'COMPLETED', completedAt: '2026-01-01T00:03:00.000Z' }));
+    ddbMock.on(UpdateCommand, PAUSE_COMMIT).rejects(conditionFailed());
+
+    expectError(await pause({ jobId: JOB_ID }), 400, 'Cannot pause job with status: COMPLETED');
+    expect(sfnMock).not.toReceiveAnyCommand();
+  });
+
+  it('returns 200 with the stored job when another pause commits first', async () => {
+    givenJob(storedJob(), pausedJob({ pausedBy: 'user-2' }));
+    ddbMock.on(UpdateCommand, PAUSE_COMMIT).rejects(conditionFailed());
+
+    const reply = await pause({ jobId: JOB_ID });
+
+    expect(reply.statusCode).toBe(200);
+    expect(reply.body).toMatchObject({ success: true, job: { status: 'PAUSED' } });
+    expect(sfnMock).not.toReceiveAnyCommand();
+  });
+
+  it('returns 500 with a fixed body when the read fails', async () => {
+    ddbMock.on(GetCommand).rejects(new Error(`boom on ${JOBS_TABLE}`));
+
+    const reply = await pause({ jobId: JOB_ID });
+
+    expectInternalError(reply);
+  });
+});

@@ -1,0 +1,128 @@
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../functions/resume-sync/handler.ts';
+import { ResumeSyncResponse } from '../../shared/contract.ts';
+import type { JobStatus, SyncJob } from '../../shared/sync/job.ts';
+import { allowedStatuses, CALLER, expectError, httpEvent, invoke, setFields } from './event.ts';
+import {
+  conditionFailed,
+  ddbMock,
+  expectRefused,
+  givenJob,
+  JOB_ID,
+  PAGE_ID,
+  PAGES_TABLE,
+  resetAwsMocks,
+  STATE_MACHINE_ARN,
+  sfnMock,
+  storedJob,
+} from './fixtures.ts';
+
+const RESUME_COMMIT = { ReturnValues: 'ALL_NEW', ConditionExpression: '#status IN (:from0)' } as const;
+
+const resume = (body: unknown) => invoke(handler, httpEvent({ path: '/api/facebook/sync-resume', body }));
+const updates = () => ddbMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+
+function pausedJob(overrides: Partial<SyncJob> = {}): SyncJob {
+  return storedJob({ status: 'PAUSED', phase: 'paused', pausedAt: '2026-01-01T00:02:00.000Z', ...overrides });
+}
+const resumedJob = (overrides: Partial<SyncJob> = {}) =>
+  storedJob({ status: 'IN_PROGRESS', phase: 'resuming', resumeCount: 1, ...overrides });
+
+beforeEach(resetAwsMocks);
+
+describe('POST /api/facebook/sync-resume', () => {
+  it.each<[string, unknown, string]>([
+    ['there is no body', undefined, 'jobId is required'],
+    ['jobId is not a UUID', { jobId: 'job-1' }, 'jobId must be a UUID'],
+  ])('returns 400 and reads nothing when %s', async (_case, body, error) => {
+    expectRefused(await resume(body), 400, error);
+  });
+
+  it('returns 404 when the job does not exist', async () => {
+    givenJob(undefined);
+
+    expectError(await resume({ jobId: JOB_ID }), 404, 'Sync job not found');
+  });
+
+  it('returns 403 when the job belongs to another organization', async () => {
+    givenJob(pausedJob({ organizationId: 'org-2' }));
+
+    expectError(await resume({ jobId: JOB_ID }), 403, 'Sync job belongs to another organization');
+    expect(ddbMock).not.toReceiveCommand(UpdateCommand);
+  });
+
+  it.each<JobStatus>(['PENDING', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'CANCELLED'])(
+    'returns 400 and starts nothing when the job is %s',
+    async (status) => {
+      givenJob(storedJob({ status }));
+
+      expectError(await resume({ jobId: JOB_ID }), 400, `Cannot resume job with status: ${status}`);
+      expect(ddbMock).not.toReceiveCommand(UpdateCommand);
+      expect(sfnMock).not.toReceiveAnyCommand();
+    },
+  );
+
+  it('moves the job PAUSED -> IN_PROGRESS, then starts "<jobId>-resume<n>" at the checkpoint with ids and cursors only', async () => {
+    const checkpoint = { platform: 'instagram' as const, segment: 2, cursor: 'QVFIcursor' };
+    givenJob(pausedJob({ resumeCount: 1, checkpoint }));
+    ddbMock
+      .on(UpdateCommand, RESUME_COMMIT)
+      .resolves({ Attributes: resumedJob({ resumeCount: 2, checkpoint, syncedContacts: 9 }) });
+    const executionArn = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${JOB_ID}-resume2`;
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn });
+
+    const reply = await resume({ jobId: JOB_ID });
+
+    expect(reply.statusCode).toBe(200);
+    expect(ResumeSyncResponse.parse(reply.body).job).toMatchObject({
+      status: 'IN_PROGRESS',
+      syncedContacts: 9,
+    });
+    const commit = updates().find((u) => u.ReturnValues === 'ALL_NEW');
+    if (!commit) throw new Error('no commit');
+    expect(allowedStatuses(commit)).toEqual(['PAUSED']);
+    expect(setFields(commit)).toMatchObject({ status: 'IN_PROGRESS', resumeCount: 2 });
+    expect(sfnMock).toReceiveCommandWith(StartExecutionCommand, {
+      stateMachineArn: STATE_MACHINE_ARN,
+      name: `${JOB_ID}-resume2`,
+    });
+    const input = JSON.parse(sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}');
+    expect(input).toEqual({ jobId: JOB_ID, pageId: PAGE_ID, run: 2, resume: checkpoint });
+    expect(updates().map(setFields)).toContainEqual({ executionArn });
+    // The page lock never left the job.
+    expect(ddbMock).not.toReceiveCommandWith(UpdateCommand, { TableName: PAGES_TABLE });
+  });
+
+  it('starts from the beginning when the job was paused before any discovery', async () => {
+    givenJob(pausedJob({ discoveredSegments: undefined }));
+    ddbMock.on(UpdateCommand, RESUME_COMMIT).resolves({ Attributes: resumedJob() });
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:x' });
+
+    await resume({ jobId: JOB_ID });
+
+    const input = JSON.parse(sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}');
+    expect(input.resume).toEqual({ platform: 'messenger', segment: 0, cursor: null });
+  });
+
+  it('returns 400 and starts nothing when a cancel commits first', async () => {
+    givenJob(pausedJob(), storedJob({ status: 'CANCELLED', cancelledBy: CALLER.sub }));
+    ddbMock.on(UpdateCommand, RESUME_COMMIT).rejects(conditionFailed());
+
+    expectError(await resume({ jobId: JOB_ID }), 400, 'Cannot resume job with status: CANCELLED');
+    expect(sfnMock).not.toReceiveAnyCommand();
+  });
+
+  it('puts the job back to PAUSED and returns 503 when the execution cannot start', async () => {
+    givenJob(pausedJob());
+    ddbMock.on(UpdateCommand, RESUME_COMMIT).resolves({ Attributes: resumedJob() });
+    sfnMock.on(StartExecutionCommand).rejects(new Error('ServiceUnavailable'));
+
+    const reply = await resume({ jobId: JOB_ID });
+
+    expectError(reply, 503, 'The sync could not be resumed. Try again.');
+    const back = updates().find((u) => setFields(u).status === 'PAUSED');
+    expect(back && allowedStatuses(back)).toEqual(['IN_PROGRESS']);
+  });
+});

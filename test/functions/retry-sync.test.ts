@@ -1,0 +1,127 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../functions/retry-sync/handler.ts';
+import { ConflictBody, StartSyncResponse } from '../../shared/contract.ts';
+import type { JobStatus } from '../../shared/sync/job.ts';
+import { CALLER, expectError, httpEvent, invoke } from './event.ts';
+import {
+  ddbMock,
+  expectRefused,
+  givenJob,
+  givenPage,
+  JOB_ID,
+  JOBS_TABLE,
+  PAGE_ID,
+  resetAwsMocks,
+  sfnMock,
+  storedJob,
+  storedPage,
+} from './fixtures.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const retry = (body: unknown) => invoke(handler, httpEvent({ path: '/api/facebook/sync-retry', body }));
+
+/** The job item the start transaction put. */
+function putJob(): Record<string, unknown> | undefined {
+  const input: TransactWriteCommandInput | undefined =
+    ddbMock.commandCalls(TransactWriteCommand)[0]?.args[0].input;
+  return input?.TransactItems?.map((entry) => entry.Put?.Item).find((put) => put !== undefined);
+}
+
+beforeEach(resetAwsMocks);
+
+describe('POST /api/facebook/sync-retry', () => {
+  it.each<[string, unknown, string]>([
+    ['there is no body', undefined, 'jobId is required'],
+    ['jobId is not a UUID', { jobId: 'job-1' }, 'jobId must be a UUID'],
+    ['the body names a page', { jobId: JOB_ID, pageId: PAGE_ID }, 'Unrecognized key: "pageId"'],
+  ])('returns 400 and reads nothing when %s', async (_case, body, error) => {
+    expectRefused(await retry(body), 400, error);
+  });
+
+  it('returns 404 when the job does not exist', async () => {
+    givenJob(undefined);
+
+    expectError(await retry({ jobId: JOB_ID }), 404, 'Sync job not found');
+    expect(ddbMock).not.toReceiveCommand(TransactWriteCommand);
+  });
+
+  it('returns 403 and creates nothing when the job belongs to another organization', async () => {
+    givenJob(storedJob({ status: 'FAILED', organizationId: 'org-2' }));
+
+    expectError(await retry({ jobId: JOB_ID }), 403, 'Sync job belongs to another organization');
+    expect(ddbMock).not.toReceiveCommand(TransactWriteCommand);
+  });
+
+  it.each<JobStatus>(['PENDING', 'IN_PROGRESS', 'PAUSED', 'COMPLETED'])(
+    'returns 400 and creates nothing when the job is %s',
+    async (status) => {
+      givenJob(storedJob({ status }));
+
+      expectError(await retry({ jobId: JOB_ID }), 400, `Cannot retry job with status: ${status}`);
+      expect(ddbMock).not.toReceiveCommand(TransactWriteCommand);
+      expect(sfnMock).not.toReceiveAnyCommand();
+    },
+  );
+
+  it.each<JobStatus>(['FAILED', 'CANCELLED'])(
+    'returns 202 with a new PENDING job linked to the %s one, started like any sync',
+    async (status) => {
+      givenJob(storedJob({ status, completedAt: '2026-01-01T00:05:00.000Z' }));
+      givenPage(storedPage());
+      sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
+        executionArn: `arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:${input.name}`,
+      }));
+
+      const reply = await retry({ jobId: JOB_ID });
+
+      expect(reply.statusCode).toBe(202);
+      const body = StartSyncResponse.strict().parse(reply.body);
+      expect(body.jobId).toMatch(UUID);
+      expect(body.jobId).not.toBe(JOB_ID);
+      expect(putJob()).toMatchObject({
+        jobId: body.jobId,
+        pageId: PAGE_ID,
+        organizationId: CALLER.org_id,
+        status: 'PENDING',
+        syncedContacts: 0,
+        resumedFrom: JOB_ID,
+      });
+      expect(sfnMock).toReceiveCommandWith(StartExecutionCommand, { name: body.jobId });
+    },
+  );
+
+  it('returns 409 with the active job id when another sync holds the page', async () => {
+    const active = '00000000-0000-4000-8000-000000000099';
+    givenJob(storedJob({ status: 'CANCELLED' }));
+    givenPage(storedPage(), storedPage({ activeJobId: active }));
+    ddbMock.on(GetCommand, { TableName: JOBS_TABLE, Key: { jobId: active, sk: 'JOB' } }).resolves({
+      Item: storedJob({ jobId: active, status: 'IN_PROGRESS' }),
+    });
+    ddbMock.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({
+        message: 'Transaction cancelled [ConditionalCheckFailed, None]',
+        $metadata: {},
+        CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+      }),
+    );
+
+    const reply = await retry({ jobId: JOB_ID });
+
+    expect(reply.statusCode).toBe(409);
+    expect(ConflictBody.parse(reply.body)).toEqual({
+      error: 'A sync is already running for this page',
+      activeJobId: active,
+    });
+    expect(sfnMock).not.toReceiveAnyCommand();
+  });
+
+  it('returns 404 when the page of the job is no longer connected', async () => {
+    givenJob(storedJob({ status: 'FAILED' }));
+    givenPage(undefined);
+
+    expectError(await retry({ jobId: JOB_ID }), 404, 'Page not connected');
+  });
+});
