@@ -4,7 +4,7 @@ import { requiredEnv } from '../config.ts';
 import type { SyncJob } from '../sync/job.ts';
 
 /**
- * Job lifecycle events on EventBridge (README "Lifecycle events"; docs/events.md).
+ * Job lifecycle events on EventBridge (README "Lifecycle events").
  *
  * One event per status change, published by whoever won the conditional transition, right after
  * it committed: `source = "contact-sync"`, `detail-type` one of JOB_EVENT_TYPES, `detail` a
