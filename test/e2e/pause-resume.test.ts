@@ -1,0 +1,246 @@
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signLocalToken } from '../../local/auth.ts';
+import type { SimPage } from '../../local/graph-sim/seed.ts';
+import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
+import {
+  CancelSyncResponse,
+  ConflictBody,
+  ErrorBody,
+  PauseSyncResponse,
+  ResumeSyncResponse,
+  StartSyncResponse,
+} from '../../shared/contract.ts';
+import {
+  HttpClient,
+  isActive,
+  type JobView,
+  localSfnClient,
+  PATHS,
+  pollUntil,
+  query,
+  readJob,
+  simPages,
+  sleep,
+} from './http-client.ts';
+
+/**
+ * Pause, resume and retry end to end over HTTP on one embedded stack, with their races: pause vs
+ * completion, resume vs cancel, cancel of a paused job, and retry after a cancel. Every wait is a
+ * bounded poll; nothing is timed.
+ */
+const CONTEXT = { chunkSize: 3, mapConcurrency: 2, maxChunksPerSegment: 3 };
+const simPage = simPages('9500000000', 'E2E pause');
+const P = {
+  finalizeRace: simPage('pause vs completion', 6, 3),
+  afterCompletion: simPage('pause after completion', 6, 0),
+  resumeVsCancel: Array.from({ length: 4 }, (_, i) => simPage(`resume vs cancel ${i + 1}`, 9, 3)),
+  cancelPaused: simPage('cancel a paused job', 9, 3),
+  retry: simPage('retry after cancel', 15, 6),
+  wrongStatus: simPage('wrong statuses', 3, 0),
+};
+const ALL = [P.finalizeRace, P.afterCompletion, ...P.resumeVsCancel, P.cancelPaused, P.retry, P.wrongStatus];
+const totalOf = (page: SimPage) => page.conversations.messenger.length + page.conversations.instagram.length;
+
+let stack: LocalStack;
+let http: HttpClient;
+let token: string;
+const ORIGINAL_ANALYZER_LATENCY = process.env.ANALYZER_LATENCY_MS;
+
+beforeAll(async () => {
+  process.env.ANALYZER_LATENCY_MS = '30';
+  stack = await startLocalStack({ port: 0, sfnPort: 0, graphSimPort: 0, pages: ALL, context: CONTEXT });
+  http = new HttpClient(stack.apiUrl);
+  token = await signLocalToken(DATA_DIR, { org: 'demo-org', user: 'pause-tester' });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  if (ORIGINAL_ANALYZER_LATENCY === undefined) delete process.env.ANALYZER_LATENCY_MS;
+  else process.env.ANALYZER_LATENCY_MS = ORIGINAL_ANALYZER_LATENCY;
+});
+
+async function start(page: SimPage): Promise<string> {
+  const answer = await http.post(PATHS.start, token, { pageId: page.id });
+  expect(answer.status, answer.text).toBe(202);
+  return StartSyncResponse.parse(answer.body).jobId;
+}
+const job = (jobId: string) => readJob(http, jobId, token);
+const until = (what: string, jobId: string, done: (j: JobView) => boolean) =>
+  pollUntil(what, () => job(jobId), done, { tries: 600, intervalMs: 100 });
+const pause = (jobId: string) => http.post(PATHS.pause, token, { jobId });
+const resume = (jobId: string) => http.post(PATHS.resume, token, { jobId });
+const cancel = (jobId: string) => http.post(PATHS.cancel, token, { jobId, reason: 'e2e' });
+const contactsOf = async (pageId: string) => {
+  const answer = await http.get(`${PATHS.pages}/${pageId}/contacts${query({ limit: 100 })}`, token);
+  return (answer.body as { contacts: { lastSyncJobId: string }[] }).contacts;
+};
+const activeJobOf = async (pageId: string) => {
+  const answer = await http.get(PATHS.pages, token);
+  const pages = (answer.body as { pages: { id: string; activeJob: JobView | null }[] }).pages;
+  return pages.find((p) => p.id === pageId)?.activeJob ?? null;
+};
+/** The job's executions that still run (the first, continuations and resumed ones). */
+async function runningExecutions(jobId: string): Promise<number> {
+  const out = await localSfnClient(stack.sfnEndpoint).send(
+    new ListExecutionsCommand({ stateMachineArn: stack.machines[0]?.arn, statusFilter: 'RUNNING' }),
+  );
+  return (out.executions ?? []).filter((e) => e.name?.startsWith(jobId)).length;
+}
+
+describe('pause and resume', () => {
+  it('pause vs completion: a pause that commits before finalize keeps the job PAUSED, and resume completes it', async () => {
+    // Finalize is slow to start, so the pause lands while every conversation is counted but the
+    // job is not COMPLETED yet: the tightest pause-vs-completion window.
+    stack.lambdas.invokeDelayMs.set('finalize-sync', 1500);
+    try {
+      const jobId = await start(P.finalizeRace);
+      await until(
+        'every conversation counted',
+        jobId,
+        (j) => j.totalContacts > 0 && j.syncedContacts + j.failedContacts === totalOf(P.finalizeRace),
+      );
+      const answer = await pause(jobId);
+
+      if (answer.status === 400) {
+        // Finalize won after all: the only other legal outcome.
+        expect(ErrorBody.parse(answer.body).error).toBe('Cannot pause job with status: COMPLETED');
+        expect((await job(jobId)).status).toBe('COMPLETED');
+        return;
+      }
+      expect(answer.status, answer.text).toBe(200);
+      const paused = PauseSyncResponse.parse(answer.body).job;
+      await pollUntil(
+        'the paused execution to end',
+        () => runningExecutions(jobId),
+        (n) => n === 0,
+      );
+      const still = await job(jobId);
+      expect(still).toMatchObject({ status: 'PAUSED', syncedContacts: paused.syncedContacts });
+      expect((await activeJobOf(P.finalizeRace.id))?.id).toBe(jobId);
+
+      expect((await resume(jobId)).status).toBe(200);
+      const done = await until('the resumed job to end', jobId, (j) => !isActive(j));
+      expect(done).toMatchObject({
+        status: 'COMPLETED',
+        syncedContacts: paused.syncedContacts,
+        progress: 100,
+      });
+    } finally {
+      stack.lambdas.invokeDelayMs.delete('finalize-sync');
+    }
+  });
+
+  it('pause vs completion: a pause after completion answers 400 and changes nothing', async () => {
+    const jobId = await start(P.afterCompletion);
+    const done = await until('completion', jobId, (j) => j.status === 'COMPLETED');
+
+    const answer = await pause(jobId);
+
+    expect(answer.status).toBe(400);
+    expect(ErrorBody.strict().parse(answer.body)).toEqual({
+      error: 'Cannot pause job with status: COMPLETED',
+    });
+    expect(await job(jobId)).toEqual(done);
+  });
+
+  it('resume vs cancel: whichever commits first, the job ends CANCELLED, frozen at the cancel, and unlocked', async () => {
+    for (const page of P.resumeVsCancel) {
+      const jobId = await start(page);
+      await until('some progress', jobId, (j) => j.syncedContacts > 0);
+      expect((await pause(jobId)).status).toBe(200);
+
+      const [resumed, cancelled] = await Promise.all([resume(jobId), cancel(jobId)]);
+
+      expect(cancelled.status, cancelled.text).toBe(200);
+      const acked = CancelSyncResponse.parse(cancelled.body).job;
+      if (resumed.status === 200)
+        expect(ResumeSyncResponse.parse(resumed.body).job.status).toBe('IN_PROGRESS');
+      else
+        expect({ status: resumed.status, body: resumed.body }).toEqual({
+          status: 400,
+          body: { error: 'Cannot resume job with status: CANCELLED' },
+        });
+      // Whatever the resume started stops at its first check and writes nothing.
+      await pollUntil(
+        'every execution of the job to end',
+        () => runningExecutions(jobId),
+        (n) => n === 0,
+      );
+      const final = await job(jobId);
+      expect(final).toMatchObject({
+        status: 'CANCELLED',
+        syncedContacts: acked.syncedContacts,
+        failedContacts: acked.failedContacts,
+        completedAt: acked.completedAt,
+      });
+      const mine = (await contactsOf(page.id)).filter((c) => c.lastSyncJobId === jobId);
+      expect(mine).toHaveLength(acked.syncedContacts);
+      expect(await activeJobOf(page.id)).toBeNull();
+    }
+  });
+
+  it('cancels a paused job: 200 CANCELLED with the paused counters, and the page is free again', async () => {
+    const jobId = await start(P.cancelPaused);
+    await until('some progress', jobId, (j) => j.syncedContacts > 0);
+    const paused = PauseSyncResponse.parse((await pause(jobId)).body).job;
+
+    const answer = await cancel(jobId);
+
+    expect(answer.status).toBe(200);
+    expect(CancelSyncResponse.parse(answer.body).job).toMatchObject({
+      status: 'CANCELLED',
+      syncedContacts: paused.syncedContacts,
+      failedContacts: paused.failedContacts,
+    });
+    expect(await activeJobOf(P.cancelPaused.id)).toBeNull();
+    expect((await resume(jobId)).status).toBe(400);
+    const next = await start(P.cancelPaused);
+    await until('the next sync to end', next, (j) => !isActive(j));
+  });
+
+  it('answers 400 to a resume of a job that is not paused, and to a retry of a completed one', async () => {
+    const jobId = await start(P.wrongStatus);
+    const done = await until('completion', jobId, (j) => j.status === 'COMPLETED');
+    expect(done.status).toBe('COMPLETED');
+
+    expect(ErrorBody.parse((await resume(jobId)).body).error).toBe(
+      'Cannot resume job with status: COMPLETED',
+    );
+    const retried = await http.post(PATHS.retry, token, { jobId });
+    expect(retried.status).toBe(400);
+    expect(ErrorBody.parse(retried.body).error).toBe('Cannot retry job with status: COMPLETED');
+  });
+});
+
+describe('retry', () => {
+  it('a retry of a cancelled sync skips what it wrote, counts only its own writes, and ends with every contact', async () => {
+    const oldJob = await start(P.retry);
+    await until('some progress', oldJob, (j) => j.syncedContacts >= 3);
+    const acked = CancelSyncResponse.parse((await cancel(oldJob)).body).job;
+    await pollUntil(
+      'the cancelled execution to end',
+      () => runningExecutions(oldJob),
+      (n) => n === 0,
+    );
+
+    const answer = await http.post(PATHS.retry, token, { jobId: oldJob });
+    expect(answer.status, answer.text).toBe(202);
+    const retry = StartSyncResponse.parse(answer.body);
+    expect(retry.status).toBe('PENDING');
+    // The retry holds the page like any sync: a second retry is refused like a second start.
+    const refused = await http.post(PATHS.retry, token, { jobId: oldJob });
+    expect(refused.status).toBe(409);
+    expect(ConflictBody.parse(refused.body).activeJobId).toBe(retry.jobId);
+    const done = await until('the retry to end', retry.jobId, (j) => !isActive(j));
+
+    expect(done).toMatchObject({ status: 'COMPLETED', resumedFrom: oldJob, totalContacts: totalOf(P.retry) });
+    // The retry wrote only what the cancelled job had not: its contacts keep the old job's id.
+    const contacts = await contactsOf(P.retry.id);
+    expect(contacts.filter((c) => c.lastSyncJobId === oldJob)).toHaveLength(acked.syncedContacts);
+    expect(contacts.filter((c) => c.lastSyncJobId === retry.jobId)).toHaveLength(done.syncedContacts);
+    expect(done.syncedContacts + done.failedContacts + acked.syncedContacts).toBe(totalOf(P.retry));
+    expect(done.syncedContacts).toBeLessThan(totalOf(P.retry));
+    expect((await job(oldJob)).syncedContacts).toBe(acked.syncedContacts);
+  });
+});

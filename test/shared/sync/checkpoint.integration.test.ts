@@ -1,0 +1,240 @@
+import { randomUUID } from 'node:crypto';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveAwsJson } from '../../../local/aws-json-server.ts';
+import { generatePage, type SimPage } from '../../../local/graph-sim/seed.ts';
+import { type GraphSimulator, startGraphSimulator } from '../../../local/graph-sim/server.ts';
+import { LocalKms } from '../../../local/kms.ts';
+import type { AnalyzerMessage, ConversationAnalyzer } from '../../../shared/analyzer/analyzer.ts';
+import { LocalAnalyzer } from '../../../shared/analyzer/local-analyzer.ts';
+import { GraphClient } from '../../../shared/graph/graph-client.ts';
+import type { ChunkInput } from '../../../shared/schemas.ts';
+import { encryptPageToken } from '../../../shared/secrets/page-token-vault.ts';
+import { recordChunkDone } from '../../../shared/store/chunk-repository.ts';
+import { ddb, JOB_SK, tables } from '../../../shared/store/db.ts';
+import { transitionJob } from '../../../shared/store/job-repository.ts';
+import { processChunk } from '../../../shared/sync/process-chunk.ts';
+import { contactsOf, givenJob, readJob, readPage } from '../store/fixtures.ts';
+
+/**
+ * The pause/resume and retry checkpoint on real parts (DynamoDB Local, the Graph simulator, the
+ * local KMS): a chunk stopped by a pause writes no marker and is finished by the resumed job
+ * without analysing again what it wrote; a finished chunk is skipped without a Graph call; a retry
+ * skips what the job it retries wrote, and counts only its own writes.
+ */
+const KEY = 'arn:aws:kms:us-east-1:000000000000:key/TestPageTokenKey';
+const SIZE = 20;
+let sim: GraphSimulator;
+let kms: Awaited<ReturnType<typeof serveAwsJson>>;
+let graph: GraphClient;
+const simulated = (id: string) =>
+  generatePage({
+    id,
+    name: 'Checkpoint Page',
+    accessToken: `token-${randomUUID()}`,
+    messenger: SIZE,
+    instagram: 0,
+  });
+const PAGES = {
+  paused: simulated('310000000000001'),
+  done: simulated('310000000000002'),
+  retried: simulated('310000000000003'),
+  retriedDone: simulated('310000000000004'),
+};
+
+const savedConcurrency = process.env.CONVERSATION_CONCURRENCY;
+beforeAll(async () => {
+  // Two conversations at a time: a pause at the n-th analysis lands after some writes.
+  process.env.CONVERSATION_CONCURRENCY = '2';
+  kms = await serveAwsJson({ TrentService: new LocalKms([KEY]) }, 0);
+  process.env.AWS_ENDPOINT_URL_KMS = kms.endpoint;
+  process.env.PAGE_TOKEN_KEY_ID = KEY;
+  sim = await startGraphSimulator({ pages: Object.values(PAGES), rateLimitPerSecond: null });
+  graph = new GraphClient(sim.baseUrl, {
+    callsPerSecondPerPage: 1000,
+    maxAttempts: 2,
+    backoffBaseMs: 1,
+    maxWaitMs: 1,
+  });
+});
+afterAll(async () => {
+  if (savedConcurrency === undefined) delete process.env.CONVERSATION_CONCURRENCY;
+  else process.env.CONVERSATION_CONCURRENCY = savedConcurrency;
+  await sim?.close();
+  await kms?.close();
+});
+
+async function connect(page: SimPage): Promise<SimPage> {
+  await ddb.send(
+    new PutCommand({
+      TableName: tables.pages,
+      Item: {
+        pageId: page.id,
+        organizationId: 'org-test',
+        pageName: page.name,
+        accessTokenCiphertext: await encryptPageToken(page.id, page.accessToken),
+        contactCount: 0,
+        connectedAt: new Date().toISOString(),
+      },
+    }),
+  );
+  return page;
+}
+
+const chunk = (jobId: string, pageId: string): ChunkInput => ({
+  jobId,
+  pageId,
+  platform: 'messenger',
+  after: null,
+  limit: 100,
+});
+
+/** The local analyzer, counting its calls; `onCall(n)` runs before the n-th analysis. */
+function countingAnalyzer(onCall?: (n: number) => Promise<void>) {
+  const local = new LocalAnalyzer();
+  const counter = { calls: 0 };
+  const analyzer: ConversationAnalyzer = {
+    analyze: async (messages: AnalyzerMessage[], signal?: AbortSignal) => {
+      counter.calls++;
+      await onCall?.(counter.calls);
+      return local.analyze(messages, signal);
+    },
+  };
+  return { analyzer, counter };
+}
+
+const graphCalls = (pageId: string) => sim.stats().callsByPage[pageId] ?? 0;
+const markersOf = async (jobId: string) =>
+  (
+    await ddb.send(
+      new QueryCommand({
+        TableName: tables.jobs,
+        KeyConditionExpression: 'jobId = :j AND begins_with(sk, :c)',
+        ExpressionAttributeValues: { ':j': jobId, ':c': 'CHUNK#' },
+        ConsistentRead: true,
+      }),
+    )
+  ).Items ?? [];
+
+const pause = (jobId: string) =>
+  transitionJob(jobId, { from: ['IN_PROGRESS'], to: 'PAUSED', phase: 'paused' });
+const resume = (jobId: string) =>
+  transitionJob(jobId, { from: ['PAUSED'], to: 'IN_PROGRESS', phase: 'resuming' });
+
+describe('the pause/resume checkpoint', () => {
+  it('a chunk stopped by a pause writes no marker; the resumed chunk analyses only what was not written', async () => {
+    const page = await connect(PAGES.paused);
+    const jobId = await givenJob(page.id);
+    // The pause commits while the 8th conversation is being analysed.
+    const first = countingAnalyzer(async (n) => {
+      if (n === 8) await pause(jobId);
+    });
+
+    const stopped = await processChunk(chunk(jobId, page.id), { analyzer: first.analyzer, graph });
+
+    expect(stopped.stopped).toBe(true);
+    expect(await markersOf(jobId)).toEqual([]);
+    const atPause = await readJob(jobId);
+    expect(atPause.syncedContacts).toBeGreaterThan(0);
+    expect(atPause.syncedContacts).toBeLessThan(SIZE);
+    expect((await contactsOf(page.id)).length).toBe(atPause.syncedContacts);
+
+    await resume(jobId);
+    const second = countingAnalyzer();
+    const resumed = await processChunk(chunk(jobId, page.id), { analyzer: second.analyzer, graph });
+
+    expect(second.counter.calls).toBe(SIZE - atPause.syncedContacts);
+    expect(resumed).toMatchObject({ stopped: false, alreadyCounted: atPause.syncedContacts });
+    const job = await readJob(jobId);
+    expect(job.syncedContacts).toBe(SIZE);
+    expect((await readPage(page.id)).contactCount).toBe(SIZE);
+    expect(await markersOf(jobId)).toEqual([expect.objectContaining({ conversations: SIZE, failed: 0 })]);
+  });
+
+  it('skips a chunk the job finished without a Graph call or an analysis', async () => {
+    const page = await connect(PAGES.done);
+    const jobId = await givenJob(page.id);
+    await processChunk(chunk(jobId, page.id), { analyzer: countingAnalyzer().analyzer, graph });
+    const calls = graphCalls(page.id);
+    const again = countingAnalyzer();
+
+    const result = await processChunk(chunk(jobId, page.id), { analyzer: again.analyzer, graph });
+
+    expect(result).toMatchObject({ skippedChunk: 'done-by-this-job', conversations: 0, stopped: false });
+    expect(graphCalls(page.id)).toBe(calls);
+    expect(again.counter.calls).toBe(0);
+    expect((await readJob(jobId)).syncedContacts).toBe(SIZE);
+  });
+
+  it('does not start a chunk of a paused job, and writes no marker for it', async () => {
+    const page = await connect(PAGES.done);
+    const jobId = await givenJob(page.id, 'PAUSED');
+    const calls = graphCalls(page.id);
+
+    const result = await processChunk(chunk(jobId, page.id), {
+      analyzer: countingAnalyzer().analyzer,
+      graph,
+    });
+
+    expect(result).toMatchObject({ stopped: true, conversations: 0 });
+    expect(graphCalls(page.id)).toBe(calls);
+    expect(await recordChunkDone(jobId, 'messenger', null, { conversations: 1, failed: 0 })).toBe(false);
+    expect(await markersOf(jobId)).toEqual([]);
+  });
+});
+
+describe('the retry checkpoint', () => {
+  /** A job of `page` with `resumedFrom`, as retry-sync creates it. */
+  async function retryJobOf(pageId: string, resumedFrom: string) {
+    const jobId = await givenJob(pageId);
+    await ddb.send(
+      new PutCommand({
+        TableName: tables.jobs,
+        Item: { ...(await readJob(jobId)), sk: JOB_SK, resumedFrom },
+      }),
+    );
+    return jobId;
+  }
+
+  it('skips the conversations the cancelled job wrote, and counts only its own writes', async () => {
+    const page = await connect(PAGES.retried);
+    const old = await givenJob(page.id);
+    const first = countingAnalyzer(async (n) => {
+      if (n === 6) await transitionJob(old, { from: ['IN_PROGRESS'], to: 'CANCELLED', phase: 'cancelled' });
+    });
+    await processChunk(chunk(old, page.id), { analyzer: first.analyzer, graph });
+    const written = (await readJob(old)).syncedContacts;
+    expect(written).toBeGreaterThan(0);
+
+    const retry = await retryJobOf(page.id, old);
+    const second = countingAnalyzer();
+    const result = await processChunk(chunk(retry, page.id), { analyzer: second.analyzer, graph });
+
+    expect(second.counter.calls).toBe(SIZE - written);
+    expect(result).toMatchObject({ created: SIZE - written, alreadyCounted: written });
+    expect((await readJob(retry)).syncedContacts).toBe(SIZE - written);
+    expect((await readJob(old)).syncedContacts).toBe(written);
+    const contacts = await contactsOf(page.id);
+    expect(contacts).toHaveLength(SIZE);
+    expect(contacts.filter((c) => c.lastSyncJobId === old)).toHaveLength(written);
+    expect((await readPage(page.id)).contactCount).toBe(SIZE);
+  });
+
+  it('skips a chunk the retried job finished without a failure, without a Graph call', async () => {
+    const page = await connect(PAGES.retriedDone);
+    const old = await givenJob(page.id);
+    await processChunk(chunk(old, page.id), { analyzer: countingAnalyzer().analyzer, graph });
+    await transitionJob(old, { from: ['IN_PROGRESS'], to: 'FAILED', phase: 'failed' });
+    const calls = graphCalls(page.id);
+
+    const retry = await retryJobOf(page.id, old);
+    const result = await processChunk(chunk(retry, page.id), {
+      analyzer: countingAnalyzer().analyzer,
+      graph,
+    });
+
+    expect(result).toMatchObject({ skippedChunk: 'done-by-retried-job', conversations: 0 });
+    expect(graphCalls(page.id)).toBe(calls);
+    expect((await readJob(retry)).syncedContacts).toBe(0);
+  });
+});
