@@ -30,7 +30,7 @@ import {
  * bounded poll; nothing is timed.
  */
 const CONTEXT = { chunkSize: 3, mapConcurrency: 2, maxChunksPerSegment: 3 };
-const simPage = simPages('9500000000', 'E2E pause');
+const simPage = simPages('9510000000', 'E2E pause');
 const P = {
   finalizeRace: simPage('pause vs completion', 6, 3),
   afterCompletion: simPage('pause after completion', 6, 0),

@@ -3,8 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signLocalToken } from '../../local/auth.ts';
 import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { ensureConsoleBuilt } from '../../local/web-console.ts';
-import { CancelSyncResponse, PagesResponse } from '../../shared/contract.ts';
-import { HttpClient, PATHS, simPages } from '../e2e/http-client.ts';
+import {
+  CancelSyncResponse,
+  PagesResponse,
+  PauseSyncResponse,
+  StartSyncResponse,
+  SyncStatusResponse,
+} from '../../shared/contract.ts';
+import { HttpClient, PATHS, query, simPages } from '../e2e/http-client.ts';
 import {
   card,
   eventually,
@@ -35,6 +41,7 @@ const P = {
   tabs: simPage('tabs page', 300, 100),
   late: simPage('late stop page', 60, 20),
   failing: simPage('failing page', 200, 0),
+  pause: simPage('pause page', 300, 100),
 };
 
 let stack: LocalStack;
@@ -318,6 +325,71 @@ describe('the web console', () => {
     await primaryButton(tab, name).click();
     await dialog.getByRole('button', { name: 'Stop Sync' }).click();
     await tab.getByText(`Sync cancelled for ${name}`, { exact: true }).waitFor({ timeout: WAIT_MS });
+  }, 180_000);
+
+  it('pauses a sync, keeps it paused, resumes it, and retries it after a stop', async () => {
+    const name = P.pause.name;
+    const tab = await openConsole();
+    const secondary = card(tab, name).locator('button[data-action="secondary"]');
+    await primaryButton(tab, name).click();
+    await eventually('Stop Sync', async () => expect(await primaryLabel(tab, name)).toBe('Stop Sync'));
+    await seeProgressRise(tab, name);
+
+    // Syncing shows Pause beside Stop Sync; Pausing... while the request is in flight.
+    const hold = await holdNextRequest(tab, PATHS.pause);
+    const pauseAnswer = tab.waitForResponse((r) => r.url().includes(PATHS.pause), { timeout: WAIT_MS });
+    await tab.getByRole('button', { name: `Pause ${name}`, exact: true }).click();
+    await hold.arrived;
+    expect(await text(secondary.locator('[data-label]'))).toBe('Pausing...');
+    expect(await secondary.getAttribute('aria-disabled')).toBe('true');
+    await hold.release();
+    const answer = await pauseAnswer;
+    expect(answer.status()).toBe(200);
+    const paused = PauseSyncResponse.parse(await answer.json()).job;
+
+    // Paused: Resume is the main action, Stop Sync beside it, the count frozen at the answer.
+    await tab.getByText(`Sync paused for ${name}`, { exact: true }).waitFor({ timeout: WAIT_MS });
+    await eventually('the paused card', async () => {
+      expect(await primaryLabel(tab, name)).toBe('Resume');
+      expect(await text(secondary.locator('[data-label]'))).toBe('Stop Sync');
+      expect(await text(card(tab, name))).toContain(`Sync paused · ${paused.syncedContacts} contacts synced`);
+    });
+    expect(await text(card(tab, name).getByRole('status'))).toBe(
+      `Sync paused for ${name}. ${paused.syncedContacts} contacts synced so far.`,
+    );
+    await tab.waitForTimeout(1500);
+    const still = await http.get(`${PATHS.status}${query({ jobId: paused.id })}`, token);
+    expect(SyncStatusResponse.parse(still.body).job).toMatchObject({
+      status: 'PAUSED',
+      syncedContacts: paused.syncedContacts,
+    });
+    expect(await text(card(tab, name))).toContain(`Sync paused · ${paused.syncedContacts} contacts synced`);
+
+    // Resume: the same button, syncing again from the paused count.
+    const resumed = tab.waitForResponse((r) => r.url().includes(PATHS.resume), { timeout: WAIT_MS });
+    await primaryButton(tab, name).click();
+    expect((await resumed).status()).toBe(200);
+    await eventually('Stop Sync again', async () => expect(await primaryLabel(tab, name)).toBe('Stop Sync'));
+    expect(await focused(tab)).toMatchObject({ action: 'primary' });
+    await eventually('the count to rise past the pause', async () =>
+      expect(await syncedShown(tab, name)).toBeGreaterThan(paused.syncedContacts),
+    );
+
+    // Stopped, the card offers Retry; a retry is a new sync linked to the stopped one.
+    await primaryButton(tab, name).click();
+    await tab.getByText(`Sync cancelled for ${name}`, { exact: true }).waitFor({ timeout: WAIT_MS });
+    const retryAnswer = tab.waitForResponse((r) => r.url().includes(PATHS.retry), { timeout: WAIT_MS });
+    await tab.getByRole('button', { name: `Retry ${name}`, exact: true }).click();
+    const retry = await retryAnswer;
+    expect(retry.status()).toBe(202);
+    const { jobId } = StartSyncResponse.parse(await retry.json());
+    await eventually('the retry syncing', async () =>
+      expect(await primaryLabel(tab, name)).toBe('Stop Sync'),
+    );
+    const retried = await http.get(`${PATHS.status}${query({ jobId })}`, token);
+    expect(SyncStatusResponse.parse(retried.body).job.resumedFrom).toBe(paused.id);
+    await primaryButton(tab, name).click();
+    await eventually('the retry stopped', async () => expect(await primaryLabel(tab, name)).toBe('Sync'));
   }, 180_000);
 
   it('disconnects a page only after confirmation', async () => {

@@ -1,5 +1,5 @@
 import type { ConsoleConfig } from './config.ts';
-import type { CancelResult, ConnectedPage } from './types.ts';
+import type { CancelResult, ConnectedPage, SyncJob } from './types.ts';
 
 /** An answer other than 2xx: the status and the API's `{ error }` message. */
 export class ApiError extends Error {
@@ -16,6 +16,9 @@ export interface Api {
   listPages(): Promise<ConnectedPage[]>;
   startSync(pageId: string): Promise<{ jobId: string }>;
   cancelSync(jobId: string, reason?: string): Promise<CancelResult>;
+  pauseSync(jobId: string): Promise<{ success: true; job: SyncJob }>;
+  resumeSync(jobId: string): Promise<{ success: true; job: SyncJob }>;
+  retrySync(jobId: string): Promise<{ jobId: string }>;
   disconnectPage(pageId: string): Promise<void>;
   connectPage(input: {
     pageId: string;
@@ -74,6 +77,9 @@ export function createApi(config: ConsoleConfig, renewToken: () => Promise<strin
     startSync: (pageId) => call('POST', '/api/facebook/sync-background', { pageId }),
     cancelSync: (jobId, reason) =>
       call('POST', '/api/facebook/sync-cancel', reason ? { jobId, reason } : { jobId }),
+    pauseSync: (jobId) => call('POST', '/api/facebook/sync-pause', { jobId }),
+    resumeSync: (jobId) => call('POST', '/api/facebook/sync-resume', { jobId }),
+    retrySync: (jobId) => call('POST', '/api/facebook/sync-retry', { jobId }),
     disconnectPage: async (pageId) => {
       await call('DELETE', `/api/facebook/pages/${enc(pageId)}`);
     },

@@ -3,7 +3,7 @@ import { toast } from 'sonner';
 import { type Api, ApiError } from './api.ts';
 import { rememberBaseline } from './preferences.ts';
 import { openTabChannel } from './tabs.ts';
-import { type ConnectedPage, isActive, type SyncJob } from './types.ts';
+import { type ConnectedPage, isActive, isPaused, type SyncJob } from './types.ts';
 
 /**
  * Polling while a sync is active: the first poll after half a second, then 1.5x slower while
@@ -17,12 +17,12 @@ export const MAX_POLL_MS = 1500;
 /** After a failed poll: doubling from 2 s up to 10 s, until the API answers again. */
 const MAX_ERROR_POLL_MS = 10_000;
 
-export type PagePhase = 'idle' | 'starting' | 'syncing' | 'stopping';
+export type PagePhase = 'idle' | 'starting' | 'syncing' | 'stopping' | 'paused' | 'pausing' | 'resuming';
 
 export interface PageView {
   page: ConnectedPage;
   phase: PagePhase;
-  /** The active job while syncing, else the page's last job (the outcome to show). */
+  /** The active (or paused) job while there is one, else the page's last job (the outcome to show). */
   job: SyncJob | null;
 }
 
@@ -60,6 +60,8 @@ export function useConnectedPages(api: Api) {
   const [pollError, setPollError] = useState<string | null>(null);
   const [stopping, setStopping] = useState<Record<string, string>>({});
   const [starting, setStarting] = useState<Record<string, boolean>>({});
+  /** Pause or resume requests in flight, by page. */
+  const [toggling, setToggling] = useState<Record<string, 'pausing' | 'resuming'>>({});
   const stoppingRef = useRef(stopping);
   stoppingRef.current = stopping;
   /** Jobs whose outcome this tab already told the user about. */
@@ -73,6 +75,11 @@ export function useConnectedPages(api: Api) {
   const apply = useCallback((next: ConnectedPage[]) => {
     for (const page of next) {
       const active = page.activeJob;
+      if (isPaused(active)) {
+        // Paused still holds the page: its end (after a resume or a cancel) is announced later.
+        seenActive.current.set(page.id, active.id);
+        continue;
+      }
       if (isActive(active)) {
         seenActive.current.set(page.id, active.id);
         // Seen before its first write: the count now is the count before the sync.
@@ -123,7 +130,10 @@ export function useConnectedPages(api: Api) {
     };
   }, [refresh, refreshQuietly]);
 
-  const anyActive = !!pages?.some((p) => isActive(p.activeJob)) || Object.keys(stopping).length > 0;
+  const anyActive =
+    !!pages?.some((p) => isActive(p.activeJob)) ||
+    Object.keys(stopping).length > 0 ||
+    Object.keys(toggling).length > 0;
   const pagesRef = useRef(pages);
   pagesRef.current = pages;
 
@@ -198,6 +208,64 @@ export function useConnectedPages(api: Api) {
     [api, refresh, tellOtherTabs],
   );
 
+  /** Pause (the answer's counters are final until a resume) or resume a sync. */
+  const toggle = useCallback(
+    async (page: ConnectedPage, job: SyncJob, action: 'pausing' | 'resuming') => {
+      setToggling((s) => ({ ...s, [page.id]: action }));
+      try {
+        if (action === 'pausing') {
+          const { job: paused } = await api.pauseSync(job.id);
+          toast.success(`Sync paused for ${page.pageName}`, {
+            description: `${syncedText(paused)} so far. Resume continues from here.`,
+          });
+        } else {
+          await api.resumeSync(job.id);
+          toast.success(`Sync resumed for ${page.pageName}`);
+        }
+      } catch (error) {
+        // 400: the job finished, or was cancelled, before the request reached it; its state shows.
+        toast.error(`Failed to ${action === 'pausing' ? 'pause' : 'resume'} sync for ${page.pageName}`, {
+          description: errorMessage(error),
+        });
+      }
+      await refresh().catch((error) => setPollError(errorMessage(error)));
+      setToggling(({ [page.id]: _, ...rest }) => rest);
+      tellOtherTabs(page.id);
+    },
+    [api, refresh, tellOtherTabs],
+  );
+  const pauseSync = useCallback(
+    (page: ConnectedPage, job: SyncJob) => toggle(page, job, 'pausing'),
+    [toggle],
+  );
+  const resumeSync = useCallback(
+    (page: ConnectedPage, job: SyncJob) => toggle(page, job, 'resuming'),
+    [toggle],
+  );
+
+  /** A new sync that skips what the stopped one (FAILED or CANCELLED) already did. */
+  const retrySync = useCallback(
+    async (page: ConnectedPage, job: SyncJob) => {
+      setStarting((s) => ({ ...s, [page.id]: true }));
+      try {
+        const { jobId } = await api.retrySync(job.id);
+        rememberBaseline(jobId, page.contactCount);
+        seenActive.current.set(page.id, jobId);
+        toast.success(`Retrying the sync of ${page.pageName}`, {
+          description: 'Conversations the stopped sync finished are skipped.',
+        });
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 409)
+          toast.info(`A sync is already running for ${page.pageName}`);
+        else toast.error(`Failed to retry sync for ${page.pageName}`, { description: errorMessage(error) });
+      }
+      await refresh().catch((error) => setPollError(errorMessage(error)));
+      setStarting(({ [page.id]: _, ...rest }) => rest);
+      tellOtherTabs(page.id);
+    },
+    [api, refresh, tellOtherTabs],
+  );
+
   const disconnect = useCallback(
     async (page: ConnectedPage) => {
       try {
@@ -227,17 +295,21 @@ export function useConnectedPages(api: Api) {
   const views = useMemo<PageView[] | null>(
     () =>
       pages?.map((page) => {
-        const active = isActive(page.activeJob) ? page.activeJob : null;
+        const active = isActive(page.activeJob) || isPaused(page.activeJob) ? page.activeJob : null;
         const phase: PagePhase = stopping[page.id]
           ? 'stopping'
           : starting[page.id]
             ? 'starting'
-            : active
-              ? 'syncing'
-              : 'idle';
+            : toggling[page.id]
+              ? (toggling[page.id] as PagePhase)
+              : isPaused(active)
+                ? 'paused'
+                : active
+                  ? 'syncing'
+                  : 'idle';
         return { page, phase, job: active ?? page.lastJob };
       }) ?? null,
-    [pages, stopping, starting],
+    [pages, stopping, starting, toggling],
   );
 
   return {
@@ -247,6 +319,9 @@ export function useConnectedPages(api: Api) {
     retry: () => refresh().catch((error) => setLoadError(errorMessage(error))),
     startSync,
     stopSync,
+    pauseSync,
+    resumeSync,
+    retrySync,
     disconnect,
     connect,
   };

@@ -56,6 +56,9 @@ export function ConnectedPagesList(props: {
                 if (props.preferences.confirmStop) setConfirmStop({ page: view.page, job });
                 else void pages.stopSync(view.page, job);
               }}
+              onPause={(job) => void pages.pauseSync(view.page, job)}
+              onResume={(job) => void pages.resumeSync(view.page, job)}
+              onRetry={(job) => void pages.retrySync(view.page, job)}
               onSettings={() => setSettingsFor(view.page)}
               onDisconnect={() => setDisconnecting(view.page)}
             />

@@ -2,7 +2,10 @@ import {
   CircleCheck,
   Info,
   LoaderCircle,
+  Pause,
+  Play,
   RefreshCw,
+  RotateCcw,
   Settings,
   TriangleAlert,
   Unplug,
@@ -10,7 +13,7 @@ import {
 } from 'lucide-react';
 import { useId } from 'react';
 import { baselineOf } from '../preferences.ts';
-import { isActive, type SyncJob } from '../types.ts';
+import { isActive, isPaused, isRetryable, type SyncJob } from '../types.ts';
 import { type PageView, plural, syncedText } from '../use-connected-pages.ts';
 import { SyncProgress } from './sync-progress.tsx';
 
@@ -22,19 +25,28 @@ import { SyncProgress } from './sync-progress.tsx';
  * The main action is one <button> whose label, icon and handler change with the state, so the
  * focus stays on it when Sync becomes Stop Sync and back; while it waits it is aria-disabled
  * (not `disabled`, which would drop the focus).
+ *
+ * Pause and resume (issue 8): a running sync also shows Pause; a paused one shows Resume as its
+ * main action (the same button, so the focus stays) and Stop Sync beside it, since a paused sync
+ * can still be cancelled. A failed or cancelled sync shows Retry, which continues from where it
+ * stopped in a new sync.
  */
 export function PageCard(props: {
   view: PageView;
   onSync: () => void;
   onStop: (job: SyncJob) => void;
+  onPause: (job: SyncJob) => void;
+  onResume: (job: SyncJob) => void;
+  onRetry: (job: SyncJob) => void;
   onSettings: () => void;
   onDisconnect: () => void;
 }) {
   const { page, phase, job } = props.view;
   const nameId = useId();
-  const busy = phase === 'starting' || phase === 'stopping';
+  const busy = phase === 'starting' || phase === 'stopping' || phase === 'pausing' || phase === 'resuming';
   const active = isActive(job) ? job : null;
-  const outcome = phase === 'idle' && job && !isActive(job) ? job : null;
+  const paused = isPaused(job) ? job : null;
+  const outcome = phase === 'idle' && job && !isActive(job) && !paused ? job : null;
   const baseline = outcome ? baselineOf(outcome.id) : null;
 
   const primary = {
@@ -54,12 +66,41 @@ export function PageCard(props: {
       icon: <LoaderCircle aria-hidden className="icon spin" />,
       className: 'button button-destructive',
     },
+    pausing: {
+      label: 'Stop Sync',
+      icon: <XCircle aria-hidden className="icon" />,
+      className: 'button button-destructive',
+    },
+    paused: { label: 'Resume', icon: <Play aria-hidden className="icon" />, className: 'button' },
+    resuming: {
+      label: 'Resuming...',
+      icon: <LoaderCircle aria-hidden className="icon spin" />,
+      className: 'button',
+    },
   }[phase];
 
   const onPrimary = () => {
     if (phase === 'idle') props.onSync();
     else if (phase === 'syncing' && active) props.onStop(active);
+    else if (phase === 'paused' && paused) props.onResume(paused);
   };
+  /** Beside the main action: Pause while syncing, Stop Sync while paused. */
+  const secondary =
+    phase === 'syncing' || phase === 'pausing'
+      ? {
+          label: phase === 'pausing' ? 'Pausing...' : 'Pause',
+          icon: <Pause aria-hidden className={phase === 'pausing' ? 'icon spin' : 'icon'} />,
+          className: 'button button-ghost',
+          onClick: phase === 'syncing' && active ? () => props.onPause(active) : undefined,
+        }
+      : phase === 'paused' || phase === 'resuming'
+        ? {
+            label: 'Stop Sync',
+            icon: <XCircle aria-hidden className="icon" />,
+            className: 'button button-ghost button-ghost-destructive',
+            onClick: phase === 'paused' && paused ? () => props.onStop(paused) : undefined,
+          }
+        : null;
 
   return (
     <li
@@ -90,6 +131,20 @@ export function PageCard(props: {
             {active.failedContacts > 0 && <span className="muted"> ({active.failedContacts} failed)</span>}
           </p>
           <SyncProgress job={active} pageName={page.pageName} />
+        </div>
+      )}
+      {(phase === 'paused' || phase === 'resuming' || phase === 'pausing') && (paused ?? active) && (
+        <div className="card-status">
+          <p className="status-line">
+            {phase === 'pausing' ? (
+              <LoaderCircle aria-hidden className="icon spin" />
+            ) : (
+              <Pause aria-hidden className="icon" />
+            )}
+            {phase === 'pausing' ? 'Pausing sync...' : 'Sync paused'}
+            <span className="muted"> · {syncedText((paused ?? active) as SyncJob)} so far</span>
+          </p>
+          <SyncProgress job={(paused ?? active) as SyncJob} pageName={page.pageName} />
         </div>
       )}
       {phase === 'stopping' && (
@@ -126,6 +181,30 @@ export function PageCard(props: {
           <span data-label>{primary.label}</span>
           <span className="sr-only"> {page.pageName}</span>
         </button>
+        {secondary && (
+          <button
+            type="button"
+            className={secondary.className}
+            aria-disabled={secondary.onClick ? undefined : true}
+            data-action="secondary"
+            onClick={secondary.onClick}
+          >
+            {secondary.icon}
+            <span data-label>{secondary.label}</span>
+            <span className="sr-only"> {page.pageName}</span>
+          </button>
+        )}
+        {outcome && isRetryable(outcome) && (
+          <button
+            type="button"
+            className="button button-ghost"
+            data-action="retry"
+            onClick={() => props.onRetry(outcome)}
+          >
+            <RotateCcw aria-hidden className="icon" />
+            Retry<span className="sr-only"> {page.pageName}</span>
+          </button>
+        )}
         <button type="button" className="button button-ghost" onClick={props.onDisconnect}>
           <Unplug aria-hidden className="icon" />
           Disconnect<span className="sr-only"> {page.pageName}</span>
@@ -173,6 +252,9 @@ function announcement({ page, phase, job }: PageView): string {
   const name = page.pageName;
   if (phase === 'starting') return `Starting a sync of ${name}`;
   if (phase === 'stopping') return `Stopping the sync of ${name}`;
+  if (phase === 'pausing') return `Pausing the sync of ${name}`;
+  if (phase === 'resuming') return `Resuming the sync of ${name}`;
+  if (phase === 'paused' && job) return `Sync paused for ${name}. ${syncedText(job)} so far.`;
   if (phase === 'syncing' && job) {
     if (job.progress === null) return `Syncing ${name}: counting conversations`;
     return `Syncing ${name}: ${Math.floor(job.progress / 10) * 10}% done`;
