@@ -1,5 +1,6 @@
 import { ExecutionDoesNotExist, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { badRequest, forbidden, HttpError, notFound } from '../errors.ts';
+import { publishJobEvent } from '../events/lifecycle.ts';
 import { executionArnFor, sfn, stateMachineArn } from '../sfn.ts';
 import { annotateJob, getJob, transitionJob } from '../store/job-repository.ts';
 import { type Checkpoint, PAUSABLE_STATUSES, type SyncJob } from './job.ts';
@@ -50,6 +51,8 @@ export async function pauseSync(req: JobRequest): Promise<SyncJob> {
   await annotateJob(paused.jobId, { stopExecutionOutcome }).catch((error: Error) =>
     console.warn('Could not record the StopExecution outcome', { jobId: paused.jobId, error: error.name }),
   );
+  // Only the call that committed publishes: an idempotent replay above returns before this.
+  await publishJobEvent('Sync Job Paused', paused);
   return { ...paused, stopExecutionOutcome };
 }
 
@@ -123,5 +126,7 @@ export async function resumeSync(req: JobRequest): Promise<SyncJob> {
       console.warn('Could not record the execution ARN', { jobId: job.jobId, error: error.name }),
     );
   }
-  return { ...resumed, ...(executionArn ? { executionArn } : {}) };
+  const running = { ...resumed, ...(executionArn ? { executionArn } : {}) };
+  await publishJobEvent('Sync Job Resumed', running);
+  return running;
 }

@@ -1,5 +1,7 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/pause-sync/handler.ts';
 import { PauseSyncResponse } from '../../shared/contract.ts';
@@ -44,7 +46,14 @@ function pausedJob(overrides: Partial<SyncJob> = {}): SyncJob {
   });
 }
 
-beforeEach(resetAwsMocks);
+const eventsMock = mockClient(EventBridgeClient);
+beforeEach(() => {
+  resetAwsMocks();
+  // The Lambda environment of a deployed stack names the bus the lifecycle events go to.
+  process.env.EVENT_BUS_NAME = 'contact-sync-test-bus';
+  eventsMock.reset();
+  eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+});
 
 describe('POST /api/facebook/sync-pause', () => {
   it.each<[string, unknown, string]>([
@@ -139,6 +148,19 @@ describe('POST /api/facebook/sync-pause', () => {
 
     expect(reply.statusCode).toBe(200);
     expect(updates().map(setFields)).toContainEqual({ stopExecutionOutcome: 'NO_EXECUTION' });
+  });
+
+  it('publishes "Sync Job Paused" once, from the call that committed', async () => {
+    givenJob(storedJob(), pausedJob());
+    ddbMock.on(UpdateCommand, PAUSE_COMMIT).resolves({ Attributes: pausedJob() });
+
+    await pause({ jobId: JOB_ID });
+    await pause({ jobId: JOB_ID });
+
+    expect(eventsMock).toReceiveCommandTimes(PutEventsCommand, 1);
+    const entry = eventsMock.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+    expect(entry).toMatchObject({ Source: 'contact-sync', DetailType: 'Sync Job Paused' });
+    expect(JSON.parse(entry?.Detail ?? '{}')).toMatchObject({ jobId: JOB_ID, status: 'PAUSED' });
   });
 
   it('returns 400 with the winner status when completion commits first', async () => {

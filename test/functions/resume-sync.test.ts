@@ -1,5 +1,7 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/resume-sync/handler.ts';
 import { ResumeSyncResponse } from '../../shared/contract.ts';
@@ -30,7 +32,14 @@ function pausedJob(overrides: Partial<SyncJob> = {}): SyncJob {
 const resumedJob = (overrides: Partial<SyncJob> = {}) =>
   storedJob({ status: 'IN_PROGRESS', phase: 'resuming', resumeCount: 1, ...overrides });
 
-beforeEach(resetAwsMocks);
+const eventsMock = mockClient(EventBridgeClient);
+beforeEach(() => {
+  resetAwsMocks();
+  // The Lambda environment of a deployed stack names the bus the lifecycle events go to.
+  process.env.EVENT_BUS_NAME = 'contact-sync-test-bus';
+  eventsMock.reset();
+  eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+});
 
 describe('POST /api/facebook/sync-resume', () => {
   it.each<[string, unknown, string]>([
@@ -91,6 +100,10 @@ describe('POST /api/facebook/sync-resume', () => {
     const input = JSON.parse(sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}');
     expect(input).toEqual({ jobId: JOB_ID, pageId: PAGE_ID, run: 2, resume: checkpoint });
     expect(updates().map(setFields)).toContainEqual({ executionArn });
+    expect(eventsMock).toReceiveCommandTimes(PutEventsCommand, 1);
+    expect(eventsMock.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.DetailType).toBe(
+      'Sync Job Resumed',
+    );
     // The page lock never left the job.
     expect(ddbMock).not.toReceiveCommandWith(UpdateCommand, { TableName: PAGES_TABLE });
   });
