@@ -376,11 +376,11 @@ async function main() {
     const i = process.argv.indexOf(`--${name}`);
     return i > 0 ? Number(process.argv[i + 1]) : fallback;
   };
-  const trials = arg('trials', 80);
+  const trials = arg('trials', 110);
   const seed = arg('seed', 8);
   const result = await runPauseResume({
     trials,
-    shapes: arg('shapes', 8),
+    shapes: arg('shapes', 10),
     concurrency: arg('concurrency', 6),
     seed,
     verbose: true,
