@@ -80,6 +80,24 @@ describe('workflow', () => {
     });
   });
 
+  it('names the continuations of a resumed run apart, so they never collide with the paused run', () => {
+    expect(definition.States['Next messenger segment']?.Next).toBe('Is this a resumed run?');
+    const which = definition.States['Is this a resumed run?'] as State;
+    expect(which.Choices).toEqual([
+      { Variable: '$.run', IsPresent: true, Next: 'Continue the resumed run in a new execution' },
+    ]);
+    expect(which.Default).toBe('Continue in a new execution');
+    const resumed = definition.States['Continue the resumed run in a new execution'] as State;
+    expect(resumed.Parameters).toMatchObject({
+      'Name.$': "States.Format('{}-r{}-{}{}', $.jobId, $.run, $.next.platform, $.next.segment)",
+      Input: { 'jobId.$': '$.jobId', 'pageId.$': '$.pageId', 'resume.$': '$.next', 'run.$': '$.run' },
+    });
+    expect(resumed.Next).toBe('Record the new execution on the job');
+    expect((definition.States['Continue in a new execution'] as State).Parameters).toMatchObject({
+      'Name.$': "States.Format('{}-{}{}', $.jobId, $.next.platform, $.next.segment)",
+    });
+  });
+
   it('lets the state machine start executions of itself only', () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy'))
       .flatMap(
