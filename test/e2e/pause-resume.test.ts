@@ -21,7 +21,6 @@ import {
   query,
   readJob,
   simPages,
-  sleep,
 } from './http-client.ts';
 
 /**
