@@ -1,4 +1,4 @@
-import { generatePage } from '../../local/graph-sim/seed.ts';
+import { generatePage, mulberry32 } from '../../local/graph-sim/seed.ts';
 import { api, counters, settledExecutions, sleep, startBenchStack } from '../harness.ts';
 import { tableReader } from '../measure.ts';
 
@@ -35,17 +35,6 @@ export interface CancelScenarioResult {
   options: CancelScenarioOptions;
   trials: CancelTrial[];
   wallMs: number;
-}
-
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export async function runCancelScenario(o: CancelScenarioOptions): Promise<CancelScenarioResult> {
