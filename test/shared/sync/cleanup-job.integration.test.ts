@@ -20,7 +20,14 @@ describe('cleanupCancelledJob', () => {
 
     const report = await cleanupCancelledJob(await cancelled(job));
 
-    expect(report).toEqual({ status: 'COMPLETE', created: 3, deleted: 3, kept: 0, remaining: 0, untouched: 1 });
+    expect(report).toEqual({
+      status: 'COMPLETE',
+      created: 3,
+      deleted: 3,
+      kept: 0,
+      remaining: 0,
+      untouched: 1,
+    });
     const left = await contactsOf(pageId);
     expect(left.map((c) => c.participantId)).toEqual(['old']);
     // Updated by the cancelled job: left as it wrote it (documented choice), with its creator.
@@ -42,7 +49,14 @@ describe('cleanupCancelledJob', () => {
     const first = await cleanupCancelledJob(stopped, { pageSize: 2 });
     const second = await cleanupCancelledJob(stopped, { pageSize: 2 });
 
-    expect(first).toEqual({ status: 'COMPLETE', created: 5, deleted: 5, kept: 0, remaining: 0, untouched: 0 });
+    expect(first).toEqual({
+      status: 'COMPLETE',
+      created: 5,
+      deleted: 5,
+      kept: 0,
+      remaining: 0,
+      untouched: 0,
+    });
     expect(second).toEqual(first);
     expect(await contactsOf(pageId)).toEqual([]);
     expect((await readPage(pageId)).contactCount).toBe(0);
@@ -58,7 +72,14 @@ describe('cleanupCancelledJob', () => {
 
     const report = await cleanupCancelledJob(stopped);
 
-    expect(report).toEqual({ status: 'COMPLETE', created: 3, deleted: 2, kept: 1, remaining: 0, untouched: 0 });
+    expect(report).toEqual({
+      status: 'COMPLETE',
+      created: 3,
+      deleted: 2,
+      kept: 1,
+      remaining: 0,
+      untouched: 0,
+    });
     const left = await contactsOf(pageId);
     expect(left).toHaveLength(1);
     expect(left[0]).toMatchObject({ participantId: '2', lastSyncJobId: newer, createdByJobId: job });
