@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Platform } from '../schemas.ts';
+import { sleep } from '../sleep.ts';
 import type { SyncJob } from '../sync/job.ts';
+import { CONFLICT_ATTEMPTS } from './contact-repository.ts';
 import { ddb, JOB_SK, tables, transactionReasons } from './db.ts';
 
 /**
@@ -46,8 +48,11 @@ export async function findChunkMarkers(
 /**
  * Records that job `jobId` processed every conversation of the chunk, in one transaction with a
  * check that the job is still IN_PROGRESS: after an acknowledged pause or cancel nothing is
- * written, not even a marker. Returns false when the job was no longer running (a resume then
- * fetches the chunk again and skips its conversations one by one).
+ * written, not even a marker. Returns false when the marker was not written: the job was no
+ * longer running, or the write kept failing. The marker only saves work (a resume or retry
+ * without it fetches the chunk again and skips its conversations one by one), so a failure here
+ * never fails the chunk. The check reads the job item, so it conflicts with the job's concurrent
+ * counter increments like a contact write does, and is retried the same way.
  */
 export async function recordChunkDone(
   jobId: string,
@@ -55,39 +60,61 @@ export async function recordChunkDone(
   after: string | null,
   counts: { conversations: number; failed: number },
 ): Promise<boolean> {
-  try {
-    await ddb.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            ConditionCheck: {
-              TableName: tables.jobs,
-              Key: { jobId, sk: JOB_SK },
-              ConditionExpression: '#status = :running',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':running': 'IN_PROGRESS' },
-            },
-          },
-          {
-            Put: {
-              TableName: tables.jobs,
-              Item: {
-                jobId,
-                sk: chunkSk(platform, after),
-                platform,
-                ...counts,
-                at: new Date().toISOString(),
-              },
-            },
-          },
-        ],
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (transactionReasons(error)?.[0] === 'ConditionalCheckFailed') return false;
-    throw error;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await writeMarker(jobId, platform, after, counts);
+      return true;
+    } catch (error) {
+      const reasons = transactionReasons(error);
+      if (reasons?.[0] === 'ConditionalCheckFailed') return false;
+      const conflict =
+        reasons?.includes('TransactionConflict') === true ||
+        (error instanceof Error && error.name === 'TransactionConflictException');
+      if (!conflict || attempt >= CONFLICT_ATTEMPTS) {
+        console.warn('Could not record the chunk as done; a resume would fetch it again', {
+          jobId,
+          error: (error as Error).name,
+        });
+        return false;
+      }
+      await sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
+    }
   }
+}
+
+async function writeMarker(
+  jobId: string,
+  platform: Platform,
+  after: string | null,
+  counts: { conversations: number; failed: number },
+): Promise<void> {
+  await ddb.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        {
+          ConditionCheck: {
+            TableName: tables.jobs,
+            Key: { jobId, sk: JOB_SK },
+            ConditionExpression: '#status = :running',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':running': 'IN_PROGRESS' },
+          },
+        },
+        {
+          Put: {
+            TableName: tables.jobs,
+            Item: {
+              jobId,
+              sk: chunkSk(platform, after),
+              platform,
+              ...counts,
+              at: new Date().toISOString(),
+            },
+          },
+        },
+      ],
+    }),
+  );
 }
 
 /**

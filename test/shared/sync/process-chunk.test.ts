@@ -14,6 +14,7 @@ import { SyncFailedError } from '../../../shared/errors.ts';
 import type { GraphClient, ListRequest } from '../../../shared/graph/graph-client.ts';
 import type { Conversation } from '../../../shared/graph/schemas.ts';
 import type { AiContext, ChunkInput } from '../../../shared/schemas.ts';
+import { chunkSk } from '../../../shared/store/chunk-repository.ts';
 import { CONFLICT_ATTEMPTS } from '../../../shared/store/contact-repository.ts';
 import type { ConnectedPage } from '../../../shared/store/page-repository.ts';
 import { processChunk } from '../../../shared/sync/process-chunk.ts';
@@ -496,5 +497,74 @@ describe('processChunk', () => {
     const written = JSON.stringify(transactions());
     expect(written).not.toContain(TOKEN);
     expect(written).not.toContain(PAGE.accessTokenCiphertext);
+  });
+});
+
+describe('processChunk: the chunk marker (pause/resume and retry checkpoint)', () => {
+  const markerWrites = () => chunkMarkers();
+
+  it('retries a marker that conflicts with a counter increment, like a contact write', async () => {
+    const { graph } = fakeGraph([conversation(1)]);
+    ddbMock
+      .on(TransactWriteCommand)
+      .resolvesOnce({}) // the contact
+      .rejectsOnce(transactionCancelled('TransactionConflict', 'None'))
+      .resolves({});
+
+    const result = await processChunk(INPUT, { analyzer: fakeAnalyzer().analyzer, graph });
+
+    expect(result).toMatchObject({ created: 1, stopped: false });
+    expect(markerWrites()).toHaveLength(2);
+  });
+
+  it('still succeeds when the marker cannot be written: it only saves work on a resume', async () => {
+    const { graph } = fakeGraph([conversation(1)]);
+    ddbMock.on(TransactWriteCommand).resolvesOnce({}).rejects(new Error('ServiceUnavailable'));
+
+    const result = await processChunk(INPUT, { analyzer: fakeAnalyzer().analyzer, graph });
+
+    expect(result).toMatchObject({ created: 1, stopped: false });
+    expect(markerWrites()).toHaveLength(1);
+  });
+
+  it('skips the chunk without a Graph call when this job already marked it done', async () => {
+    const { graph, requests } = fakeGraph([conversation(1)]);
+    ddbMock.on(BatchGetCommand).resolves({
+      Responses: {
+        [JOBS_TABLE]: [
+          { jobId: INPUT.jobId, sk: 'JOB', status: 'IN_PROGRESS' },
+          { jobId: INPUT.jobId, sk: chunkSk('messenger', null), conversations: 1, failed: 0 },
+        ],
+      },
+    });
+
+    const result = await processChunk(INPUT, { analyzer: fakeAnalyzer().analyzer, graph });
+
+    expect(requests).toEqual([]);
+    expect(result).toMatchObject({ skippedChunk: 'done-by-this-job', conversations: 0 });
+    expect(ddbMock).not.toReceiveCommand(TransactWriteCommand);
+  });
+
+  it('analyses and writes nothing for a conversation this job already wrote', async () => {
+    const { graph } = fakeGraph([conversation(1), conversation(2)]);
+    const { analyzer, calls } = fakeAnalyzer();
+    ddbMock.on(BatchGetCommand).resolves({
+      Responses: {
+        [CONTACTS_TABLE]: [
+          {
+            contactKey: 'org-1#messenger#psid-1',
+            lastMessageAt: '2025-01-01T00:00:00.000Z',
+            aiContext: AI_CONTEXT,
+            lastSyncJobId: INPUT.jobId,
+          },
+        ],
+      },
+    });
+
+    const result = await processChunk(INPUT, { analyzer, graph });
+
+    expect(calls).toHaveLength(1);
+    expect(result).toMatchObject({ alreadyCounted: 1, created: 1, analysed: 1 });
+    expect(transactions().map((t) => contactPut(t)?.participantId)).toEqual(['psid-2']);
   });
 });
