@@ -241,7 +241,7 @@ function finish(d: Draft): HostileRequest {
 // ---------------------------------------------------------------------------------------------
 // Arbitraries derived from the request schemas (shared/schemas.ts)
 
-type FieldKind = 'numericId' | 'uuid' | 'reason' | 'pageName' | 'accessToken';
+type FieldKind = 'numericId' | 'uuid' | 'reason' | 'pageName' | 'accessToken' | 'flag';
 interface FieldSpec {
   name: string;
   kind: FieldKind;
@@ -253,6 +253,7 @@ const BODY_FIELDS: Record<'POST sync-background' | 'POST sync-cancel' | 'POST pa
   'POST sync-cancel': [
     { name: 'jobId', kind: 'uuid', required: true },
     { name: 'reason', kind: 'reason', required: false },
+    { name: 'cleanup', kind: 'flag', required: false },
   ],
   'POST pages': [
     { name: 'pageId', kind: 'numericId', required: true },
@@ -354,7 +355,12 @@ function oddIds(
 function breakField(field: FieldSpec, valid: unknown, ctx: HostileContext): fc.Arbitrary<Broken> {
   const options: fc.Arbitrary<Broken>[] = [
     fc
-      .oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean())
+      .oneof(
+        fc.integer(),
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        // A boolean is the right type for a flag: a string that looks like one is not.
+        field.kind === 'flag' ? fc.constantFrom('true', 'false', '1', 'yes') : fc.boolean(),
+      )
       .map((value) => ({ value, note: `wrong type (${typeof value})` })),
     fc.constant({ value: null, note: 'null' }),
     fc.constant({ value: [valid], note: 'array instead of string' }),
@@ -417,6 +423,7 @@ function validBody(route: PostRoute, ctx: HostileContext): fc.Arbitrary<Record<s
           {
             jobId: ctx.jobs.length ? fc.oneof(fc.constantFrom(...ctx.jobs), fc.uuid()) : fc.uuid(),
             reason: fc.string({ maxLength: 120 }),
+            cleanup: fc.boolean(),
           },
           { requiredKeys: ['jobId'] },
         )

@@ -212,9 +212,12 @@ export async function runLoad(
     }
     const job = parsed.data.job;
     if (job.id !== jobId) violations.push(`${source}: sync-status of ${jobId} answered job ${job.id}`);
+    // Everything but executionStatus is final once the job is: that field mirrors the execution,
+    // which may still be draining after a cancel (RUNNING, then ABORTED or SUCCEEDED).
+    const { executionStatus: _drains, ...frozen } = job;
     observe(
       jobId,
-      { at: performance.now(), source, status: job.status, counters: counters(job), job },
+      { at: performance.now(), source, status: job.status, counters: counters(job), job: frozen },
       sentAt,
     );
     return job;
