@@ -113,6 +113,15 @@ export const StrictStatus = z.object({ job: Job.strict() }).strict();
 export const isActive = (job: JobView) =>
   job.status === 'PENDING' || job.status === 'IN_PROGRESS' || job.status === 'PAUSED';
 
+/**
+ * What must never change once a job is terminal: everything but `executionStatus`, which mirrors
+ * the execution and may still move after the job is final (RUNNING, then SUCCEEDED or ABORTED).
+ */
+export function finalView(job: JobView): Omit<JobView, 'executionStatus'> {
+  const { executionStatus: _mirror, ...rest } = job;
+  return rest;
+}
+
 /** Simulated pages with numeric ids `<prefix><n>` (n padded to 5 digits), one token each. */
 export function simPages(prefix: string, label: string) {
   let seq = 0;

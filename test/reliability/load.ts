@@ -9,7 +9,7 @@ import {
   StartSyncResponse,
   SyncJobsResponse,
 } from '../../shared/contract.ts';
-import { isActive, type JobView, PATHS, query, StrictStatus, sleep } from '../e2e/http-client.ts';
+import { finalView, isActive, type JobView, PATHS, query, StrictStatus, sleep } from '../e2e/http-client.ts';
 import type { Harness, SectionResult } from './harness.ts';
 
 /**
@@ -88,7 +88,7 @@ interface TerminalFact {
   /** Unknown for a cancel answered 400 COMPLETED. */
   counters?: Counters;
   /** The whole job, when the fact comes from a read. */
-  job?: JobView;
+  job?: ReturnType<typeof finalView>;
 }
 
 interface StartedJob {
@@ -212,12 +212,9 @@ export async function runLoad(
     }
     const job = parsed.data.job;
     if (job.id !== jobId) violations.push(`${source}: sync-status of ${jobId} answered job ${job.id}`);
-    // Everything but executionStatus is final once the job is: that field mirrors the execution,
-    // which may still be draining after a cancel (RUNNING, then ABORTED or SUCCEEDED).
-    const { executionStatus: _drains, ...frozen } = job;
     observe(
       jobId,
-      { at: performance.now(), source, status: job.status, counters: counters(job), job: frozen },
+      { at: performance.now(), source, status: job.status, counters: counters(job), job: finalView(job) },
       sentAt,
     );
     return job;
