@@ -1,20 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveAwsJson } from '../../../local/aws-json-server.ts';
-import { generatePage, type SimPage } from '../../../local/graph-sim/seed.ts';
-import { type GraphSimulator, startGraphSimulator } from '../../../local/graph-sim/server.ts';
-import { LocalKms } from '../../../local/kms.ts';
-import type { AnalyzerMessage, ConversationAnalyzer } from '../../../shared/analyzer/analyzer.ts';
-import { LocalAnalyzer } from '../../../shared/analyzer/local-analyzer.ts';
-import { GraphClient } from '../../../shared/graph/graph-client.ts';
-import type { ChunkInput } from '../../../shared/schemas.ts';
-import { encryptPageToken } from '../../../shared/secrets/page-token-vault.ts';
+import { generatePage } from '../../../local/graph-sim/seed.ts';
+import type { GraphClient } from '../../../shared/graph/graph-client.ts';
 import { recordChunkDone } from '../../../shared/store/chunk-repository.ts';
 import { ddb, JOB_SK, tables } from '../../../shared/store/db.ts';
 import { transitionJob } from '../../../shared/store/job-repository.ts';
 import { processChunk } from '../../../shared/sync/process-chunk.ts';
 import { contactsOf, givenJob, readJob, readPage } from '../store/fixtures.ts';
+import { chunk, connect, countingAnalyzer, startChunkWorld } from './chunk-world.ts';
 
 /**
  * The pause/resume and retry checkpoint on real parts (DynamoDB Local, the Graph simulator, the
@@ -22,10 +16,8 @@ import { contactsOf, givenJob, readJob, readPage } from '../store/fixtures.ts';
  * without analysing again what it wrote; a finished chunk is skipped without a Graph call; a retry
  * skips what the job it retries wrote, and counts only its own writes.
  */
-const KEY = 'arn:aws:kms:us-east-1:000000000000:key/TestPageTokenKey';
 const SIZE = 20;
-let sim: GraphSimulator;
-let kms: Awaited<ReturnType<typeof serveAwsJson>>;
+let world: Awaited<ReturnType<typeof startChunkWorld>>;
 let graph: GraphClient;
 const simulated = (id: string) =>
   generatePage({
@@ -46,64 +38,16 @@ const savedConcurrency = process.env.CONVERSATION_CONCURRENCY;
 beforeAll(async () => {
   // Two conversations at a time: a pause at the n-th analysis lands after some writes.
   process.env.CONVERSATION_CONCURRENCY = '2';
-  kms = await serveAwsJson({ TrentService: new LocalKms([KEY]) }, 0);
-  process.env.AWS_ENDPOINT_URL_KMS = kms.endpoint;
-  process.env.PAGE_TOKEN_KEY_ID = KEY;
-  sim = await startGraphSimulator({ pages: Object.values(PAGES), rateLimitPerSecond: null });
-  graph = new GraphClient(sim.baseUrl, {
-    callsPerSecondPerPage: 1000,
-    maxAttempts: 2,
-    backoffBaseMs: 1,
-    maxWaitMs: 1,
-  });
+  world = await startChunkWorld(Object.values(PAGES));
+  graph = world.graph;
 });
 afterAll(async () => {
   if (savedConcurrency === undefined) delete process.env.CONVERSATION_CONCURRENCY;
   else process.env.CONVERSATION_CONCURRENCY = savedConcurrency;
-  await sim?.close();
-  await kms?.close();
+  await world?.close();
 });
 
-async function connect(page: SimPage): Promise<SimPage> {
-  await ddb.send(
-    new PutCommand({
-      TableName: tables.pages,
-      Item: {
-        pageId: page.id,
-        organizationId: 'org-test',
-        pageName: page.name,
-        accessTokenCiphertext: await encryptPageToken(page.id, page.accessToken),
-        contactCount: 0,
-        connectedAt: new Date().toISOString(),
-      },
-    }),
-  );
-  return page;
-}
-
-const chunk = (jobId: string, pageId: string): ChunkInput => ({
-  jobId,
-  pageId,
-  platform: 'messenger',
-  after: null,
-  limit: 100,
-});
-
-/** The local analyzer, counting its calls; `onCall(n)` runs before the n-th analysis. */
-function countingAnalyzer(onCall?: (n: number) => Promise<void>) {
-  const local = new LocalAnalyzer();
-  const counter = { calls: 0 };
-  const analyzer: ConversationAnalyzer = {
-    analyze: async (messages: AnalyzerMessage[], signal?: AbortSignal) => {
-      counter.calls++;
-      await onCall?.(counter.calls);
-      return local.analyze(messages, signal);
-    },
-  };
-  return { analyzer, counter };
-}
-
-const graphCalls = (pageId: string) => sim.stats().callsByPage[pageId] ?? 0;
+const graphCalls = (pageId: string) => world.sim.stats().callsByPage[pageId] ?? 0;
 const markersOf = async (jobId: string) =>
   (
     await ddb.send(

@@ -1,27 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveAwsJson } from '../../../local/aws-json-server.ts';
-import { generatePage, type SimPage } from '../../../local/graph-sim/seed.ts';
-import { type GraphSimulator, startGraphSimulator } from '../../../local/graph-sim/server.ts';
-import { LocalKms } from '../../../local/kms.ts';
-import type { AnalyzerMessage, ConversationAnalyzer } from '../../../shared/analyzer/analyzer.ts';
-import { LocalAnalyzer } from '../../../shared/analyzer/local-analyzer.ts';
-import { GraphClient } from '../../../shared/graph/graph-client.ts';
-import type { ChunkInput } from '../../../shared/schemas.ts';
-import { encryptPageToken } from '../../../shared/secrets/page-token-vault.ts';
-import { ddb, tables } from '../../../shared/store/db.ts';
+import { generatePage } from '../../../local/graph-sim/seed.ts';
+import type { GraphClient } from '../../../shared/graph/graph-client.ts';
+import { ddb } from '../../../shared/store/db.ts';
 import { processChunk } from '../../../shared/sync/process-chunk.ts';
 import { contactsOf, givenJob, readJob, readPage } from '../store/fixtures.ts';
+import { chunk, connect, countingAnalyzer, startChunkWorld } from './chunk-world.ts';
 
 /**
  * processChunk against real parts: DynamoDB Local, the Graph API simulator, and the local KMS
  * endpoint the tokens are decrypted through. Step Functions' part (running a chunk again after a
  * crash) is played by calling processChunk again, as its Retry would.
  */
-const KEY = 'arn:aws:kms:us-east-1:000000000000:key/TestPageTokenKey';
-let sim: GraphSimulator;
-let kms: Awaited<ReturnType<typeof serveAwsJson>>;
+let world: Awaited<ReturnType<typeof startChunkWorld>>;
 let graph: GraphClient;
 const simulated = (id: string, messenger: number) =>
   generatePage({ id, name: 'Chunk Page', accessToken: `token-${randomUUID()}`, messenger, instagram: 0 });
@@ -29,60 +20,12 @@ const crashPage = simulated('300000000000001', 30);
 const rerunPage = simulated('300000000000002', 25);
 
 beforeAll(async () => {
-  kms = await serveAwsJson({ TrentService: new LocalKms([KEY]) }, 0);
-  process.env.AWS_ENDPOINT_URL_KMS = kms.endpoint;
-  process.env.PAGE_TOKEN_KEY_ID = KEY;
-  sim = await startGraphSimulator({ pages: [crashPage, rerunPage], rateLimitPerSecond: null });
-  graph = new GraphClient(sim.baseUrl, {
-    callsPerSecondPerPage: 1000,
-    maxAttempts: 2,
-    backoffBaseMs: 1,
-    maxWaitMs: 1,
-  });
+  world = await startChunkWorld([crashPage, rerunPage]);
+  graph = world.graph;
 });
 afterAll(async () => {
-  await sim?.close();
-  await kms?.close();
+  await world?.close();
 });
-
-/** Connects a simulated page, its token encrypted as the connect route does. */
-async function connect(page: SimPage): Promise<SimPage> {
-  await ddb.send(
-    new PutCommand({
-      TableName: tables.pages,
-      Item: {
-        pageId: page.id,
-        organizationId: 'org-test',
-        pageName: page.name,
-        accessTokenCiphertext: await encryptPageToken(page.id, page.accessToken),
-        contactCount: 0,
-        connectedAt: new Date().toISOString(),
-      },
-    }),
-  );
-  return page;
-}
-
-const chunk = (jobId: string, pageId: string): ChunkInput => ({
-  jobId,
-  pageId,
-  platform: 'messenger',
-  after: null,
-  limit: 100,
-});
-
-/** Counts analyses; otherwise the deterministic local analyzer. */
-function countingAnalyzer() {
-  const local = new LocalAnalyzer();
-  const counter = { calls: 0 };
-  const analyzer: ConversationAnalyzer = {
-    analyze: (messages: AnalyzerMessage[], signal?: AbortSignal) => {
-      counter.calls++;
-      return local.analyze(messages, signal);
-    },
-  };
-  return { analyzer, counter };
-}
 
 /** Makes the shared DynamoDB client fail every transaction after the first `k`, like a worker dying. */
 function crashAfterWrites(k: number): () => void {
