@@ -3,6 +3,7 @@ import {
   DynamoDBClient,
   ProvisionedThroughputExceededException,
 } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -16,6 +17,17 @@ import { CALLER, expectError, type Reply } from './event.ts';
 export const ddbMock = mockClient(DynamoDBDocumentClient);
 export const sfnMock = mockClient(SFNClient);
 export const kmsMock = mockClient(KMSClient);
+export const eventsMock = mockClient(EventBridgeClient);
+
+/**
+ * The lifecycle-event bus of a deployed stack, stubbed to accept every event: for routes that
+ * publish one (pause, resume). Call it before each test, after resetAwsMocks.
+ */
+export function givenEventBus(): void {
+  process.env.EVENT_BUS_NAME = 'contact-sync-test-bus';
+  eventsMock.reset();
+  eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+}
 /** Powertools' idempotency store talks to DynamoDB through its own low-level client. */
 export const idempotencyDdbMock = mockClient(DynamoDBClient);
 

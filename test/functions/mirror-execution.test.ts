@@ -1,13 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/mirror-execution/handler.ts';
 import { JobEventDetail, publishJobEvent } from '../../shared/events/lifecycle.ts';
-import { ddbMock, JOB_ID, JOBS_TABLE, resetAwsMocks, storedJob } from './fixtures.ts';
+import { ddbMock, eventsMock, JOB_ID, JOBS_TABLE, resetAwsMocks, storedJob } from './fixtures.ts';
 
-const eventsMock = mockClient(EventBridgeClient);
 const MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:ContactSyncTest';
 const arnOf = (name: string) => `${MACHINE.replace(':stateMachine:', ':execution:')}:${name}`;
 

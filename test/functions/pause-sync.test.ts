@@ -1,7 +1,6 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/pause-sync/handler.ts';
 import { PauseSyncResponse } from '../../shared/contract.ts';
@@ -19,7 +18,9 @@ import {
   CANCEL_COMMIT,
   conditionFailed,
   ddbMock,
+  eventsMock,
   expectRefused,
+  givenEventBus,
   givenJob,
   JOB_ID,
   JOBS_TABLE,
@@ -46,13 +47,9 @@ function pausedJob(overrides: Partial<SyncJob> = {}): SyncJob {
   });
 }
 
-const eventsMock = mockClient(EventBridgeClient);
 beforeEach(() => {
   resetAwsMocks();
-  // The Lambda environment of a deployed stack names the bus the lifecycle events go to.
-  process.env.EVENT_BUS_NAME = 'contact-sync-test-bus';
-  eventsMock.reset();
-  eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+  givenEventBus();
 });
 
 describe('POST /api/facebook/sync-pause', () => {

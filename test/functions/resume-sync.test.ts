@@ -1,7 +1,6 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/resume-sync/handler.ts';
 import { ResumeSyncResponse } from '../../shared/contract.ts';
@@ -10,7 +9,9 @@ import { allowedStatuses, CALLER, expectError, httpEvent, invoke, setFields } fr
 import {
   conditionFailed,
   ddbMock,
+  eventsMock,
   expectRefused,
+  givenEventBus,
   givenJob,
   JOB_ID,
   PAGE_ID,
@@ -32,13 +33,9 @@ function pausedJob(overrides: Partial<SyncJob> = {}): SyncJob {
 const resumedJob = (overrides: Partial<SyncJob> = {}) =>
   storedJob({ status: 'IN_PROGRESS', phase: 'resuming', resumeCount: 1, ...overrides });
 
-const eventsMock = mockClient(EventBridgeClient);
 beforeEach(() => {
   resetAwsMocks();
-  // The Lambda environment of a deployed stack names the bus the lifecycle events go to.
-  process.env.EVENT_BUS_NAME = 'contact-sync-test-bus';
-  eventsMock.reset();
-  eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+  givenEventBus();
 });
 
 describe('POST /api/facebook/sync-resume', () => {
