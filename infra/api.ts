@@ -1,8 +1,17 @@
-import { CorsHttpMethod, HttpApi, type HttpMethod, HttpNoneAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import {
+  type CfnStage,
+  CorsHttpMethod,
+  HttpApi,
+  type HttpMethod,
+  HttpNoneAuthorizer,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledge } from './nag.ts';
 
 export interface ApiRoute {
   method: HttpMethod;
@@ -20,11 +29,18 @@ export interface ApiProps {
   /** @default ['*'] */
   corsOrigins?: string[];
   routes: ApiRoute[];
+  /** How long the access log keeps requests. */
+  logRetention: RetentionDays;
+  logRemovalPolicy: RemovalPolicy;
 }
 
-/** The HTTP API: every route sits behind the JWT authorizer; claims reach handlers verified. */
+/**
+ * The HTTP API: every route sits behind the JWT authorizer; claims reach handlers verified.
+ * An access log records each request (never its headers or body, so no token or PII).
+ */
 export class Api extends Construct {
   readonly httpApi: HttpApi;
+  readonly accessLog: LogGroup;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -39,8 +55,27 @@ export class Api extends Construct {
         allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
       },
     });
+    this.accessLog = new LogGroup(this, 'AccessLog', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
+    const stage = this.httpApi.defaultStage?.node.defaultChild as CfnStage;
+    stage.accessLogSettings = {
+      destinationArn: this.accessLog.logGroupArn,
+      format: JSON.stringify({
+        requestId: '$context.requestId',
+        ip: '$context.identity.sourceIp',
+        requestTime: '$context.requestTime',
+        routeKey: '$context.routeKey',
+        status: '$context.status',
+        latencyMs: '$context.responseLatency',
+        integrationError: '$context.integrationErrorMessage',
+        authorizerError: '$context.authorizer.error',
+        user: '$context.authorizer.claims.sub',
+      }),
+    };
     for (const route of props.routes) {
-      this.httpApi.addRoutes({
+      const [added] = this.httpApi.addRoutes({
         path: route.path,
         methods: [route.method],
         integration: new HttpLambdaIntegration(
@@ -49,6 +84,17 @@ export class Api extends Construct {
         ),
         ...(route.public ? { authorizer: new HttpNoneAuthorizer() } : {}),
       });
+      if (route.public && added)
+        acknowledge(
+          added,
+          'Public by design: the API description, which holds no data',
+          'AwsSolutions-APIG4',
+        );
     }
+  }
+
+  /** The API's base URL, e.g. https://abc123.execute-api.eu-west-1.amazonaws.com */
+  get url(): string {
+    return this.httpApi.apiEndpoint;
   }
 }

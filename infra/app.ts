@@ -1,7 +1,16 @@
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { ContactSyncStack, configFromContext } from './stack.ts';
 
-/** `npm run synth` / `cdk deploy`: one stack, configured from cdk.json context. */
+/**
+ * `npm run synth` / `cdk deploy`: one stack per stage (`-c stage=prod`), configured from the
+ * `stages` in cdk.json. cdk-nag's AwsSolutions pack checks it: any finding not acknowledged
+ * with a reason fails the synth.
+ */
 const app = new App();
-new ContactSyncStack(app, app.node.tryGetContext('stackName') ?? 'ContactSync', configFromContext(app));
+const config = configFromContext(app);
+new ContactSyncStack(app, app.node.tryGetContext('stackName') ?? `ContactSync-${config.stage}`, config, {
+  description: `Contact Sync (${config.stage}): Facebook Page conversations into CRM contacts, as stoppable syncs`,
+});
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();

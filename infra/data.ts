@@ -92,6 +92,7 @@ export class Data extends Construct {
     });
     this.idempotency = new Table(this, 'Idempotency', {
       billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       partitionKey: { name: 'id', type: AttributeType.STRING },
       timeToLiveAttribute: 'expiration',
       // Short-lived request records: nothing to keep.
@@ -99,6 +100,7 @@ export class Data extends Construct {
     });
     this.rateLimits = new Table(this, 'RateLimits', {
       billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       partitionKey: { name: 'bucket', type: AttributeType.STRING },
       timeToLiveAttribute: 'expiresAt',
       // Counters of the last seconds: nothing to keep.

@@ -1,73 +1,53 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { Api } from './api.ts';
+import type { ContactSyncConfig } from './config.ts';
 import { Data } from './data.ts';
 import { Events } from './events.ts';
+import { Monitoring } from './monitoring.ts';
 import { SyncFunction } from './sync-function.ts';
+import { WebConsole } from './web-console.ts';
 import { Workflow } from './workflow.ts';
 
-export interface ContactSyncConfig {
-  jwtIssuer: string;
-  jwtAudience: string[];
-  graphApiUrl: string;
-  mapConcurrency: number;
-  chunkSize: number;
-  /** Chunks per execution before the workflow continues in a new one (continue-as-new). */
-  maxChunksPerSegment: number;
-  /** `bedrock` (production) or `local` (the deterministic embedded analyzer). */
-  analyzer: 'bedrock' | 'local';
-  bedrockModelId: string;
-  corsOrigins: string[];
-  /** Keep tables when the stack is deleted (production). */
-  retainData: boolean;
-  /** The per-chunk cancel checks; `false` only for the benchmark's cost measurement. */
-  cancelChecks: boolean;
-}
+export { type ContactSyncConfig, configFromContext } from './config.ts';
 
-/** Reads the stage config from CDK context (cdk.json or --context), failing on a bad value. */
-export function configFromContext(scope: Construct): ContactSyncConfig {
-  const get = (key: string) => scope.node.tryGetContext(key);
-  const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : String(v).split(','));
-  const int = (key: string, fallback: number) => {
-    const raw = get(key);
-    const value = raw === undefined ? fallback : Number(raw);
-    if (!Number.isInteger(value) || value < 1) throw new Error(`Context ${key} must be a positive integer`);
-    return value;
-  };
-  const issuer = get('jwtIssuer');
-  const audience = get('jwtAudience');
-  if (!issuer || !audience) throw new Error('Context jwtIssuer and jwtAudience are required (see cdk.json)');
-  return {
-    jwtIssuer: String(issuer),
-    jwtAudience: list(audience),
-    graphApiUrl: String(get('graphApiUrl') ?? 'https://graph.facebook.com/v21.0'),
-    mapConcurrency: int('mapConcurrency', 4),
-    chunkSize: int('chunkSize', 50),
-    maxChunksPerSegment: int('maxChunksPerSegment', 200),
-    analyzer: get('analyzer') === 'local' ? 'local' : 'bedrock',
-    bedrockModelId: String(get('bedrockModelId') ?? 'anthropic.claude-3-haiku-20240307-v1:0'),
-    corsOrigins: list(get('corsOrigins') ?? '*'),
-    retainData: String(get('retainData') ?? 'true') !== 'false',
-    cancelChecks: String(get('cancelChecks') ?? 'true') !== 'false',
-  };
-}
-
-/** The whole product: data, workers + workflow, and the HTTP API, each granted only what it uses. */
+/**
+ * The whole product: data, workers + workflow, the HTTP API, monitoring and the web console.
+ *
+ * Least privilege: each function is granted its exact DynamoDB actions table by table (and index
+ * by index), never a table-wide read/write grant; the list next to each function is what its code
+ * does (test/infra/least-privilege.test.ts pins them, and the embedded stack enforces them, so a
+ * missing grant fails the end-to-end tests).
+ */
 export class ContactSyncStack extends Stack {
   readonly data: Data;
   readonly workflow: Workflow;
   readonly events: Events;
   readonly api: Api;
+  readonly monitoring: Monitoring;
+  readonly webConsole?: WebConsole;
 
   constructor(scope: Construct, id: string, config: ContactSyncConfig, props?: StackProps) {
     super(scope, id, props);
-    this.data = new Data(this, 'Data', {
-      removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-    });
-    const { jobs, pages, contacts } = this.data;
+    const retention = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    this.data = new Data(this, 'Data', { removalPolicy: retention });
+    const { jobs, pages, contacts, rateLimits, idempotency, pageTokenKey } = this.data;
     const env = this.data.environment;
+    const logs = { logRetention: config.logRetentionDays, logRemovalPolicy: retention };
+    const functions: Record<string, IFunction> = {};
+    const fn = (
+      id: string,
+      name: string,
+      environment: Record<string, string>,
+      extra: { timeout?: Duration } = {},
+    ) => {
+      const created = new SyncFunction(this, id, { name, environment, ...logs, ...extra });
+      functions[id] = created.fn;
+      return created;
+    };
     // Lifecycle events: whoever changes a job's status publishes it (shared/events/lifecycle.ts).
     this.events = new Events(this, 'Events');
     const publisherEnv = { ...env, ...this.events.environment };
@@ -76,22 +56,31 @@ export class ContactSyncStack extends Stack {
       GRAPH_API_URL: config.graphApiUrl,
       CHUNK_SIZE: String(config.chunkSize),
       MAX_CHUNKS_PER_SEGMENT: String(config.maxChunksPerSegment),
-      PAGE_TOKEN_KEY_ID: this.data.pageTokenKey.keyArn,
-      RATE_LIMIT_TABLE: this.data.rateLimits.tableName,
+      PAGE_TOKEN_KEY_ID: pageTokenKey.keyArn,
+      RATE_LIMIT_TABLE: rateLimits.tableName,
     };
 
-    const discover = new SyncFunction(this, 'DiscoverConversations', {
-      name: 'discover-conversations',
-      environment: workerEnv,
-    }).fn;
-    const processChunk = new SyncFunction(this, 'ProcessChunk', {
-      name: 'process-chunk',
-      environment: { ...workerEnv, ANALYZER: config.analyzer, BEDROCK_MODEL_ID: config.bedrockModelId },
+    // Workers: read the page and its token, take Graph rate-limit slots, record progress.
+    const discover = fn('DiscoverConversations', 'discover-conversations', workerEnv)
+      .canUse(pages, ['GetItem'])
+      .canUse(jobs, ['UpdateItem'])
+      .canUse(rateLimits, ['GetItem', 'UpdateItem']);
+    pageTokenKey.grantDecrypt(discover.fn);
+    // Each contact commits in one transaction with the job's counter and the page's contact count.
+    const processChunk = fn(
+      'ProcessChunk',
+      'process-chunk',
+      { ...workerEnv, ANALYZER: config.analyzer, BEDROCK_MODEL_ID: config.bedrockModelId },
       // A chunk is up to 100 conversations, analysed a few at a time.
-      timeout: Duration.minutes(5),
-    }).fn;
+      { timeout: Duration.minutes(5) },
+    )
+      .canUse(pages, ['GetItem', 'UpdateItem'])
+      .canUse(jobs, ['BatchGetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'])
+      .canUse(contacts, ['BatchGetItem', 'PutItem', 'UpdateItem'])
+      .canUse(rateLimits, ['GetItem', 'UpdateItem']);
+    pageTokenKey.grantDecrypt(processChunk.fn);
     if (config.analyzer === 'bedrock') {
-      processChunk.addToRolePolicy(
+      processChunk.fn.addToRolePolicy(
         new PolicyStatement({
           actions: ['bedrock:InvokeModel'],
           resources: [
@@ -105,135 +94,145 @@ export class ContactSyncStack extends Stack {
         }),
       );
     }
-    const finalize = new SyncFunction(this, 'FinalizeSync', {
-      name: 'finalize-sync',
-      environment: publisherEnv,
-    }).fn;
-    this.events.grantPublish(finalize);
-    jobs.grantReadWriteData(discover);
-    pages.grantReadData(discover);
-    jobs.grantReadWriteData(processChunk);
-    pages.grantReadWriteData(processChunk);
-    contacts.grantReadWriteData(processChunk);
-    this.data.rateLimits.grantReadWriteData(discover);
-    this.data.rateLimits.grantReadWriteData(processChunk);
-    this.data.pageTokenKey.grantDecrypt(discover);
-    this.data.pageTokenKey.grantDecrypt(processChunk);
-    jobs.grantReadWriteData(finalize);
-    pages.grantReadWriteData(finalize);
+    // Finalize and Mark failed: the conditional terminal transition, then the page lock.
+    const finalize = fn('FinalizeSync', 'finalize-sync', publisherEnv)
+      .canUse(jobs, ['GetItem', 'UpdateItem'])
+      .canUse(pages, ['UpdateItem']);
+    this.events.grantPublish(finalize.fn);
 
     this.workflow = new Workflow(this, 'Workflow', {
       jobs,
-      discover,
-      processChunk,
-      finalize,
+      discover: discover.fn,
+      processChunk: processChunk.fn,
+      finalize: finalize.fn,
       mapConcurrency: config.mapConcurrency,
       cancelChecks: config.cancelChecks,
+      ...logs,
     });
     const machine = this.workflow.stateMachine;
     const apiEnv = { ...publisherEnv, STATE_MACHINE_ARN: machine.stateMachineArn };
-    const fn = (id: string, name: string, environment: Record<string, string> = env) =>
-      new SyncFunction(this, id, { name, environment }).fn;
 
-    const startSync = fn('StartSync', 'start-sync', {
-      ...apiEnv,
-      IDEMPOTENCY_TABLE: this.data.idempotency.tableName,
-    });
-    jobs.grantReadWriteData(startSync);
-    pages.grantReadWriteData(startSync);
-    this.data.idempotency.grantReadWriteData(startSync);
-    machine.grantStartExecution(startSync);
-    this.events.grantPublish(startSync);
+    // Start: job PENDING + page lock in one transaction, then StartExecution.
+    const startSync = fn('StartSync', 'start-sync', { ...apiEnv, IDEMPOTENCY_TABLE: idempotency.tableName })
+      .canUse(pages, ['GetItem', 'UpdateItem'])
+      .canUse(jobs, ['GetItem', 'PutItem', 'UpdateItem'])
+      .canUse(idempotency, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
+    machine.grantStartExecution(startSync.fn);
+    this.events.grantPublish(startSync.fn);
 
-    const cancelSync = fn('CancelSync', 'cancel-sync', apiEnv);
-    jobs.grantReadWriteData(cancelSync);
-    pages.grantReadWriteData(cancelSync);
-    machine.grantExecution(cancelSync, 'states:StopExecution');
-    this.events.grantPublish(cancelSync);
-    // Cancel with cleanup deletes the contacts the job created.
-    contacts.grantReadWriteData(cancelSync);
+    // Cancel: the conditional CANCELLED commit, StopExecution, the lock release. With cleanup it
+    // also deletes the contacts the job created (each with the job's and the page's counts).
+    const cancelSync = fn('CancelSync', 'cancel-sync', apiEnv)
+      .canUse(jobs, ['GetItem', 'UpdateItem'])
+      .canUse(pages, ['UpdateItem'])
+      .canUse(contacts, ['Query'], 'byCreatingJob')
+      .canUse(contacts, ['GetItem', 'DeleteItem']);
+    this.workflow.grantStopExecution(cancelSync.fn);
+    this.events.grantPublish(cancelSync.fn);
 
-    const cancelSyncBulk = fn('CancelSyncBulk', 'cancel-sync-bulk', apiEnv);
-    jobs.grantReadWriteData(cancelSyncBulk);
-    pages.grantReadWriteData(cancelSyncBulk);
-    machine.grantExecution(cancelSyncBulk, 'states:StopExecution');
-    this.events.grantPublish(cancelSyncBulk);
+    const cancelSyncBulk = fn('CancelSyncBulk', 'cancel-sync-bulk', apiEnv)
+      .canUse(pages, ['GetItem', 'UpdateItem'])
+      .canUse(pages, ['Query'], 'byOrganization')
+      .canUse(jobs, ['GetItem', 'UpdateItem'])
+      .canUse(jobs, ['Query'], 'byPage');
+    this.workflow.grantStopExecution(cancelSyncBulk.fn);
+    this.events.grantPublish(cancelSyncBulk.fn);
 
     // Pause holds the page lock (no page write); resume starts the job's next execution; retry
     // starts a new job like start-sync (it takes the lock).
-    const pauseSync = fn('PauseSync', 'pause-sync', apiEnv);
-    jobs.grantReadWriteData(pauseSync);
-    machine.grantExecution(pauseSync, 'states:StopExecution');
-    this.events.grantPublish(pauseSync);
-    const resumeSync = fn('ResumeSync', 'resume-sync', apiEnv);
-    jobs.grantReadWriteData(resumeSync);
-    machine.grantStartExecution(resumeSync);
-    this.events.grantPublish(resumeSync);
-    const retrySync = fn('RetrySync', 'retry-sync', apiEnv);
-    jobs.grantReadWriteData(retrySync);
-    pages.grantReadWriteData(retrySync);
-    machine.grantStartExecution(retrySync);
-    this.events.grantPublish(retrySync);
+    const pauseSync = fn('PauseSync', 'pause-sync', apiEnv).canUse(jobs, ['GetItem', 'UpdateItem']);
+    this.workflow.grantStopExecution(pauseSync.fn);
+    this.events.grantPublish(pauseSync.fn);
+    const resumeSync = fn('ResumeSync', 'resume-sync', apiEnv).canUse(jobs, ['GetItem', 'UpdateItem']);
+    machine.grantStartExecution(resumeSync.fn);
+    this.events.grantPublish(resumeSync.fn);
+    const retrySync = fn('RetrySync', 'retry-sync', apiEnv)
+      .canUse(pages, ['GetItem', 'UpdateItem'])
+      .canUse(jobs, ['GetItem', 'PutItem', 'UpdateItem']);
+    machine.grantStartExecution(retrySync.fn);
+    this.events.grantPublish(retrySync.fn);
 
     // The job mirrors its execution's real state, from Step Functions' status-change events.
-    const mirrorExecution = fn('MirrorExecution', 'mirror-execution');
-    jobs.grant(mirrorExecution, 'dynamodb:UpdateItem');
-    this.events.mirrorExecutions(machine, mirrorExecution);
+    const mirrorExecution = fn('MirrorExecution', 'mirror-execution', env).canUse(jobs, ['UpdateItem']);
+    this.events.mirrorExecutions(machine, mirrorExecution.fn);
 
-    const syncStatus = fn('SyncStatus', 'sync-status');
-    jobs.grantReadData(syncStatus);
+    // Reads.
+    const syncStatus = fn('SyncStatus', 'sync-status', env).canUse(jobs, ['GetItem']);
+    const syncJobs = fn('SyncJobs', 'sync-jobs', env)
+      .canUse(pages, ['GetItem'])
+      .canUse(jobs, ['Query'], 'byPage');
+    const listPages = fn('Pages', 'pages', env)
+      .canUse(pages, ['Query'], 'byOrganization')
+      .canUse(jobs, ['GetItem'])
+      .canUse(jobs, ['Query'], 'byPage');
+    const pageContacts = fn('PageContacts', 'page-contacts', env)
+      .canUse(pages, ['GetItem'])
+      .canUse(contacts, ['Query']);
 
-    const syncJobs = fn('SyncJobs', 'sync-jobs');
-    jobs.grantReadData(syncJobs);
-    pages.grantReadData(syncJobs);
-
-    const listPages = fn('Pages', 'pages');
-    jobs.grantReadData(listPages);
-    pages.grantReadData(listPages);
-
-    const connectPage = fn('ConnectPage', 'connect-page', {
-      ...env,
-      PAGE_TOKEN_KEY_ID: this.data.pageTokenKey.keyArn,
-    });
-    pages.grantReadWriteData(connectPage);
-    jobs.grantReadData(connectPage);
-    this.data.pageTokenKey.grantEncrypt(connectPage);
-
-    // Disconnecting cancels an active sync first, so it holds the cancel function's rights.
-    const disconnectPage = fn('DisconnectPage', 'disconnect-page', apiEnv);
-    pages.grantReadWriteData(disconnectPage);
-    jobs.grantReadWriteData(disconnectPage);
-    machine.grantExecution(disconnectPage, 'states:StopExecution');
-    this.events.grantPublish(disconnectPage);
-
-    const pageContacts = fn('PageContacts', 'page-contacts');
-    pages.grantReadData(pageContacts);
-    contacts.grantReadData(pageContacts);
+    // Connect encrypts the token (the only function that may); disconnect cancels first.
+    const connectPage = fn('ConnectPage', 'connect-page', { ...env, PAGE_TOKEN_KEY_ID: pageTokenKey.keyArn })
+      .canUse(pages, ['PutItem'])
+      .canUse(jobs, ['GetItem'])
+      .canUse(jobs, ['Query'], 'byPage');
+    pageTokenKey.grant(connectPage.fn, 'kms:Encrypt');
+    const disconnectPage = fn('DisconnectPage', 'disconnect-page', apiEnv)
+      .canUse(pages, ['GetItem', 'UpdateItem', 'DeleteItem'])
+      .canUse(jobs, ['GetItem', 'UpdateItem']);
+    this.workflow.grantStopExecution(disconnectPage.fn);
+    this.events.grantPublish(disconnectPage.fn);
 
     const openApi = fn('OpenApi', 'openapi', {});
 
+    if (config.webConsole) this.webConsole = new WebConsole(this, 'WebConsole');
+    // The deployed console calls the API from its own origin.
+    const corsOrigins =
+      config.corsOrigins.includes('*') || !this.webConsole
+        ? config.corsOrigins
+        : [...config.corsOrigins, this.webConsole.url];
     this.api = new Api(this, 'Api', {
       jwtIssuer: config.jwtIssuer,
       jwtAudience: config.jwtAudience,
-      corsOrigins: config.corsOrigins,
+      corsOrigins,
+      ...logs,
       routes: [
-        { method: HttpMethod.POST, path: '/api/facebook/sync-background', handler: startSync },
-        { method: HttpMethod.POST, path: '/api/facebook/sync-cancel', handler: cancelSync },
-        { method: HttpMethod.POST, path: '/api/facebook/sync-cancel-bulk', handler: cancelSyncBulk },
-        { method: HttpMethod.POST, path: '/api/facebook/sync-pause', handler: pauseSync },
-        { method: HttpMethod.POST, path: '/api/facebook/sync-resume', handler: resumeSync },
-        { method: HttpMethod.POST, path: '/api/facebook/sync-retry', handler: retrySync },
-        { method: HttpMethod.GET, path: '/api/facebook/sync-status', handler: syncStatus },
-        { method: HttpMethod.GET, path: '/api/facebook/sync-jobs', handler: syncJobs },
-        { method: HttpMethod.GET, path: '/api/facebook/pages', handler: listPages },
-        { method: HttpMethod.POST, path: '/api/facebook/pages', handler: connectPage },
-        { method: HttpMethod.DELETE, path: '/api/facebook/pages/{pageId}', handler: disconnectPage },
-        { method: HttpMethod.GET, path: '/api/facebook/pages/{pageId}/contacts', handler: pageContacts },
-        { method: HttpMethod.GET, path: '/openapi.json', handler: openApi, public: true },
+        { method: HttpMethod.POST, path: '/api/facebook/sync-background', handler: startSync.fn },
+        { method: HttpMethod.POST, path: '/api/facebook/sync-cancel', handler: cancelSync.fn },
+        { method: HttpMethod.POST, path: '/api/facebook/sync-cancel-bulk', handler: cancelSyncBulk.fn },
+        { method: HttpMethod.POST, path: '/api/facebook/sync-pause', handler: pauseSync.fn },
+        { method: HttpMethod.POST, path: '/api/facebook/sync-resume', handler: resumeSync.fn },
+        { method: HttpMethod.POST, path: '/api/facebook/sync-retry', handler: retrySync.fn },
+        { method: HttpMethod.GET, path: '/api/facebook/sync-status', handler: syncStatus.fn },
+        { method: HttpMethod.GET, path: '/api/facebook/sync-jobs', handler: syncJobs.fn },
+        { method: HttpMethod.GET, path: '/api/facebook/pages', handler: listPages.fn },
+        { method: HttpMethod.POST, path: '/api/facebook/pages', handler: connectPage.fn },
+        { method: HttpMethod.DELETE, path: '/api/facebook/pages/{pageId}', handler: disconnectPage.fn },
+        { method: HttpMethod.GET, path: '/api/facebook/pages/{pageId}/contacts', handler: pageContacts.fn },
+        { method: HttpMethod.GET, path: '/openapi.json', handler: openApi.fn, public: true },
       ],
     });
+    this.webConsole?.publish(this.api.url);
 
-    new CfnOutput(this, 'ApiUrl', { value: this.api.httpApi.apiEndpoint });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      stateMachine: machine,
+      functions,
+      httpApi: this.api.httpApi,
+      ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
+    });
+
+    const console = `https://${this.region}.console.aws.amazon.com`;
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'StateMachineArn', { value: machine.stateMachineArn });
+    new CfnOutput(this, 'ExecutionsConsoleUrl', {
+      value: `${console}/states/home?region=${this.region}#/statemachines/view/${machine.stateMachineArn}`,
+      description: 'The sync executions in the AWS console (each is named after its job id)',
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `${console}/cloudwatch/home?region=${this.region}#dashboards/dashboard/${this.monitoring.dashboard.dashboardName}`,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.monitoring.topic.topicArn,
+      description: 'Subscribe to get the alarms',
+    });
+    if (this.webConsole) new CfnOutput(this, 'WebConsoleUrl', { value: this.webConsole.url });
   }
 }

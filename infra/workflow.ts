@@ -1,7 +1,8 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   Choice,
   Condition,
@@ -11,6 +12,7 @@ import {
   type IChainable,
   JitterType,
   JsonPath,
+  LogLevel,
   Map as MapState,
   Pass,
   Result,
@@ -27,6 +29,7 @@ import {
   LambdaInvoke,
 } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { acknowledge, wildcardResource } from './nag.ts';
 
 export interface WorkflowProps {
   jobs: ITable;
@@ -41,6 +44,9 @@ export interface WorkflowProps {
    * @default true
    */
   cancelChecks?: boolean;
+  /** How long the execution log keeps events. */
+  logRetention: RetentionDays;
+  logRemovalPolicy: RemovalPolicy;
 }
 
 export const PLATFORMS = ['messenger', 'instagram'] as const;
@@ -78,12 +84,16 @@ const TRANSIENT_ERRORS = [
  */
 export class Workflow extends Construct {
   readonly stateMachine: StateMachine;
+  readonly logGroup: LogGroup;
+  /** The name every execution ARN of this state machine carries. */
+  private readonly stateMachineName: string;
 
   constructor(scope: Construct, id: string, props: WorkflowProps) {
     super(scope, id);
     const stack = Stack.of(this);
     // A fixed name gives the ARN the role needs to continue itself without a dependency cycle.
     const stateMachineName = `${stack.stackName}-contact-sync`;
+    this.stateMachineName = stateMachineName;
     const jobKey = {
       jobId: DynamoAttributeValue.fromString(JsonPath.stringAt('$.jobId')),
       sk: DynamoAttributeValue.fromString('JOB'),
@@ -250,8 +260,16 @@ export class Workflow extends Construct {
       .when(Condition.isPresent('$.resume'), resume)
       .otherwise(markInProgress);
 
+    // Every state transition is logged, but without its input and output: payloads are ids and
+    // cursors by design, and this keeps it so even if a payload ever grew (PII, tokens).
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineName,
+      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: false },
+      tracingEnabled: true,
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromChainable(start),
       timeout: Duration.hours(6),
@@ -270,6 +288,39 @@ export class Workflow extends Construct {
           }),
         ],
       }),
+    );
+    acknowledge(
+      this.stateMachine,
+      'X-Ray tracing and log delivery to CloudWatch Logs (logs:CreateLogDelivery and the like) support no resource-level permissions',
+      wildcardResource('*'),
+    );
+    for (const fn of [props.discover, props.processChunk, props.finalize]) {
+      acknowledge(
+        this.stateMachine,
+        "Lambda invoke of this workflow's own function, any version or alias of it (the grant LambdaInvoke makes)",
+        wildcardResource(`<${stack.getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*`),
+      );
+    }
+  }
+
+  /**
+   * Lets `fn` stop this state machine's executions, and only those. Executions are named at
+   * run time (after their job), hence the wildcard after the state machine's name.
+   */
+  grantStopExecution(fn: IFunction): void {
+    const executions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['states:StopExecution'], resources: [executions] }));
+    acknowledge(
+      fn.role ?? fn,
+      "StopExecution on this state machine's executions only: their names (the job ids) are known at run time",
+      wildcardResource(
+        `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.stateMachineName}:*`,
+      ),
     );
   }
 

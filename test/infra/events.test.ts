@@ -1,39 +1,17 @@
-import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ContactSyncStack, configFromContext } from '../../infra/stack.ts';
+import { type Statement, synthesize } from './template.ts';
 
 let template: Template;
+let functionId: (name: string) => string;
+let statementsOf: (name: string) => Statement[];
 
 beforeAll(() => {
-  const app = new App({
-    context: {
-      jwtIssuer: 'https://issuer.example.com/',
-      jwtAudience: 'contact-sync-test',
-      'aws:cdk:bundling-stacks': [],
-    },
-  });
-  template = Template.fromStack(new ContactSyncStack(app, 'EventsTestStack', configFromContext(app)));
+  ({ template, functionId, statementsOf } = synthesize({}, 'EventsTestStack'));
 });
 
-/** The logical id of the function built from functions/<name>. */
-function functionId(name: string): string {
-  const [id] = Object.entries(template.findResources('AWS::Lambda::Function')).find(
-    ([, r]) => r.Metadata?.['contact-sync:entry'] === `functions/${name}/handler.ts`,
-  ) ?? [''];
-  expect(id, `function ${name}`).not.toBe('');
-  return id;
-}
 const busId = () => Object.keys(template.findResources('AWS::Events::EventBus'))[0] as string;
 
-/** The policy statements of a function's role. */
-function statementsOf(name: string): { Action: string | string[]; Resource: unknown }[] {
-  const role =
-    template.findResources('AWS::Lambda::Function')[functionId(name)]?.Properties.Role['Fn::GetAtt'][0];
-  return Object.values(template.findResources('AWS::IAM::Policy'))
-    .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === role))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement);
-}
 const canPublish = (name: string) =>
   statementsOf(name).some(
     (s) => s.Action === 'events:PutEvents' && JSON.stringify(s.Resource).includes(busId()),

@@ -1,9 +1,7 @@
 import { readdirSync } from 'node:fs';
-import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ContactSyncStack, configFromContext } from '../../infra/stack.ts';
-import { TemplateResolver } from '../../local/cloudformation.ts';
+import { synthesize } from './template.ts';
 
 type State = {
   Type: string;
@@ -19,22 +17,9 @@ let template: Template;
 let definition: Definition;
 
 beforeAll(() => {
-  const app = new App({
-    context: {
-      jwtIssuer: 'https://issuer.example.com/',
-      jwtAudience: 'contact-sync-test',
-      mapConcurrency: 3,
-      corsOrigins: 'https://app.example.com',
-      'aws:cdk:bundling-stacks': [],
-    },
-  });
-  const stack = new ContactSyncStack(app, 'TestStack', configFromContext(app));
-  template = Template.fromStack(stack);
-  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
-  const resolved = new TemplateResolver(template.toJSON() as never).resolve(
-    machine?.Properties.DefinitionString,
-  );
-  definition = JSON.parse(resolved as string) as Definition;
+  const synthesized = synthesize({ mapConcurrency: 3, corsOrigins: 'https://app.example.com' });
+  template = synthesized.template;
+  definition = synthesized.definition() as Definition;
 });
 
 function mapStates(): [string, State][] {
@@ -159,23 +144,7 @@ describe('workflow', () => {
   );
 
   it('drops the per-chunk cancel checks only when the cancelChecks context is false (benchmark)', () => {
-    const app = new App({
-      context: {
-        jwtIssuer: 'https://issuer.example.com/',
-        jwtAudience: 'contact-sync-test',
-        cancelChecks: false,
-        'aws:cdk:bundling-stacks': [],
-      },
-    });
-    const unchecked = Template.fromStack(new ContactSyncStack(app, 'NoChecks', configFromContext(app)));
-    const [machine] = Object.values(unchecked.findResources('AWS::StepFunctions::StateMachine'));
-    const states = (
-      JSON.parse(
-        new TemplateResolver(unchecked.toJSON() as never).resolve(
-          machine?.Properties.DefinitionString,
-        ) as string,
-      ) as Definition
-    ).States;
+    const states = (synthesize({ cancelChecks: false }, 'NoChecks').definition() as Definition).States;
     for (const platform of ['messenger', 'instagram']) {
       const map = states[`Process ${platform} chunks`] as State & { ItemProcessor: Definition };
       expect(map.ItemProcessor.StartAt).toBe(`Process ${platform} conversation chunk`);
@@ -290,9 +259,11 @@ describe('api', () => {
     expect(open).toEqual(['GET /openapi.json']);
   });
 
-  it('takes CORS origins from context', () => {
+  it('takes CORS origins from context, and adds the deployed web console', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
-      CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://app.example.com'] }),
+      CorsConfiguration: Match.objectLike({
+        AllowOrigins: ['https://app.example.com', Match.objectLike({ 'Fn::Join': Match.anyValue() })],
+      }),
     });
   });
 });

@@ -1,0 +1,102 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+/** Everything that may differ between a team's stages (dev, prod...). */
+export interface ContactSyncConfig {
+  /** The stage this deployment is: picks `stages.<stage>` from cdk.json. @default 'dev' */
+  stage: string;
+  jwtIssuer: string;
+  jwtAudience: string[];
+  /** The Graph API base URL: `https://graph.facebook.com/<graphApiVersion>` unless set (local simulator). */
+  graphApiUrl: string;
+  mapConcurrency: number;
+  chunkSize: number;
+  /** Chunks per execution before the workflow continues in a new one (continue-as-new). */
+  maxChunksPerSegment: number;
+  /** `bedrock` (production) or `local` (the deterministic embedded analyzer). */
+  analyzer: 'bedrock' | 'local';
+  bedrockModelId: string;
+  /** Browser origins allowed to call the API; the deployed web console's origin is added to a list. */
+  corsOrigins: string[];
+  /** Days every log group keeps its logs. */
+  logRetentionDays: number;
+  /** Keep tables, the key and logs when the stack is deleted (production). */
+  retainData: boolean;
+  /** Deploy the web console (S3 + CloudFront). */
+  webConsole: boolean;
+  /** An address that gets the alarms by email (confirm the subscription AWS sends). */
+  alarmEmail?: string;
+  /** The per-chunk cancel checks; `false` only for the benchmark's cost measurement. */
+  cancelChecks: boolean;
+}
+
+const DEFAULTS = {
+  stage: 'dev',
+  graphApiVersion: 'v21.0',
+  mapConcurrency: 4,
+  chunkSize: 50,
+  maxChunksPerSegment: 200,
+  analyzer: 'bedrock',
+  bedrockModelId: 'anthropic.claude-3-haiku-20240307-v1:0',
+  corsOrigins: '*',
+  logRetentionDays: 30,
+  retainData: true,
+  webConsole: true,
+  cancelChecks: true,
+} as const;
+
+/**
+ * Reads the stage config, failing on a bad value. Each key comes from, in order of precedence:
+ * a context value of that name (`cdk deploy -c chunkSize=25`), the stage's entry in the
+ * `stages` context (cdk.json), then the defaults above.
+ */
+export function configFromContext(scope: Construct): ContactSyncConfig {
+  const stage = String(scope.node.tryGetContext('stage') ?? DEFAULTS.stage);
+  const stages = (scope.node.tryGetContext('stages') ?? {}) as Record<string, Record<string, unknown>>;
+  if (stage !== DEFAULTS.stage && !stages[stage])
+    throw new Error(`Context stages.${stage} is not defined (see cdk.json)`);
+  const perStage = stages[stage] ?? {};
+  const get = (key: string): unknown =>
+    scope.node.tryGetContext(key) ?? perStage[key] ?? (DEFAULTS as Record<string, unknown>)[key];
+  const list = (v: unknown) =>
+    Array.isArray(v)
+      ? v.map(String)
+      : String(v)
+          .split(',')
+          .map((s) => s.trim());
+  const flag = (key: string) => String(get(key)) !== 'false';
+  const int = (key: string) => {
+    const value = Number(get(key));
+    if (!Number.isInteger(value) || value < 1) throw new Error(`Context ${key} must be a positive integer`);
+    return value;
+  };
+  const issuer = get('jwtIssuer');
+  const audience = get('jwtAudience');
+  if (!issuer || !audience)
+    throw new Error(`Context jwtIssuer and jwtAudience are required for stage ${stage}`);
+  const version = String(get('graphApiVersion'));
+  if (!/^v\d+\.\d+$/.test(version)) throw new Error('Context graphApiVersion must look like v21.0');
+  const logRetentionDays = int('logRetentionDays');
+  if (!Object.values(RetentionDays).includes(logRetentionDays))
+    throw new Error(
+      `Context logRetentionDays must be one CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 365...)`,
+    );
+  const alarmEmail = get('alarmEmail');
+  return {
+    stage,
+    jwtIssuer: String(issuer),
+    jwtAudience: list(audience),
+    graphApiUrl: String(get('graphApiUrl') ?? `https://graph.facebook.com/${version}`),
+    mapConcurrency: int('mapConcurrency'),
+    chunkSize: int('chunkSize'),
+    maxChunksPerSegment: int('maxChunksPerSegment'),
+    analyzer: get('analyzer') === 'local' ? 'local' : 'bedrock',
+    bedrockModelId: String(get('bedrockModelId')),
+    corsOrigins: list(get('corsOrigins')),
+    logRetentionDays,
+    retainData: flag('retainData'),
+    webConsole: flag('webConsole'),
+    ...(alarmEmail ? { alarmEmail: String(alarmEmail) } : {}),
+    cancelChecks: flag('cancelChecks'),
+  };
+}
