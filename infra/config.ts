@@ -1,10 +1,12 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { issuerKeyDir } from './self-issuer.ts';
 
 /** Everything that may differ between a team's stages (dev, prod...). */
 export interface ContactSyncConfig {
   /** The stage this deployment is: picks `stages.<stage>` from cdk.json. @default 'dev' */
   stage: string;
+  /** The identity provider's issuer URL, or `self` for the stack's own (infra/self-issuer.ts). */
   jwtIssuer: string;
   jwtAudience: string[];
   /** The Graph API base URL: `https://graph.facebook.com/<graphApiVersion>` unless set (local simulator). */
@@ -26,6 +28,8 @@ export interface ContactSyncConfig {
   webConsole: boolean;
   /** An address that gets the alarms by email (confirm the subscription AWS sends). */
   alarmEmail?: string;
+  /** With `jwtIssuer: self`: where the stage's signing key is kept on this machine. @default .deploy/<stage> */
+  issuerKeyDir: string;
   /** The per-chunk cancel checks; `false` only for the benchmark's cost measurement. */
   cancelChecks: boolean;
 }
@@ -98,5 +102,6 @@ export function configFromContext(scope: Construct): ContactSyncConfig {
     webConsole: flag('webConsole'),
     ...(alarmEmail ? { alarmEmail: String(alarmEmail) } : {}),
     cancelChecks: flag('cancelChecks'),
+    issuerKeyDir: String(get('issuerKeyDir') ?? issuerKeyDir(stage)),
   };
 }

@@ -8,6 +8,7 @@ import type { ContactSyncConfig } from './config.ts';
 import { Data } from './data.ts';
 import { Events } from './events.ts';
 import { Monitoring } from './monitoring.ts';
+import { SelfIssuer } from './self-issuer.ts';
 import { SyncFunction } from './sync-function.ts';
 import { WebConsole } from './web-console.ts';
 import { Workflow } from './workflow.ts';
@@ -29,6 +30,7 @@ export class ContactSyncStack extends Stack {
   readonly api: Api;
   readonly monitoring: Monitoring;
   readonly webConsole?: WebConsole;
+  readonly selfIssuer?: SelfIssuer;
 
   constructor(scope: Construct, id: string, config: ContactSyncConfig, props?: StackProps) {
     super(scope, id, props);
@@ -184,13 +186,22 @@ export class ContactSyncStack extends Stack {
     const openApi = fn('OpenApi', 'openapi', {});
 
     if (config.webConsole) this.webConsole = new WebConsole(this, 'WebConsole');
+    if (config.jwtIssuer === 'self') {
+      if (!this.webConsole)
+        throw new Error('jwtIssuer "self" is served by the web console: keep webConsole on');
+      this.selfIssuer = new SelfIssuer(this, 'Issuer', {
+        site: this.webConsole,
+        keyDir: config.issuerKeyDir,
+        kid: `contact-sync-${config.stage}`,
+      });
+    }
     // The deployed console calls the API from its own origin.
     const corsOrigins =
       config.corsOrigins.includes('*') || !this.webConsole
         ? config.corsOrigins
         : [...config.corsOrigins, this.webConsole.url];
     this.api = new Api(this, 'Api', {
-      jwtIssuer: config.jwtIssuer,
+      jwtIssuer: this.selfIssuer?.issuer ?? config.jwtIssuer,
       jwtAudience: config.jwtAudience,
       corsOrigins,
       ...logs,
@@ -211,6 +222,8 @@ export class ContactSyncStack extends Stack {
       ],
     });
     this.webConsole?.publish(this.api.url);
+    // The authorizer reads the issuer's discovery document when it is created.
+    if (this.selfIssuer) this.api.httpApi.node.addDependency(this.selfIssuer.deployment);
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stateMachine: machine,
@@ -234,5 +247,7 @@ export class ContactSyncStack extends Stack {
       description: 'Subscribe to get the alarms',
     });
     if (this.webConsole) new CfnOutput(this, 'WebConsoleUrl', { value: this.webConsole.url });
+    new CfnOutput(this, 'JwtIssuer', { value: this.selfIssuer?.issuer ?? config.jwtIssuer });
+    new CfnOutput(this, 'JwtAudience', { value: config.jwtAudience.join(',') });
   }
 }

@@ -108,6 +108,8 @@ export class WebConsole extends Construct {
         }),
         Source.jsonData('config.json', { apiUrl }),
       ],
+      // The self-hosted issuer's documents (infra/self-issuer.ts) are not the console's to prune.
+      exclude: ['.well-known/*'],
       distribution: this.distribution,
       distributionPaths: ['/*'],
       retainOnDelete: false,

@@ -1,8 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import aslValidator from 'asl-validator';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { createLocalJWKSet, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { issuerKey, signWithIssuerKey } from '../../infra/self-issuer.ts';
 import { synthesize } from './template.ts';
 
 /** What `cdk deploy` gives a team: checked, least-privileged, observable, configured per stage. */
@@ -246,6 +249,16 @@ describe('config per stage', () => {
   });
 });
 
+/** A file of the synthesized assets (the data a BucketDeployment uploads), by name. */
+function assetFile(synthesized: typeof dev, name: string): string {
+  const dir = synthesized.app.synth().directory;
+  const found = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter(
+    (f) => path.basename(f) === name,
+  );
+  expect(found).toHaveLength(1);
+  return path.join(dir, found[0] as string);
+}
+
 describe('outputs and the web console', () => {
   it('outputs the API URL, the state machine ARN, a console link to its executions, and the dashboard', () => {
     const outputs = dev.template.toJSON().Outputs as Record<string, { Value: unknown }>;
@@ -255,6 +268,8 @@ describe('outputs and the web console', () => {
         'ApiUrl',
         'DashboardUrl',
         'ExecutionsConsoleUrl',
+        'JwtAudience',
+        'JwtIssuer',
         'StateMachineArn',
         'WebConsoleUrl',
       ].sort(),
@@ -296,6 +311,52 @@ describe('outputs and the web console', () => {
         ],
       }),
     });
+  });
+
+  it('hosts its own OpenID issuer (jwtIssuer: self) beside the console: public key only, online before the authorizer', async () => {
+    const issuer = {
+      'Fn::Join': [
+        '',
+        ['https://', { 'Fn::GetAtt': [dev.logicalId(dev.stack.webConsole!.distribution), 'DomainName'] }],
+      ],
+    };
+    dev.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      JwtConfiguration: { Issuer: issuer, Audience: ['contact-sync'] },
+    });
+    const key = issuerKey(dev.stack.node.tryGetContext('issuerKeyDir'), 'contact-sync-dev');
+    const [documentsId, documents] = Object.entries(
+      dev.template.findResources('Custom::CDKBucketDeployment'),
+    ).find(([id]) => id.startsWith('Issuer')) ?? ['', undefined];
+    // The key set, as uploaded: the public key with its id.
+    const jwks = JSON.parse(readFileSync(assetFile(dev, 'jwks.json'), 'utf8'));
+    expect(jwks).toEqual({ keys: [{ ...key.publicJwk, kid: 'contact-sync-dev', alg: 'RS256', use: 'sig' }] });
+    // A token from `npm run token -- --stage dev` verifies against it, with the claims the API reads.
+    const claims = {
+      issuer: 'https://d123.cloudfront.net',
+      audience: 'contact-sync',
+      org: 'acme',
+      user: 'ana',
+    };
+    const token = await signWithIssuerKey(key, { ...claims, expiresIn: '5m' });
+    const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), {
+      issuer: claims.issuer,
+      audience: claims.audience,
+      algorithms: ['RS256'],
+    });
+    expect(payload).toMatchObject({ org_id: 'acme', sub: 'ana' });
+    expect(documents?.Properties.DestinationBucketKeyPrefix).toBe('.well-known/');
+    // Nothing of the private key is in the template.
+    const template = JSON.stringify(dev.template.toJSON());
+    for (const part of ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const)
+      expect(template).not.toContain(key.privateJwk[part] as string);
+    // API Gateway reads the discovery document when the authorizer is created.
+    const authorizer = Object.values(dev.template.findResources('AWS::ApiGatewayV2::Authorizer'))[0];
+    expect(authorizer?.DependsOn).toEqual(
+      expect.arrayContaining([expect.stringMatching(new RegExp(`^${documentsId.slice(0, 20)}`))]),
+    );
+    expect(() => synthesize({ jwtIssuer: 'self', webConsole: false }, 'NoSite')).toThrow(
+      /keep webConsole on/,
+    );
   });
 
   it('leaves the console out when the stage says so', () => {

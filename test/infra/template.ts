@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
@@ -11,6 +14,9 @@ export interface Statement {
   Resource: unknown;
 }
 
+// A stage with `jwtIssuer: self` keeps its signing key here, not in the repository's .deploy/.
+const issuerKeyDir = mkdtempSync(path.join(tmpdir(), 'contact-sync-issuer-'));
+
 /** The stack from infra/, synthesized with test context (no bundling), and helpers to read it. */
 export function synthesize(context: Record<string, unknown> = {}, stackId = 'TestStack') {
   const app = new App({
@@ -18,6 +24,7 @@ export function synthesize(context: Record<string, unknown> = {}, stackId = 'Tes
       jwtIssuer: 'https://issuer.example.com/',
       jwtAudience: 'contact-sync-test',
       'aws:cdk:bundling-stacks': [],
+      issuerKeyDir,
       ...context,
     },
   });
