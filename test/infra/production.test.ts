@@ -316,10 +316,7 @@ describe('outputs and the web console', () => {
   it('hosts its own OpenID issuer (jwtIssuer: self) beside the console: public key only, online before the authorizer', async () => {
     const [distributionId] = Object.keys(dev.template.findResources('AWS::CloudFront::Distribution'));
     const issuer = {
-      'Fn::Join': [
-        '',
-        ['https://', { 'Fn::GetAtt': [distributionId, 'DomainName'] }],
-      ],
+      'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId, 'DomainName'] }]],
     };
     dev.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       JwtConfiguration: { Issuer: issuer, Audience: ['contact-sync'] },
