@@ -29,6 +29,9 @@ export interface ApiProps {
   /** @default ['*'] */
   corsOrigins?: string[];
   routes: ApiRoute[];
+  /** Requests per second (steady, burst) before the API answers 429 Too Many Requests. */
+  rateLimit: number;
+  burstLimit: number;
   /** How long the access log keeps requests. */
   logRetention: RetentionDays;
   logRemovalPolicy: RemovalPolicy;
@@ -60,6 +63,11 @@ export class Api extends Construct {
       removalPolicy: props.logRemovalPolicy,
     });
     const stage = this.httpApi.defaultStage?.node.defaultChild as CfnStage;
+    // A cap on what a runaway client can cost; a sync is one request, its work runs in Step Functions.
+    stage.defaultRouteSettings = {
+      throttlingRateLimit: props.rateLimit,
+      throttlingBurstLimit: props.burstLimit,
+    };
     stage.accessLogSettings = {
       destinationArn: this.accessLog.logGroupArn,
       format: JSON.stringify({

@@ -20,6 +20,9 @@ export interface ContactSyncConfig {
   bedrockModelId: string;
   /** Browser origins allowed to call the API; the deployed web console's origin is added to a list. */
   corsOrigins: string[];
+  /** The API's steady request rate (per second) and burst, beyond which it answers 429. */
+  apiRateLimit: number;
+  apiBurstLimit: number;
   /** Days every log group keeps its logs. */
   logRetentionDays: number;
   /** Keep tables, the key and logs when the stack is deleted (production). */
@@ -44,6 +47,8 @@ const DEFAULTS = {
   bedrockModelId: 'anthropic.claude-3-haiku-20240307-v1:0',
   corsOrigins: '*',
   logRetentionDays: 30,
+  apiRateLimit: 50,
+  apiBurstLimit: 100,
   retainData: true,
   webConsole: true,
   cancelChecks: true,
@@ -98,6 +103,8 @@ export function configFromContext(scope: Construct): ContactSyncConfig {
     bedrockModelId: String(get('bedrockModelId')),
     corsOrigins: list(get('corsOrigins')),
     logRetentionDays,
+    apiRateLimit: int('apiRateLimit'),
+    apiBurstLimit: int('apiBurstLimit'),
     retainData: flag('retainData'),
     webConsole: flag('webConsole'),
     ...(alarmEmail ? { alarmEmail: String(alarmEmail) } : {}),

@@ -89,6 +89,7 @@ export class SelfIssuer extends Construct {
       contentType: 'application/json',
       // The console's own deployment owns the rest of the bucket.
       prune: false,
+      logGroup: props.site.deployLogs,
       distribution: props.site.distribution,
       distributionPaths: ['/.well-known/*'],
       retainOnDelete: false,

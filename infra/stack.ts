@@ -185,7 +185,7 @@ export class ContactSyncStack extends Stack {
 
     const openApi = fn('OpenApi', 'openapi', {});
 
-    if (config.webConsole) this.webConsole = new WebConsole(this, 'WebConsole');
+    if (config.webConsole) this.webConsole = new WebConsole(this, 'WebConsole', logs);
     if (config.jwtIssuer === 'self') {
       if (!this.webConsole)
         throw new Error('jwtIssuer "self" is served by the web console: keep webConsole on');
@@ -204,6 +204,8 @@ export class ContactSyncStack extends Stack {
       jwtIssuer: this.selfIssuer?.issuer ?? config.jwtIssuer,
       jwtAudience: config.jwtAudience,
       corsOrigins,
+      rateLimit: config.apiRateLimit,
+      burstLimit: config.apiBurstLimit,
       ...logs,
       routes: [
         { method: HttpMethod.POST, path: '/api/facebook/sync-background', handler: startSync.fn },

@@ -11,6 +11,7 @@ import {
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
@@ -28,8 +29,14 @@ const webDir = path.join(root, 'web');
 export class WebConsole extends Construct {
   readonly distribution: Distribution;
   readonly bucket: Bucket;
+  /** The log group of CDK's upload function, shared by every deployment into the bucket. */
+  readonly deployLogs: LogGroup;
 
-  constructor(scope: Construct, id: string) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: { logRetention: RetentionDays; logRemovalPolicy: RemovalPolicy },
+  ) {
     super(scope, id);
     // Build output only: nothing to keep when the stack goes (the deployment empties it first).
     this.bucket = new Bucket(this, 'Site', {
@@ -43,6 +50,10 @@ export class WebConsole extends Construct {
       'Private build output read only by CloudFront; who reads the console is not worth an access-log bucket',
       'AwsSolutions-S1',
     );
+    this.deployLogs = new LogGroup(this, 'DeployLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
     const origin = S3BucketOrigin.withOriginAccessControl(this.bucket);
     this.distribution = new Distribution(this, 'Distribution', {
       comment: 'Contact Sync web console',
@@ -110,6 +121,7 @@ export class WebConsole extends Construct {
       ],
       // The self-hosted issuer's documents (infra/self-issuer.ts) are not the console's to prune.
       exclude: ['.well-known/*'],
+      logGroup: this.deployLogs,
       distribution: this.distribution,
       distributionPaths: ['/*'],
       retainOnDelete: false,

@@ -196,6 +196,13 @@ describe('config per stage', () => {
     expect(kept(dev)).toHaveLength(0);
     expect(logGroups(prod).every((g) => g.DeletionPolicy === 'Retain')).toBe(true);
     expect(logGroups(dev).every((g) => g.DeletionPolicy === 'Delete')).toBe(true);
+    // `cdk destroy` of a dev stage leaves nothing behind.
+    const retained = Object.entries(
+      dev.template.toJSON().Resources as Record<string, { DeletionPolicy?: string }>,
+    )
+      .filter(([, r]) => r.DeletionPolicy === 'Retain')
+      .map(([id]) => id);
+    expect(retained).toEqual([]);
   });
 
   it('turns on point-in-time recovery on every table', () => {
@@ -208,7 +215,7 @@ describe('config per stage', () => {
     expect(new Set(logGroups(dev).map((g) => g.Properties.RetentionInDays))).toEqual(new Set([14]));
   });
 
-  it('takes the Graph API version, Bedrock model, JWT, concurrency and chunk size from the stage, and a -c value over it', () => {
+  it('takes the Graph API version, Bedrock model, JWT, concurrency, chunk size and API limits from the stage, and a -c value over it', () => {
     const custom = synthesize(
       {
         ...cdkJson.context,
@@ -220,9 +227,14 @@ describe('config per stage', () => {
         jwtIssuer: 'https://login.example.org/',
         jwtAudience: 'crm,console',
         webConsole: false,
+        apiRateLimit: 20,
+        apiBurstLimit: 40,
       },
       'CustomStack',
     );
+    custom.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+    });
     const env = Object.values(custom.template.findResources('AWS::Lambda::Function')).find(
       (f) => f.Metadata?.['contact-sync:entry'] === 'functions/process-chunk/handler.ts',
     )?.Properties.Environment.Variables;
