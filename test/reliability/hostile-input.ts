@@ -39,16 +39,25 @@ import type { Harness, SectionResult } from './harness.ts';
  * broken field, an odd id, a non-JSON, truncated, huge or deeply nested body, a wrong content type,
  * odd headers or query strings, a token that is missing, forged or of another organization, a wrong
  * method or path). Checks, each broken one a precise line in `violations`:
- *   1. the answer is a 4xx (a 200 only for a pure read), never a 5xx, never a dropped connection;
- *      gateway-level answers are exact (404/405 unrouted, 401 without a valid token);
- *   2. every non-2xx body is exactly `{ "error": string }`; a read's 200 matches its contract schema;
+ *   1. the answer is a 4xx (a 200 only for a pure read or a bulk cancel with nothing to stop),
+ *      never a 5xx, never a dropped connection; gateway-level answers are exact (404/405
+ *      unrouted, 401 without a valid token), and so are pause, resume and retry with a valid body
+ *      (400 for a job of the caller in a status the route refuses, 403 for another
+ *      organization's job, 404 for an unknown one) and a valid bulk cancel (200);
+ *   2. every non-2xx body is exactly `{ "error": string }`; a read's 200 matches its contract
+ *      schema; a bulk cancel's 200 answers each named page once, `not-found`, `forbidden` or
+ *      `not-active`/`already-cancelled` as the tables say;
  *   3. nothing changed: the jobs, pages and contacts tables, the executions and the Graph
  *      simulator's call count are identical before and after the run.
  * Safety by construction: no input may be a valid request that changes state. Every input carries
  * the flaws it was built with, and before anything is sent an independent judge replays what the
  * gateway and the handlers would see (route resolution by the emulator's own route table, token
  * verification with the local authorizer's verifier, the handlers' own body parser, the tables'
- * pages and jobs): a drawn input that could start, cancel, connect or delete throws, unsent.
+ * pages, jobs, job statuses and page locks): a drawn input that could start, cancel, pause,
+ * resume, retry, connect or delete throws, unsent. Valid bodies are drawn only where they are
+ * harmless: pause, resume and retry name a job of the organization in a status the route refuses
+ * (the harness's COMPLETED job) or an unknown job, and a bulk cancel names pages with no sync
+ * lock (duplicates and exactly 100 ids included) or `all` when the organization has none.
  */
 
 export const ROUTES = [
