@@ -9,6 +9,7 @@ import { TemplateResolver } from '../../local/cloudformation.ts';
 import { routesFromTemplate } from '../../local/http-api.ts';
 import { DATA_DIR } from '../../local/stack.ts';
 import {
+  CancelBulkResponse,
   ContactsResponse,
   ErrorBody,
   PagesResponse,
@@ -17,11 +18,16 @@ import {
 } from '../../shared/contract.ts';
 import { type HttpEvent, parseJsonBody } from '../../shared/http.ts';
 import {
+  CancelBulkBody,
   CancelSyncBody,
   ConnectPageBody,
   JobId,
+  MAX_BULK_CANCEL,
   PageId,
   PagePath,
+  PauseSyncBody,
+  ResumeSyncBody,
+  RetrySyncBody,
   StartSyncBody,
 } from '../../shared/schemas.ts';
 import { PATHS } from '../e2e/http-client.ts';
@@ -33,16 +39,25 @@ import type { Harness, SectionResult } from './harness.ts';
  * broken field, an odd id, a non-JSON, truncated, huge or deeply nested body, a wrong content type,
  * odd headers or query strings, a token that is missing, forged or of another organization, a wrong
  * method or path). Checks, each broken one a precise line in `violations`:
- *   1. the answer is a 4xx (a 200 only for a pure read), never a 5xx, never a dropped connection;
- *      gateway-level answers are exact (404/405 unrouted, 401 without a valid token);
- *   2. every non-2xx body is exactly `{ "error": string }`; a read's 200 matches its contract schema;
+ *   1. the answer is a 4xx (a 200 only for a pure read or a bulk cancel with nothing to stop),
+ *      never a 5xx, never a dropped connection; gateway-level answers are exact (404/405
+ *      unrouted, 401 without a valid token), and so are pause, resume and retry with a valid body
+ *      (400 for a job of the caller in a status the route refuses, 403 for another
+ *      organization's job, 404 for an unknown one) and a valid bulk cancel (200);
+ *   2. every non-2xx body is exactly `{ "error": string }`; a read's 200 matches its contract
+ *      schema; a bulk cancel's 200 answers each named page once, `not-found`, `forbidden` or
+ *      `not-active`/`already-cancelled` as the tables say;
  *   3. nothing changed: the jobs, pages and contacts tables, the executions and the Graph
  *      simulator's call count are identical before and after the run.
  * Safety by construction: no input may be a valid request that changes state. Every input carries
  * the flaws it was built with, and before anything is sent an independent judge replays what the
  * gateway and the handlers would see (route resolution by the emulator's own route table, token
  * verification with the local authorizer's verifier, the handlers' own body parser, the tables'
- * pages and jobs): a drawn input that could start, cancel, connect or delete throws, unsent.
+ * pages, jobs, job statuses and page locks): a drawn input that could start, cancel, pause,
+ * resume, retry, connect or delete throws, unsent. Valid bodies are drawn only where they are
+ * harmless: pause, resume and retry name a job of the organization in a status the route refuses
+ * (the harness's COMPLETED job) or an unknown job, and a bulk cancel names pages with no sync
+ * lock (duplicates and exactly 100 ids included) or `all` when the organization has none.
  */
 
 export const ROUTES = [
@@ -54,8 +69,33 @@ export const ROUTES = [
   'POST pages',
   'DELETE pages/{id}',
   'GET pages/{id}/contacts',
+  'POST sync-pause',
+  'POST sync-resume',
+  'POST sync-retry',
+  'POST sync-cancel-bulk',
 ] as const;
 export type RouteName = (typeof ROUTES)[number];
+/** The routes that name a job and act on it by its status. */
+type JobRoute = 'POST sync-pause' | 'POST sync-resume' | 'POST sync-retry';
+const JOB_ROUTES: readonly RouteName[] = ['POST sync-pause', 'POST sync-resume', 'POST sync-retry'];
+/**
+ * Routes whose closest valid request is harmless by construction (a job the route refuses, an
+ * unknown job, pages with no sync to stop): their valid bodies may be sent as they are.
+ */
+const HARMLESS_BASE: readonly RouteName[] = [...JOB_ROUTES, 'POST sync-cancel-bulk'];
+
+/**
+ * The statuses in which each job route refuses a job (400, nothing written), as the contract says
+ * (the OpenAPI document in shared/contract.ts, README "Pause, resume and retry"): pause takes only
+ * PENDING or IN_PROGRESS (a PAUSED job is answered 200 as stored), resume only PAUSED, retry only
+ * FAILED or CANCELLED (a retry starts a new job). Written out here rather than imported from the
+ * code, so a handler that accepted more would be caught by the answer and the snapshot.
+ */
+const REFUSED: Record<JobRoute, readonly string[]> = {
+  'POST sync-pause': ['COMPLETED', 'FAILED', 'CANCELLED'],
+  'POST sync-resume': ['PENDING', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'CANCELLED'],
+  'POST sync-retry': ['PENDING', 'IN_PROGRESS', 'PAUSED', 'COMPLETED'],
+};
 
 export const CATEGORIES = [
   'broken field',
@@ -95,6 +135,10 @@ export interface HostileContext {
   pages: string[];
   /** Jobs of the harness's organization. */
   jobs: string[];
+  /** The status of each of those jobs. */
+  jobStatus: Record<string, string>;
+  /** Those pages that hold a sync lock (`activeJobId`): a bulk cancel naming them would act. */
+  lockedPages: string[];
   /** contactKey values (`org#platform#participant`) of those pages, for real and forged cursors. */
   contactKeys: string[];
   org: string;
@@ -126,11 +170,15 @@ const BAD_TOKENS: TokenKind[] = [
 export interface HostileInputResult extends SectionResult {
   byCategory: Record<string, number>;
   byRoute: Record<string, number>;
+  /** `<route> <status>` (status 0: no answer): how each route answered. */
+  byStatus: Record<string, number>;
   /** Wall time of the requests alone (without the snapshots). */
   sendMs: number;
 }
 
 const P = PATHS;
+/** Not in the e2e client's PATHS. */
+const BULK_PATH = '/api/facebook/sync-cancel-bulk';
 const KB = 1024;
 const MAX_ANSWER_CHARS = 64 * KB;
 
@@ -210,6 +258,10 @@ const ROUTE_METHOD: Record<RouteName, string> = {
   'POST pages': 'POST',
   'DELETE pages/{id}': 'DELETE',
   'GET pages/{id}/contacts': 'GET',
+  'POST sync-pause': 'POST',
+  'POST sync-resume': 'POST',
+  'POST sync-retry': 'POST',
+  'POST sync-cancel-bulk': 'POST',
 };
 const isRead = (route: RouteName) => ROUTE_METHOD[route] === 'GET';
 const isPost = (route: RouteName) => ROUTE_METHOD[route] === 'POST';
@@ -241,14 +293,18 @@ function finish(d: Draft): HostileRequest {
 // ---------------------------------------------------------------------------------------------
 // Arbitraries derived from the request schemas (shared/schemas.ts)
 
-type FieldKind = 'numericId' | 'uuid' | 'reason' | 'pageName' | 'accessToken' | 'flag';
+type FieldKind = 'numericId' | 'uuid' | 'reason' | 'pageName' | 'accessToken' | 'flag' | 'pageIds' | 'all';
 interface FieldSpec {
   name: string;
   kind: FieldKind;
   required: boolean;
 }
-/** The fields of StartSyncBody, CancelSyncBody and ConnectPageBody (all strict objects). */
-const BODY_FIELDS: Record<'POST sync-background' | 'POST sync-cancel' | 'POST pages', FieldSpec[]> = {
+const JOB_ID_ONLY: FieldSpec[] = [{ name: 'jobId', kind: 'uuid', required: true }];
+/** The fields of each POST route's body schema (all strict objects). */
+const BODY_FIELDS: Record<
+  'POST sync-background' | 'POST sync-cancel' | 'POST pages' | JobRoute | 'POST sync-cancel-bulk',
+  FieldSpec[]
+> = {
   'POST sync-background': [{ name: 'pageId', kind: 'numericId', required: true }],
   'POST sync-cancel': [
     { name: 'jobId', kind: 'uuid', required: true },
@@ -261,12 +317,34 @@ const BODY_FIELDS: Record<'POST sync-background' | 'POST sync-cancel' | 'POST pa
     { name: 'accessToken', kind: 'accessToken', required: true },
     { name: 'instagramAccountId', kind: 'numericId', required: false },
   ],
+  'POST sync-pause': JOB_ID_ONLY,
+  'POST sync-resume': JOB_ID_ONLY,
+  'POST sync-retry': JOB_ID_ONLY,
+  // Exactly one of pageIds and all (a refinement): each is optional on its own.
+  'POST sync-cancel-bulk': [
+    { name: 'pageIds', kind: 'pageIds', required: false },
+    { name: 'all', kind: 'all', required: false },
+    { name: 'reason', kind: 'reason', required: false },
+  ],
 };
 type PostRoute = keyof typeof BODY_FIELDS;
 const BODY_SCHEMAS: Record<PostRoute, z.ZodObject> = {
   'POST sync-background': StartSyncBody,
   'POST sync-cancel': CancelSyncBody,
   'POST pages': ConnectPageBody,
+  'POST sync-pause': PauseSyncBody,
+  'POST sync-resume': ResumeSyncBody,
+  'POST sync-retry': RetrySyncBody,
+  'POST sync-cancel-bulk': CancelBulkBody,
+};
+const POST_PATH: Record<PostRoute, string> = {
+  'POST sync-background': P.start,
+  'POST sync-cancel': P.cancel,
+  'POST pages': P.pages,
+  'POST sync-pause': P.pause,
+  'POST sync-resume': P.resume,
+  'POST sync-retry': P.retry,
+  'POST sync-cancel-bulk': BULK_PATH,
 };
 
 const validFor = (kind: 'numericId' | 'uuid', s: string) =>
@@ -353,6 +431,12 @@ function oddIds(
 
 /** One field of a valid body, broken in one way the schema rejects. */
 function breakField(field: FieldSpec, valid: unknown, ctx: HostileContext): fc.Arbitrary<Broken> {
+  if (field.kind === 'pageIds') return brokenPageIds(ctx);
+  if (field.kind === 'all')
+    // Only the literal true is valid: false, a string or number that looks like it, anything else.
+    return fc
+      .constantFrom<unknown>(false, 'true', 'false', 1, 0, '', null, [true], {}, { $ne: false })
+      .map((value) => ({ value, note: `${show(JSON.stringify(value), 20)} instead of true` }));
   const options: fc.Arbitrary<Broken>[] = [
     fc
       .oneof(
@@ -412,6 +496,81 @@ function breakField(field: FieldSpec, valid: unknown, ctx: HostileContext): fc.A
   return fc.oneof(...options);
 }
 
+/**
+ * pageIds broken in one way (duplicates are not a breakage: the schema allows them, the handler
+ * answers each page once): empty, over MAX_BULK_CANCEL ids, a member that is not a string or not
+ * a numeric id, or not an array at all.
+ */
+function brokenPageIds(ctx: HostileContext): fc.Arbitrary<Broken> {
+  const page = fc.constantFrom(...ctx.pages);
+  const ids = fc.array(page, { minLength: 0, maxLength: 4 });
+  const withMember = (member: fc.Arbitrary<Broken>) =>
+    fc.tuple(ids, member, fc.nat()).map(([list, bad, at]) => ({
+      value: insertAt(list, bad.value, at),
+      note: `member ${bad.note}`,
+    }));
+  return fc.oneof(
+    fc.constant({ value: [], note: 'empty array' }),
+    fc.integer({ min: MAX_BULK_CANCEL + 1, max: 3 * MAX_BULK_CANCEL }).map((n) => ({
+      value: [
+        ...ctx.pages,
+        ...Array.from({ length: n - ctx.pages.length }, (_, i) => String(9_100_000_000 + i)),
+      ],
+      note: `${n} ids (at most ${MAX_BULK_CANCEL})`,
+    })),
+    fc.constant({
+      value: Array.from({ length: MAX_BULK_CANCEL + 1 }, (_, i) => ctx.pages[i % ctx.pages.length]),
+      note: `${MAX_BULK_CANCEL + 1} ids, all real and repeated`,
+    }),
+    withMember(
+      fc
+        .constantFrom<unknown>(123, Number(ctx.pages[0]), null, true, {}, [ctx.pages[0]], { $ne: null })
+        .map((value) => ({ value, note: `${show(JSON.stringify(value), 30)} (not a string)` })),
+    ),
+    withMember(
+      fc.oneof(
+        oddIds('numericId', page, true),
+        fc.constantFrom('', ' ', '\u3000').map((value) => ({ value, note: 'blank' })),
+        fc.constant({ value: '9'.repeat(33), note: '33 digits' }),
+      ),
+    ),
+    page.chain((id) =>
+      fc
+        .constantFrom<[unknown, string]>(
+          [id, 'a string instead of an array'],
+          [`${id},${id}`, 'a comma list instead of an array'],
+          [{ 0: id }, 'an object instead of an array'],
+          [Number(id), 'a number instead of an array'],
+          [true, 'a boolean instead of an array'],
+          [null, 'null'],
+        )
+        .map(([value, note]) => ({ value, note })),
+    ),
+  );
+}
+
+const insertAt = <T>(list: T[], item: unknown, at: number): unknown[] => {
+  const i = at % (list.length + 1);
+  return [...list.slice(0, i), item, ...list.slice(i)];
+};
+
+/** Jobs of the organization that `route` refuses (400): safe to name in a valid request. */
+const refusedJobs = (route: JobRoute, ctx: HostileContext) =>
+  ctx.jobs.filter((id) => REFUSED[route].includes(ctx.jobStatus[id] ?? ''));
+/** A refused job of the organization, or a random (unknown) one. */
+function harmlessJobId(route: JobRoute, ctx: HostileContext): fc.Arbitrary<string> {
+  const refused = refusedJobs(route, ctx);
+  return refused.length ? fc.oneof(fc.constantFrom(...refused), fc.uuid()) : fc.uuid();
+}
+
+/** Why a valid body of a HARMLESS_BASE route changes nothing (its flaw, checked again by the judge). */
+function harmlessBecause(route: RouteName, body: Record<string, unknown>, ctx: HostileContext): string {
+  if (route === 'POST sync-cancel-bulk')
+    return body.all ? 'no sync active in the organization' : 'no sync active on the pages named';
+  const status = ctx.jobStatus[String(body.jobId)];
+  return status ? `job ${status}: ${route.slice(10)} refused` : 'no such job';
+}
+
 function validBody(route: PostRoute, ctx: HostileContext): fc.Arbitrary<Record<string, unknown>> {
   const realPage = fc.constantFrom(...ctx.pages);
   switch (route) {
@@ -440,6 +599,28 @@ function validBody(route: PostRoute, ctx: HostileContext): fc.Arbitrary<Record<s
           { requiredKeys: ['pageId', 'pageName', 'accessToken'] },
         )
         .map((body) => ({ ...body }));
+    case 'POST sync-pause':
+    case 'POST sync-resume':
+    case 'POST sync-retry':
+      return harmlessJobId(route, ctx).map((jobId) => ({ jobId }));
+    case 'POST sync-cancel-bulk': {
+      // Pages without a sync lock, and ids of no connected page; duplicates included (valid).
+      const idle = ctx.pages.filter((id) => !ctx.lockedPages.includes(id));
+      const unknown = fc.stringMatching(/^[1-9][0-9]{5,20}$/).filter((id) => !ctx.pages.includes(id));
+      const pageId = idle.length ? fc.oneof(fc.constantFrom(...idle), unknown) : unknown;
+      const reason = fc.string({ maxLength: 120 });
+      const pageIds = fc.oneof(
+        { arbitrary: fc.array(pageId, { minLength: 1, maxLength: 5 }), weight: 4 },
+        fc.array(pageId, { minLength: MAX_BULK_CANCEL, maxLength: MAX_BULK_CANCEL }),
+      );
+      const bodies = [
+        fc.record({ pageIds, reason }, { requiredKeys: ['pageIds'] }),
+        ...(ctx.lockedPages.length
+          ? []
+          : [fc.record({ all: fc.constant(true), reason }, { requiredKeys: ['all'] })]),
+      ];
+      return fc.oneof(...bodies).map((body) => ({ ...body }) as Record<string, unknown>);
+    }
   }
 }
 
@@ -486,7 +667,32 @@ function brokenBody(
       const raw = `${text.slice(0, -1)}${text.length > 2 ? ',' : ''}"${field.name}":["x"]}`;
       return { raw, note: `duplicate key ${field.name}, the last one broken` };
     });
-  return fc.oneof({ arbitrary: oneField, weight: 6 }, { arbitrary: extraKey, weight: 2 }, duplicate);
+  if (route !== 'POST sync-cancel-bulk')
+    return fc.oneof({ arbitrary: oneField, weight: 6 }, { arbitrary: extraKey, weight: 2 }, duplicate);
+  // The refinement: exactly one of pageIds and all.
+  const shape = fc
+    .tuple(
+      fc.array(fc.constantFrom(...ctx.pages), { minLength: 1, maxLength: 3 }),
+      fc.string({ maxLength: 20 }),
+    )
+    .chain(([pageIds, reason]) =>
+      fc.constantFrom<[Record<string, unknown>, string]>(
+        [{ pageIds, all: true }, 'both pageIds and all'],
+        [{ pageIds, all: true, reason }, 'both pageIds and all, with a reason'],
+        [{ pageIds: [], all: true }, 'all with an empty pageIds'],
+        [{}, 'neither pageIds nor all'],
+        [{ reason }, 'a reason only'],
+        [{ pageIds, all: false }, 'pageIds with all false'],
+        [{ all: false }, 'all false alone'],
+      ),
+    )
+    .map(([json, note]) => ({ json, note }));
+  return fc.oneof(
+    { arbitrary: oneField, weight: 6 },
+    { arbitrary: shape, weight: 3 },
+    { arbitrary: extraKey, weight: 2 },
+    duplicate,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -519,30 +725,44 @@ const ODD_JSON_CONTENT_TYPES = [
   'application/json;;;',
 ];
 
-function nonJsonBodies(ctx: HostileContext): fc.Arbitrary<{ raw: () => string | Buffer; note: string }> {
-  const real = ctx.pages[0] ?? '1';
+/** The key of a route's body and a valid value for it, for the non-JSON variants of that body. */
+function keyValue(route: RouteName, ctx: HostileContext): [string, unknown] {
+  if (route === 'POST sync-cancel-bulk') return ['pageIds', ctx.pages.slice(0, 2)];
+  if (JOB_ROUTES.includes(route))
+    return ['jobId', refusedJobs(route as JobRoute, ctx)[0] ?? '00000000-0000-4000-8000-000000000000'];
+  return ['pageId', ctx.pages[0] ?? '1'];
+}
+
+function nonJsonBodies(
+  route: RouteName,
+  ctx: HostileContext,
+): fc.Arbitrary<{ raw: () => string | Buffer; note: string }> {
+  const [key, value] = keyValue(route, ctx);
+  const plain = String(value);
+  const v = JSON.stringify(value);
+  const valid = `{"${key}":${v}}`;
   const texts: [string, string][] = [
-    [`pageId=${real}`, 'form-encoded'],
-    [`<request><pageId>${real}</pageId></request>`, 'XML'],
+    [`${key}=${plain}`, 'form-encoded'],
+    [`<request><${key}>${plain}</${key}></request>`, 'XML'],
     ['hello', 'plain text'],
     ['undefined', 'undefined'],
     ['NaN', 'NaN'],
-    [`{'pageId': '${real}'}`, 'single quotes'],
-    [`{pageId: ${real}}`, 'unquoted key'],
-    [`{"pageId": "${real}",}`, 'trailing comma'],
-    [`{"pageId": "${real}" /* comment */}`, 'comment'],
-    [`\ufeff{"pageId":"${real}"}`, 'BOM before JSON'],
-    [`{"pageId":"${real}"}{"pageId":"${real}"}`, 'two JSON values'],
-    [`{"pageId":"${real}"}garbage`, 'trailing garbage'],
+    [`{'${key}': ${v.replace(/"/g, "'")}}`, 'single quotes'],
+    [`{${key}: ${plain}}`, 'unquoted key'],
+    [`{"${key}": ${v},}`, 'trailing comma'],
+    [`{"${key}": ${v} /* comment */}`, 'comment'],
+    [`\ufeff${valid}`, 'BOM before JSON'],
+    [`${valid}${valid}`, 'two JSON values'],
+    [`${valid}garbage`, 'trailing garbage'],
     ['"a string"', 'JSON string'],
     ['12345', 'JSON number'],
     ['null', 'JSON null'],
     ['true', 'JSON true'],
     ['[]', 'JSON array'],
-    [`[{"pageId":"${real}"}]`, 'array of a valid body'],
+    [`[${valid}]`, 'array of a valid body'],
     ['   \n\t  ', 'whitespace only'],
-    ['{"pageId":"\\ud800"}', 'escaped lone surrogate'],
-    ['{"pageId":"\\u0000"}', 'escaped NUL'],
+    [`{"${key}":"\\ud800"}`, 'escaped lone surrogate'],
+    [`{"${key}":"\\u0000"}`, 'escaped NUL'],
   ];
   return fc.oneof(
     fc.constantFrom(...texts).map(([text, note]) => ({ raw: () => text, note: `not JSON: ${note}` })),
@@ -554,7 +774,7 @@ function nonJsonBodies(ctx: HostileContext): fc.Arbitrary<{ raw: () => string | 
       note: 'not JSON: invalid UTF-8',
     }),
     fc.constant({
-      raw: () => Buffer.from(`{"pageId":"${real}"}`, 'utf16le'),
+      raw: () => Buffer.from(valid, 'utf16le'),
       note: 'not JSON: UTF-16LE encoded',
     }),
   );
@@ -570,7 +790,12 @@ function hugeBodies(
       ? `{"jobId":"${ctx.jobs[0] ?? '00000000-0000-4000-8000-000000000000'}"}`
       : route === 'POST pages'
         ? `{"pageId":"1${real}","pageName":"x","accessToken":"${'A'.repeat(24)}"}`
-        : `{"pageId":"${real}"}`;
+        : HARMLESS_BASE.includes(route)
+          ? `{${keyValue(route, ctx)
+              .map((x) => JSON.stringify(x))
+              .join(':')}}`
+          : `{"pageId":"${real}"}`;
+  const arrayKey = route === 'POST sync-cancel-bulk' ? 'pageIds' : 'pageId';
   const size = fc.oneof(
     { arbitrary: fc.integer({ min: 16 * KB + 1, max: 256 * KB }), weight: 9 },
     { arbitrary: fc.integer({ min: 1024 * KB + 1, max: 3 * 1024 * KB }), weight: 1 },
@@ -584,7 +809,7 @@ function hugeBodies(
         case 'huge string field':
           return `${valid.slice(0, -1)},"reason":"${'r'.repeat(n)}"}`;
         case 'huge array':
-          return `{"pageId":[${'"1",'.repeat(Math.ceil(n / 4))}"1"]}`;
+          return `{"${arrayKey}":[${'"1",'.repeat(Math.ceil(n / 4))}"1"]}`;
         default:
           return `{${Array.from({ length: Math.ceil(n / 8) }, (_, i) => `"k${i}":1`).join(',')}}`;
       }
@@ -819,11 +1044,16 @@ function baseDraft(route: RouteName, category: Category, ctx: HostileContext): f
     case 'POST sync-background':
     case 'POST sync-cancel':
     case 'POST pages':
+    case 'POST sync-pause':
+    case 'POST sync-resume':
+    case 'POST sync-retry':
+    case 'POST sync-cancel-bulk':
       return validBody(route, ctx).map((json) =>
         make({
-          path: route === 'POST pages' ? P.pages : route === 'POST sync-background' ? P.start : P.cancel,
+          path: POST_PATH[route],
           contentType: [JSON_CT],
           json,
+          flaws: HARMLESS_BASE.includes(route) ? [harmlessBecause(route, json, ctx)] : [],
         }),
       );
     case 'DELETE pages/{id}':
@@ -889,6 +1119,10 @@ const WRONG_METHODS: Record<RouteName, string[]> = {
   'POST pages': ['PUT', 'PATCH', 'DELETE'],
   'DELETE pages/{id}': ['GET', 'POST', 'PUT', 'PATCH'],
   'GET pages/{id}/contacts': ['POST', 'PUT', 'PATCH', 'DELETE'],
+  'POST sync-pause': ['GET', 'PUT', 'PATCH', 'DELETE'],
+  'POST sync-resume': ['GET', 'PUT', 'PATCH', 'DELETE'],
+  'POST sync-retry': ['GET', 'PUT', 'PATCH', 'DELETE'],
+  'POST sync-cancel-bulk': ['GET', 'PUT', 'PATCH', 'DELETE'],
 };
 
 function categoriesOf(route: RouteName): Category[] {
@@ -903,6 +1137,8 @@ function categoriesOf(route: RouteName): Category[] {
     all.push('broken field', 'odd id', 'non-JSON body', 'truncated JSON', 'deep JSON', 'wrong content type');
   if (route === 'DELETE pages/{id}') all.push('odd id', 'non-JSON body');
   if (isRead(route)) all.push('odd query', 'non-JSON body');
+  // A query string is ignored by the POST handlers: only where the valid body is harmless.
+  if (HARMLESS_BASE.includes(route)) all.push('odd query');
   if (isRead(route) && route !== 'GET pages') all.push('odd id');
   return all;
 }
@@ -925,6 +1161,18 @@ function hostileDraft(route: RouteName, category: Category, ctx: HostileContext)
         }),
       );
     case 'odd id': {
+      if (route === 'POST sync-cancel-bulk') {
+        // An odd id among real ones in pageIds (with all dropped: the odd id is the only flaw).
+        const page = fc.constantFrom(...ctx.pages);
+        return fc
+          .tuple(base, fc.array(page, { maxLength: 4 }), oddIds('numericId', page, true), fc.nat())
+          .map(([d, list, odd, at]) => {
+            const { all: _, ...rest } = d.json as Record<string, unknown>;
+            return add(d, `pageIds member: ${odd.note}`, `pageIds member: ${odd.note}`, {
+              json: { ...rest, pageIds: insertAt(list, odd.value, at) },
+            });
+          });
+      }
       if (isPost(route)) {
         const fields = BODY_FIELDS[route as PostRoute].filter(
           (f) => f.kind === 'numericId' || f.kind === 'uuid',
@@ -966,7 +1214,7 @@ function hostileDraft(route: RouteName, category: Category, ctx: HostileContext)
       return fc
         .tuple(
           base,
-          nonJsonBodies(ctx),
+          nonJsonBodies(route, ctx),
           fc.constantFrom(
             JSON_CT,
             ...ODD_JSON_CONTENT_TYPES,
@@ -1185,20 +1433,93 @@ interface Verdict {
   exact?: number;
   /** Why the request could change state, or null when it cannot. */
   harm: string | null;
+  /**
+   * A valid but harmless write (a bulk cancel with nothing to stop): the 200 it may get, the schema
+   * of that answer and, when the caller is certain, what its results must say.
+   */
+  accepts?: Accepts;
+}
+
+interface Accepts {
+  schema: z.ZodType;
+  check?: (body: unknown) => string | null;
 }
 
 interface Judge {
   routes: ReturnType<typeof routesFromTemplate>['routes'];
   verify: Verifier;
+  /** pageId -> organization. */
   pages: Map<string, string>;
+  /** Pages holding a sync lock (`activeJobId`). */
+  locked: Set<string>;
+  /** jobId (lower case) -> organization. */
   jobs: Map<string, string>;
+  /** jobId (lower case) -> status. */
+  jobStatus: Map<string, string>;
 }
 
-const BODY_SCHEMA: Record<string, z.ZodType> = {
-  [`POST ${P.start}`]: StartSyncBody,
-  [`POST ${P.cancel}`]: CancelSyncBody,
-  [`POST ${P.pages}`]: ConnectPageBody,
-};
+const BODY_SCHEMA: Record<string, z.ZodType> = Object.fromEntries(
+  (Object.keys(POST_PATH) as PostRoute[]).map((route) => [`POST ${POST_PATH[route]}`, BODY_SCHEMAS[route]]),
+);
+const JOB_ROUTE_OF: Record<string, JobRoute> = Object.fromEntries(
+  (JOB_ROUTES as JobRoute[]).map((route) => [`POST ${POST_PATH[route]}`, route]),
+);
+
+/** What a valid body of a job route or of bulk cancel does for `org`: its harm, or its answer. */
+interface Outcome {
+  harm?: string;
+  status?: number;
+  accepts?: Accepts;
+}
+
+function outcomeOf(routeKey: string, data: Record<string, unknown>, org: string, j: Judge): Outcome {
+  const jobRoute = JOB_ROUTE_OF[routeKey];
+  if (jobRoute) {
+    const id = String(data.jobId);
+    const key = id.toLowerCase();
+    const owner = j.jobs.get(key);
+    if (owner === undefined) return { status: 404 };
+    const status = j.jobStatus.get(key) ?? 'UNKNOWN';
+    if (owner === org && !REFUSED[jobRoute].includes(status))
+      return { harm: `a valid ${jobRoute.slice(10)} of job ${id} (${status})` };
+    // A case variant of a real id finds no job by key (404), but nothing counts on that.
+    if (id !== key) return {};
+    return { status: owner === org ? 400 : 403 };
+  }
+  // Bulk cancel: each named page of the caller (or, with all, each of its pages) with a lock acts.
+  const targets = data.all
+    ? [...j.pages].filter(([, owner]) => owner === org).map(([id]) => id)
+    : [...new Set(data.pageIds as string[])];
+  const acting = targets.filter((id) => j.pages.get(id) === org && j.locked.has(id));
+  if (acting.length) return { harm: `a valid bulk cancel of page ${acting[0]} (a sync is active)` };
+  // With all, only pages with an active sync are answered: none here.
+  const expected = data.all ? [] : targets;
+  return {
+    status: 200,
+    accepts: { schema: CancelBulkResponse, check: (body) => bulkProblem(body, expected, org, j) },
+  };
+}
+
+/** A bulk cancel with nothing to stop answers each named page once, with what it is to the caller. */
+function bulkProblem(body: unknown, expected: string[], org: string, j: Judge): string | null {
+  const { results, hasMore } = body as z.infer<typeof CancelBulkResponse>;
+  if (hasMore) return 'hasMore with no sync to stop';
+  const got = results.map((r) => r.pageId).sort();
+  if (got.join() !== [...expected].sort().join())
+    return `results for [${show(got.join(), 60)}] instead of [${show([...expected].sort().join(), 60)}]`;
+  for (const r of results) {
+    const owner = j.pages.get(r.pageId);
+    const want =
+      owner === undefined
+        ? ['not-found']
+        : owner !== org
+          ? ['forbidden']
+          : ['not-active', 'already-cancelled'];
+    if (!want.includes(r.outcome) || (r.outcome === 'not-found' && r.jobId !== null))
+      return `page ${r.pageId}: ${r.outcome} (job ${r.jobId}), expected ${want.join(' or ')}`;
+  }
+  return null;
+}
 const READ_SCHEMA: Record<string, z.ZodType> = {
   'GET /api/facebook/sync-status': SyncStatusResponse,
   'GET /api/facebook/sync-jobs': SyncJobsResponse,
@@ -1281,8 +1602,14 @@ async function judgeRouted(r: HostileRequest, j: Judge): Promise<Verdict> {
         // rejected: 400/415
       }
     }
+    const outcomes: Outcome[] = [];
     for (const data of parsed) {
       for (const org of orgs) {
+        if (JOB_ROUTE_OF[route.routeKey] || route.routeKey === `POST ${BULK_PATH}`) {
+          const outcome = outcomeOf(route.routeKey, data, org, j);
+          if (outcome.harm) risks.push(outcome.harm);
+          outcomes.push(outcome);
+        }
         if (route.routeKey === 'POST /api/facebook/pages')
           risks.push(`a valid connect of page ${data.pageId}`);
         if (route.routeKey === 'POST /api/facebook/sync-background') {
@@ -1294,6 +1621,23 @@ async function judgeRouted(r: HostileRequest, j: Judge): Promise<Verdict> {
           if (owner === org) risks.push(`a valid cancel of job ${data.jobId}`);
         }
       }
+    }
+    // A valid body of a HARMLESS_BASE route: its answer is exact when the body parses whatever
+    // content type the emulator hands on and there is one caller; a 200 is allowed either way.
+    const [first] = outcomes;
+    if (first && !risks.length) {
+      const certain =
+        parsed.length === candidatesCt.length &&
+        orgs.length === 1 &&
+        valuesOf(r, 'authorization').length === 1;
+      return certain
+        ? { routeKey: route.routeKey, read: false, harm: null, exact: first.status, accepts: first.accepts }
+        : {
+            routeKey: route.routeKey,
+            read: false,
+            harm: null,
+            accepts: outcomes.some((o) => o.accepts) ? { schema: CancelBulkResponse } : undefined,
+          };
     }
   } else if (route.method === 'DELETE') {
     const raw = route.pattern.exec(url.pathname)?.[1] ?? '';
@@ -1375,10 +1719,13 @@ function problemsOf(verdict: Verdict, answer: Answer): string[] {
   if (verdict.exact !== undefined && status !== verdict.exact)
     problems.push(`expected ${verdict.exact}, got ${status} ${shown}`);
   if (status >= 200 && status < 300) {
-    if (!verdict.read) problems.push(`a request that must be refused was accepted: ${status} ${shown}`);
-    else if (status !== 200) problems.push(`a read answered ${status} ${shown}`);
+    if (!verdict.read && !verdict.accepts)
+      problems.push(`a request that must be refused was accepted: ${status} ${shown}`);
+    else if (status !== 200)
+      problems.push(`${verdict.read ? 'a read' : 'a harmless write'} answered ${status} ${shown}`);
     else {
-      const schema = verdict.routeKey ? READ_SCHEMA[verdict.routeKey] : undefined;
+      const schema =
+        verdict.accepts?.schema ?? (verdict.routeKey ? READ_SCHEMA[verdict.routeKey] : undefined);
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -1386,8 +1733,12 @@ function problemsOf(verdict: Verdict, answer: Answer): string[] {
         parsed = undefined;
       }
       if (!schema?.safeParse(parsed).success) problems.push(`200 outside the contract: ${shown}`);
+      else {
+        const wrong = verdict.accepts?.check?.(parsed);
+        if (wrong) problems.push(`200 with the wrong results: ${wrong}`);
+      }
     }
-    return problems;
+    return [...new Set(problems)];
   }
   if (status < 400 || status >= 600) problems.push(`status ${status} is not a 4xx`);
   let body: unknown;
@@ -1537,6 +1888,7 @@ export async function runHostileInput(
   opts: { inputs: number; seed: number; concurrency?: number },
 ): Promise<HostileInputResult> {
   const violations: string[] = [];
+  const answered: string[] = [];
   const result = (requests: number, requestsList: HostileRequest[], sendMs: number): HostileInputResult => ({
     section: 'hostile input',
     trials: 0,
@@ -1546,6 +1898,7 @@ export async function runHostileInput(
     violations,
     byCategory: tally(requestsList.map((r) => r.category)),
     byRoute: tally(requestsList.map((r) => r.route)),
+    byStatus: tally(answered.sort()),
     sendMs,
   });
 
@@ -1567,9 +1920,17 @@ export async function runHostileInput(
     const jobs = new Map(
       (before.items.jobs ?? []).map((j) => [String(j.jobId).toLowerCase(), String(j.organizationId)]),
     );
+    const jobStatus = new Map(
+      (before.items.jobs ?? []).map((j) => [String(j.jobId).toLowerCase(), String(j.status)]),
+    );
+    const locked = new Set(
+      (before.items.pages ?? []).filter((p) => p.activeJobId).map((p) => String(p.pageId)),
+    );
     const ctx: HostileContext = {
       pages: [...pages].filter(([, o]) => o === org).map(([id]) => id),
       jobs: [...jobs].filter(([, o]) => o === org).map(([id]) => id),
+      jobStatus: Object.fromEntries(jobStatus),
+      lockedPages: [...locked].filter((id) => pages.get(id) === org),
       contactKeys: (before.items.contacts ?? [])
         .map((c) => String(c.contactKey))
         .filter((k) => k.startsWith(`${org}#`))
@@ -1591,7 +1952,7 @@ export async function runHostileInput(
       }
       return claims.then((c) => c ?? Promise.reject(new Error('invalid token')));
     };
-    const j: Judge = { routes, verify: verifyOnce, pages, jobs };
+    const j: Judge = { routes, verify: verifyOnce, pages, locked, jobs, jobStatus };
     const verdicts: Verdict[] = [];
     for (const r of requests) {
       const verdict = await judge(r, j);
@@ -1615,6 +1976,7 @@ export async function runHostileInput(
         const r = requests[i] as HostileRequest;
         const answer = await send(base, r, 30_000);
         sent++;
+        answered.push(`${r.route} ${answer.status}`);
         const problems = problemsOf(verdicts[i] as Verdict, answer);
         if (problems.length)
           violations.push(`${r.route} [${r.category}] ${describeRequest(r)} → ${problems.join('; ')}`);

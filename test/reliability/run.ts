@@ -28,8 +28,12 @@ const results: SectionResult[] = [];
 try {
   results.push(await runCancelRace(h, { trials: Number(values.trials), concurrency: 6, seed }));
   console.log(`cancel races done (${((Date.now() - started) / 1000).toFixed(0)} s)`);
-  results.push(await runHostileInput(h, { inputs: Number(values.inputs), seed }));
-  console.log(`hostile input done (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  const hostile = await runHostileInput(h, { inputs: Number(values.inputs), seed });
+  results.push(hostile);
+  console.log(
+    `hostile input done (${((Date.now() - started) / 1000).toFixed(0)} s): by route ${JSON.stringify(hostile.byRoute)}; ` +
+      `by status ${JSON.stringify(hostile.byStatus)}`,
+  );
   const load = await runLoad(h, { requests: Number(values.requests), pages: 20 });
   results.push(load);
   console.log(`load done: p50 ${load.latency.p50} ms, p99 ${load.latency.p99} ms`);
