@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import dc from 'node:diagnostics_channel';
-import type { ClientRequest, IncomingHttpHeaders } from 'node:http';
+import { type ClientRequest, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Duplex } from 'node:stream';
 import { LOCAL_ACCOUNT, LOCAL_REGION, localArn, type TemplateResolver } from './cloudformation.ts';
 
 /**
@@ -201,26 +202,37 @@ function principalsFromTemplate(resolver: TemplateResolver, functions: string[])
 }
 
 /** The IAM side of the embedded stack: the template's principals, the checks, the denials. */
+export interface LocalIamOptions {
+  /** @default LOCAL_IAM, else `enforce` */
+  mode?: IamMode;
+  /** Where the one-line reports go. @default stderr */
+  report?: (line: string) => void;
+}
+
 export class LocalIam {
   readonly denials: Denial[] = [];
   /** What each caller was allowed to do ("action resource"): what its role really needs. */
   readonly used = new Map<string, Set<string>>();
+  readonly mode: IamMode;
+  private readonly report: (line: string) => void;
 
   constructor(
     private readonly principals: Map<string, Principal>,
-    readonly mode: IamMode = 'enforce',
+    opts: LocalIamOptions = {},
   ) {
+    this.mode = opts.mode ?? iamModeFromEnv();
+    this.report = opts.report ?? ((line) => process.stderr.write(`${line}\n`));
     everyIam.add(this);
   }
 
   /** `functions`: the logical ids of the functions that run locally (LambdaRuntime.functionIds). */
-  static fromTemplate(resolver: TemplateResolver, functions: string[], mode = iamModeFromEnv()): LocalIam {
-    const iam = new LocalIam(principalsFromTemplate(resolver, functions), mode);
+  static fromTemplate(resolver: TemplateResolver, functions: string[], opts: LocalIamOptions = {}): LocalIam {
+    const iam = new LocalIam(principalsFromTemplate(resolver, functions), opts);
     for (const principal of iam.principals.values()) {
       for (const statement of principal.statements) {
         if (statement.Condition && conditionHolds(statement.Condition) === undefined)
-          process.stderr.write(
-            `[iam] ${principal.arn}: condition ${JSON.stringify(statement.Condition)} is not evaluated locally\n`,
+          iam.report(
+            `[iam] ${principal.arn}: condition ${JSON.stringify(statement.Condition)} is not evaluated locally`,
           );
       }
     }
@@ -253,9 +265,7 @@ export class LocalIam {
         message: `User: ${user} is not authorized to perform: ${request.action} on resource: ${request.resource} because no identity-based policy allows the ${request.action} action`,
       };
       this.denials.push(denial);
-      process.stderr.write(
-        `[iam] DENIED ${request.action} on ${request.resource} to ${caller} (role ${denial.role})\n`,
-      );
+      this.report(`[iam] DENIED ${request.action} on ${request.resource} to ${caller} (role ${denial.role})`);
       first ??= denial;
     }
     return this.mode === 'enforce' ? first : undefined;
@@ -281,6 +291,10 @@ export class LocalIam {
    */
   tagRequests(endpoints: string[]): () => void {
     if (this.mode === 'off') return () => {};
+    if (!httpRequestsAnnounced())
+      throw new Error(
+        `IAM enforcement needs the http.client.request.created diagnostics channel (Node >= 22.14), not ${process.version}: use the project's Node (npm scripts, npx), or LOCAL_IAM=off`,
+      );
     const hosts = new Set(endpoints.map((e) => new URL(e).host));
     const onHttp = (message: unknown) => {
       const caller = callers.getStore();
@@ -300,6 +314,27 @@ export class LocalIam {
       dc.unsubscribe('undici:request:create', onFetch);
     };
   }
+}
+
+/** Whether this Node announces each ClientRequest before its headers are written. */
+function httpRequestsAnnounced(): boolean {
+  let seen = false;
+  const probe = () => {
+    seen = true;
+  };
+  dc.subscribe('http.client.request.created', probe);
+  try {
+    // Never connects: the socket is a stub, and the request is destroyed at once.
+    const probeRequest = httpRequest({
+      host: '127.0.0.1',
+      createConnection: () => new Duplex({ read() {}, write: (_chunk, _encoding, done) => done() }) as never,
+    });
+    probeRequest.on('error', () => {});
+    probeRequest.destroy();
+  } finally {
+    dc.unsubscribe('http.client.request.created', probe);
+  }
+  return seen;
 }
 
 const everyIam = new Set<LocalIam>();

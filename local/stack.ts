@@ -107,7 +107,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
     const template = opts.editTemplate ? opts.editTemplate(synthesized) : synthesized;
     const resolver = new TemplateResolver(template);
     const lambdas = new LambdaRuntime(resolver, ROOT);
-    iam = LocalIam.fromTemplate(resolver, lambdas.functionIds(), opts.iam ?? iamModeFromEnv());
+    iam = LocalIam.fromTemplate(resolver, lambdas.functionIds(), { mode: opts.iam ?? iamModeFromEnv() });
 
     const dynamo = await startDynamoDbLocal(opts.dynamoDbPort || (await freePort()));
     stops.push(() => dynamo.stop());

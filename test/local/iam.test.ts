@@ -23,6 +23,9 @@ const allow = (Action: string | string[], Resource: string | string[]): PolicySt
   Resource,
 });
 const request = (action: string, resource: string): IamRequest => ({ action, resource });
+/** What the IAM objects of this file report (instead of stderr). */
+const reported: string[] = [];
+const report = (line: string) => reported.push(line);
 
 describe('policy matching', () => {
   it.each([
@@ -161,7 +164,10 @@ describe('the roles of the synthesized template', () => {
     resolver = new TemplateResolver(
       synthesizeTemplate({ jwtIssuer: 'x', jwtAudience: 'y', retainData: false, analyzer: 'local' }),
     );
-    iam = LocalIam.fromTemplate(resolver, new LambdaRuntime(resolver, ROOT).functionIds(), 'enforce');
+    iam = LocalIam.fromTemplate(resolver, new LambdaRuntime(resolver, ROOT).functionIds(), {
+      mode: 'enforce',
+      report,
+    });
   });
   afterEach(() => {
     iam.takeDenials();
@@ -213,9 +219,18 @@ describe('the roles of the synthesized template', () => {
     );
   });
 
+  it('lets a denied call through in audit mode, but still records it', () => {
+    const audit = LocalIam.fromTemplate(resolver, new LambdaRuntime(resolver, ROOT).functionIds(), {
+      mode: 'audit',
+      report,
+    });
+    expect(audit.authorize(fn('SyncStatus'), [request('dynamodb:DeleteTable', '*')])).toBeUndefined();
+    expect(audit.takeDenials().map((d) => d.action)).toEqual(['dynamodb:DeleteTable']);
+  });
+
   it('never checks a call without a caller, and checks nothing when off', () => {
     expect(iam.authorize(undefined, [request('dynamodb:DeleteTable', '*')])).toBeUndefined();
-    const off = LocalIam.fromTemplate(resolver, [], 'off');
+    const off = LocalIam.fromTemplate(resolver, [], { mode: 'off', report });
     expect(off.authorize(fn('SyncStatus'), [request('dynamodb:DeleteTable', '*')])).toBeUndefined();
     expect(iam.denials).toEqual([]);
     expect(off.denials).toEqual([]);
@@ -242,7 +257,7 @@ describe('a handler’s DynamoDB call through the proxy', () => {
       },
     },
   };
-  const iam = LocalIam.fromTemplate(new TemplateResolver(fragment), ['Reader']);
+  const iam = LocalIam.fromTemplate(new TemplateResolver(fragment), ['Reader'], { mode: 'enforce', report });
   let proxy: Awaited<ReturnType<typeof startDynamoFaultProxy>>;
   let client: DynamoDBClient;
   let untag: () => void;
@@ -271,6 +286,9 @@ describe('a handler’s DynamoDB call through the proxy', () => {
       $metadata: { httpStatusCode: 400 },
       message: `User: arn:aws:sts::000000000000:assumed-role/ReaderRole/Reader is not authorized to perform: dynamodb:PutItem on resource: ${localArn.table(tables.JOBS_TABLE)} because no identity-based policy allows the dynamodb:PutItem action`,
     });
+    expect(reported.at(-1)).toBe(
+      `[iam] DENIED dynamodb:PutItem on ${localArn.table(tables.JOBS_TABLE)} to ${caller} (role arn:aws:iam::000000000000:role/ReaderRole)`,
+    );
     expect(iam.takeDenials()).toEqual([
       expect.objectContaining({
         caller,
