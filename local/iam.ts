@@ -11,10 +11,11 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, localArn, type TemplateResolver } from './
  * is recorded and makes `stack.stop()` fail.
  *
  * Principals: the functions that run locally (those with the entry metadata, see LambdaRuntime)
- * and every state machine. Each one's
- * role is found through its `Role`/`RoleArn`; its statements are those of the `AWS::IAM::Policy`
- * and `AWS::IAM::ManagedPolicy` resources naming the role in `Roles`, plus the role's inline
- * `Policies`. AWS managed policies (AWSLambdaBasicExecutionRole: logs only) are not modeled.
+ * and every state machine. Each one's role is found through its `Role`/`RoleArn`; its statements
+ * are those of the `AWS::IAM::Policy` and `AWS::IAM::ManagedPolicy` resources naming the role in
+ * `Roles`, plus the role's inline `Policies`. Not modeled: AWS managed policies
+ * (AWSLambdaBasicExecutionRole: logs only), resource-based policies (Lambda permissions for API
+ * Gateway and EventBridge, key policies), permission boundaries and SCPs.
  * Statements: Allow and Deny (an explicit Deny wins), Action/NotAction and Resource/NotResource,
  * with `*` and `?` wildcards. Conditions: StringEquals/StringLike/ArnEquals/ArnLike (and their
  * Not forms) on aws:RequestedRegion, aws:PrincipalAccount and aws:ResourceAccount are evaluated;
@@ -24,9 +25,9 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, localArn, type TemplateResolver } from './
  * runs in an AsyncLocalStorage context holding its function ARN (`runAs`, LambdaRuntime.invoke),
  * and every HTTP request made in that context to a local AWS endpoint gets an `x-local-caller`
  * header (node:diagnostics_channel `http.client.request.created`, which the SDK's NodeHttpHandler
- * goes through before it writes the headers, and `undici:request:create` for fetch). Local
- * servers check no signatures, so a header added after SigV4 signing is fine. Requests without
- * the header (tests, seeding) are not enforced.
+ * goes through before it writes the headers, and `undici:request:create` for fetch; a Node
+ * without the first is refused at start). Local servers check no signatures, so a header added
+ * after SigV4 signing is fine. Requests without the header (tests, seeding) are not enforced.
  *
  * Enforcement points: the DynamoDB proxy (dynamodb-faults.ts) for the handlers' DynamoDB calls;
  * aws-json-server.ts for Step Functions, KMS and EventBridge (each service says what a call
