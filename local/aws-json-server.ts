@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { callerOf, type IamRequest, type LocalIam } from './iam.ts';
 
 /** An AWS service error as the JSON protocols carry it: `{ "__type", "message" }` with a 400. */
 export class AwsJsonError extends Error {
@@ -11,20 +12,27 @@ export class AwsJsonError extends Error {
   }
 }
 
-/** A local service: its API operations by name, as methods. */
-export type AwsJsonService = object;
+/**
+ * A local service: its API operations by name, as methods, and what each call needs in IAM terms
+ * (checked against the caller's role when the endpoint has an `iam`).
+ */
+export interface AwsJsonService {
+  iamRequests(operation: string, body: Record<string, unknown>): IamRequest[];
+}
 
 /**
  * One loopback endpoint for the AWS JSON-protocol services the product calls (Step Functions:
  * `AWSStepFunctions.*`, KMS: `TrentService.*`), dispatched on X-Amz-Target as AWS does. The SDK
- * clients reach it through AWS_ENDPOINT_URL_SFN and AWS_ENDPOINT_URL_KMS.
+ * clients reach it through AWS_ENDPOINT_URL_SFN and AWS_ENDPOINT_URL_KMS. With `iam`, a call
+ * made by a handler is answered AccessDeniedException when the handler's role does not allow it.
  */
 export async function serveAwsJson(
   services: Record<string, AwsJsonService>,
   port: number,
-  host = '127.0.0.1',
+  opts: { host?: string; iam?: LocalIam } = {},
 ) {
-  const server = createServer((req, res) => void handle(services, req, res));
+  const host = opts.host ?? '127.0.0.1';
+  const server = createServer((req, res) => void handle(services, opts.iam, req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
@@ -40,7 +48,12 @@ export async function serveAwsJson(
   };
 }
 
-async function handle(services: Record<string, AwsJsonService>, req: IncomingMessage, res: ServerResponse) {
+async function handle(
+  services: Record<string, AwsJsonService>,
+  iam: LocalIam | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+) {
   const send = (status: number, body: unknown) => {
     res.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.0' });
     res.end(JSON.stringify(body));
@@ -50,11 +63,16 @@ async function handle(services: Record<string, AwsJsonService>, req: IncomingMes
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const target = String(req.headers['x-amz-target'] ?? '');
     const [prefix = '', operation = ''] = target.split('.');
-    const service = services[prefix] as Record<string, unknown> | undefined;
-    const method = service && /^[A-Z]/.test(operation) ? service[operation] : undefined;
-    if (typeof method !== 'function')
+    const service = services[prefix];
+    const method = /^[A-Z]/.test(operation)
+      ? (service as unknown as Record<string, unknown> | undefined)?.[operation]
+      : undefined;
+    if (!service || typeof method !== 'function')
       throw new AwsJsonError('UnknownOperationException', `Unsupported operation ${target}`);
     const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+    const caller = callerOf(req.headers);
+    const denial = caller && iam?.authorize(caller, service.iamRequests(operation, body));
+    if (denial) throw new AwsJsonError('AccessDeniedException', denial.message);
     send(200, await method.call(service, body));
   } catch (error) {
     if (error instanceof AwsJsonError) send(400, { __type: error.type, message: error.message });

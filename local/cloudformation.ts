@@ -18,10 +18,18 @@ export interface CfnTemplate {
 
 export const localArn = {
   lambda: (logicalId: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${logicalId}`,
-  stateMachine: (logicalId: string) =>
-    `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${logicalId}`,
+  stateMachine: (name: string) => `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${name}`,
   table: (name: string) => `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${name}`,
   kmsKey: (logicalId: string) => `arn:aws:kms:${LOCAL_REGION}:${LOCAL_ACCOUNT}:key/${logicalId}`,
+  eventBus: (name: string) => `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:event-bus/${name}`,
+  role: (name: string) => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${name}`,
+};
+
+/** The name property CloudFormation gives a resource of these types (else it makes one up). */
+const NAME_PROPERTY: Record<string, string> = {
+  'AWS::StepFunctions::StateMachine': 'StateMachineName',
+  'AWS::Events::EventBus': 'Name',
+  'AWS::IAM::Role': 'RoleName',
 };
 
 const PSEUDO: Record<string, string> = {
@@ -36,19 +44,25 @@ const PSEUDO: Record<string, string> = {
 export class TemplateResolver {
   constructor(readonly template: CfnTemplate) {}
 
-  /** What `Ref` of a resource means locally (tables: their name; state machines: their ARN). */
+  /**
+   * What `Ref` of a resource means locally: state machines give their ARN, the rest their name
+   * (the template's, as for the event bus and named roles and state machines, or the logical id).
+   */
   ref(logicalId: string): string {
     if (logicalId in PSEUDO) return PSEUDO[logicalId] as string;
     const resource = this.template.Resources[logicalId];
     if (!resource) throw new Error(`Ref to unknown resource ${logicalId}`);
-    switch (resource.Type) {
-      case 'AWS::StepFunctions::StateMachine':
-        return localArn.stateMachine(logicalId);
-      case 'AWS::Lambda::Function':
-        return logicalId;
-      default:
-        return logicalId;
-    }
+    if (resource.Type === 'AWS::StepFunctions::StateMachine')
+      return localArn.stateMachine(this.physicalName(logicalId));
+    return this.physicalName(logicalId);
+  }
+
+  /** The resource's name: its name property when the template sets one, else its logical id. */
+  physicalName(logicalId: string): string {
+    const resource = this.template.Resources[logicalId];
+    const property = resource && NAME_PROPERTY[resource.Type];
+    const name = property ? resource.Properties?.[property] : undefined;
+    return name === undefined ? logicalId : String(this.resolve(name));
   }
 
   getAtt(logicalId: string, attribute: string): string {
@@ -57,9 +71,12 @@ export class TemplateResolver {
     if (attribute === 'Arn') {
       if (resource.Type === 'AWS::Lambda::Function') return localArn.lambda(logicalId);
       if (resource.Type === 'AWS::DynamoDB::Table') return localArn.table(this.ref(logicalId));
-      if (resource.Type === 'AWS::StepFunctions::StateMachine') return localArn.stateMachine(logicalId);
+      if (resource.Type === 'AWS::StepFunctions::StateMachine') return this.ref(logicalId);
       if (resource.Type === 'AWS::KMS::Key') return localArn.kmsKey(logicalId);
+      if (resource.Type === 'AWS::Events::EventBus') return localArn.eventBus(this.ref(logicalId));
+      if (resource.Type === 'AWS::IAM::Role') return localArn.role(this.ref(logicalId));
     }
+    if (attribute === 'Name') return this.physicalName(logicalId);
     return `${logicalId}.${attribute}`;
   }
 

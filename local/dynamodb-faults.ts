@@ -1,9 +1,13 @@
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import { mulberry32, type Rng } from './graph-sim/seed.ts';
+import { callerOf, dynamoDbRequests, type LocalIam } from './iam.ts';
 
 /**
- * A fault-injecting proxy in front of DynamoDB Local. The handlers reach DynamoDB through it (their
- * AWS_ENDPOINT_URL_DYNAMODB), so a harness can throttle their writes the way DynamoDB does: an
+ * The proxy in front of DynamoDB Local. The handlers reach DynamoDB through it (their
+ * AWS_ENDPOINT_URL_DYNAMODB), so it checks each handler call against the caller's role (iam.ts)
+ * and answers a denied one with AccessDeniedException, as DynamoDB does.
+ *
+ * It also injects faults: a harness can throttle the handlers' writes the way DynamoDB does: an
  * HTTP 400 `ProvisionedThroughputExceededException`, which the SDK retries with backoff and, once
  * its attempts are spent, throws. Reads and every request that does not match pass untouched.
  *
@@ -73,7 +77,26 @@ function conflict(body: string) {
   };
 }
 
-export async function startDynamoFaultProxy(target: string): Promise<DynamoFaultProxy> {
+/** The answer to a call `iam` denies, or undefined when it may go through. */
+function denied(iam: LocalIam | undefined, req: IncomingMessage, operation: string, body: string) {
+  const caller = callerOf(req.headers);
+  if (!iam || !caller) return undefined;
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = JSON.parse(body) as Record<string, unknown>;
+  } catch {
+    // DynamoDB Local answers the malformed request itself
+  }
+  const denial = iam.authorize(caller, dynamoDbRequests(operation, parsed));
+  return (
+    denial && {
+      __type: 'com.amazonaws.dynamodb.v20120810#AccessDeniedException',
+      message: denial.message,
+    }
+  );
+}
+
+export async function startDynamoFaultProxy(target: string, iam?: LocalIam): Promise<DynamoFaultProxy> {
   const upstream = new URL(target);
   let fault: DynamoWriteFault | null = null;
   let rng: Rng = mulberry32(1);
@@ -117,9 +140,12 @@ export async function startDynamoFaultProxy(target: string): Promise<DynamoFault
     const body = Buffer.concat(chunks);
     const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
     const text = body.toString('utf8');
-    if (shouldFail(operation, text)) {
+    const error =
+      denied(iam, req, operation, text) ??
+      (shouldFail(operation, text) ? (fault?.error === 'conflict' ? conflict(text) : THROTTLED) : undefined);
+    if (error) {
       res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-      res.end(JSON.stringify(fault?.error === 'conflict' ? conflict(text) : THROTTLED));
+      res.end(JSON.stringify(error));
       return;
     }
     forward(req, res, body);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AwsJsonError } from './aws-json-server.ts';
-import { LOCAL_ACCOUNT, LOCAL_REGION, type TemplateResolver } from './cloudformation.ts';
+import { LOCAL_ACCOUNT, LOCAL_REGION, localArn, type TemplateResolver } from './cloudformation.ts';
+import type { IamRequest } from './iam.ts';
 
 type Json = Record<string, unknown>;
 
@@ -86,6 +87,14 @@ export class LocalEventBridge {
     private readonly invoke: (functionArn: string, event: LocalEvent) => Promise<unknown>,
     private readonly log?: (line: string) => void,
   ) {}
+
+  /** PutEvents needs events:PutEvents on the bus of each entry. */
+  iamRequests(operation: string, req: { Entries?: Json[] }): IamRequest[] {
+    return (req.Entries ?? []).map((entry) => ({
+      action: `events:${operation}`,
+      resource: localArn.eventBus(busName(entry.EventBusName as string | undefined)),
+    }));
+  }
 
   PutEvents(req: { Entries?: Json[] }): Json {
     const entries = req.Entries ?? [];

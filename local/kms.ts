@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { AwsJsonError } from './aws-json-server.ts';
+import type { IamRequest } from './iam.ts';
 
 type Json = Record<string, unknown>;
 
@@ -14,11 +15,31 @@ export class LocalKms {
 
   constructor(private readonly keyArns: string[]) {}
 
-  private keyArn(keyId: unknown): string {
+  private findKey(keyId: unknown): string | undefined {
     const id = String(keyId ?? '');
-    const arn = this.keyArns.find((k) => k === id || k.endsWith(`/${id}`));
-    if (!arn) throw new AwsJsonError('NotFoundException', `Key '${id}' does not exist`);
+    return this.keyArns.find((k) => k === id || k.endsWith(`/${id}`));
+  }
+
+  private keyArn(keyId: unknown): string {
+    const arn = this.findKey(keyId);
+    if (!arn) throw new AwsJsonError('NotFoundException', `Key '${String(keyId ?? '')}' does not exist`);
     return arn;
+  }
+
+  /** The key ARN a ciphertext names (its first bytes), or undefined when it is not one of ours. */
+  private ciphertextKey(blob: Buffer): string | undefined {
+    if (blob.length < 2) return undefined;
+    const id = blob.subarray(2, 2 + blob.readUInt16BE(0)).toString('utf8');
+    return this.findKey(id);
+  }
+
+  /** Every call needs `kms:<operation>` on its key: the ciphertext's for Decrypt, else KeyId's. */
+  iamRequests(operation: string, req: Json): IamRequest[] {
+    const keyArn =
+      operation === 'Decrypt' && !req.KeyId
+        ? this.ciphertextKey(Buffer.from(String(req.CiphertextBlob ?? ''), 'base64'))
+        : this.findKey(req.KeyId);
+    return keyArn ? [{ action: `kms:${operation}`, resource: keyArn }] : [];
   }
 
   private dataKey(arn: string): Buffer {
@@ -49,10 +70,9 @@ export class LocalKms {
   }): Json {
     try {
       const blob = Buffer.from(req.CiphertextBlob ?? '', 'base64');
-      const arnLength = blob.readUInt16BE(0);
-      const arn = this.keyArn(blob.subarray(2, 2 + arnLength).toString('utf8'));
+      const arn = this.keyArn(this.ciphertextKey(blob));
       if (req.KeyId && this.keyArn(req.KeyId) !== arn) throw new Error('wrong key');
-      const rest = blob.subarray(2 + arnLength);
+      const rest = blob.subarray(2 + blob.readUInt16BE(0));
       const decipher = createDecipheriv('aes-256-gcm', this.dataKey(arn), rest.subarray(0, 12));
       decipher.setAAD(aad(req.EncryptionContext));
       decipher.setAuthTag(rest.subarray(12, 28));

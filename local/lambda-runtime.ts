@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { ENTRY_METADATA } from '../infra/sync-function.ts';
 import type { TemplateResolver } from './cloudformation.ts';
+import { runAs } from './iam.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -80,6 +81,11 @@ export class LambdaRuntime {
     return env;
   }
 
+  /** The logical ids of the functions this runtime runs. */
+  functionIds(): string[] {
+    return [...this.functions.keys()];
+  }
+
   has(arnOrId: string): boolean {
     return this.functions.has(this.resolver.functionIdFromArn(arnOrId));
   }
@@ -107,8 +113,11 @@ export class LambdaRuntime {
       succeed: () => {},
     } as Context;
     try {
-      // A round trip through JSON, as over the wire: no shared object references.
-      const result = await handler(JSON.parse(JSON.stringify(event ?? null)), context);
+      // A round trip through JSON, as over the wire: no shared object references. The AWS calls
+      // the handler makes (also after it returns) are checked against its role (iam.ts).
+      const result = await runAs(context.invokedFunctionArn, () =>
+        handler(JSON.parse(JSON.stringify(event ?? null)), context),
+      );
       return result === undefined ? null : JSON.parse(JSON.stringify(result));
     } catch (error) {
       const e = error as Error;

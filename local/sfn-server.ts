@@ -1,6 +1,8 @@
 import * as ddb from '@aws-sdk/client-dynamodb';
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
 import { AwsJsonError } from './aws-json-server.ts';
+import { localArn } from './cloudformation.ts';
+import { dynamoDbRequests, type IamRequest, type LocalIam } from './iam.ts';
 import { LambdaFunctionError, type LambdaRuntime } from './lambda-runtime.ts';
 
 type Json = Record<string, unknown>;
@@ -34,7 +36,11 @@ export interface LocalStateMachine {
   arn: string;
   name: string;
   definition: Json;
+  /** @default a placeholder role */
+  roleArn?: string;
 }
+
+const PLACEHOLDER_ROLE = 'arn:aws:iam::000000000000:role/local';
 
 /** Error names Step Functions gives failed DynamoDB integrations, e.g. DynamoDB.ConditionalCheckFailedException. */
 class TaskError extends Error {
@@ -56,7 +62,8 @@ const DYNAMO_COMMANDS: Record<string, (input: never) => object> = {
  * The Step Functions API (AWS JSON 1.0, served by aws-json-server.ts: StartExecution,
  * StopExecution, DescribeExecution, GetExecutionHistory, ListExecutions, DescribeStateMachine)
  * and runs executions on aws-local-stepfunctions. Task states reach the same services they reach
- * on AWS: `lambda:invoke` runs the template's functions, `dynamodb:*` calls DynamoDB Local.
+ * on AWS: `lambda:invoke` runs the template's functions, `dynamodb:*` calls DynamoDB Local. With
+ * `iam`, each task is checked against the state machine's role first, as on AWS.
  */
 export class LocalStepFunctions {
   private readonly machines = new Map<
@@ -74,11 +81,12 @@ export class LocalStepFunctions {
   constructor(
     private readonly lambdas: LambdaRuntime,
     private readonly dynamo: ddb.DynamoDBClient,
+    private readonly iam?: LocalIam,
   ) {}
 
   register(machine: LocalStateMachine): void {
     const tasks: Record<string, TaskHandler> = {};
-    this.collectTasks(machine.definition, tasks);
+    this.collectTasks(machine.arn, machine.definition, tasks);
     // The engine annotates the definition it is given; keep the served copy exactly as synthesized.
     const engine = new StateMachine(structuredClone(machine.definition) as never, {
       validationOptions: { checkArn: false },
@@ -90,30 +98,41 @@ export class LocalStepFunctions {
     return this.machines.get(arn)?.definition;
   }
 
-  private collectTasks(definition: Json, tasks: Record<string, TaskHandler>): void {
+  private collectTasks(machineArn: string, definition: Json, tasks: Record<string, TaskHandler>): void {
     for (const [name, state] of Object.entries(definition.States as Record<string, Json>)) {
-      if (state.Type === 'Task') tasks[name] = this.taskHandler(name, String(state.Resource));
-      if (state.Type === 'Map') this.collectTasks((state.ItemProcessor ?? state.Iterator) as Json, tasks);
+      if (state.Type === 'Task') tasks[name] = this.taskHandler(machineArn, name, String(state.Resource));
+      if (state.Type === 'Map')
+        this.collectTasks(machineArn, (state.ItemProcessor ?? state.Iterator) as Json, tasks);
       if (state.Type === 'Parallel')
-        for (const branch of state.Branches as Json[]) this.collectTasks(branch, tasks);
+        for (const branch of state.Branches as Json[]) this.collectTasks(machineArn, branch, tasks);
     }
   }
 
-  private taskHandler(stateName: string, resource: string): TaskHandler {
+  /** Fails the task with `errorName` when the state machine's role does not allow `requests`. */
+  private authorize(machineArn: string, requests: IamRequest[], errorName: string): void {
+    const denial = this.iam?.authorize(machineArn, requests);
+    if (denial) throw new TaskError(errorName, denial.message);
+  }
+
+  private taskHandler(machineArn: string, stateName: string, resource: string): TaskHandler {
+    const invoke = (functionName: string, payload: unknown) => {
+      const functionArn = functionName.startsWith('arn:') ? functionName : localArn.lambda(functionName);
+      const request = { action: 'lambda:InvokeFunction', resource: functionArn };
+      this.authorize(machineArn, [request], 'Lambda.AWSLambdaException');
+      return this.invokeLambda(functionArn, payload);
+    };
     if (resource === 'arn:aws:states:::lambda:invoke') {
       return async (input) => {
         const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
-        return {
-          StatusCode: 200,
-          ExecutedVersion: '$LATEST',
-          Payload: await this.invokeLambda(FunctionName, Payload),
-        };
+        return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: await invoke(FunctionName, Payload) };
       };
     }
-    if (resource.startsWith('arn:aws:lambda:')) return (input) => this.invokeLambda(resource, input);
+    if (resource.startsWith('arn:aws:lambda:')) return async (input) => invoke(resource, input);
     if (resource === 'arn:aws:states:::states:startExecution') {
       return async (input) => {
         const req = input as { StateMachineArn?: string; Name?: string; Input?: unknown };
+        const request = { action: 'states:StartExecution', resource: String(req.StateMachineArn) };
+        this.authorize(machineArn, [request], 'StepFunctions.AccessDeniedException');
         try {
           const out = await this.StartExecution({
             stateMachineArn: req.StateMachineArn,
@@ -132,7 +151,13 @@ export class LocalStepFunctions {
     const command = dynamo && DYNAMO_COMMANDS[dynamo[1] as string];
     if (command) {
       const send = this.dynamo.send.bind(this.dynamo) as (c: object) => Promise<Json>;
+      const operation = `${dynamo[1]?.[0]?.toUpperCase()}${dynamo[1]?.slice(1)}`;
       return async (input) => {
+        this.authorize(
+          machineArn,
+          dynamoDbRequests(operation, input as Json),
+          'DynamoDB.AccessDeniedException',
+        );
         try {
           const { $metadata: _, ...output } = await send(command(input as never));
           return output;
@@ -156,6 +181,13 @@ export class LocalStepFunctions {
   }
 
   // --- the API -------------------------------------------------------------------------------
+
+  /** A call needs `states:<operation>` on the execution it names, else on the state machine. */
+  iamRequests(operation: string, req: Json): IamRequest[] {
+    return [
+      { action: `states:${operation}`, resource: String(req.executionArn ?? req.stateMachineArn ?? '*') },
+    ];
+  }
 
   /**
    * Test knob: how long StartExecution takes before the execution starts, so a harness can land a
@@ -205,7 +237,7 @@ export class LocalStepFunctions {
     const run = machine.engine.run(parsedInput as never, {
       overrides: { taskResourceLocalHandlers: machine.tasks as never },
       context: {
-        Execution: { Id: executionArn, Name: name, RoleArn: 'arn:aws:iam::000000000000:role/local' },
+        Execution: { Id: executionArn, Name: name, RoleArn: machine.roleArn ?? PLACEHOLDER_ROLE },
         StateMachine: { Id: machine.arn, Name: machine.name },
       },
     });
@@ -303,7 +335,7 @@ export class LocalStepFunctions {
       status: 'ACTIVE',
       type: 'STANDARD',
       definition: JSON.stringify(machine.definition),
-      roleArn: 'arn:aws:iam::000000000000:role/local',
+      roleArn: machine.roleArn ?? PLACEHOLDER_ROLE,
       creationDate: 0,
     };
   }

@@ -3,13 +3,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER, localVerifier } from './auth.ts';
 import { serveAwsJson } from './aws-json-server.ts';
-import { TemplateResolver } from './cloudformation.ts';
+import { type CfnTemplate, TemplateResolver } from './cloudformation.ts';
 import { createTablesFromTemplate, localDynamoClient, startDynamoDbLocal } from './dynamodb.ts';
 import { startDynamoFaultProxy } from './dynamodb-faults.ts';
 import { LocalEventBridge, rulesFromTemplate } from './events.ts';
 import { demoPage, type SimPage } from './graph-sim/seed.ts';
 import { startGraphSimulator } from './graph-sim/server.ts';
 import { routesFromTemplate, serveHttpApi } from './http-api.ts';
+import { type IamMode, iamModeFromEnv, LocalIam } from './iam.ts';
 import { LocalKms } from './kms.ts';
 import { LambdaRuntime } from './lambda-runtime.ts';
 import { connectPage, DEMO_ORG } from './seed.ts';
@@ -33,8 +34,16 @@ export interface LocalStackOptions {
   pages?: SimPage[];
   /** CDK context overrides (chunkSize, mapConcurrency, ...). */
   context?: Record<string, unknown>;
-  /** Put a fault-injecting proxy between the handlers and DynamoDB Local (`stack.dynamoFaults`). */
+  /** Expose the fault injection of the proxy between the handlers and DynamoDB Local (`stack.dynamoFaults`). */
   dynamoDbFaults?: boolean;
+  /**
+   * Enforcement of the template's IAM policies (local/iam.ts): `enforce` denies what a role does
+   * not allow and makes `stop()` fail if anything was denied; `audit` only records and reports
+   * (and fails at stop); `off` checks nothing (debugging). @default LOCAL_IAM, else `enforce`
+   */
+  iam?: IamMode;
+  /** Changes the synthesized template before it runs (a test narrows a role with it). */
+  editTemplate?: (template: CfnTemplate) => CfnTemplate;
   /** Sees every HTTP API answer (status and body). */
   onApiResponse?: (status: number, body: string) => void;
   /** Serve the built web console from this folder at `/`, with a dev-token `/config.json`. */
@@ -64,8 +73,14 @@ export async function freePort(): Promise<number> {
  */
 export async function startLocalStack(opts: LocalStackOptions = {}) {
   const stops: (() => Promise<void>)[] = [];
-  const stop = async () => {
+  const release = async () => {
     for (const fn of stops.reverse()) await fn().catch(() => {});
+  };
+  let iam: LocalIam | undefined;
+  /** Stops everything, then fails if any call was denied: a role lacks what its code uses. */
+  const stop = async () => {
+    await release();
+    iam?.assertNoDenials();
   };
   try {
     const pages = opts.pages ?? [demoPage()];
@@ -81,12 +96,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
       graphApiUrl = graph.baseUrl;
     }
 
-    const dynamo = await startDynamoDbLocal(opts.dynamoDbPort || (await freePort()));
-    stops.push(() => dynamo.stop());
-    const dynamoFaults = opts.dynamoDbFaults ? await startDynamoFaultProxy(dynamo.endpoint) : undefined;
-    if (dynamoFaults) stops.push(() => dynamoFaults.close());
-
-    const template = synthesizeTemplate({
+    const synthesized = synthesizeTemplate({
       jwtIssuer: LOCAL_ISSUER,
       jwtAudience: LOCAL_AUDIENCE,
       graphApiUrl,
@@ -94,12 +104,20 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
       analyzer: 'local',
       ...opts.context,
     });
+    const template = opts.editTemplate ? opts.editTemplate(synthesized) : synthesized;
     const resolver = new TemplateResolver(template);
+    const lambdas = new LambdaRuntime(resolver, ROOT);
+    iam = LocalIam.fromTemplate(resolver, lambdas.functionIds(), { mode: opts.iam ?? iamModeFromEnv() });
+
+    const dynamo = await startDynamoDbLocal(opts.dynamoDbPort || (await freePort()));
+    stops.push(() => dynamo.stop());
+    // Every handler call to DynamoDB goes through this proxy: the IAM check, and fault injection.
+    const dynamoProxy = await startDynamoFaultProxy(dynamo.endpoint, iam);
+    stops.push(() => dynamoProxy.close());
     const client = localDynamoClient(dynamo.endpoint);
     await createTablesFromTemplate(client, resolver);
 
-    const lambdas = new LambdaRuntime(resolver, ROOT);
-    const sfn = new LocalStepFunctions(lambdas, client);
+    const sfn = new LocalStepFunctions(lambdas, client, iam);
     // EventBridge: the lifecycle events the handlers put, and Step Functions' status changes on
     // the default bus, delivered to the template's rules (the execution mirror) as on AWS.
     const events = new LocalEventBridge(
@@ -118,7 +136,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
       .resourcesOfType('AWS::StepFunctions::StateMachine')
       .map(([logicalId, resource]) => {
         const definition = JSON.parse(resolver.resolve(resource.Properties?.DefinitionString) as string);
-        const machine = { arn: resolver.ref(logicalId), name: logicalId, definition };
+        const machine = {
+          arn: resolver.ref(logicalId),
+          name: resolver.physicalName(logicalId),
+          definition,
+          roleArn: String(resolver.resolve(resource.Properties?.RoleArn)),
+        };
         sfn.register(machine);
         return machine;
       });
@@ -128,15 +151,19 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
     const aws = await serveAwsJson(
       { AWSStepFunctions: sfn, TrentService: kms, AWSEvents: events },
       opts.sfnPort ?? 0,
+      { iam },
     );
     stops.push(() => aws.close());
+    // From here on, the handlers' calls to these endpoints name their caller (until the drains).
+    const untag = iam.tagRequests([dynamoProxy.endpoint, aws.endpoint]);
+    stops.push(async () => untag());
 
     // The handlers' AWS configuration, exactly as a Lambda would see it, plus the template's env.
     Object.assign(process.env, {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamoFaults?.endpoint ?? dynamo.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.endpoint,
       AWS_ENDPOINT_URL_SFN: aws.endpoint,
       AWS_ENDPOINT_URL_KMS: aws.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: aws.endpoint,
@@ -169,13 +196,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
     return {
       apiUrl: api.url,
       dynamoDbEndpoint: dynamo.endpoint,
-      dynamoFaults,
+      dynamoFaults: opts.dynamoDbFaults ? dynamoProxy : undefined,
       sfnEndpoint: aws.endpoint,
       graphApiUrl,
       graph,
       sfn,
       events,
       lambdas,
+      iam,
       template,
       machines,
       tables: {
@@ -187,7 +215,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
       stop,
     };
   } catch (error) {
-    await stop();
+    await release();
     throw error;
   }
 }

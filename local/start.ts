@@ -46,6 +46,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     console.log('Stopping the local stack...');
-    void stack.stop().then(() => process.exit(0));
+    // stop() fails when a call was denied by the template's IAM policies (local/iam.ts).
+    void stack.stop().then(
+      () => process.exit(0),
+      (error: Error) => {
+        console.error(error.message);
+        process.exit(1);
+      },
+    );
   });
 }

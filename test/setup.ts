@@ -1,5 +1,6 @@
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeAll, inject, vi } from 'vitest';
+import { afterAll, beforeAll, inject, vi } from 'vitest';
+import { assertNoDenialsAnywhere } from '../local/iam.ts';
 
 /**
  * The Lambda environment for every test file: region, dummy credentials, table names, and the
@@ -26,3 +27,7 @@ beforeAll(() => {
   vi.spyOn(console, 'error').mockImplementation(() => {});
   vi.spyOn(console, 'warn').mockImplementation(() => {});
 });
+
+// A call that a role of the template does not allow fails the file that made it, even when the
+// caller swallowed the AccessDeniedException and the stack's stop() was never reached.
+afterAll(() => assertNoDenialsAnywhere());

@@ -89,6 +89,8 @@ afterAll(async () => {
     process.kill(-child.pid, 'SIGTERM');
     await new Promise((r) => child.once('exit', r));
   }
+  // npm start enforces the template's IAM policies too (local/iam.ts): nothing may be denied.
+  expect(output).not.toContain('[iam] DENIED');
 });
 
 describe('a sync started, watched and stopped over HTTP', () => {

@@ -61,8 +61,11 @@ export async function startHarness(opts: {
   });
   const stop = stack.stop;
   stack.stop = async () => {
-    await stop();
-    secrets.stop();
+    try {
+      await stop();
+    } finally {
+      secrets.stop();
+    }
   };
   const free = [...pages];
   const waiting: ((page: SimPage) => void)[] = [];

@@ -1,0 +1,438 @@
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { signLocalToken } from '../../local/auth.ts';
+import { type CfnTemplate, localArn, TemplateResolver } from '../../local/cloudformation.ts';
+import { startDynamoFaultProxy } from '../../local/dynamodb-faults.ts';
+import {
+  dynamoDbRequests,
+  type IamRequest,
+  isAllowed,
+  LocalIam,
+  type PolicyStatement,
+  runAs,
+} from '../../local/iam.ts';
+import { LambdaRuntime } from '../../local/lambda-runtime.ts';
+import { DATA_DIR, type LocalStack, ROOT, startLocalStack } from '../../local/stack.ts';
+import { synthesizeTemplate } from '../../local/synth.ts';
+import { HttpClient, PATHS, pollUntil, query, simPages } from '../e2e/http-client.ts';
+
+const ARN = 'arn:aws:dynamodb:us-east-1:000000000000';
+const allow = (Action: string | string[], Resource: string | string[]): PolicyStatement => ({
+  Effect: 'Allow',
+  Action,
+  Resource,
+});
+const request = (action: string, resource: string): IamRequest => ({ action, resource });
+/** What the IAM objects of this file report (instead of stderr). */
+const reported: string[] = [];
+const report = (line: string) => reported.push(line);
+
+describe('policy matching', () => {
+  it.each([
+    ['dynamodb:*', `${ARN}:table/Jobs`, 'dynamodb:PutItem', `${ARN}:table/Jobs`, true],
+    ['xray:Put*', '*', 'xray:PutTraceSegments', 'arn:aws:xray:us-east-1:000000000000:anything', true],
+    ['xray:Put*', '*', 'xray:GetSamplingRules', '*', false],
+    ['DynamoDB:getitem', `${ARN}:table/Jobs`, 'dynamodb:GetItem', `${ARN}:table/Jobs`, true],
+    ['dynamodb:Query', `${ARN}:table/Jobs/index/*`, 'dynamodb:Query', `${ARN}:table/Jobs/index/byPage`, true],
+    ['dynamodb:Query', `${ARN}:table/Jobs`, 'dynamodb:Query', `${ARN}:table/Jobs/index/byPage`, false],
+    ['dynamodb:Query', `${ARN}:table/Jobs/index/*`, 'dynamodb:Query', `${ARN}:table/Jobs`, false],
+    ['dynamodb:GetItem', `${ARN}:table/Jobs`, 'dynamodb:GetItem', `${ARN}:table/JobsArchive`, false],
+    [
+      'states:StopExecution',
+      'arn:aws:states:us-east-1:000000000000:execution:Sync:*',
+      'states:StopExecution',
+      'arn:aws:states:us-east-1:000000000000:execution:Sync:job-1',
+      true,
+    ],
+    [
+      'states:StopExecution',
+      'arn:aws:states:us-east-1:000000000000:execution:Sync:*',
+      'states:StopExecution',
+      'arn:aws:states:us-east-1:000000000000:execution:Other:job-1',
+      false,
+    ],
+    [
+      'lambda:InvokeFunction',
+      'arn:aws:lambda:*:*:function:Worker?',
+      'lambda:InvokeFunction',
+      'arn:aws:lambda:us-east-1:1:function:Worker2',
+      true,
+    ],
+  ])('%s on %s: %s on %s is allowed = %s', (action, resource, wanted, on, expected) => {
+    expect(isAllowed([allow(action, resource)], request(wanted, on))).toBe(expected);
+  });
+
+  it('allows nothing without a statement, and an explicit Deny wins over an Allow', () => {
+    const get = request('dynamodb:GetItem', `${ARN}:table/Jobs`);
+    expect(isAllowed([], get)).toBe(false);
+    const deny: PolicyStatement = { Effect: 'Deny', Action: 'dynamodb:Get*', Resource: '*' };
+    expect(isAllowed([allow('dynamodb:*', '*'), deny], get)).toBe(false);
+    expect(
+      isAllowed([allow('dynamodb:*', '*'), deny], request('dynamodb:PutItem', `${ARN}:table/Jobs`)),
+    ).toBe(true);
+  });
+
+  it('reads NotAction and NotResource as everything but', () => {
+    const statement: PolicyStatement = {
+      Effect: 'Allow',
+      NotAction: 'dynamodb:Delete*',
+      NotResource: `${ARN}:table/Secret`,
+    };
+    expect(isAllowed([statement], request('dynamodb:GetItem', `${ARN}:table/Jobs`))).toBe(true);
+    expect(isAllowed([statement], request('dynamodb:DeleteItem', `${ARN}:table/Jobs`))).toBe(false);
+    expect(isAllowed([statement], request('dynamodb:GetItem', `${ARN}:table/Secret`))).toBe(false);
+  });
+
+  it('evaluates a region condition, and applies a statement whose condition it cannot evaluate', () => {
+    const inRegion = (region: string): PolicyStatement => ({
+      ...allow('dynamodb:GetItem', '*'),
+      Condition: { StringEquals: { 'aws:RequestedRegion': region } },
+    });
+    const get = request('dynamodb:GetItem', `${ARN}:table/Jobs`);
+    expect(isAllowed([inRegion('us-east-1')], get)).toBe(true);
+    expect(isAllowed([inRegion('eu-west-1')], get)).toBe(false);
+    const leadingKeys = {
+      ...allow('dynamodb:GetItem', '*'),
+      Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['x'] } },
+    };
+    expect(isAllowed([leadingKeys], get)).toBe(true);
+  });
+});
+
+describe('what a DynamoDB call needs', () => {
+  it('needs each transaction item’s own action on its own table', () => {
+    const requests = dynamoDbRequests('TransactWriteItems', {
+      TransactItems: [
+        { Put: { TableName: 'Contacts', Item: {} } },
+        { Update: { TableName: 'Jobs', Key: {} } },
+        { ConditionCheck: { TableName: 'Pages', Key: {} } },
+        { Delete: { TableName: `${ARN}:table/Contacts`, Key: {} } },
+      ],
+    });
+    expect(requests).toEqual([
+      request('dynamodb:PutItem', `${ARN}:table/Contacts`),
+      request('dynamodb:UpdateItem', `${ARN}:table/Jobs`),
+      request('dynamodb:ConditionCheckItem', `${ARN}:table/Pages`),
+      request('dynamodb:DeleteItem', `${ARN}:table/Contacts`),
+    ]);
+    expect(
+      dynamoDbRequests('TransactGetItems', {
+        TransactItems: [{ Get: { TableName: 'Jobs' } }, { Get: { TableName: 'Pages' } }],
+      }),
+    ).toEqual([
+      request('dynamodb:GetItem', `${ARN}:table/Jobs`),
+      request('dynamodb:GetItem', `${ARN}:table/Pages`),
+    ]);
+  });
+
+  it('needs the index’s ARN for a Query or Scan on an index, and the table’s otherwise', () => {
+    expect(dynamoDbRequests('Query', { TableName: 'Jobs', IndexName: 'byPage' })).toEqual([
+      request('dynamodb:Query', `${ARN}:table/Jobs/index/byPage`),
+    ]);
+    expect(dynamoDbRequests('Scan', { TableName: 'Jobs' })).toEqual([
+      request('dynamodb:Scan', `${ARN}:table/Jobs`),
+    ]);
+  });
+
+  it('needs the batch action on every table of a batch', () => {
+    expect(dynamoDbRequests('BatchWriteItem', { RequestItems: { Jobs: [], Contacts: [] } })).toEqual([
+      request('dynamodb:BatchWriteItem', `${ARN}:table/Jobs`),
+      request('dynamodb:BatchWriteItem', `${ARN}:table/Contacts`),
+    ]);
+    expect(dynamoDbRequests('BatchGetItem', { RequestItems: { Pages: {} } })).toEqual([
+      request('dynamodb:BatchGetItem', `${ARN}:table/Pages`),
+    ]);
+    expect(dynamoDbRequests('GetItem', { TableName: 'Pages' })).toEqual([
+      request('dynamodb:GetItem', `${ARN}:table/Pages`),
+    ]);
+  });
+});
+
+describe('the roles of the synthesized template', () => {
+  let iam: LocalIam;
+  let resolver: TemplateResolver;
+  const fn = (prefix: string) => {
+    const id = new LambdaRuntime(resolver, ROOT).functionIds().find((f) => f.startsWith(prefix));
+    return localArn.lambda(id as string);
+  };
+  const id = (type: string, prefix: string) =>
+    resolver.resourcesOfType(type).find(([logicalId]) => logicalId.startsWith(prefix))?.[0] as string;
+  const allowed = (caller: string, action: string, resource: string) =>
+    iam.authorize(caller, [request(action, resource)]) === undefined;
+
+  beforeAll(() => {
+    resolver = new TemplateResolver(
+      synthesizeTemplate({ jwtIssuer: 'x', jwtAudience: 'y', retainData: false, analyzer: 'local' }),
+    );
+    iam = LocalIam.fromTemplate(resolver, new LambdaRuntime(resolver, ROOT).functionIds(), {
+      mode: 'enforce',
+      report,
+    });
+  });
+  afterEach(() => {
+    iam.takeDenials();
+  });
+
+  it('lets the state machine invoke its workers (also qualified), continue itself, and nothing more', () => {
+    const machine = resolver.ref(id('AWS::StepFunctions::StateMachine', 'Workflow'));
+    expect(machine).toBe('arn:aws:states:us-east-1:000000000000:stateMachine:ContactSyncLocal-contact-sync');
+    expect(allowed(machine, 'lambda:InvokeFunction', fn('ProcessChunk'))).toBe(true);
+    expect(allowed(machine, 'lambda:InvokeFunction', `${fn('ProcessChunk')}:$LATEST`)).toBe(true);
+    expect(allowed(machine, 'states:StartExecution', machine)).toBe(true);
+    expect(allowed(machine, 'dynamodb:GetItem', localArn.table(id('AWS::DynamoDB::Table', 'DataJobs')))).toBe(
+      true,
+    );
+    expect(allowed(machine, 'lambda:InvokeFunction', fn('CancelSync'))).toBe(false);
+    expect(allowed(machine, 'dynamodb:PutItem', localArn.table(id('AWS::DynamoDB::Table', 'DataJobs')))).toBe(
+      false,
+    );
+    expect(iam.denials.map((d) => d.caller)).toEqual([machine, machine]);
+  });
+
+  it('lets cancel-sync stop this state machine’s executions only', () => {
+    const machine = resolver.ref(id('AWS::StepFunctions::StateMachine', 'Workflow'));
+    const execution = `${machine.replace(':stateMachine:', ':execution:')}:job-1`;
+    expect(allowed(fn('CancelSync'), 'states:StopExecution', execution)).toBe(true);
+    expect(
+      allowed(fn('CancelSync'), 'states:StopExecution', execution.replace('ContactSyncLocal', 'Other')),
+    ).toBe(false);
+    expect(allowed(fn('CancelSync'), 'states:StartExecution', machine)).toBe(false);
+    expect(allowed(fn('StartSync'), 'states:StartExecution', machine)).toBe(true);
+  });
+
+  it('gives each function its own tables, key use and bus', () => {
+    const jobs = localArn.table(id('AWS::DynamoDB::Table', 'DataJobs'));
+    const key = localArn.kmsKey(id('AWS::KMS::Key', 'DataPageTokenKey'));
+    const bus = localArn.eventBus(resolver.ref(id('AWS::Events::EventBus', 'EventsBus')));
+    expect(allowed(fn('MirrorExecution'), 'dynamodb:UpdateItem', jobs)).toBe(true);
+    expect(allowed(fn('MirrorExecution'), 'dynamodb:PutItem', jobs)).toBe(false);
+    expect(allowed(fn('SyncStatus'), 'dynamodb:Query', `${jobs}/index/byPage`)).toBe(true);
+    expect(allowed(fn('SyncStatus'), 'dynamodb:UpdateItem', jobs)).toBe(false);
+    expect(allowed(fn('ConnectPage'), 'kms:Encrypt', key)).toBe(true);
+    expect(allowed(fn('ConnectPage'), 'kms:Decrypt', key)).toBe(false);
+    expect(allowed(fn('DiscoverConversations'), 'kms:Decrypt', key)).toBe(true);
+    expect(allowed(fn('FinalizeSync'), 'events:PutEvents', bus)).toBe(true);
+    expect(allowed(fn('SyncStatus'), 'events:PutEvents', bus)).toBe(false);
+    expect(iam.denials).toHaveLength(4);
+    expect(iam.denials[0]?.message).toMatch(
+      /^User: arn:aws:sts::000000000000:assumed-role\/MirrorExecution\w+\/MirrorExecution\w+ is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:us-east-1:000000000000:table\/DataJobs\w+/,
+    );
+  });
+
+  it('lets a denied call through in audit mode, but still records it', () => {
+    const audit = LocalIam.fromTemplate(resolver, new LambdaRuntime(resolver, ROOT).functionIds(), {
+      mode: 'audit',
+      report,
+    });
+    expect(audit.authorize(fn('SyncStatus'), [request('dynamodb:DeleteTable', '*')])).toBeUndefined();
+    expect(audit.takeDenials().map((d) => d.action)).toEqual(['dynamodb:DeleteTable']);
+  });
+
+  it('never checks a call without a caller, and checks nothing when off', () => {
+    expect(iam.authorize(undefined, [request('dynamodb:DeleteTable', '*')])).toBeUndefined();
+    const off = LocalIam.fromTemplate(resolver, [], { mode: 'off', report });
+    expect(off.authorize(fn('SyncStatus'), [request('dynamodb:DeleteTable', '*')])).toBeUndefined();
+    expect(iam.denials).toEqual([]);
+    expect(off.denials).toEqual([]);
+  });
+});
+
+describe('a handler’s DynamoDB call through the proxy', () => {
+  const tables = inject('tables');
+  const caller = localArn.lambda('Reader');
+  // A template fragment: one function whose role may read the jobs table, nothing else.
+  const fragment: CfnTemplate = {
+    Resources: {
+      Reader: {
+        Type: 'AWS::Lambda::Function',
+        Properties: { Role: { 'Fn::GetAtt': ['ReaderRole', 'Arn'] } },
+      },
+      ReaderRole: { Type: 'AWS::IAM::Role', Properties: {} },
+      ReaderPolicy: {
+        Type: 'AWS::IAM::Policy',
+        Properties: {
+          Roles: [{ Ref: 'ReaderRole' }],
+          PolicyDocument: { Statement: [allow('dynamodb:GetItem', localArn.table(tables.JOBS_TABLE))] },
+        },
+      },
+    },
+  };
+  const iam = LocalIam.fromTemplate(new TemplateResolver(fragment), ['Reader'], { mode: 'enforce', report });
+  let proxy: Awaited<ReturnType<typeof startDynamoFaultProxy>>;
+  let client: DynamoDBClient;
+  let untag: () => void;
+  const key = { jobId: { S: 'iam-test-job' }, sk: { S: 'JOB' } };
+
+  beforeAll(async () => {
+    proxy = await startDynamoFaultProxy(inject('dynamoDbEndpoint'), iam);
+    untag = iam.tagRequests([proxy.endpoint]);
+    client = new DynamoDBClient({
+      endpoint: proxy.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
+  });
+  afterAll(async () => {
+    untag?.();
+    await proxy?.close();
+  });
+
+  it('answers AccessDeniedException, as DynamoDB does, and records the denial', async () => {
+    const put = new PutItemCommand({ TableName: tables.JOBS_TABLE, Item: key });
+    const error = await runAs(caller, () => client.send(put)).catch((e: Error) => e);
+    expect(error).toMatchObject({
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 400 },
+      message: `User: arn:aws:sts::000000000000:assumed-role/ReaderRole/Reader is not authorized to perform: dynamodb:PutItem on resource: ${localArn.table(tables.JOBS_TABLE)} because no identity-based policy allows the dynamodb:PutItem action`,
+    });
+    expect(reported.at(-1)).toBe(
+      `[iam] DENIED dynamodb:PutItem on ${localArn.table(tables.JOBS_TABLE)} to ${caller} (role arn:aws:iam::000000000000:role/ReaderRole)`,
+    );
+    expect(iam.takeDenials()).toEqual([
+      expect.objectContaining({
+        caller,
+        role: 'arn:aws:iam::000000000000:role/ReaderRole',
+        action: 'dynamodb:PutItem',
+        resource: localArn.table(tables.JOBS_TABLE),
+      }),
+    ]);
+  });
+
+  it('lets an allowed call through, and does not check the harness’s own calls', async () => {
+    await client.send(new PutItemCommand({ TableName: tables.JOBS_TABLE, Item: key }));
+    const read = await runAs(caller, () =>
+      client.send(new GetItemCommand({ TableName: tables.JOBS_TABLE, Key: key })),
+    );
+    expect(read.Item?.jobId).toEqual(key.jobId);
+    expect(iam.denials).toEqual([]);
+    expect(iam.used.get(caller)).toEqual(new Set([`dynamodb:GetItem ${localArn.table(tables.JOBS_TABLE)}`]));
+  });
+
+  it('names the caller of a fetch too', async () => {
+    const answer = await runAs(caller, () =>
+      fetch(proxy.endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amz-target': 'DynamoDB_20120810.DeleteItem',
+        },
+        body: JSON.stringify({ TableName: tables.JOBS_TABLE, Key: key }),
+      }),
+    );
+    expect(answer.status).toBe(400);
+    expect(await answer.json()).toMatchObject({
+      __type: 'com.amazonaws.dynamodb.v20120810#AccessDeniedException',
+    });
+    expect(iam.takeDenials().map((d) => d.action)).toEqual(['dynamodb:DeleteItem']);
+  });
+});
+
+/** Removes from the policy whose logical id starts with `policy` the statements `drop` picks. */
+function revoke(template: CfnTemplate, policy: string, drop: (statement: string) => boolean): CfnTemplate {
+  const copy = structuredClone(template);
+  const [, resource] = Object.entries(copy.Resources).find(
+    ([id, r]) => r.Type === 'AWS::IAM::Policy' && id.startsWith(policy),
+  ) as unknown as [string, { Properties: { PolicyDocument: { Statement: unknown[] } } }];
+  const document = resource.Properties.PolicyDocument;
+  const before = document.Statement.length;
+  document.Statement = document.Statement.filter((s) => !drop(JSON.stringify(s)));
+  if (document.Statement.length === before) throw new Error(`Nothing revoked from ${policy}`);
+  return copy;
+}
+
+describe('the embedded stack with narrowed roles', () => {
+  const page = simPages('9520000000', 'IAM')('narrowed', 6, 0);
+  let stack: LocalStack | undefined;
+
+  beforeAll(async () => {
+    stack = await startLocalStack({
+      port: 0,
+      sfnPort: 0,
+      graphSimPort: 0,
+      pages: [page],
+      context: { chunkSize: 3 },
+      editTemplate: (template) => {
+        // start-sync may no longer publish (best effort: the 202 hides it), sync-status may no
+        // longer read jobs, and the state machine may no longer run its cancel check.
+        let narrowed = revoke(template, 'StartSyncFunctionServiceRoleDefaultPolicy', (s) =>
+          s.includes('events:PutEvents'),
+        );
+        narrowed = revoke(narrowed, 'SyncStatusFunctionServiceRoleDefaultPolicy', (s) =>
+          s.includes('dynamodb:'),
+        );
+        return revoke(narrowed, 'WorkflowStateMachineRoleDefaultPolicy', (s) =>
+          s.includes('"dynamodb:GetItem"'),
+        );
+      },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('denies, records and reports each call a narrowed role no longer allows', async () => {
+    const live = stack as LocalStack;
+    const http = new HttpClient(live.apiUrl);
+    const token = await signLocalToken(DATA_DIR, { org: 'demo-org', user: 'iam-tester' });
+    const started = await http.post(PATHS.start, token, { pageId: page.id });
+    expect(started.status).toBe(202);
+    const { jobId } = started.body as { jobId: string };
+
+    const status = await http.get(`${PATHS.status}${query({ jobId })}`, token);
+    expect(status.status).toBe(500);
+    const job = await pollUntil(
+      'the job to fail at its cancel check',
+      async () =>
+        (
+          await live.dynamo.send(
+            new GetItemCommand({
+              TableName: live.tables.jobs,
+              Key: { jobId: { S: jobId }, sk: { S: 'JOB' } },
+            }),
+          )
+        ).Item,
+      (item) => item?.status?.S === 'FAILED',
+    );
+    expect(job?.status?.S).toBe('FAILED');
+    await live.sfn.drain();
+    const machine = live.machines[0]?.arn as string;
+    // The check failed as a DynamoDB integration fails on AWS: DynamoDB.AccessDeniedException.
+    const { events } = live.sfn.GetExecutionHistory({
+      executionArn: `${machine.replace(':stateMachine:', ':execution:')}:${jobId}`,
+    });
+    expect(events.find((e) => e.type === 'TaskFailed')).toMatchObject({
+      taskFailedEventDetails: { error: 'DynamoDB.AccessDeniedException' },
+    });
+
+    const fnArn = (prefix: string) =>
+      localArn.lambda(live.lambdas.functionIds().find((f) => f.startsWith(prefix)) as string);
+    const bus = localArn.eventBus(live.lambdas.sharedEnvironment().EVENT_BUS_NAME as string);
+    expect(live.iam.denials.map(({ caller, action, resource }) => ({ caller, action, resource }))).toEqual(
+      expect.arrayContaining([
+        { caller: fnArn('StartSync'), action: 'events:PutEvents', resource: bus },
+        {
+          caller: fnArn('SyncStatus'),
+          action: 'dynamodb:GetItem',
+          resource: localArn.table(live.tables.jobs),
+        },
+        { caller: machine, action: 'dynamodb:GetItem', resource: localArn.table(live.tables.jobs) },
+      ]),
+    );
+    // What the roles still allow went through, checked: start-sync's writes and StartExecution.
+    expect([...(live.iam.used.get(fnArn('StartSync')) ?? [])]).toEqual(
+      expect.arrayContaining([
+        `states:StartExecution ${machine}`,
+        `dynamodb:UpdateItem ${localArn.table(live.tables.jobs)}`,
+      ]),
+    );
+    expect([...(live.iam.used.get(machine) ?? [])]).toContain(
+      `dynamodb:UpdateItem ${localArn.table(live.tables.jobs)}`,
+    );
+
+    // The run cannot end green: stop() fails while a denial is recorded.
+    stack = undefined;
+    await expect(live.stop()).rejects.toThrow(/IAM: \d+ call\(s\) were denied/);
+    expect(live.iam.takeDenials().length).toBeGreaterThanOrEqual(3);
+  });
+});
