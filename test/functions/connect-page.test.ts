@@ -20,9 +20,7 @@ import {
 } from './fixtures.ts';
 
 // Everything the handler can log (DEBUG), and its metrics: looked at for the token below.
-vi.hoisted(() =>
-  Object.assign(process.env, { POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_METRICS_DISABLED: 'false' }),
-);
+await vi.hoisted(async () => (await import('../shared/output.ts')).turnOutputOn());
 
 // The connect function's key (infra/stack.ts sets it in the Lambda environment).
 process.env.PAGE_TOKEN_KEY_ID ??= 'arn:aws:kms:us-east-1:000000000000:key/page-tokens';

@@ -15,10 +15,8 @@ import { lambdaContext } from './event.ts';
  * the local KMS: its metrics equal what it wrote, its log lines name the job and the page, and
  * nothing it writes to stdout/stderr carries the page token, its ciphertext or message text.
  */
-vi.hoisted(() =>
-  Object.assign(process.env, {
-    POWERTOOLS_LOG_LEVEL: 'DEBUG',
-    POWERTOOLS_METRICS_DISABLED: 'false',
+await vi.hoisted(async () =>
+  (await import('../shared/output.ts')).turnOutputOn({
     // One conversation at a time, so that a cancel after k writes refuses exactly the (k+1)-th.
     CONVERSATION_CONCURRENCY: '1',
     GRAPH_CALLS_PER_SECOND: '1000',

@@ -20,6 +20,7 @@ import {
   givenEventBus,
   givenJob,
   givenPage,
+  givenStartablePage,
   JOB_ID,
   PAGE_ID,
   resetAwsMocks,
@@ -34,9 +35,7 @@ import {
  * never an idempotent repeat or a lost race. And the log lines of a request carry its job and
  * page, and only its own.
  */
-vi.hoisted(() =>
-  Object.assign(process.env, { POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_METRICS_DISABLED: 'false' }),
-);
+await vi.hoisted(async () => (await import('../shared/output.ts')).turnOutputOn());
 
 const output = captureOutput();
 const post = (handler: Parameters<typeof invoke>[0], path: string, body: unknown) =>
@@ -47,14 +46,6 @@ beforeEach(() => {
   resetAwsMocks();
   givenEventBus();
 });
-
-/** The page is free and its execution starts. */
-function givenStartablePage() {
-  givenPage(storedPage());
-  sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
-    executionArn: `arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:${input.name}`,
-  }));
-}
 
 describe('SyncsStarted', () => {
   it('counts 1 (Count) for a start whose execution runs, with only the service dimension', async () => {
