@@ -24,8 +24,9 @@ await vi.hoisted(async () =>
 );
 
 const output = captureOutput();
+// A page id no other file uses: every test file shares one DynamoDB Local.
 const page = generatePage({
-  id: '310000000000001',
+  id: '320000000000001',
   name: 'Observed Page',
   accessToken: `EAAGobserved${randomUUID().replaceAll('-', '')}`,
   messenger: 12,
