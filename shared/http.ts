@@ -4,6 +4,7 @@ import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
 import { badRequest, HttpError, isThrottling, unauthorized } from './errors.ts';
+import { correlate, errorFields, logger, observabilityMiddlewares } from './observability.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -14,13 +15,15 @@ const MAX_BODY_BYTES = 16 * 1024;
  * Wraps a plain async core into a Lambda handler with the one error path: HttpError becomes its
  * `{ error }` response; AWS throttling a 503 to retry; anything else a 500 with a fixed message. Every answer, error or not,
  * carries the security headers. `inner` middlewares run closest to the core; their errors still
- * pass through the error handler.
+ * pass through the error handler. Outermost, the logs and metrics of shared/observability.ts; the
+ * jobId and pageId of the request go on its log lines as soon as it is parsed (parseJsonBody...).
  */
 export function httpHandler(
   core: (event: HttpEvent) => Promise<HttpResult>,
   ...inner: MiddlewareObj<HttpEvent, HttpResult>[]
 ) {
   const handler = middy<HttpEvent, HttpResult>(core)
+    .use(observabilityMiddlewares())
     // Their onError runs after the error handler's, so error responses get these headers too.
     .use(noStore)
     .use(
@@ -34,7 +37,7 @@ export function httpHandler(
         logger: (error: unknown) => {
           const e = error as { statusCode?: number; name?: string; message?: string };
           if (!e.statusCode || e.statusCode >= 500) {
-            console.error('Request failed', { name: e.name, message: e.message });
+            logger.error('Request failed', { error: errorFields(error) });
           }
         },
       }),
@@ -135,5 +138,6 @@ export function parsePath<T extends z.ZodType>(event: HttpEvent, schema: T): z.i
 function parseWith<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const parsed = schema.safeParse(input);
   if (!parsed.success) throw badRequest(describe(parsed.error));
+  correlate(parsed.data);
   return parsed.data;
 }

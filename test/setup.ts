@@ -13,6 +13,10 @@ Object.assign(process.env, {
   AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoDbEndpoint'),
   STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:ContactSyncTest',
   PAGE_TOKEN_KEY_ID: 'arn:aws:kms:us-east-1:000000000000:key/test-key',
+  // Powertools (shared/observability.ts) writes straight to stdout/stderr: no log lines and no EMF
+  // in the test output. The tests of the logs and metrics turn them on (test/shared/output.ts).
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: 'true',
   ...tablesExceptRateLimits(),
 });
 

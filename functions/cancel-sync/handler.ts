@@ -1,4 +1,5 @@
 import { callerOf, type HttpEvent, httpHandler, json, parseJsonBody } from '../../shared/http.ts';
+import { correlate } from '../../shared/observability.ts';
 import { CancelSyncBody } from '../../shared/schemas.ts';
 import { cancelSync } from '../../shared/sync/cancel-job.ts';
 import { cleanupCancelledJob } from '../../shared/sync/cleanup-job.ts';
@@ -12,6 +13,7 @@ async function core(event: HttpEvent) {
   const caller = callerOf(event);
   const { jobId, reason, cleanup } = parseJsonBody(event, CancelSyncBody);
   const job = await cancelSync({ jobId, reason, ...caller });
+  correlate(job);
   const report = cleanup ? await cleanupCancelledJob(job) : undefined;
   return json(200, {
     success: true,

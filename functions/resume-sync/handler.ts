@@ -1,4 +1,5 @@
 import { callerOf, type HttpEvent, httpHandler, json, parseJsonBody } from '../../shared/http.ts';
+import { correlate } from '../../shared/observability.ts';
 import { ResumeSyncBody } from '../../shared/schemas.ts';
 import { publicJob } from '../../shared/sync/job.ts';
 import { resumeSync } from '../../shared/sync/pause-job.ts';
@@ -8,6 +9,7 @@ async function core(event: HttpEvent) {
   const caller = callerOf(event);
   const { jobId } = parseJsonBody(event, ResumeSyncBody);
   const job = await resumeSync({ jobId, ...caller });
+  correlate(job);
   return json(200, { success: true, job: publicJob(job) });
 }
 

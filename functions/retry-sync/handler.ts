@@ -1,4 +1,5 @@
 import { callerOf, type HttpEvent, httpHandler, json, parseJsonBody } from '../../shared/http.ts';
+import { correlate } from '../../shared/observability.ts';
 import { RetrySyncBody } from '../../shared/schemas.ts';
 import { retrySync } from '../../shared/sync/retry-job.ts';
 
@@ -10,6 +11,8 @@ async function core(event: HttpEvent) {
   const caller = callerOf(event);
   const { jobId } = parseJsonBody(event, RetrySyncBody);
   const job = await retrySync({ jobId, ...caller });
+  // From here on the log lines are the new job's.
+  correlate(job);
   return json(202, { jobId: job.jobId, status: job.status, message: 'Sync started' });
 }
 

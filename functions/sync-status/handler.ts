@@ -1,5 +1,6 @@
 import { forbidden, notFound } from '../../shared/errors.ts';
 import { callerOf, type HttpEvent, httpHandler, json, parseQuery } from '../../shared/http.ts';
+import { correlate } from '../../shared/observability.ts';
 import { SyncStatusQuery } from '../../shared/schemas.ts';
 import { getJob } from '../../shared/store/job-repository.ts';
 import { publicJob } from '../../shared/sync/job.ts';
@@ -10,6 +11,7 @@ async function core(event: HttpEvent) {
   const { jobId } = parseQuery(event, SyncStatusQuery);
   const job = await getJob(jobId);
   if (!job) throw notFound('Sync job not found');
+  correlate(job);
   if (job.organizationId !== organizationId) throw forbidden('Sync job belongs to another organization');
   return json(200, { job: publicJob(job) });
 }

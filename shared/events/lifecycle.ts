@@ -1,6 +1,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { z } from 'zod';
 import { requiredEnv } from '../config.ts';
+import { logger } from '../observability.ts';
 import type { SyncJob } from '../sync/job.ts';
 
 /**
@@ -105,7 +106,7 @@ export async function publishJobEvent(detailType: JobEventType, job: SyncJob): P
     if (out.FailedEntryCount) throw new Error(out.Entries?.[0]?.ErrorCode ?? 'FailedEntry');
     return true;
   } catch (error) {
-    console.error('Could not publish the job event', {
+    logger.error('Could not publish the job event', {
       jobId: job.jobId,
       detailType,
       error: (error as Error).name === 'Error' ? (error as Error).message : (error as Error).name,

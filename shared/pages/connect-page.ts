@@ -1,4 +1,5 @@
 import { conflict } from '../errors.ts';
+import { logger } from '../observability.ts';
 import { encryptPageToken } from '../secrets/page-token-vault.ts';
 import { type ConnectedPage, insertPage } from '../store/page-repository.ts';
 
@@ -22,5 +23,6 @@ export async function connectPage(req: ConnectRequest): Promise<ConnectedPage> {
     connectedAt: new Date().toISOString(),
   };
   if (!(await insertPage(page))) throw conflict('Page is already connected');
+  logger.info('Page connected', { instagram: page.instagramAccountId !== undefined });
   return page;
 }

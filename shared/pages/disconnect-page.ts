@@ -13,6 +13,7 @@ export async function disconnectPage(req: {
   organizationId: string;
   userId: string;
 }): Promise<void> {
+  const requestedAt = Date.now();
   for (let attempt = 0; attempt < 3; attempt++) {
     const page = await pageOfCaller(req.pageId, req.organizationId);
     if (page.activeJobId) {
@@ -21,6 +22,7 @@ export async function disconnectPage(req: {
         organizationId: req.organizationId,
         userId: req.userId,
         reason: 'Page disconnected',
+        requestedAt,
       }).catch((error: { statusCode?: number }) => {
         // The job finished meanwhile (400) or is gone (404): nothing left to stop.
         if (error.statusCode !== 400 && error.statusCode !== 404) throw error;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { logger } from '../observability.ts';
 import type { Platform } from '../schemas.ts';
 import { sleep } from '../sleep.ts';
 import type { SyncJob } from '../sync/job.ts';
@@ -71,7 +72,7 @@ export async function recordChunkDone(
         reasons?.includes('TransactionConflict') === true ||
         (error instanceof Error && error.name === 'TransactionConflictException');
       if (!conflict || attempt >= CONFLICT_ATTEMPTS) {
-        console.warn('Could not record the chunk as done; a resume would fetch it again', {
+        logger.warn('Could not record the chunk as done; a resume would fetch it again', {
           jobId,
           error: (error as Error).name,
         });

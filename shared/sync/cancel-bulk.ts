@@ -1,5 +1,6 @@
 import { mapWithConcurrency } from '../concurrency.ts';
 import { HttpError } from '../errors.ts';
+import { logger } from '../observability.ts';
 import { getJob, listJobsForPage } from '../store/job-repository.ts';
 import { type ConnectedPage, getPage, listPagesForOrganization } from '../store/page-repository.ts';
 import { cancelSync } from './cancel-job.ts';
@@ -44,6 +45,7 @@ export interface BulkCancelRequest {
 export async function cancelBulk(
   req: BulkCancelRequest,
 ): Promise<{ results: BulkCancelResult[]; hasMore: boolean }> {
+  const requestedAt = Date.now();
   let targets: (ConnectedPage | { pageId: string; missing: true })[];
   let hasMore = false;
   if (req.all) {
@@ -61,12 +63,16 @@ export async function cancelBulk(
   const results = await mapWithConcurrency(targets, BULK_CANCEL_CONCURRENCY, (page) =>
     'missing' in page
       ? Promise.resolve<BulkCancelResult>({ pageId: page.pageId, jobId: null, outcome: 'not-found' })
-      : cancelPage(page, req),
+      : cancelPage(page, req, requestedAt),
   );
   return { results, hasMore };
 }
 
-async function cancelPage(page: ConnectedPage, req: BulkCancelRequest): Promise<BulkCancelResult> {
+async function cancelPage(
+  page: ConnectedPage,
+  req: BulkCancelRequest,
+  requestedAt: number,
+): Promise<BulkCancelResult> {
   const { pageId } = page;
   if (page.organizationId !== req.organizationId) return { pageId, jobId: null, outcome: 'forbidden' };
   try {
@@ -86,6 +92,7 @@ async function cancelPage(page: ConnectedPage, req: BulkCancelRequest): Promise<
         organizationId: req.organizationId,
         userId: req.userId,
         reason: req.reason,
+        requestedAt,
       });
       return { pageId, jobId, outcome: 'cancelled', job };
     } catch (error) {
@@ -99,7 +106,7 @@ async function cancelPage(page: ConnectedPage, req: BulkCancelRequest): Promise<
       throw error;
     }
   } catch (error) {
-    console.error('Bulk cancel: a page failed', { pageId, error: (error as Error).name });
+    logger.error('Bulk cancel: a page failed', { pageId, error: (error as Error).name });
     return {
       pageId,
       jobId: page.activeJobId ?? null,

@@ -1,6 +1,7 @@
 import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { badRequest, forbidden, notFound } from '../errors.ts';
 import { publishJobEvent } from '../events/lifecycle.ts';
+import { countOne, logger, MetricUnit, metrics } from '../observability.ts';
 import { executionArnFor, sfn } from '../sfn.ts';
 import { annotateJob, getJob, transitionJob } from '../store/job-repository.ts';
 import { releasePageLock } from '../store/page-repository.ts';
@@ -11,6 +12,8 @@ export interface CancelRequest {
   organizationId: string;
   userId: string;
   reason?: string;
+  /** When the request to stop arrived (epoch ms), for CancelLatency; default: now. */
+  requestedAt?: number;
 }
 
 /**
@@ -24,6 +27,7 @@ export interface CancelRequest {
  * Cancelling a cancelled job returns it unchanged (idempotent); a finished job cannot be cancelled.
  */
 export async function cancelSync(req: CancelRequest): Promise<SyncJob> {
+  const requestedAt = req.requestedAt ?? Date.now();
   const job = await getJob(req.jobId);
   if (!job) throw notFound('Sync job not found');
   if (job.organizationId !== req.organizationId) throw forbidden('Sync job belongs to another organization');
@@ -46,15 +50,19 @@ export async function cancelSync(req: CancelRequest): Promise<SyncJob> {
     if (current?.status === 'CANCELLED') return current;
     throw badRequest(`Cannot cancel job with status: ${current?.status ?? 'UNKNOWN'}`);
   }
+  // Only the call that committed counts: idempotent replays and lost races return above.
+  countOne('SyncsCancelled');
+  metrics.addMetric('CancelLatency', MetricUnit.Milliseconds, Date.now() - requestedAt);
+  logger.info('Sync cancelled', { jobId: cancelled.jobId, pageId: cancelled.pageId });
 
   // Past the commit point the job is cancelled and its counters final: what follows is best
   // effort and must not turn the answer into an error.
   const stopExecutionOutcome = await stopExecution(cancelled);
   await annotateJob(cancelled.jobId, { stopExecutionOutcome }).catch((error: Error) =>
-    console.warn('Could not record the StopExecution outcome', { jobId: cancelled.jobId, error: error.name }),
+    logger.warn('Could not record the StopExecution outcome', { jobId: cancelled.jobId, error: error.name }),
   );
   await releasePageLock(cancelled.pageId, cancelled.jobId).catch((error: Error) =>
-    console.error('Could not release the page lock', { jobId: cancelled.jobId, error: error.name }),
+    logger.error('Could not release the page lock', { jobId: cancelled.jobId, error: error.name }),
   );
   // Only the call that committed publishes: an idempotent replay above returns before this.
   await publishJobEvent('Sync Job Cancelled', cancelled);
@@ -74,7 +82,7 @@ async function stopExecution(job: SyncJob): Promise<string> {
   } catch (error) {
     // A job cancelled before its execution started has nothing to stop: not an error.
     if (error instanceof ExecutionDoesNotExist) return 'NO_EXECUTION';
-    console.warn('StopExecution failed; the workflow will stop at its next cancel check', {
+    logger.warn('StopExecution failed; the workflow will stop at its next cancel check', {
       jobId: job.jobId,
       error: (error as Error).name,
     });

@@ -3,6 +3,7 @@ import { numberEnv } from '../config.ts';
 import { SyncFailedError } from '../errors.ts';
 import { GraphApiError } from '../graph/errors.ts';
 import { GraphClient } from '../graph/graph-client.ts';
+import { logger } from '../observability.ts';
 import type { Platform } from '../schemas.ts';
 import { ddb, isConditionalCheckFailed, JOB_SK, tables } from '../store/db.ts';
 import { pageForSync } from './page-token.ts';
@@ -87,6 +88,13 @@ export async function discoverConversations(
     // Already counted by an earlier attempt, or the job stopped: the Map's own checks decide.
     if (!isConditionalCheckFailed(error)) throw error;
   }
+  logger.info('Conversations discovered', {
+    platform: input.platform,
+    segment: input.segment ?? 0,
+    count,
+    chunks: chunks.length,
+    more: after !== null,
+  });
   return { platform: input.platform, limit, count, chunks, nextAfter: after };
 }
 

@@ -1,4 +1,5 @@
 import { publishJobEvent } from '../events/lifecycle.ts';
+import { countOne, logger } from '../observability.ts';
 import { getJob, transitionJob } from '../store/job-repository.ts';
 import { releasePageLock } from '../store/page-repository.ts';
 import { isTerminal } from './job.ts';
@@ -33,8 +34,15 @@ export async function finalizeJob(input: {
   // A job deleted mid-run (the seed's edge case 4) must not leave its page locked either.
   if (!job || isTerminal(job.status)) await releasePageLock(input.pageId, input.jobId);
   // Only the winner of the transition publishes; a retried finalize does not publish twice.
-  if (written)
-    await publishJobEvent(written.status === 'COMPLETED' ? 'Sync Job Completed' : 'Sync Job Failed', written);
+  if (written) {
+    const completed = written.status === 'COMPLETED';
+    countOne(completed ? 'SyncsCompleted' : 'SyncsFailed');
+    logger.info(completed ? 'Sync completed' : 'Sync failed', {
+      syncedContacts: written.syncedContacts,
+      failedContacts: written.failedContacts,
+    });
+    await publishJobEvent(completed ? 'Sync Job Completed' : 'Sync Job Failed', written);
+  }
   return { status: job?.status ?? 'UNKNOWN', finalized: written !== null };
 }
 

@@ -1,6 +1,7 @@
 import { ExecutionDoesNotExist, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { badRequest, forbidden, HttpError, notFound } from '../errors.ts';
 import { publishJobEvent } from '../events/lifecycle.ts';
+import { countOne, logger } from '../observability.ts';
 import { executionArnFor, sfn, stateMachineArn } from '../sfn.ts';
 import { annotateJob, getJob, transitionJob } from '../store/job-repository.ts';
 import { type Checkpoint, PAUSABLE_STATUSES, type SyncJob } from './job.ts';
@@ -47,9 +48,10 @@ export async function pauseSync(req: JobRequest): Promise<SyncJob> {
     throw badRequest(`Cannot pause job with status: ${current?.status ?? 'UNKNOWN'}`);
   }
 
+  countOne('SyncsPaused');
   const stopExecutionOutcome = await stopExecution(paused);
   await annotateJob(paused.jobId, { stopExecutionOutcome }).catch((error: Error) =>
-    console.warn('Could not record the StopExecution outcome', { jobId: paused.jobId, error: error.name }),
+    logger.warn('Could not record the StopExecution outcome', { jobId: paused.jobId, error: error.name }),
   );
   // Only the call that committed publishes: an idempotent replay above returns before this.
   await publishJobEvent('Sync Job Paused', paused);
@@ -68,7 +70,7 @@ async function stopExecution(job: SyncJob): Promise<string> {
     return 'STOPPED';
   } catch (error) {
     if (error instanceof ExecutionDoesNotExist) return 'NO_EXECUTION';
-    console.warn('StopExecution failed; the workflow will stop at its next check', {
+    logger.warn('StopExecution failed; the workflow will stop at its next check', {
       jobId: job.jobId,
       error: (error as Error).name,
     });
@@ -117,16 +119,17 @@ export async function resumeSync(req: JobRequest): Promise<SyncJob> {
     );
     executionArn = out.executionArn;
   } catch (error) {
-    console.error('StartExecution failed on resume', { jobId: job.jobId, error: (error as Error).name });
+    logger.error('StartExecution failed on resume', { jobId: job.jobId, error: (error as Error).name });
     await transitionJob(job.jobId, { from: ['IN_PROGRESS'], to: 'PAUSED', phase: 'paused' });
     throw new HttpError(503, 'The sync could not be resumed. Try again.');
   }
   if (executionArn) {
     await annotateJob(job.jobId, { executionArn }).catch((error: Error) =>
-      console.warn('Could not record the execution ARN', { jobId: job.jobId, error: error.name }),
+      logger.warn('Could not record the execution ARN', { jobId: job.jobId, error: error.name }),
     );
   }
   const running = { ...resumed, ...(executionArn ? { executionArn } : {}) };
+  countOne('SyncsResumed');
   await publishJobEvent('Sync Job Resumed', running);
   return running;
 }

@@ -3,6 +3,7 @@ import { numberEnv } from '../config.ts';
 import { JobNotRunningError } from '../errors.ts';
 import { GraphClient } from '../graph/graph-client.ts';
 import type { Conversation, Participant } from '../graph/schemas.ts';
+import { logger, MetricUnit, metrics } from '../observability.ts';
 import type { ChunkInput } from '../schemas.ts';
 import { findChunkMarkers, readChunkStart, recordChunkDone } from '../store/chunk-repository.ts';
 import {
@@ -135,10 +136,17 @@ export async function processChunk(
     }),
   );
   const settled = await Promise.allSettled(workers);
+  // What this invocation committed, also when it stops or fails: a refused write counts nowhere.
+  metrics.addMetric('ContactsSynced', MetricUnit.Count, result.created + result.updated);
+  metrics.addMetric('ContactsFailed', MetricUnit.Count, result.failed);
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')?.reason;
   if (failure instanceof JobNotRunningError) result.stopped = true;
   else if (failure !== undefined) throw failure;
   // Every conversation was processed: a resume or a retry need not fetch this chunk again.
+  logger.info(result.stopped ? 'Chunk stopped: the job is no longer in progress' : 'Chunk processed', {
+    platform: input.platform,
+    ...result,
+  });
   if (!result.stopped)
     await recordChunkDone(input.jobId, input.platform, input.after, {
       conversations: result.conversations,

@@ -3,6 +3,7 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { conflict, forbidden, HttpError, notFound } from '../errors.ts';
 import { publishJobEvent } from '../events/lifecycle.ts';
+import { countOne, logger } from '../observability.ts';
 import { sfn, stateMachineArn } from '../sfn.ts';
 import { ddb, JOB_SK, tables, transactionReasons } from '../store/db.ts';
 import { annotateJob, getJob, transitionJob } from '../store/job-repository.ts';
@@ -68,7 +69,7 @@ export async function startSync(req: StartRequest): Promise<SyncJob> {
     executionArn = out.executionArn;
   } catch (error) {
     // No job may stay PENDING forever: a start that could not launch ends FAILED and frees the page.
-    console.error('StartExecution failed', { jobId: job.jobId, error: (error as Error).name });
+    logger.error('StartExecution failed', { jobId: job.jobId, error: (error as Error).name });
     const failed = await transitionJob(job.jobId, {
       from: ['PENDING'],
       to: 'FAILED',
@@ -82,10 +83,12 @@ export async function startSync(req: StartRequest): Promise<SyncJob> {
   // The execution runs: recording its ARN is a convenience (cancel can derive it from the job id).
   if (executionArn) {
     await annotateJob(job.jobId, { executionArn }).catch((error: Error) =>
-      console.warn('Could not record the execution ARN', { jobId: job.jobId, error: error.name }),
+      logger.warn('Could not record the execution ARN', { jobId: job.jobId, error: error.name }),
     );
   }
   const started = { ...job, executionArn };
+  countOne('SyncsStarted');
+  logger.info('Sync started', { jobId: job.jobId, pageId: job.pageId, resumedFrom: job.resumedFrom });
   await publishJobEvent('Sync Job Started', started);
   return started;
 }

@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../functions/connect-page/handler.ts';
 import { ConnectPageResponse } from '../../shared/contract.ts';
 import { BUSY_MESSAGE } from '../../shared/http.ts';
+import { captureOutput } from '../shared/output.ts';
 import { CALLER, expectError, expectInternalError, httpEvent, invoke } from './event.ts';
 import {
   conditionFailed,
@@ -17,6 +18,9 @@ import {
   storedJob,
   throughputExceeded,
 } from './fixtures.ts';
+
+// Everything the handler can log (DEBUG), and its metrics: looked at for the token below.
+await vi.hoisted(async () => (await import('../shared/output.ts')).turnOutputOn());
 
 // The connect function's key (infra/stack.ts sets it in the Lambda environment).
 process.env.PAGE_TOKEN_KEY_ID ??= 'arn:aws:kms:us-east-1:000000000000:key/page-tokens';
@@ -43,18 +47,12 @@ function putItem(): Record<string, unknown> {
   return item;
 }
 
-/** Everything the handler logged through console.error and console.warn. */
-function logged(): string {
-  const calls = [...vi.mocked(console.error).mock.calls, ...vi.mocked(console.warn).mock.calls];
-  return calls
-    .map((args) => args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' '))
-    .join('\n');
-}
+/** Everything the handler wrote to stdout and stderr (its logs and metrics, at DEBUG). */
+const output = captureOutput();
+const logged = output.text;
 
 beforeEach(() => {
   resetAwsMocks();
-  vi.mocked(console.error).mockClear();
-  vi.mocked(console.warn).mockClear();
   kmsMock.on(EncryptCommand).resolves({ CiphertextBlob: CIPHERTEXT_BYTES, KeyId: KEY_ID });
   ddbMock.on(PutCommand).resolves({});
   ddbMock.on(QueryCommand, { TableName: JOBS_TABLE }).resolves({ Items: [] });
@@ -78,6 +76,16 @@ describe('POST /api/facebook/pages: connecting', () => {
     expect(reply.raw).not.toContain(TOKEN);
     expect(reply.raw).not.toContain(CIPHERTEXT);
     expect(reply.raw).not.toContain('accessToken');
+  });
+
+  it('logs with the page id, and never the token or its ciphertext, even at DEBUG', async () => {
+    await connect(VALID);
+
+    expect(output.logs()).toContainEqual(
+      expect.objectContaining({ level: 'INFO', message: 'Page connected', pageId: PAGE_ID }),
+    );
+    expect(logged()).not.toContain(TOKEN);
+    expect(logged()).not.toContain(CIPHERTEXT);
   });
 
   it('encrypts the token with the page key, bound to the page by its encryption context', async () => {

@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'vitest';
@@ -127,6 +127,15 @@ function givenStored(table: string, items: (ConnectedPage | SyncJob | undefined)
 /** Stubs the reads of the pages table: `givenPage(a, b)` answers a first, then b. */
 export function givenPage(page: ConnectedPage | undefined, ...later: (ConnectedPage | undefined)[]): void {
   givenStored(PAGES_TABLE, [page, ...later]);
+}
+
+/** The page is free and its execution starts: the happy path of a start (or a retry). */
+export function givenStartablePage(): void {
+  givenPage(storedPage());
+  sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
+    executionArn: `arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:${input.name}`,
+    startDate: new Date(),
+  }));
 }
 
 /** Stubs the reads of the jobs table: `givenJob(a, b)` answers a first, then b. */

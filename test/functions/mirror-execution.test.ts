@@ -2,8 +2,9 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { handler } from '../../functions/mirror-execution/handler.ts';
+import { handler as mirrorHandler } from '../../functions/mirror-execution/handler.ts';
 import { JobEventDetail, publishJobEvent } from '../../shared/events/lifecycle.ts';
+import { lambdaContext } from './event.ts';
 import { ddbMock, eventsMock, JOB_ID, JOBS_TABLE, resetAwsMocks, storedJob } from './fixtures.ts';
 
 const MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:ContactSyncTest';
@@ -24,6 +25,9 @@ function statusChange(
     detail: { executionArn: arnOf(name), stateMachineArn: MACHINE, name, status, startDate, stopDate },
   };
 }
+
+/** The EventBridge target, invoked as Lambda does. */
+const handler = (event: unknown) => mirrorHandler(event, lambdaContext);
 
 beforeEach(() => {
   resetAwsMocks();

@@ -28,6 +28,7 @@ import {
   expectLockReleased,
   expectRefused,
   givenPage,
+  givenStartablePage,
   IDEMPOTENCY_TABLE,
   idempotencyDdbMock,
   JOBS_TABLE,
@@ -68,15 +69,6 @@ function putJob(): Record<string, unknown> {
   const item = input?.TransactItems?.map((entry) => entry.Put?.Item).find((put) => put !== undefined);
   if (!item) throw new Error('no job was put');
   return item;
-}
-
-/** The page is free and the execution starts: the happy path. */
-function givenStartablePage() {
-  givenPage(storedPage());
-  sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
-    executionArn: `arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:${input.name}`,
-    startDate: new Date(),
-  }));
 }
 
 /** Every table name a command of either DynamoDB client was sent to. */

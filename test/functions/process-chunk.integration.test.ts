@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { handler } from '../../functions/process-chunk/handler.ts';
+import { conversationMessages, generatePage } from '../../local/graph-sim/seed.ts';
+import { ddb } from '../../shared/store/db.ts';
+import { transitionJob } from '../../shared/store/job-repository.ts';
+import { getPage } from '../../shared/store/page-repository.ts';
+import { captureOutput, total } from '../shared/output.ts';
+import { givenJob, readJob } from '../shared/store/fixtures.ts';
+import { chunk, connect, startChunkWorld } from '../shared/sync/chunk-world.ts';
+import { lambdaContext } from './event.ts';
+
+/**
+ * The chunk worker's handler as Lambda runs it, against DynamoDB Local, the Graph simulator and
+ * the local KMS: its metrics equal what it wrote, its log lines name the job and the page, and
+ * nothing it writes to stdout/stderr carries the page token, its ciphertext or message text.
+ */
+await vi.hoisted(async () =>
+  (await import('../shared/output.ts')).turnOutputOn({
+    // One conversation at a time, so that a cancel after k writes refuses exactly the (k+1)-th.
+    CONVERSATION_CONCURRENCY: '1',
+    GRAPH_CALLS_PER_SECOND: '1000',
+  }),
+);
+
+const output = captureOutput();
+// A page id no other file uses: every test file shares one DynamoDB Local.
+const page = generatePage({
+  id: '320000000000001',
+  name: 'Observed Page',
+  accessToken: `EAAGobserved${randomUUID().replaceAll('-', '')}`,
+  messenger: 12,
+  instagram: 0,
+});
+const messageTexts = page.conversations.messenger
+  .flatMap((c) => conversationMessages(c).map((m) => m.message))
+  .filter((text) => text.length > 12);
+
+let world: Awaited<ReturnType<typeof startChunkWorld>>;
+beforeAll(async () => {
+  world = await startChunkWorld([page]);
+  process.env.GRAPH_API_URL = world.sim.baseUrl;
+  await connect(page);
+});
+afterAll(async () => {
+  delete process.env.GRAPH_API_URL;
+  await world?.close();
+});
+
+/** Cancels `jobId` right after the chunk's k-th transaction, as a "Stop Sync" landing mid-chunk. */
+function cancelAfterWrites(jobId: string, k: number): () => void {
+  let writes = 0;
+  const name = `cancel-after-${k}-${jobId}`;
+  ddb.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      if (context.commandName === 'TransactWriteItemsCommand' && ++writes === k)
+        await transitionJob(jobId, { from: ['IN_PROGRESS'], to: 'CANCELLED', phase: 'cancelled' });
+      return result;
+    },
+    { step: 'initialize', name },
+  );
+  return () => ddb.middlewareStack.remove(name);
+}
+
+describe('process-chunk handler: metrics and logs', () => {
+  it('emits ContactsSynced and ContactsFailed (Count) equal to what the chunk wrote, with no job or page dimension', async () => {
+    const jobId = await givenJob(page.id);
+
+    const result = await handler(chunk(jobId, page.id), lambdaContext);
+
+    const job = await readJob(jobId);
+    expect(result.stopped).toBe(false);
+    expect(job.syncedContacts).toBeGreaterThan(0);
+    const metrics = output.metrics();
+    expect(metrics).toContainEqual({ name: 'ContactsSynced', unit: 'Count', values: [job.syncedContacts] });
+    expect(metrics).toContainEqual({ name: 'ContactsFailed', unit: 'Count', values: [job.failedContacts] });
+    for (const emf of output.emf()) {
+      const dimensions = (emf._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] })
+        .CloudWatchMetrics[0]?.Dimensions;
+      expect(dimensions?.flat()).not.toContain('jobId');
+      expect(dimensions?.flat()).not.toContain('pageId');
+    }
+  });
+
+  it('does not count a write refused after the cancel: the metrics equal the job counters', async () => {
+    const jobId = await givenJob(page.id);
+    const restore = cancelAfterWrites(jobId, 3);
+    try {
+      const result = await handler(chunk(jobId, page.id), lambdaContext);
+      expect(result.stopped).toBe(true);
+    } finally {
+      restore();
+    }
+
+    const job = await readJob(jobId);
+    expect(job.syncedContacts + job.failedContacts).toBe(3);
+    expect(total(output.metrics(), 'ContactsSynced')).toBe(job.syncedContacts);
+    expect(total(output.metrics(), 'ContactsFailed')).toBe(job.failedContacts);
+  });
+
+  it('puts the jobId and pageId on every log line of the invocation, and clears them for the next one', async () => {
+    const jobId = await givenJob(page.id);
+
+    await handler(chunk(jobId, page.id), lambdaContext);
+    const ofChunk = output.logs();
+    await expect(handler({ jobId: 'not-a-job' }, lambdaContext)).rejects.toThrow();
+    const ofBadEvent = output.logs().slice(ofChunk.length);
+
+    expect(ofChunk).toContainEqual(
+      expect.objectContaining({ message: 'Chunk processed', conversations: 12 }),
+    );
+    for (const line of ofChunk) expect(line).toMatchObject({ jobId, pageId: page.id, function_name: 'test' });
+    expect(ofBadEvent).toContainEqual(expect.objectContaining({ level: 'ERROR', message: 'Step failed' }));
+    for (const line of ofBadEvent) {
+      expect(line).not.toHaveProperty('jobId');
+      expect(line).not.toHaveProperty('pageId');
+    }
+  });
+
+  it('never writes the page token, its ciphertext or message text to stdout or stderr', async () => {
+    const jobId = await givenJob(page.id);
+    const { accessTokenCiphertext } = (await getPage(page.id)) ?? {};
+
+    await handler(chunk(jobId, page.id), lambdaContext);
+
+    expect(output.logs().length).toBeGreaterThan(0);
+    expect(messageTexts.length).toBeGreaterThan(0);
+    const written = output.text();
+    expect(written).not.toContain(page.accessToken);
+    expect(accessTokenCiphertext).toBeTruthy();
+    expect(written).not.toContain(accessTokenCiphertext);
+    for (const text of messageTexts) expect(written).not.toContain(text);
+  });
+});
