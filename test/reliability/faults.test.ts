@@ -47,6 +47,8 @@ describe('reliability: faults', () => {
     // It looked at real traffic: the faults above (a token revoked, StopExecution failing…).
     expect(h.secrets.scanned.responses).toBeGreaterThan(50);
     expect(h.secrets.scanned.logWrites).toBeGreaterThan(0);
+    // The handlers' own log lines, at DEBUG while the scan taps them, were among them.
+    expect(h.secrets.scanned.handlerLogLines).toBeGreaterThan(100);
     expect(h.secrets.scanned.events).toBeGreaterThan(100);
     expect(h.secrets.scanned.items).toBeGreaterThan(20);
   }, 60_000);

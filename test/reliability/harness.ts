@@ -44,6 +44,15 @@ export async function startHarness(opts: {
     make(`page ${i + 1}`, opts.messenger ?? 12, opts.instagram ?? 6),
   );
   const secrets = new SecretScanner(pages);
+  // The handlers' logger (shared/observability.ts, built when the first handler loads) logs
+  // everything, so the scan sees every line they would write in Lambda; the scan keeps it off screen.
+  const logLevel = process.env.POWERTOOLS_LOG_LEVEL;
+  process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
+  const untap = () => {
+    secrets.stop();
+    if (logLevel === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
+    else process.env.POWERTOOLS_LOG_LEVEL = logLevel;
+  };
   secrets.tapLogs();
   const stack = await startLocalStack({
     onApiResponse: secrets.observeResponse,
@@ -56,7 +65,7 @@ export async function startHarness(opts: {
     // the platform switch, finalize) happens within a few seconds, where a cancel can land.
     context: { chunkSize: 3, mapConcurrency: 2, maxChunksPerSegment: 3 },
   }).catch((error: unknown) => {
-    secrets.stop();
+    untap();
     throw error;
   });
   const stop = stack.stop;
@@ -64,7 +73,7 @@ export async function startHarness(opts: {
     try {
       await stop();
     } finally {
-      secrets.stop();
+      untap();
     }
   };
   const free = [...pages];

@@ -41,6 +41,15 @@ describe('SecretScanner', () => {
     expect(scanner.found).toEqual([expect.stringContaining('appears in the logs')]);
   });
 
+  it("reports a token in a line of the handlers' logger, which it scans without printing", () => {
+    scanner = new SecretScanner([page]);
+    scanner.tapLogs();
+    process.stdout.write(`{"level":"DEBUG","service":"contact-sync","leaked":"${page.accessToken}"}\n`);
+    scanner.stop();
+    expect(scanner.scanned.handlerLogLines).toBe(1);
+    expect(scanner.found).toEqual([expect.stringContaining('appears in the logs')]);
+  });
+
   it('finds nothing in clean text, and stops looking once stopped', () => {
     scanner = new SecretScanner([page]);
     scanner.tapLogs();

@@ -11,17 +11,29 @@ import type { Harness, SectionResult } from './harness.ts';
  * for in everything the harness run produced:
  * - every answer of the HTTP API (tapped at the emulator, so the load and hostile-input traffic
  *   counts too), plus a final sweep of every read route for every page;
- * - every log line the handlers wrote (console and the process's stdout/stderr);
+ * - every log line the handlers wrote (console and the process's stdout/stderr); the harness runs
+ *   the handlers' Powertools Logger at DEBUG (it is quiet outside Lambda otherwise), so every line
+ *   they would write in Lambda, and more, is scanned; those JSON lines are scanned, not printed;
  * - the input, output and every history event of every execution;
  * - every item of the jobs and contacts tables, and the pages table for the plaintext.
  * Each occurrence is a violation naming where it was found.
  */
 const SECTION = 'secret scan';
+/** What marks a line of the handlers' Powertools Logger (shared/observability.ts). */
+const POWERTOOLS_LINE = '"service":"contact-sync"';
 
 export class SecretScanner {
   private readonly secrets = new Map<string, string>();
   private readonly findings = new Set<string>();
-  readonly scanned = { logWrites: 0, logBytes: 0, responses: 0, responseBytes: 0, events: 0, items: 0 };
+  readonly scanned = {
+    logWrites: 0,
+    logBytes: 0,
+    handlerLogLines: 0,
+    responses: 0,
+    responseBytes: 0,
+    events: 0,
+    items: 0,
+  };
   private untap: (() => void) | null = null;
 
   /** Starts looking at once for the plaintext tokens (the ciphertexts are added once stored). */
@@ -68,7 +80,12 @@ export class SecretScanner {
     for (const stream of [process.stdout, process.stderr]) {
       const original = stream.write;
       stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-        seen(typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : '');
+        const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : '';
+        seen(text);
+        if (text.includes(POWERTOOLS_LINE)) {
+          this.scanned.handlerLogLines++;
+          return true;
+        }
         return (original as (...a: unknown[]) => boolean).call(stream, chunk, ...rest);
       }) as typeof stream.write;
       originals.push(() => {
@@ -148,7 +165,7 @@ export class SecretScanner {
     const s = this.scanned;
     const summary =
       `${this.secrets.size} secrets looked for in ${s.responses} answers (${mb(s.responseBytes)}), ` +
-      `${s.logWrites} log writes (${mb(s.logBytes)}), ${s.events} history events of ${executions} executions, ` +
+      `${s.logWrites} log writes (${mb(s.logBytes)}; ${s.handlerLogLines} handler log lines at DEBUG), ${s.events} history events of ${executions} executions, ` +
       `${s.items} table items: ${this.findings.size} found`;
     return {
       section: SECTION,
