@@ -44,8 +44,9 @@ export async function startHarness(opts: {
     make(`page ${i + 1}`, opts.messenger ?? 12, opts.instagram ?? 6),
   );
   const secrets = new SecretScanner(pages);
-  // The handlers' logger (shared/observability.ts, built when the first handler loads) logs
-  // everything, so the scan sees every line they would write in Lambda; the scan keeps it off screen.
+  // The handlers' logger (shared/observability.ts) logs everything, so the scan sees every line
+  // they would write in Lambda; the scan keeps it off screen. The logger reads this when its module
+  // is first imported: `npm run test:reliability` sets it before anything loads.
   const logLevel = process.env.POWERTOOLS_LOG_LEVEL;
   process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
   const untap = () => {
