@@ -1,5 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { stackNameOf } from './config.ts';
 import { ContactSyncStack, configFromContext } from './stack.ts';
 
 /**
@@ -9,7 +10,7 @@ import { ContactSyncStack, configFromContext } from './stack.ts';
  */
 const app = new App();
 const config = configFromContext(app);
-new ContactSyncStack(app, app.node.tryGetContext('stackName') ?? `ContactSync-${config.stage}`, config, {
+new ContactSyncStack(app, app.node.tryGetContext('stackName') ?? stackNameOf(config.stage), config, {
   description: `Contact Sync (${config.stage}): Facebook Page conversations into CRM contacts, as stoppable syncs`,
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

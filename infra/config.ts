@@ -37,6 +37,9 @@ export interface ContactSyncConfig {
   cancelChecks: boolean;
 }
 
+/** The stack of a stage (`cdk deploy` names it so unless `-c stackName=` says otherwise). */
+export const stackNameOf = (stage: string) => `ContactSync-${stage}`;
+
 const DEFAULTS = {
   stage: 'dev',
   graphApiVersion: 'v21.0',

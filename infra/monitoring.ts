@@ -18,10 +18,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-
-/** The EMF namespace and service dimension of the handlers' Powertools Metrics. */
-export const METRICS_NAMESPACE = 'ContactSync';
-export const METRICS_SERVICE = 'contact-sync';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from './sync-function.ts';
 
 export interface MonitoringProps {
   stateMachine: IStateMachine;

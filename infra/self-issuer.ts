@@ -19,9 +19,12 @@ export interface IssuerKey {
   publicJwk: JsonWebKey;
 }
 
+/** The file holding a stage's signing key. */
+export const issuerKeyFile = (dir: string) => path.join(dir, 'issuer-key.json');
+
 /** The stage's RS256 signing key, created (mode 600) on first use. */
 export function issuerKey(dir: string, kid: string): IssuerKey {
-  const file = path.join(dir, 'issuer-key.json');
+  const file = issuerKeyFile(dir);
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as IssuerKey;
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const key = {

@@ -15,6 +15,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Metadata key naming the handler source of each function; the embedded local stack reads it. */
 export const ENTRY_METADATA = 'contact-sync:entry';
 
+/** Powertools' service name and EMF namespace on every function (the dashboard reads the metrics by them). */
+export const METRICS_SERVICE = 'contact-sync';
+export const METRICS_NAMESPACE = 'ContactSync';
+
 export interface SyncFunctionProps {
   /** Folder under functions/ holding handler.ts. */
   name: string;
@@ -79,8 +83,8 @@ export class SyncFunction extends Construct {
       role,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'contact-sync',
-        POWERTOOLS_METRICS_NAMESPACE: 'ContactSync',
+        POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...props.environment,
       },
       bundling: {

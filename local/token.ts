@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { issuerKey, issuerKeyDir, signWithIssuerKey } from '../infra/self-issuer.ts';
+import { stackNameOf } from '../infra/config.ts';
+import { issuerKey, issuerKeyDir, issuerKeyFile, signWithIssuerKey } from '../infra/self-issuer.ts';
 import { signLocalToken } from './auth.ts';
 import { DATA_DIR } from './stack.ts';
 
@@ -26,7 +27,7 @@ const { values } = parseArgs({
 async function stageToken(stage: string): Promise<string> {
   const outputs = existsSync(values.outputs)
     ? (JSON.parse(readFileSync(values.outputs, 'utf8')) as Record<string, Record<string, string>>)[
-        `ContactSync-${stage}`
+        stackNameOf(stage)
       ]
     : undefined;
   const issuer = values.issuer ?? outputs?.JwtIssuer;
@@ -36,7 +37,7 @@ async function stageToken(stage: string): Promise<string> {
       `No issuer/audience: deploy with --outputs-file ${values.outputs}, or pass --issuer and --audience`,
     );
   const dir = issuerKeyDir(stage);
-  if (!existsSync(`${dir}/issuer-key.json`))
+  if (!existsSync(issuerKeyFile(dir)))
     throw new Error(`No signing key in ${dir}: was this stage deployed from here?`);
   return signWithIssuerKey(issuerKey(dir, `contact-sync-${stage}`), {
     issuer,
