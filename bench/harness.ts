@@ -10,7 +10,8 @@ import { signLocalToken } from '../local/auth.ts';
 import type { SimPage } from '../local/graph-sim/seed.ts';
 import { LambdaRuntime } from '../local/lambda-runtime.ts';
 import { DATA_DIR, type LocalStack, startLocalStack } from '../local/stack.ts';
-import { ddb } from '../shared/store/db.ts';
+import { conflictRetries } from '../shared/store/conflict-retry.ts';
+import { ddb, JOB_SK, tables } from '../shared/store/db.ts';
 import { capacityUnits } from './stats.ts';
 
 /**
@@ -29,20 +30,34 @@ export interface Invocation {
   end: number;
   /** Conversations a chunk worker sent to the analyzer (from its result). */
   analysed?: number;
+  /** The invocation threw (for a chunk: an attempt the workflow retries or catches). */
+  failed?: boolean;
 }
 
 export const counters = {
   invocations: [] as Invocation[],
   readUnits: 0,
   writeUnits: 0,
+  /** Read units of replayed transactions (a client token already committed): not writes. */
+  replayReadUnits: 0,
   dynamoRequests: 0,
+  /**
+   * Committed contact commits that include the job item: TransactWriteItems with a contact (or a
+   * failed-conversation marker) and the job's counter. Lifecycle writes are not counted.
+   */
+  jobItemWrites: 0,
   /** Invocations still running, by job. */
   inFlight: new Map<string, number>(),
   reset() {
     this.invocations = [];
     this.readUnits = 0;
     this.writeUnits = 0;
+    this.replayReadUnits = 0;
     this.dynamoRequests = 0;
+    this.jobItemWrites = 0;
+    conflictRetries.conflicts = 0;
+    conflictRetries.retries = 0;
+    conflictRetries.gaveUp = 0;
   },
 };
 
@@ -69,6 +84,24 @@ const READS = new Set([
 
 type Stack = { add: (mw: unknown, opts: object) => void };
 
+type TransactItem = Record<
+  string,
+  { TableName?: string; Key?: Record<string, unknown>; Item?: Record<string, unknown> }
+>;
+
+/** A contact commit: a transaction with a contact or failure marker, and the job item. */
+function isContactCommitWithJob(input: Record<string, unknown>): boolean {
+  const ops = ((input.TransactItems as TransactItem[] | undefined) ?? []).flatMap((i) => Object.values(i));
+  const sk = (op: (typeof ops)[number]) => (op.Key ?? op.Item)?.sk;
+  const jobItem = ops.some((op) => op.TableName === tables.jobs && sk(op) === JOB_SK);
+  const contact = ops.some(
+    (op) =>
+      op.TableName === tables.contacts ||
+      (op.TableName === tables.jobs && String(sk(op)).startsWith('FAILED#')),
+  );
+  return jobItem && contact;
+}
+
 /** Asks DynamoDB for the units of every request and adds them up (the client's own middleware). */
 function countCapacity(client: { middlewareStack: unknown }): void {
   (client.middlewareStack as Stack).add(
@@ -86,7 +119,10 @@ function countCapacity(client: { middlewareStack: unknown }): void {
             result.output.ConsumedCapacity,
             READS.has(context.commandName ?? '') ? 'read' : 'write',
           );
-          counters.readUnits += units.read;
+          if (context.commandName === 'TransactWriteItemsCommand') {
+            counters.replayReadUnits += units.read;
+            if (isContactCommitWithJob(args.input)) counters.jobItemWrites++;
+          } else counters.readUnits += units.read;
           counters.writeUnits += units.write;
         }
         return result;
@@ -111,11 +147,15 @@ function timeLambdas(): void {
     const job = typeof jobId === 'string' ? jobId : undefined;
     if (job) counters.inFlight.set(job, (counters.inFlight.get(job) ?? 0) + 1);
     let analysed: number | undefined;
+    let failed = false;
     try {
       const result = await invoke.call(this, arnOrId, event);
       const n = (result as { analysed?: unknown } | null)?.analysed;
       if (typeof n === 'number') analysed = n;
       return result;
+    } catch (error) {
+      failed = true;
+      throw error;
     } finally {
       if (job) counters.inFlight.set(job, (counters.inFlight.get(job) ?? 1) - 1);
       counters.invocations.push({
@@ -124,6 +164,7 @@ function timeLambdas(): void {
         start,
         end: performance.now(),
         ...(analysed === undefined ? {} : { analysed }),
+        ...(failed ? { failed } : {}),
       });
     }
   };

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { GraphSimulator } from '../local/graph-sim/server.ts';
+import { conflictRetries } from '../shared/store/conflict-retry.ts';
 import { JOB_SK } from '../shared/store/db.ts';
 import { type BenchStack, counters, historyFigures, historyOf, settledExecutions, sleep } from './harness.ts';
 
@@ -83,7 +84,18 @@ export interface SyncRun {
   analysed: number;
   readUnits: number;
   writeUnits: number;
+  replayReadUnits: number;
   dynamoRequests: number;
+  /** Contact commits that include the job item (see counters.jobItemWrites). */
+  jobItemWrites: number;
+  /** Conflicts the model answered during the run (every client, every operation). */
+  transactionConflicts: number;
+  /** Conflicts the handlers' client met, retried, and gave up on. */
+  conflictsMet: number;
+  conflictRetries: number;
+  conflictsGivenUp: number;
+  /** Chunk worker attempts that threw (the workflow retries or catches them). */
+  chunkFailures: number;
 }
 
 /** One sync over HTTP, from the 202 to the terminal status, with every counter of the run. */
@@ -95,6 +107,7 @@ export async function measureSync(
   pollMs = 50,
 ): Promise<SyncRun> {
   counters.reset();
+  b.stack.dynamoConflicts.reset();
   graph?.resetStats();
   const t0 = performance.now();
   const jobId = await start();
@@ -124,6 +137,7 @@ export async function measureSync(
     }
   }
   const mine = counters.invocations.filter((i) => i.jobId === jobId);
+  const conflicts = b.stack.dynamoConflicts.stats();
   const chunks = mine.filter((i) => i.analysed !== undefined);
   const stats = graph?.stats();
   return {
@@ -152,6 +166,14 @@ export async function measureSync(
     analysed: chunks.reduce((sum, i) => sum + (i.analysed ?? 0), 0),
     readUnits: counters.readUnits,
     writeUnits: counters.writeUnits,
+    replayReadUnits: counters.replayReadUnits,
     dynamoRequests: counters.dynamoRequests,
+    jobItemWrites: counters.jobItemWrites,
+    transactionConflicts:
+      conflicts.transactionsCancelled + conflicts.singleWritesRefused + conflicts.transactGetsCancelled,
+    conflictsMet: conflictRetries.conflicts,
+    conflictRetries: conflictRetries.retries,
+    conflictsGivenUp: conflictRetries.gaveUp,
+    chunkFailures: mine.filter((i) => i.failed && /^ProcessChunk/.test(i.fn)).length,
   };
 }

@@ -1,11 +1,18 @@
-import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, request } from 'node:http';
+import type { Admission, ConflictModel, ConflictStats } from './dynamodb-conflicts.ts';
 import { mulberry32, type Rng } from './graph-sim/seed.ts';
 import { callerOf, dynamoDbRequests, type LocalIam } from './iam.ts';
 
 /**
- * The proxy in front of DynamoDB Local. The handlers reach DynamoDB through it (their
- * AWS_ENDPOINT_URL_DYNAMODB), so it checks each handler call against the caller's role (iam.ts)
- * and answers a denied one with AccessDeniedException, as DynamoDB does.
+ * The proxy in front of DynamoDB Local. Every client of the embedded stack reaches DynamoDB
+ * through it (the handlers by AWS_ENDPOINT_URL_DYNAMODB, the state machine's direct tasks by their
+ * client), so it:
+ * - checks each handler call against the caller's role (iam.ts) and answers a denied one with
+ *   AccessDeniedException, as DynamoDB does;
+ * - runs the transaction conflict model (dynamodb-conflicts.ts), when given one: a request that
+ *   loses to one in flight gets DynamoDB's conflict error, an admitted transaction stays in flight
+ *   for the model's hold before its answer leaves;
+ * - injects faults, as below.
  *
  * It also injects faults: a harness can throttle the handlers' writes the way DynamoDB does: an
  * HTTP 400 `ProvisionedThroughputExceededException`, which the SDK retries with backoff and, once
@@ -14,7 +21,9 @@ import { callerOf, dynamoDbRequests, type LocalIam } from './iam.ts';
  * A rule like `{ match: jobId, after: 5, failures: 3 }` lets a job's first 5 writes through and
  * fails the next 3: with the SDK's 3 attempts, the worker dies with an exception after exactly 5
  * writes ("a worker crash mid-chunk"). `{ match: jobId, rate: 0.2 }` throttles a fifth of them.
- * `error: 'conflict'` answers with the transaction conflicts DynamoDB Local never produces.
+ * `error: 'conflict'` answers with a transaction conflict on the second item, whatever is in
+ * flight. `error: 'ambiguous'` lets the write commit, then drops the connection before the answer:
+ * the caller cannot know whether it was applied (the SDK retries it with the same client token).
  */
 export interface DynamoWriteFault {
   /** Only writes whose request body contains this string (e.g. a job id) are affected. */
@@ -32,9 +41,10 @@ export interface DynamoWriteFault {
   /**
    * What a failed write is answered with: `throttled` (ProvisionedThroughputExceededException) or
    * `conflict`, the TransactionCanceledException DynamoDB returns when another transaction holds
-   * the second item (the job's counter) at the same time. @default 'throttled'
+   * the second item (the job's counter) at the same time, or `ambiguous`: committed, then the
+   * connection is dropped before the answer. @default 'throttled'
    */
-  error?: 'throttled' | 'conflict';
+  error?: 'throttled' | 'conflict' | 'ambiguous';
 }
 
 export interface DynamoFaultStats {
@@ -49,6 +59,10 @@ export interface DynamoFaultProxy {
   /** Sets (or with null, removes) the rule, and resets the counters. */
   setFault(fault: DynamoWriteFault | null): void;
   stats(): DynamoFaultStats;
+  /** The conflict model's counters (all 0 when the model is off). */
+  conflicts(): ConflictStats;
+  /** The model in use, if any. */
+  model?: ConflictModel;
   close(): Promise<void>;
 }
 
@@ -96,7 +110,43 @@ function denied(iam: LocalIam | undefined, req: IncomingMessage, operation: stri
   );
 }
 
-export async function startDynamoFaultProxy(target: string, iam?: LocalIam): Promise<DynamoFaultProxy> {
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** A replayed client token reports the read units DynamoDB spent checking it, not write units. */
+function asReadUnits(answer: Answer): Answer {
+  try {
+    const out = JSON.parse(answer.body.toString('utf8')) as { ConsumedCapacity?: Record<string, unknown>[] };
+    if (!Array.isArray(out.ConsumedCapacity)) return answer;
+    out.ConsumedCapacity = out.ConsumedCapacity.map((c) => ({
+      TableName: c.TableName,
+      CapacityUnits: c.CapacityUnits,
+      ReadCapacityUnits: c.CapacityUnits,
+    }));
+    const body = Buffer.from(JSON.stringify(out));
+    // The body changed: its CRC32 no longer holds (the SDK checks it only when present).
+    const { 'x-amz-crc32': _crc, ...headers } = answer.headers;
+    return { status: answer.status, headers: { ...headers, 'content-length': String(body.length) }, body };
+  } catch {
+    return answer;
+  }
+}
+
+const NO_CONFLICTS: ConflictStats = {
+  transactionsCancelled: 0,
+  singleWritesRefused: 0,
+  transactGetsCancelled: 0,
+  replays: 0,
+};
+
+export async function startDynamoFaultProxy(
+  target: string,
+  iam?: LocalIam,
+  model?: ConflictModel,
+): Promise<DynamoFaultProxy> {
   const upstream = new URL(target);
   let fault: DynamoWriteFault | null = null;
   let rng: Rng = mulberry32(1);
@@ -113,25 +163,46 @@ export async function startDynamoFaultProxy(target: string, iam?: LocalIam): Pro
     return true;
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
-    const out = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    out.on('error', (error) => {
-      res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end(`DynamoDB Local unreachable: ${error.message}`);
+  /** Sends the request on to DynamoDB Local and reads its whole answer. */
+  const forward = (req: IncomingMessage, body: Buffer) =>
+    new Promise<Answer>((resolve) => {
+      const out = request(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+        },
+        (answer) => {
+          const parts: Buffer[] = [];
+          answer.on('data', (d: Buffer) => parts.push(d));
+          answer.on('end', () =>
+            resolve({
+              status: answer.statusCode ?? 502,
+              headers: answer.headers,
+              body: Buffer.concat(parts),
+            }),
+          );
+        },
+      );
+      out.on('error', (error) =>
+        resolve({
+          status: 502,
+          headers: { 'content-type': 'text/plain' },
+          body: Buffer.from(`DynamoDB Local unreachable: ${error.message}`),
+        }),
+      );
+      out.end(body);
     });
-    out.end(body);
+
+  const admit = (operation: string, text: string): Admission | undefined => {
+    if (!model) return undefined;
+    try {
+      return model.admit(operation, JSON.parse(text) as Record<string, unknown>);
+    } catch {
+      return undefined; // not JSON: DynamoDB Local answers the malformed request itself
+    }
   };
 
   const server = createServer(async (req, res) => {
@@ -140,15 +211,29 @@ export async function startDynamoFaultProxy(target: string, iam?: LocalIam): Pro
     const body = Buffer.concat(chunks);
     const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
     const text = body.toString('utf8');
+    const injected = shouldFail(operation, text) ? (fault?.error ?? 'throttled') : undefined;
     const error =
       denied(iam, req, operation, text) ??
-      (shouldFail(operation, text) ? (fault?.error === 'conflict' ? conflict(text) : THROTTLED) : undefined);
-    if (error) {
-      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-      res.end(JSON.stringify(error));
+      (injected === 'conflict' ? conflict(text) : injected === 'throttled' ? THROTTLED : undefined);
+    const admission = error ? undefined : admit(operation, text);
+    const refusal = error ? { status: 400, body: error } : admission?.error;
+    const admitted = admission?.error ? undefined : admission;
+    if (refusal) {
+      res.writeHead(refusal.status, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end(JSON.stringify(refusal.body));
       return;
     }
-    forward(req, res, body);
+    let answer = await forward(req, body);
+    if (admitted?.holdMs) await new Promise((r) => setTimeout(r, admitted.holdMs));
+    admitted?.release(answer.status === 200);
+    if (injected === 'ambiguous' && answer.status === 200) {
+      // Applied, but the caller never hears it: a timeout or a reset connection on AWS.
+      res.socket?.destroy();
+      return;
+    }
+    if (admitted?.replay && answer.status === 200) answer = asReadUnits(answer);
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
   });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -163,6 +248,8 @@ export async function startDynamoFaultProxy(target: string, iam?: LocalIam): Pro
       stats = { matched: 0, injected: 0 };
     },
     stats: () => ({ ...stats }),
+    conflicts: () => model?.stats() ?? { ...NO_CONFLICTS },
+    ...(model ? { model } : {}),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

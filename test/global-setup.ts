@@ -1,6 +1,13 @@
 import type { TestProject } from 'vitest/node';
 import { TemplateResolver } from '../local/cloudformation.ts';
-import { createTablesFromTemplate, localDynamoClient, startDynamoDbLocal } from '../local/dynamodb.ts';
+import {
+  createTablesFromTemplate,
+  keySchemasFromTemplate,
+  localDynamoClient,
+  startDynamoDbLocal,
+} from '../local/dynamodb.ts';
+import { ConflictModel, conflictSettingsFromEnv } from '../local/dynamodb-conflicts.ts';
+import { startDynamoFaultProxy } from '../local/dynamodb-faults.ts';
 import { freePort } from '../local/stack.ts';
 import { synthesizeTemplate } from '../local/synth.ts';
 
@@ -19,7 +26,8 @@ declare module 'vitest' {
 
 /**
  * Starts DynamoDB Local once for the run and creates the tables exactly as infra/ declares them
- * (keys and indexes from the synthesized template).
+ * (keys and indexes from the synthesized template). The tests reach it through the proxy with the
+ * transaction conflict model (local/dynamodb-conflicts.ts), as the embedded stack's clients do.
  */
 export default async function setup(project: TestProject) {
   const dynamo = await startDynamoDbLocal(await freePort());
@@ -32,7 +40,15 @@ export default async function setup(project: TestProject) {
     if (!found) throw new Error(`No table ${prefix} in the template`);
     return resolver.ref(found[0]);
   };
-  project.provide('dynamoDbEndpoint', dynamo.endpoint);
+  const conflicts = conflictSettingsFromEnv();
+  const proxy = await startDynamoFaultProxy(
+    dynamo.endpoint,
+    undefined,
+    conflicts.enabled
+      ? new ConflictModel({ keySchemas: keySchemasFromTemplate(resolver), txHoldMs: conflicts.txHoldMs })
+      : undefined,
+  );
+  project.provide('dynamoDbEndpoint', proxy.endpoint);
   project.provide('tables', {
     JOBS_TABLE: table('DataJobs'),
     PAGES_TABLE: table('DataPages'),
@@ -40,5 +56,8 @@ export default async function setup(project: TestProject) {
     IDEMPOTENCY_TABLE: table('DataIdempotency'),
     RATE_LIMIT_TABLE: table('DataRateLimits'),
   });
-  return () => dynamo.stop();
+  return async () => {
+    await proxy.close();
+    await dynamo.stop();
+  };
 }

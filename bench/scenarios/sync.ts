@@ -21,6 +21,10 @@ export interface SyncScenarioOptions {
   analyzerLatencyMs: number;
   baseline: boolean;
   cancelChecks: boolean;
+  /** Sync the first page again, unchanged. @default true */
+  resync?: boolean;
+  /** Pad the local analyzer's summary to this many characters (a Bedrock-sized aiContext). */
+  summaryChars?: number;
 }
 
 export interface SyncScenarioResult {
@@ -56,6 +60,7 @@ async function bedrockTokens(page: SimPage) {
 
 export async function runSyncScenario(o: SyncScenarioOptions): Promise<SyncScenarioResult> {
   process.env.ANALYZER_LATENCY_MS = String(o.analyzerLatencyMs);
+  if (o.summaryChars) process.env.ANALYZER_SUMMARY_CHARS = String(o.summaryChars);
   const make = (n: number) =>
     generatePage({
       id: `77000000000${String(n).padStart(4, '0')}`,
@@ -92,7 +97,7 @@ export async function runSyncScenario(o: SyncScenarioOptions): Promise<SyncScena
     }
     let resync: SyncRun | undefined;
     const first = pages[0];
-    if (o.cancelChecks && first) {
+    if (o.cancelChecks && o.resync !== false && first) {
       resync = await measureSync(b, reader, b.stack.graph, () => http.start(first.id));
       log(o, 'resync', resync);
     }

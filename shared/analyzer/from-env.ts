@@ -11,7 +11,7 @@ export function analyzerFromEnv(): ConversationAnalyzer {
   const kind = optionalEnv('ANALYZER', 'local');
   switch (kind) {
     case 'local':
-      return new LocalAnalyzer(numberEnv('ANALYZER_LATENCY_MS', 0));
+      return new LocalAnalyzer(numberEnv('ANALYZER_LATENCY_MS', 0), numberEnv('ANALYZER_SUMMARY_CHARS', 0));
     case 'bedrock':
       return new BedrockAnalyzer({
         modelId: requiredEnv('BEDROCK_MODEL_ID'),

@@ -14,10 +14,14 @@ const NEGATIVE = /\b(bad|terrible|worst|angry|disappointed|broken|late|refund|ne
 
 /**
  * The embedded default: deterministic keyword rules, no network. `latencyMs` simulates a model
- * call for benchmarks; the wait ends early when `signal` aborts.
+ * call for benchmarks; the wait ends early when `signal` aborts. `summaryChars` pads the summary
+ * to the size a real model writes, so that a benchmark stores Bedrock-sized contacts.
  */
 export class LocalAnalyzer implements ConversationAnalyzer {
-  constructor(private readonly latencyMs = 0) {}
+  constructor(
+    private readonly latencyMs = 0,
+    private readonly summaryChars = 0,
+  ) {}
 
   async analyze(messages: AnalyzerMessage[], signal?: AbortSignal): Promise<AiContext> {
     if (this.latencyMs > 0) await sleep(this.latencyMs, signal);
@@ -34,9 +38,13 @@ export class LocalAnalyzer implements ConversationAnalyzer {
     const leadScore = Math.max(0, Math.min(100, base + score * 5 + Math.min(messages.length, 20)));
     const first = messages.find((m) => m.fromCustomer && m.text)?.text ?? '';
     const tags = [intent, sentiment, ...(messages.length >= 10 ? ['engaged'] : [])];
-    const summary = first
+    const written = first
       ? `${messages.length} messages; customer wrote: "${first.slice(0, 120)}"`
       : `${messages.length} messages without text`;
+    const summary =
+      written.length < this.summaryChars
+        ? `${written} ${'.'.repeat(this.summaryChars - written.length - 1)}`
+        : written;
     return AiContext.parse({ summary, intent, sentiment, leadScore, tags });
   }
 }

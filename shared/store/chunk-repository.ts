@@ -2,9 +2,7 @@ import { createHash } from 'node:crypto';
 import { BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { logger } from '../observability.ts';
 import type { Platform } from '../schemas.ts';
-import { sleep } from '../sleep.ts';
 import type { SyncJob } from '../sync/job.ts';
-import { CONFLICT_ATTEMPTS } from './contact-repository.ts';
 import { ddb, JOB_SK, tables, transactionReasons } from './db.ts';
 
 /**
@@ -52,8 +50,8 @@ export async function findChunkMarkers(
  * written, not even a marker. Returns false when the marker was not written: the job was no
  * longer running, or the write kept failing. The marker only saves work (a resume or retry
  * without it fetches the chunk again and skips its conversations one by one), so a failure here
- * never fails the chunk. The check reads the job item, so it conflicts with the job's concurrent
- * counter increments like a contact write does, and is retried the same way.
+ * never fails the chunk. The check reads the job item, so it can meet a transaction conflict with
+ * the job's other writers; the client retries those (conflict-retry.ts).
  */
 export async function recordChunkDone(
   jobId: string,
@@ -61,25 +59,16 @@ export async function recordChunkDone(
   after: string | null,
   counts: { conversations: number; failed: number },
 ): Promise<boolean> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await writeMarker(jobId, platform, after, counts);
-      return true;
-    } catch (error) {
-      const reasons = transactionReasons(error);
-      if (reasons?.[0] === 'ConditionalCheckFailed') return false;
-      const conflict =
-        reasons?.includes('TransactionConflict') === true ||
-        (error instanceof Error && error.name === 'TransactionConflictException');
-      if (!conflict || attempt >= CONFLICT_ATTEMPTS) {
-        logger.warn('Could not record the chunk as done; a resume would fetch it again', {
-          jobId,
-          error: (error as Error).name,
-        });
-        return false;
-      }
-      await sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
-    }
+  try {
+    await writeMarker(jobId, platform, after, counts);
+    return true;
+  } catch (error) {
+    if (transactionReasons(error)?.[0] === 'ConditionalCheckFailed') return false;
+    logger.warn('Could not record the chunk as done; a resume would fetch it again', {
+      jobId,
+      error: (error as Error).name,
+    });
+    return false;
   }
 }
 

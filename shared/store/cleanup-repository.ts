@@ -1,5 +1,4 @@
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { sleep } from '../sleep.ts';
 import { ddb, JOB_SK, tables, transactionReasons } from './db.ts';
 
 /** A contact a job created, as the byCreatingJob index shows it. */
@@ -28,9 +27,6 @@ export async function contactsCreatedBy(
   return { items: (out.Items ?? []) as CreatedContactRef[], nextKey: out.LastEvaluatedKey };
 }
 
-const CONFLICT_ATTEMPTS = 8;
-const CONFLICT_BACKOFF_MS = 20;
-
 /**
  * Deletes a contact that job `jobId` created, in one transaction with the job's `cleanupDeleted`
  * increment (so the count is exact across retries and concurrent cleanups) and the page's
@@ -42,8 +38,9 @@ export async function deleteCreatedContact(
   organizationId: string,
   ref: Pick<CreatedContactRef, 'pageId' | 'contactKey'>,
 ): Promise<'deleted' | 'kept' | 'gone'> {
+  // Transaction conflicts on the job or page item are retried by the client (conflict-retry.ts).
   let countOnPage = true;
-  for (let attempt = 1; ; attempt++) {
+  for (;;) {
     try {
       await ddb.send(
         new TransactWriteCommand({
@@ -92,10 +89,7 @@ export async function deleteCreatedContact(
         countOnPage = false;
         continue;
       }
-      const conflict =
-        reasons?.includes('TransactionConflict') || (error as Error).name === 'TransactionConflictException';
-      if (!conflict || attempt >= CONFLICT_ATTEMPTS) throw error;
-      await sleep(Math.random() * Math.min(1000, CONFLICT_BACKOFF_MS * 2 ** attempt));
+      throw error;
     }
   }
 }

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { requiredEnv } from '../config.ts';
+import { retryTransactionConflicts } from './conflict-retry.ts';
 
 /**
  * One module-scope document client per Lambda container. The endpoint comes from the SDK's
@@ -9,6 +10,8 @@ import { requiredEnv } from '../config.ts';
 export const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
 });
+// Every request retries transaction conflicts (conflict-retry.ts): no writer fails on one.
+retryTransactionConflicts(ddb);
 
 /** Table names, read lazily so that modules can be imported by tests before env is set. */
 export const tables = {
