@@ -3,7 +3,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SimPage } from '../local/graph-sim/seed.ts';
 import type { ConversationAnalyzer } from '../shared/analyzer/analyzer.ts';
 import type { Platform } from '../shared/schemas.ts';
-import { saveContact } from '../shared/store/contact-repository.ts';
+import { saveContact } from '../shared/store/contact-commit.ts';
 import { ddb, JOB_SK, tables } from '../shared/store/db.ts';
 import { sleep } from './harness.ts';
 

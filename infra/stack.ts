@@ -68,11 +68,18 @@ export class ContactSyncStack extends Stack {
       .canUse(jobs, ['UpdateItem'])
       .canUse(rateLimits, ['GetItem', 'UpdateItem']);
     pageTokenKey.grantDecrypt(discover.fn);
-    // Each contact commits in one transaction with the job's counter and the page's contact count.
+    // A chunk's contacts commit in batches: one transaction with the job's counters and the page's
+    // contact count per batch.
     const processChunk = fn(
       'ProcessChunk',
       'process-chunk',
-      { ...workerEnv, ANALYZER: config.analyzer, BEDROCK_MODEL_ID: config.bedrockModelId },
+      {
+        ...workerEnv,
+        ANALYZER: config.analyzer,
+        BEDROCK_MODEL_ID: config.bedrockModelId,
+        // The chunks that run at once take turns to commit (shared/sync/commit-batcher.ts).
+        COMMIT_SLOTS: String(config.mapConcurrency),
+      },
       // A chunk is up to 100 conversations, analysed a few at a time.
       { timeout: Duration.minutes(5) },
     )

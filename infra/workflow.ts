@@ -61,10 +61,27 @@ const TRANSIENT_ERRORS = [
   'Runtime.ExitError',
   'GraphApiError',
   'TransactionCanceledException',
+  'TransactionConflictException',
   'ThrottlingException',
   'ProvisionedThroughputExceededException',
   'TimeoutError',
 ];
+
+/**
+ * A write that met a DynamoDB transaction on the same item (a chunk's commit, a cancel) was not
+ * applied: try it again. The Lambdas' clients already retry these; the state machine's own
+ * DynamoDB tasks get this Retry before their Catch, so a conflict never fails a sync.
+ */
+const CONFLICT_RETRY = {
+  errors: ['DynamoDB.TransactionConflictException'],
+  interval: Duration.seconds(1),
+  maxDelay: Duration.seconds(8),
+  maxAttempts: 6,
+  backoffRate: 2,
+  jitterStrategy: JitterType.FULL,
+};
+/** The same for a Lambda task whose client gave up on a conflict (its error is the exception's name). */
+const LAMBDA_CONFLICT_RETRY = { ...CONFLICT_RETRY, errors: ['TransactionConflictException'] };
 
 /**
  * One Standard execution per sync job (more for very large pages). Execution input and every
@@ -125,9 +142,11 @@ export class Workflow extends Construct {
       lambdaFunction: props.finalize,
       payload: TaskInput.fromObject({ ...ids, outcome: 'FAILED', error: JsonPath.objectAt('$.error') }),
       resultPath: JsonPath.DISCARD,
-    }).next(
-      new Fail(this, 'Sync failed', { error: 'SyncFailed', cause: 'See the job record for the reason' }),
-    );
+    })
+      .addRetry(LAMBDA_CONFLICT_RETRY)
+      .next(
+        new Fail(this, 'Sync failed', { error: 'SyncFailed', cause: 'See the job record for the reason' }),
+      );
     const onError = <T extends { addCatch(h: IChainable, p: object): unknown }>(state: T): T => {
       state.addCatch(markFailed, { errors: ['States.ALL'], resultPath: '$.error' });
       return state;
@@ -163,6 +182,7 @@ export class Workflow extends Construct {
         resultPath: JsonPath.DISCARD,
       }),
     );
+    markInProgress.addRetry(CONFLICT_RETRY);
     // Cancelled between StartExecution and here: nothing to do.
     markInProgress.addCatch(stopped, {
       errors: ['DynamoDB.ConditionalCheckFailedException'],
@@ -174,7 +194,7 @@ export class Workflow extends Construct {
         lambdaFunction: props.finalize,
         payload: TaskInput.fromObject({ ...ids, outcome: 'COMPLETED' }),
         resultPath: JsonPath.DISCARD,
-      }),
+      }).addRetry(LAMBDA_CONFLICT_RETRY),
     );
     finalize.next(new Succeed(this, 'Sync finished'));
 
@@ -222,6 +242,7 @@ export class Workflow extends Construct {
       },
       resultPath: JsonPath.DISCARD,
     });
+    recordContinuation.addRetry(CONFLICT_RETRY);
     // Cancelled meanwhile: the new execution stops at its first cancel check.
     recordContinuation.addCatch(stopped, {
       errors: ['DynamoDB.ConditionalCheckFailedException'],
@@ -363,7 +384,7 @@ export class Workflow extends Construct {
           'nextAfter.$': '$.Payload.nextAfter',
         },
         resultPath: '$.discovery',
-      }),
+      }).addRetry(LAMBDA_CONFLICT_RETRY),
     );
 
     const processChunk = new LambdaInvoke(this, `Process ${platform} conversation chunk`, {
@@ -373,6 +394,7 @@ export class Workflow extends Construct {
         platform,
         after: JsonPath.stringAt('$.after'),
         limit: JsonPath.numberAt('$.limit'),
+        slot: JsonPath.numberAt('$.slot'),
       }),
       resultPath: JsonPath.DISCARD,
     });
@@ -392,6 +414,8 @@ export class Workflow extends Construct {
           ...h.ids,
           after: JsonPath.stringAt('$$.Map.Item.Value.after'),
           limit: JsonPath.numberAt('$.discovery.limit'),
+          // The chunk's commit slot: chunks running at once commit on the job item in turn.
+          slot: JsonPath.numberAt('$$.Map.Item.Index'),
         },
         resultPath: JsonPath.DISCARD,
       }),

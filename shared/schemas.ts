@@ -115,6 +115,8 @@ export const ChunkInput = JobRef.extend({
   platform: Platform,
   after: z.string().nullable(),
   limit: z.number().int().min(1).max(100),
+  /** The chunk's index in its Map: which commit slot it uses (shared/sync/commit-batcher.ts). */
+  slot: z.number().int().min(0).optional(),
 });
 export type ChunkInput = z.infer<typeof ChunkInput>;
 export const FinalizeInput = JobRef.extend({

@@ -1,16 +1,15 @@
 import { createHash } from 'node:crypto';
-import { BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { logger } from '../observability.ts';
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Platform } from '../schemas.ts';
 import type { SyncJob } from '../sync/job.ts';
-import { ddb, JOB_SK, tables, transactionReasons } from './db.ts';
+import { ddb, JOB_SK, tables } from './db.ts';
 
 /**
  * Chunk markers: the checkpoint of pause/resume and retry. A chunk whose conversations were all
  * processed by a job gets an item in the job's partition, `CHUNK#<platform>#<sha256(cursor)>`
  * (the cursor is hashed so the key stays short whatever Graph's cursor), holding only counts.
  * Access patterns: BatchGet of one chunk's markers for a job and the job it retries (one read per
- * chunk, none per conversation); Put when a chunk is done.
+ * chunk, none per conversation); Put when a chunk is done, in the chunk's last commit.
  */
 export interface ChunkMarker {
   jobId: string;
@@ -45,66 +44,25 @@ export async function findChunkMarkers(
 }
 
 /**
- * Records that job `jobId` processed every conversation of the chunk, in one transaction with a
- * check that the job is still IN_PROGRESS: after an acknowledged pause or cancel nothing is
- * written, not even a marker. Returns false when the marker was not written: the job was no
- * longer running, or the write kept failing. The marker only saves work (a resume or retry
- * without it fetches the chunk again and skips its conversations one by one), so a failure here
- * never fails the chunk. The check reads the job item, so it can meet a transaction conflict with
- * the job's other writers; the client retries those (conflict-retry.ts).
+ * The marker of a chunk that job `jobId` processed to the end. It commits with the chunk's last
+ * batch of contacts (contact-commit.ts), guarded like them by the job being IN_PROGRESS: after an
+ * acknowledged pause or cancel nothing is written, not even a marker.
  */
-export async function recordChunkDone(
+export function chunkMarkerItem(
   jobId: string,
   platform: Platform,
   after: string | null,
   counts: { conversations: number; failed: number },
-): Promise<boolean> {
-  try {
-    await writeMarker(jobId, platform, after, counts);
-    return true;
-  } catch (error) {
-    if (transactionReasons(error)?.[0] === 'ConditionalCheckFailed') return false;
-    logger.warn('Could not record the chunk as done; a resume would fetch it again', {
-      jobId,
-      error: (error as Error).name,
-    });
-    return false;
-  }
-}
-
-async function writeMarker(
-  jobId: string,
-  platform: Platform,
-  after: string | null,
-  counts: { conversations: number; failed: number },
-): Promise<void> {
-  await ddb.send(
-    new TransactWriteCommand({
-      TransactItems: [
-        {
-          ConditionCheck: {
-            TableName: tables.jobs,
-            Key: { jobId, sk: JOB_SK },
-            ConditionExpression: '#status = :running',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':running': 'IN_PROGRESS' },
-          },
-        },
-        {
-          Put: {
-            TableName: tables.jobs,
-            Item: {
-              jobId,
-              sk: chunkSk(platform, after),
-              platform,
-              ...counts,
-              at: new Date().toISOString(),
-            },
-          },
-        },
-      ],
-    }),
-  );
+  now: string,
+): ChunkMarker & { platform: Platform; at: string } {
+  return {
+    jobId,
+    sk: chunkSk(platform, after),
+    platform,
+    conversations: counts.conversations,
+    failed: counts.failed,
+    at: now,
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JobNotRunningError } from '../../../shared/errors.ts';
-import { recordFailedConversation, saveContact } from '../../../shared/store/contact-repository.ts';
+import { commitBatch, recordFailedConversation, saveContact } from '../../../shared/store/contact-commit.ts';
 import { transitionJob } from '../../../shared/store/job-repository.ts';
 import { contact, contactsOf, givenJob, givenPage, readJob, readPage } from './fixtures.ts';
 
@@ -72,29 +72,40 @@ describe('saveContact', () => {
     },
   );
 
-  it('keeps counters equal to what was saved when a cancel lands among concurrent writes', async () => {
+  it('keeps counters equal to what was saved when a cancel lands among concurrent batch commits', async () => {
     const pageId = await givenPage();
     const jobId = await givenJob(pageId);
 
-    const writes = Array.from({ length: 40 }, (_, i) =>
-      saveContact(jobId, contact(pageId, String(i))).then(
-        () => 'saved',
-        (error: unknown) => {
-          if (error instanceof JobNotRunningError) return 'refused';
-          throw error;
-        },
-      ),
-    );
-    const cancel = new Promise((r) => setTimeout(r, 15)).then(() =>
+    // Four chunks at once, each committing batches of 5 one after another, on the same job item:
+    // under the conflict model they also meet each other's transactions, and retry.
+    const lanes = Array.from({ length: 4 }, async (_, lane) => {
+      const outcomes: string[] = [];
+      for (let b = 0; b < 4; b++) {
+        const batch = Array.from({ length: 5 }, (_, i) => ({
+          kind: 'contact' as const,
+          contact: contact(pageId, `${lane}-${b}-${i}`),
+          exists: false,
+        }));
+        try {
+          outcomes.push(...(await commitBatch(jobId, batch)));
+        } catch (error) {
+          if (!(error instanceof JobNotRunningError)) throw error;
+          outcomes.push('refused');
+          break;
+        }
+      }
+      return outcomes;
+    });
+    const cancel = new Promise((r) => setTimeout(r, 60)).then(() =>
       transitionJob(jobId, { from: ['IN_PROGRESS'], to: 'CANCELLED', phase: 'cancelled' }),
     );
-    const [outcomes, cancelled] = await Promise.all([Promise.all(writes), cancel]);
+    const [outcomes, cancelled] = await Promise.all([Promise.all(lanes), cancel]);
 
     const contacts = (await contactsOf(pageId)).filter((c) => c.lastSyncJobId === jobId);
     const job = await readJob(jobId);
     expect(job.status).toBe('CANCELLED');
     expect(job.syncedContacts).toBe(contacts.length);
-    expect(outcomes.filter((o) => o === 'saved')).toHaveLength(contacts.length);
+    expect(outcomes.flat().filter((o) => o === 'created')).toHaveLength(contacts.length);
     // The cancel's own read of the counters is final: nothing was added after it.
     expect(cancelled?.syncedContacts).toBe(job.syncedContacts);
     expect((await readPage(pageId)).contactCount).toBe(contacts.length);

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePage } from '../../../local/graph-sim/seed.ts';
+import { JobNotRunningError } from '../../../shared/errors.ts';
 import type { GraphClient } from '../../../shared/graph/graph-client.ts';
-import { recordChunkDone } from '../../../shared/store/chunk-repository.ts';
+import { commitBatch } from '../../../shared/store/contact-commit.ts';
 import { ddb, JOB_SK, tables } from '../../../shared/store/db.ts';
 import { transitionJob } from '../../../shared/store/job-repository.ts';
 import { processChunk } from '../../../shared/sync/process-chunk.ts';
@@ -36,6 +37,9 @@ const PAGES = {
 
 const savedConcurrency = process.env.CONVERSATION_CONCURRENCY;
 beforeAll(async () => {
+  // Each result commits as soon as it is ready (no batching wait): a pause at the n-th analysis
+  // then lands after some commits, which is what these tests are about.
+  process.env.COMMIT_MAX_AGE_MS = '0';
   // Two conversations at a time: a pause at the n-th analysis lands after some writes.
   process.env.CONVERSATION_CONCURRENCY = '2';
   world = await startChunkWorld(Object.values(PAGES));
@@ -44,6 +48,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (savedConcurrency === undefined) delete process.env.CONVERSATION_CONCURRENCY;
   else process.env.CONVERSATION_CONCURRENCY = savedConcurrency;
+  delete process.env.COMMIT_MAX_AGE_MS;
   await world?.close();
 });
 
@@ -122,7 +127,12 @@ describe('the pause/resume checkpoint', () => {
 
     expect(result).toMatchObject({ stopped: true, conversations: 0 });
     expect(graphCalls(page.id)).toBe(calls);
-    expect(await recordChunkDone(jobId, 'messenger', null, { conversations: 1, failed: 0 })).toBe(false);
+    // Nor could it: the marker commits only with the job IN_PROGRESS.
+    await expect(
+      commitBatch(jobId, [
+        { kind: 'chunk-done', platform: 'messenger', after: null, conversations: 1, failed: 0 },
+      ]),
+    ).rejects.toBeInstanceOf(JobNotRunningError);
     expect(await markersOf(jobId)).toEqual([]);
   });
 });

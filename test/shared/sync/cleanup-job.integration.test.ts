@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { saveContact } from '../../../shared/store/contact-repository.ts';
+import { saveContact } from '../../../shared/store/contact-commit.ts';
 import { transitionJob } from '../../../shared/store/job-repository.ts';
 import { cleanupCancelledJob } from '../../../shared/sync/cleanup-job.ts';
 import type { SyncJob } from '../../../shared/sync/job.ts';
