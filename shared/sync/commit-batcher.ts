@@ -98,7 +98,10 @@ export class CommitBatcher {
 
   private schedule(): void {
     // No wait at all: every entry commits as soon as the commits before it are done.
-    if (this.maxAgeMs <= 0 && !this.options.slot) return this.flushAll();
+    if (this.maxAgeMs <= 0 && !this.options.slot) {
+      this.flushAll();
+      return;
+    }
     const now = this.now();
     const full = this.entries.length >= this.maxEntries;
     const at = full ? now + this.slotWait(now) : this.latestSlotStart(this.oldestAt + this.maxAgeMs, now);
