@@ -36,6 +36,8 @@ export interface DynamoWriteFault {
   failures?: number;
   /** Probability (0..1) that an eligible write fails. @default 1 */
   rate?: number;
+  /** The first this many eligible writes fail whatever the rate, so that a trial injects something. @default 0 */
+  initial?: number;
   /** PRNG seed of the rate draws. @default 1 */
   seed?: number;
   /**
@@ -158,7 +160,8 @@ export async function startDynamoFaultProxy(
     stats.matched++;
     if (stats.matched <= (fault.after ?? 0)) return false;
     if (stats.injected >= (fault.failures ?? Number.POSITIVE_INFINITY)) return false;
-    if (rng() >= (fault.rate ?? 1)) return false;
+    const eligible = stats.matched - (fault.after ?? 0);
+    if (eligible > (fault.initial ?? 0) && rng() >= (fault.rate ?? 1)) return false;
     stats.injected++;
     return true;
   };

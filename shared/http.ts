@@ -5,6 +5,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import type { z } from 'zod';
 import { badRequest, HttpError, isThrottling, unauthorized } from './errors.ts';
 import { correlate, errorFields, logger, observabilityMiddlewares } from './observability.ts';
+import { isTransactionConflict } from './store/conflict-retry.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -49,12 +50,16 @@ export function httpHandler(
 }
 
 /**
- * DynamoDB (or another AWS service) still throttling after the SDK's retries: nothing was changed,
- * and the caller can simply retry, so the answer is a 503 with Retry-After rather than a 500.
+ * DynamoDB (or another AWS service) still throttling after the SDK's retries, or a write still
+ * meeting another transaction after the client's conflict retries: nothing was changed, and the
+ * caller can simply retry, so the answer is a 503 with Retry-After rather than a 500.
  */
 const busyWhenThrottled: MiddlewareObj<HttpEvent, HttpResult> = {
   onError: async (request) => {
-    if (request.response === undefined && isThrottling(request.error)) {
+    if (
+      request.response === undefined &&
+      (isThrottling(request.error) || isTransactionConflict(request.error))
+    ) {
       request.error = Object.assign(new HttpError(503, BUSY_MESSAGE), { headers: { 'Retry-After': '1' } });
     }
   },

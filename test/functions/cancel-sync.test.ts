@@ -1,3 +1,4 @@
+import { TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -299,6 +300,20 @@ describe('POST /api/facebook/sync-cancel: failures', () => {
   it('returns 503 to retry, and stops nothing, when the commit update is throttled', async () => {
     givenJob(storedJob());
     ddbMock.on(UpdateCommand, CANCEL_COMMIT).rejects(throughputExceeded(JOBS_TABLE));
+
+    const reply = await cancel({ jobId: JOB_ID });
+
+    expectError(reply, 503, BUSY_MESSAGE);
+    expect(sfnMock).not.toReceiveAnyCommand();
+  });
+
+  it('returns 503 to retry, never 500, when the commit keeps meeting another transaction', async () => {
+    givenJob(storedJob());
+    ddbMock
+      .on(UpdateCommand, CANCEL_COMMIT)
+      .rejects(
+        new TransactionConflictException({ message: 'Transaction is ongoing for the item', $metadata: {} }),
+      );
 
     const reply = await cancel({ jobId: JOB_ID });
 

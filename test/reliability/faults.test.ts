@@ -34,6 +34,7 @@ describe('reliability: faults', () => {
       'worker-crash': 'COMPLETED',
       'dynamodb-throttling': 'COMPLETED',
       'transaction-conflicts': 'COMPLETED',
+      'ambiguous-commits': 'COMPLETED',
       'stop-execution-fails': 'CANCELLED',
       'start-execution-fails': 'FAILED',
     });

@@ -26,14 +26,18 @@ import {
  *   at a configurable rate; absorbed by the client's backoff and the chunk retries, so the job
  *   COMPLETES with every conversation counted.
  * - A revoked token (190) mid-sync: FAILED, with a message that tells the user to reconnect.
- * - A worker crash mid-chunk: every write of the job after its k-th is throttled until a chunk
- *   invocation has died of it (the exception after k writes); the retried chunk finishes the job,
+ * - A worker crash mid-chunk: every commit of the job after its k-th is throttled until a chunk
+ *   invocation has died of it (the exception after k commits); the retried chunk finishes the job,
  *   and no conversation is counted twice. COMPLETED.
- * - DynamoDB throttling: a share of the job's writes is throttled (ProvisionedThroughputExceeded);
- *   the SDK's and the workflow's retries absorb it. COMPLETED.
- * - Transaction conflicts: half of the job's contact transactions are cancelled because another
- *   transaction holds the job item (what DynamoDB does to concurrent writes of one job; DynamoDB
- *   Local serializes them instead); the contact repository retries them. COMPLETED.
+ * - DynamoDB throttling: the job's first commit and a share of the others are throttled
+ *   (ProvisionedThroughputExceeded); the SDK's and the workflow's retries absorb it. COMPLETED.
+ * - Transaction conflicts: half of the job's commits are cancelled because another transaction
+ *   holds the job item, on top of the conflicts the stack's conflict model produces anyway; the
+ *   client's conflict retry absorbs them. COMPLETED.
+ * - Ambiguous commits: a share of the job's commits is applied, then the connection drops before
+ *   the answer (a timeout on AWS). The SDK sends the same request again with the same client token,
+ *   which DynamoDB answers without applying it twice; whatever retries with a new token finds its
+ *   contacts already carrying the job. COMPLETED, nothing counted twice.
  * - StopExecution failing: the cancel still answers 200 (the job is CANCELLED at the commit point),
  *   the running execution stops itself at its next cancel check and writes nothing after the
  *   acknowledgement. CANCELLED, and every execution of the job ends.
@@ -47,6 +51,7 @@ export const FAULT_KINDS = [
   'worker-crash',
   'dynamodb-throttling',
   'transaction-conflicts',
+  'ambiguous-commits',
   'stop-execution-fails',
   'start-execution-fails',
 ] as const;
@@ -58,6 +63,7 @@ const LABELS: Record<FaultKind, string> = {
   'worker-crash': 'worker crash after k writes',
   'dynamodb-throttling': 'DynamoDB throttling',
   'transaction-conflicts': 'transaction conflicts on the job item',
+  'ambiguous-commits': 'commits applied, answer lost',
   'stop-execution-fails': 'StopExecution failing',
   'start-execution-fails': 'StartExecution failing',
 };
@@ -66,6 +72,7 @@ export const RETRYABLE_GRAPH_CODES = [1, 2, 4, 17, 32, 613, 80006, 500];
 const SECTION = 'faults';
 const THROTTLE_RATE = 0.3;
 const CONFLICT_RATE = 0.5;
+const AMBIGUOUS_RATE = 0.4;
 
 export interface FaultOutcome {
   kind: FaultKind;
@@ -185,8 +192,9 @@ const FAULTS: Record<FaultKind, FaultTrial> = {
     const proxy = dynamoProxy(t);
     const begun = await begin(t, outcome);
     if (!begun) return;
-    // k in 1..total-1, so the crash lands on a contact write, not after the last one.
-    const k = 1 + (seed % (totalOf(t.page) - 1));
+    // k in 1..4: a sync commits at least once per chunk (6 chunks here), so the crash lands on a
+    // commit in the middle of the sync, not after the last one.
+    const k = 1 + (seed % 4);
     proxy.setFault({ match: begun.jobId, after: k });
     const crashed = await waitForTaskFailure(t, begun.jobId, 'ProvisionedThroughputExceededException');
     outcome.injected = proxy.stats().injected;
@@ -194,14 +202,14 @@ const FAULTS: Record<FaultKind, FaultTrial> = {
     if (!crashed) t.violate('fault', `no chunk invocation died after ${k} writes`);
     const final = await settle(t, outcome, begun.before);
     if (final) expectCompleted(t, final);
-    outcome.detail = `crash after ${k} writes (${crashed ?? 'no failed task'}); ${final ? counters(final) : 'never ended'}`;
+    outcome.detail = `crash after ${k} commits (${crashed ?? 'no failed task'}); ${final ? counters(final) : 'never ended'}`;
   },
 
   'dynamodb-throttling': async (t, outcome, { seed }) => {
     const proxy = dynamoProxy(t);
     const begun = await begin(t, outcome);
     if (!begun) return;
-    proxy.setFault({ match: begun.jobId, rate: THROTTLE_RATE, seed });
+    proxy.setFault({ match: begun.jobId, rate: THROTTLE_RATE, initial: 1, seed });
     const final = await settle(t, outcome, begun.before);
     outcome.injected = proxy.stats().injected;
     if (final) expectCompleted(t, final);
@@ -212,11 +220,27 @@ const FAULTS: Record<FaultKind, FaultTrial> = {
     const proxy = dynamoProxy(t);
     const begun = await begin(t, outcome);
     if (!begun) return;
-    proxy.setFault({ match: begun.jobId, rate: CONFLICT_RATE, seed, error: 'conflict' });
+    proxy.setFault({ match: begun.jobId, rate: CONFLICT_RATE, initial: 1, seed, error: 'conflict' });
     const final = await settle(t, outcome, begun.before);
     outcome.injected = proxy.stats().injected;
     if (final) expectCompleted(t, final);
     outcome.detail = `${outcome.injected} of ${proxy.stats().matched} writes cancelled by a conflict; ${final ? counters(final) : 'never ended'}`;
+  },
+
+  'ambiguous-commits': async (t, outcome, { seed }) => {
+    const proxy = dynamoProxy(t);
+    const begun = await begin(t, outcome);
+    if (!begun) return;
+    const replaysBefore = proxy.conflicts().replays;
+    proxy.setFault({ match: begun.jobId, rate: AMBIGUOUS_RATE, initial: 1, seed, error: 'ambiguous' });
+    const final = await settle(t, outcome, begun.before);
+    outcome.injected = proxy.stats().injected;
+    const replays = proxy.conflicts().replays - replaysBefore;
+    if (final) expectCompleted(t, final);
+    // Each lost answer is followed by the SDK's retry with the same client token: a replay.
+    if (outcome.injected > 0 && replays === 0)
+      t.violate('fault', 'answers were lost, yet no commit was sent again with its client token');
+    outcome.detail = `${outcome.injected} of ${proxy.stats().matched} commits applied with the answer lost, ${replays} replayed by token; ${final ? counters(final) : 'never ended'}`;
   },
 
   'stop-execution-fails': async (t, outcome) => {
