@@ -51,7 +51,8 @@ interface Pending {
 export async function commitBatch(jobId: string, entries: CommitEntry[]): Promise<CommitOutcome[]> {
   if (entries.length > MAX_BATCH_ENTRIES)
     throw new Error(`A batch holds at most ${MAX_BATCH_ENTRIES} entries`);
-  const outcomes: CommitOutcome[] = entries.map(() => 'already-counted');
+  // What a dropped entry was: written by this job already, or (a marker) the chunk done already.
+  const outcomes: CommitOutcome[] = entries.map((e) => (e.kind === 'chunk-done' ? 'chunk-done' : 'already-counted'));
   let pending: Pending[] = entries.map((entry, index) => ({ index, entry }));
   for (let round = 1; pending.length > 0; round++) {
     const now = new Date().toISOString();
@@ -102,7 +103,9 @@ function resolveConditions(
     // This job wrote it already (an earlier attempt of this chunk, or an ambiguous commit).
     if (p.entry.kind !== 'contact' || old?.lastSyncJobId === jobId) return [];
     // A create met a stored contact, or an update found none (a cleanup deleted it): switch.
-    return [{ index: p.index, entry: { ...p.entry, exists: old !== undefined } }];
+    // Anything else (the same action again) would fail the same way: keep it, and the caller gives up.
+    const exists = old !== undefined;
+    return exists === p.entry.exists ? [p] : [{ index: p.index, entry: { ...p.entry, exists } }];
   });
 }
 

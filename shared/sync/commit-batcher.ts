@@ -16,9 +16,11 @@ import {
  *   whichever comes first: the user sees progress at least every `maxAgeMs`;
  * - and, when the chunk knows its `slot`, only at the start of one of its own time slots. The
  *   chunks of one job that run at once (the Map's concurrency) have different slots, so their
- *   commits on the job item do not overlap by construction: a slot is `slotMs` wide, and a job's
- *   chunk i of n flushes only in the slots where floor(time / slotMs) mod n = i mod n. With a fixed
- *   analysis latency the chunks run in lockstep, which would otherwise make every flush collide.
+ *   commits on the job item do not overlap by construction: a slot is `widthMs` wide, and a job's
+ *   chunk i of n flushes only in the slots where floor(time / widthMs) mod n = i mod n. With a
+ *   fixed analysis latency the chunks run in lockstep, which would otherwise make every flush
+ *   collide. The chunk's last commit (at `close`) waits i x widthMs instead: chunks that end
+ *   together commit in turn, at little cost to the sync's time.
  *
  * Commits run one at a time, in order. The first failed commit (the job is no longer IN_PROGRESS,
  * or a fault) is kept: nothing more is committed, `add` throws it, `onFailure` hears it at once.
@@ -73,7 +75,8 @@ export class CommitBatcher {
     if (this.failure) throw this.failure.error;
     if (this.entries.length === 0) this.oldestAt = this.now();
     this.entries.push(entry);
-    this.schedule();
+    // A new batch gets its commit time; a full one may commit sooner. Otherwise the time stands.
+    if (this.entries.length === 1 || this.entries.length === this.maxEntries) this.schedule();
   }
 
   /** Adds `last` (if any), commits everything queued, and waits for every commit. */
@@ -82,7 +85,7 @@ export class CommitBatcher {
     if (this.entries.length > 0 && !this.failure) {
       clearTimeout(this.timer);
       this.timer = undefined;
-      await sleep(this.slotWait(this.now()));
+      await sleep(this.turnAtClose());
       this.flushAll();
     }
     await this.chain;
@@ -113,6 +116,16 @@ export class CommitBatcher {
       },
       Math.max(0, at - now),
     );
+  }
+
+  /**
+   * The last commit waits only for the chunks of lower index that end with it (index x width):
+   * chunks that run in lockstep end together, and then commit one after another, without waiting
+   * for a slot of the cycle (a whole cycle added to every chunk's end would slow the sync).
+   */
+  private turnAtClose(): number {
+    const slot = this.options.slot;
+    return slot && slot.count > 1 ? (slot.index % slot.count) * slot.widthMs : 0;
   }
 
   /** Milliseconds from `now` to the start of this chunk's next slot (0 without slots, or in one). */
