@@ -52,7 +52,9 @@ export async function commitBatch(jobId: string, entries: CommitEntry[]): Promis
   if (entries.length > MAX_BATCH_ENTRIES)
     throw new Error(`A batch holds at most ${MAX_BATCH_ENTRIES} entries`);
   // What a dropped entry was: written by this job already, or (a marker) the chunk done already.
-  const outcomes: CommitOutcome[] = entries.map((e) => (e.kind === 'chunk-done' ? 'chunk-done' : 'already-counted'));
+  const outcomes: CommitOutcome[] = entries.map((e) =>
+    e.kind === 'chunk-done' ? 'chunk-done' : 'already-counted',
+  );
   let pending: Pending[] = entries.map((entry, index) => ({ index, entry }));
   for (let round = 1; pending.length > 0; round++) {
     const now = new Date().toISOString();
