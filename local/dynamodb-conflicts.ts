@@ -97,6 +97,12 @@ export class ConflictModel {
     return pass;
   }
 
+  /** `DYNAMODB_CONFLICT_LOG=1`: one stderr line per conflict, naming the items (debugging). */
+  private readonly log = process.env.DYNAMODB_CONFLICT_LOG === '1';
+  private report(operation: string, keys: (string | undefined)[]): void {
+    if (this.log) console.error(`[conflict] ${new Date().toISOString()} ${operation} ${keys.filter(Boolean).join(' ')}`);
+  }
+
   private admitTransaction(body: Json): Admission {
     const token = typeof body.ClientRequestToken === 'string' ? body.ClientRequestToken : undefined;
     if (token && this.committed(token)) {
@@ -107,6 +113,7 @@ export class ConflictModel {
     const reasons = keys.map((k) => (k && (this.inTransaction.has(k) || this.inSingleWrite.has(k)) ? 1 : 0));
     if (reasons.includes(1)) {
       this.counts.transactionsCancelled++;
+      this.report('TransactWriteItems', keys.filter((_, i) => reasons[i]));
       return { error: cancelled(reasons) };
     }
     const admitted = this.hold(this.inTransaction, keys, this.txHoldMs);
@@ -130,6 +137,7 @@ export class ConflictModel {
   private admitSingleWrite(key: string | undefined): Admission {
     if (key && this.inTransaction.has(key)) {
       this.counts.singleWritesRefused++;
+      this.report('single write', [key]);
       return {
         error: {
           status: 400,

@@ -15,9 +15,9 @@ import { sleep } from '../sleep.ts';
  * A transaction cancelled for any other reason as well (a failed condition, say) is not a conflict:
  * it is the caller's to read.
  */
-export const CONFLICT_ATTEMPTS = 10;
+export const CONFLICT_ATTEMPTS = 16;
 const BASE_MS = 10;
-const CAP_MS = 400;
+const CAP_MS = 500;
 
 /** Conflicts met and retried by this process's clients (the benchmark reads them). */
 export const conflictRetries = { conflicts: 0, retries: 0, gaveUp: 0 };

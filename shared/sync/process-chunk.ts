@@ -105,7 +105,7 @@ export async function processChunk(
           slot: {
             index: input.slot,
             count: numberEnv('COMMIT_SLOTS', 4),
-            widthMs: numberEnv('COMMIT_SLOT_MS', 60),
+            widthMs: numberEnv('COMMIT_SLOT_MS', 120),
           },
         }),
     // A refused commit (the job is no longer IN_PROGRESS) stops the analyses in flight too.
