@@ -100,7 +100,8 @@ export class ConflictModel {
   /** `DYNAMODB_CONFLICT_LOG=1`: one stderr line per conflict, naming the items (debugging). */
   private readonly log = process.env.DYNAMODB_CONFLICT_LOG === '1';
   private report(operation: string, keys: (string | undefined)[]): void {
-    if (this.log) console.error(`[conflict] ${new Date().toISOString()} ${operation} ${keys.filter(Boolean).join(' ')}`);
+    if (this.log)
+      console.error(`[conflict] ${new Date().toISOString()} ${operation} ${keys.filter(Boolean).join(' ')}`);
   }
 
   private admitTransaction(body: Json): Admission {
@@ -113,7 +114,10 @@ export class ConflictModel {
     const reasons = keys.map((k) => (k && (this.inTransaction.has(k) || this.inSingleWrite.has(k)) ? 1 : 0));
     if (reasons.includes(1)) {
       this.counts.transactionsCancelled++;
-      this.report('TransactWriteItems', keys.filter((_, i) => reasons[i]));
+      this.report(
+        'TransactWriteItems',
+        keys.filter((_, i) => reasons[i]),
+      );
       return { error: cancelled(reasons) };
     }
     const admitted = this.hold(this.inTransaction, keys, this.txHoldMs);

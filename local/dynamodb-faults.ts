@@ -148,6 +148,7 @@ export async function startDynamoFaultProxy(
   target: string,
   iam?: LocalIam,
   model?: ConflictModel,
+  listenPort = 0,
 ): Promise<DynamoFaultProxy> {
   const upstream = new URL(target);
   let fault: DynamoWriteFault | null = null;
@@ -239,7 +240,10 @@ export async function startDynamoFaultProxy(
     res.end(answer.body);
   });
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listenPort, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as { port: number };
 
   return {

@@ -30,6 +30,7 @@ export const DATA_DIR = path.join(ROOT, '.local-data');
 export interface LocalStackOptions {
   /** HTTP API port; 0 picks a free one. @default 3000 */
   port?: number;
+  /** Where DynamoDB is served: the proxy with the IAM checks and the conflict model (the engine behind it takes a free port). */
   dynamoDbPort?: number;
   sfnPort?: number;
   graphSimPort?: number;
@@ -130,10 +131,15 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
     const lambdas = new LambdaRuntime(resolver, ROOT);
     iam = LocalIam.fromTemplate(resolver, lambdas.functionIds(), { mode: opts.iam ?? iamModeFromEnv() });
 
-    const dynamo = await startDynamoDbLocal(opts.dynamoDbPort || (await freePort()));
+    const dynamo = await startDynamoDbLocal(await freePort());
     stops.push(() => dynamo.stop());
     // Every call to DynamoDB goes through this proxy: the IAM check, the conflict model and faults.
-    const dynamoProxy = await startDynamoFaultProxy(dynamo.endpoint, iam, conflictModel(opts, resolver));
+    const dynamoProxy = await startDynamoFaultProxy(
+      dynamo.endpoint,
+      iam,
+      conflictModel(opts, resolver),
+      opts.dynamoDbPort ?? 0,
+    );
     stops.push(() => dynamoProxy.close());
     await createTablesFromTemplate(localDynamoClient(dynamo.endpoint), resolver);
     const client = localDynamoClient(dynamoProxy.endpoint);
@@ -216,7 +222,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
 
     return {
       apiUrl: api.url,
-      dynamoDbEndpoint: dynamo.endpoint,
+      /** DynamoDB as every client of the stack sees it: the proxy in front of DynamoDB Local. */
+      dynamoDbEndpoint: dynamoProxy.endpoint,
       dynamoFaults: opts.dynamoDbFaults ? dynamoProxy : undefined,
       /** The conflict model's counters since the stack started (or the last reset). */
       dynamoConflicts: {

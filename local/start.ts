@@ -26,7 +26,11 @@ const stack = await startLocalStack({
   process.exit(1);
 });
 
-console.log(`DynamoDB Local     ${stack.dynamoDbEndpoint}`);
+console.log(
+  `DynamoDB Local     ${stack.dynamoDbEndpoint}  (behind the IAM checks and the transaction conflict model${
+    stack.dynamoConflicts.txHoldMs === null ? ': off' : `, hold ${stack.dynamoConflicts.txHoldMs} ms`
+  })`,
+);
 console.log(
   `Step Functions     ${stack.sfnEndpoint}  (state machine synthesized from infra/; KMS on the same endpoint)`,
 );

@@ -91,7 +91,7 @@ describe('secrets', () => {
     const text = JSON.stringify(dev.definition());
     const paths = new Set([...text.matchAll(/"(\$\$?\.[\w.]+)/g)].map((m) => m[1]));
     const allowed =
-      /^\$\.(jobId|pageId|platform|after|limit|run|resume|next(\.\w+)?|position(\.\w+)?|error|continuation(\.executionArn)?|discovery(\.(chunks|limit|nextAfter))?|job(\.Item(\.status(\.S)?)?)?|Payload\.(chunks|limit|count|nextAfter)|ExecutionArn)$|^\$\$\.(Execution\.StartTime|StateMachine\.Id|Map\.Item\.Value\.after)$/;
+      /^\$\.(jobId|pageId|platform|after|limit|run|resume|next(\.\w+)?|position(\.\w+)?|error|continuation(\.executionArn)?|discovery(\.(chunks|limit|nextAfter))?|job(\.Item(\.status(\.S)?)?)?|Payload\.(chunks|limit|count|nextAfter)|ExecutionArn|slot)$|^\$\$\.(Execution\.StartTime|StateMachine\.Id|Map\.Item\.Value\.after|Map\.Item\.Index)$/;
     expect([...paths].filter((p) => !allowed.test(p as string))).toEqual([]);
     // A worker's answer enters the state only through a selector of named fields.
     for (const [name, state] of Object.entries(dev.definition().States)) {

@@ -20,14 +20,18 @@ const crashPage = simulated('300000000000001', 30);
 const rerunPage = simulated('300000000000002', 25);
 
 beforeAll(async () => {
+  // Each result commits as soon as it is ready (no batching wait): a crash after k commits then
+  // lands in the middle of the chunk.
+  process.env.COMMIT_MAX_AGE_MS = '0';
   world = await startChunkWorld([crashPage, rerunPage]);
   graph = world.graph;
 });
 afterAll(async () => {
+  delete process.env.COMMIT_MAX_AGE_MS;
   await world?.close();
 });
 
-/** Makes the shared DynamoDB client fail every transaction after the first `k`, like a worker dying. */
+/** Makes the shared DynamoDB client fail every commit after the first `k`, like a worker dying. */
 function crashAfterWrites(k: number): () => void {
   let writes = 0;
   const name = `crash-after-${k}-${randomUUID()}`;
@@ -43,7 +47,7 @@ function crashAfterWrites(k: number): () => void {
 }
 
 describe('processChunk on real parts', () => {
-  it('counts every conversation exactly once when a chunk crashes after k writes and is run again', async () => {
+  it('counts every conversation exactly once when a chunk crashes after k commits and is run again', async () => {
     const page = await connect(crashPage);
     const jobId = await givenJob(page.id);
     const restore = crashAfterWrites(12);
