@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CommitEntry, CommitOutcome } from '../../../shared/store/contact-commit.ts';
 import { CommitBatcher } from '../../../shared/sync/commit-batcher.ts';
+import { contact } from '../store/fixtures.ts';
 
 /** A whole number of every slot cycle used below, so that slot arithmetic is easy to read. */
 const BASE = 1_000_000;
@@ -15,17 +16,7 @@ const failure = (n: number): CommitEntry => ({
 const contactEntry = (n: number, exists: boolean): CommitEntry => ({
   kind: 'contact',
   exists,
-  contact: {
-    pageId: 'page-1',
-    organizationId: 'org-1',
-    platform: 'messenger',
-    participantId: `psid-${n}`,
-    displayName: `Customer ${n}`,
-    conversationId: `t_${n}`,
-    lastMessageAt: '2026-01-01T10:00:00.000Z',
-    messageCount: 2,
-    aiContext: { summary: 's', intent: 'other', sentiment: 'neutral', leadScore: 1, tags: [] },
-  },
+  contact: contact('page-1', `psid-${n}`),
 });
 const marker: CommitEntry = {
   kind: 'chunk-done',
