@@ -75,7 +75,11 @@ export class ConflictModel {
   private readonly tokens = new Map<string, number>();
   private counts: ConflictStats = emptyStats();
 
+  /** The tables' key attributes (the proxy also uses them to measure item sizes). */
+  readonly keySchemas: Map<string, string[]>;
+
   constructor(private readonly options: ConflictModelOptions) {
+    this.keySchemas = options.keySchemas;
     this.txHoldMs = options.txHoldMs ?? 25;
     this.writeHoldMs = options.writeHoldMs ?? 0;
   }

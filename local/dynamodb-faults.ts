@@ -1,5 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, request } from 'node:http';
-import type { Admission, ConflictModel, ConflictStats } from './dynamodb-conflicts.ts';
+import { localDynamoClient } from './dynamodb.ts';
+import { transactionCapacity } from './dynamodb-capacity.ts';
+import type { ConflictModel, ConflictStats } from './dynamodb-conflicts.ts';
 import { mulberry32, type Rng } from './graph-sim/seed.ts';
 import { callerOf, dynamoDbRequests, type LocalIam } from './iam.ts';
 
@@ -118,24 +120,36 @@ interface Answer {
   body: Buffer;
 }
 
-/** A replayed client token reports the read units DynamoDB spent checking it, not write units. */
-function asReadUnits(answer: Answer): Answer {
+/** The answer with its ConsumedCapacity replaced (its CRC32 no longer holds: the SDK checks it only when present). */
+function rewriteCapacity(
+  answer: Answer,
+  rewrite: (c: Record<string, unknown>[]) => Record<string, unknown>[],
+): Answer {
   try {
     const out = JSON.parse(answer.body.toString('utf8')) as { ConsumedCapacity?: Record<string, unknown>[] };
     if (!Array.isArray(out.ConsumedCapacity)) return answer;
-    out.ConsumedCapacity = out.ConsumedCapacity.map((c) => ({
-      TableName: c.TableName,
-      CapacityUnits: c.CapacityUnits,
-      ReadCapacityUnits: c.CapacityUnits,
-    }));
+    out.ConsumedCapacity = rewrite(out.ConsumedCapacity);
     const body = Buffer.from(JSON.stringify(out));
-    // The body changed: its CRC32 no longer holds (the SDK checks it only when present).
     const { 'x-amz-crc32': _crc, ...headers } = answer.headers;
     return { status: answer.status, headers: { ...headers, 'content-length': String(body.length) }, body };
   } catch {
     return answer;
   }
 }
+
+/** A replayed client token reports the read units DynamoDB spent checking it, not write units. */
+const asReadUnits = (answer: Answer) =>
+  rewriteCapacity(answer, (consumed) =>
+    consumed.map((c) => ({
+      TableName: c.TableName,
+      CapacityUnits: c.CapacityUnits,
+      ReadCapacityUnits: c.CapacityUnits,
+    })),
+  );
+
+/** A transaction's write units as AWS counts them (DynamoDB Local reports one item's worth per table). */
+const withCapacity = (answer: Answer, consumed: { TableName: string; CapacityUnits: number }[]) =>
+  rewriteCapacity(answer, () => consumed);
 
 const NO_CONFLICTS: ConflictStats = {
   transactionsCancelled: 0,
@@ -200,14 +214,15 @@ export async function startDynamoFaultProxy(
       out.end(body);
     });
 
-  const admit = (operation: string, text: string): Admission | undefined => {
-    if (!model) return undefined;
+  const parse = (text: string): Record<string, unknown> | undefined => {
     try {
-      return model.admit(operation, JSON.parse(text) as Record<string, unknown>);
+      return JSON.parse(text) as Record<string, unknown>;
     } catch {
       return undefined; // not JSON: DynamoDB Local answers the malformed request itself
     }
   };
+  // Reads item sizes for the transactions' write units (dynamodb-capacity.ts), past the proxy.
+  const engine = model ? localDynamoClient(target) : undefined;
 
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -219,7 +234,14 @@ export async function startDynamoFaultProxy(
     const error =
       denied(iam, req, operation, text) ??
       (injected === 'conflict' ? conflict(text) : injected === 'throttled' ? THROTTLED : undefined);
-    const admission = error ? undefined : admit(operation, text);
+    const request = error || !model ? undefined : parse(text);
+    // The units AWS would charge, when asked for (the benchmark asks): measured around the commit.
+    const capacity =
+      engine && model && request && operation === 'TransactWriteItems' && request.ReturnConsumedCapacity
+        ? transactionCapacity(engine, request, model.keySchemas)
+        : undefined;
+    await capacity?.before();
+    const admission = request && model ? model.admit(operation, request) : undefined;
     const refusal = error ? { status: 400, body: error } : admission?.error;
     const admitted = admission?.error ? undefined : admission;
     if (refusal) {
@@ -228,14 +250,19 @@ export async function startDynamoFaultProxy(
       return;
     }
     let answer = await forward(req, body);
-    if (admitted?.holdMs) await new Promise((r) => setTimeout(r, admitted.holdMs));
-    admitted?.release(answer.status === 200);
-    if (injected === 'ambiguous' && answer.status === 200) {
+    const committed = answer.status === 200;
+    await Promise.all([
+      admitted?.holdMs ? new Promise((r) => setTimeout(r, admitted.holdMs)) : undefined,
+      committed && !admitted?.replay ? capacity?.after() : undefined,
+    ]);
+    admitted?.release(committed);
+    if (injected === 'ambiguous' && committed) {
       // Applied, but the caller never hears it: a timeout or a reset connection on AWS.
       res.socket?.destroy();
       return;
     }
-    if (admitted?.replay && answer.status === 200) answer = asReadUnits(answer);
+    if (committed && admitted?.replay) answer = asReadUnits(answer);
+    else if (committed && capacity) answer = withCapacity(answer, capacity.consumedCapacity());
     res.writeHead(answer.status, answer.headers);
     res.end(answer.body);
   });
@@ -259,6 +286,7 @@ export async function startDynamoFaultProxy(
     ...(model ? { model } : {}),
     close: () =>
       new Promise<void>((resolve) => {
+        engine?.destroy();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -7,6 +7,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { itemSize } from '../../local/dynamodb-capacity.ts';
 import { ConflictModel, conflictSettingsFromEnv } from '../../local/dynamodb-conflicts.ts';
 import { startDynamoFaultProxy } from '../../local/dynamodb-faults.ts';
 import {
@@ -209,5 +210,58 @@ describe('the conflict model in front of DynamoDB Local, with the SDK', () => {
     expect((error as Error).name).toBe('TransactionCanceledException');
     expect(isTransactionConflict(error)).toBe(false);
     expect(conflictRetries.conflicts).toBe(before);
+  });
+});
+
+describe('the write units of a transaction, as AWS counts them', () => {
+  it('sizes items as the developer guide does', () => {
+    expect(itemSize({ a: { S: 'xyz' } })).toBe(4);
+    expect(itemSize({ n: { N: '12345' } })).toBe(1 + 3 + 1);
+    expect(itemSize({ m: { M: { k: { S: 'v' } } } })).toBe(1 + 3 + 1 + 1 + 1);
+    expect(itemSize({ l: { L: [{ BOOL: true }, { NULL: true }] } })).toBe(1 + 3 + 2 + 2);
+  });
+
+  it('charges 2 units per started KB of every item, where DynamoDB Local reports one item per table', async () => {
+    const table = inject('tables').CONTACTS_TABLE;
+    const pageId = `capacity-${Date.now()}`;
+    const model = new ConflictModel({
+      keySchemas: new Map([[table, ['pageId', 'contactKey']]]),
+      txHoldMs: 0,
+    });
+    const proxy = await startDynamoFaultProxy(inject('dynamoDbEndpoint'), undefined, model);
+    const client = new DynamoDBClient({
+      endpoint: proxy.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    try {
+      const put = (k: string, bytes: number) => ({
+        Put: {
+          TableName: table,
+          Item: { pageId: { S: pageId }, contactKey: { S: k }, pad: { S: 'x'.repeat(bytes) } },
+        },
+      });
+      await client.send(new TransactWriteItemsCommand({ TransactItems: [put('big', 1500)] }));
+      const out = await client.send(
+        new TransactWriteItemsCommand({
+          ReturnConsumedCapacity: 'TOTAL',
+          TransactItems: [
+            ...['a', 'b', 'c', 'd', 'e'].map((k) => put(k, 500)), // 5 x 2
+            {
+              Update: {
+                TableName: table,
+                Key: { pageId: { S: pageId }, contactKey: { S: 'big' } },
+                UpdateExpression: 'SET n = :n',
+                ExpressionAttributeValues: { ':n': { N: '1' } },
+              },
+            }, // 2 KB started: 4
+          ],
+        }),
+      );
+      expect(out.ConsumedCapacity).toEqual([{ TableName: table, CapacityUnits: 14 }]);
+    } finally {
+      client.destroy();
+      await proxy.close();
+    }
   });
 });
