@@ -151,6 +151,9 @@ const asReadUnits = (answer: Answer) =>
 const withCapacity = (answer: Answer, consumed: { TableName: string; CapacityUnits: number }[]) =>
   rewriteCapacity(answer, () => consumed);
 
+/** How long the proxy waits for DynamoDB Local before answering 502 itself. */
+const UPSTREAM_TIMEOUT_MS = 60_000;
+
 const NO_CONFLICTS: ConflictStats = {
   transactionsCancelled: 0,
   singleWritesRefused: 0,
@@ -202,8 +205,11 @@ export async function startDynamoFaultProxy(
               body: Buffer.concat(parts),
             }),
           );
+          // A broken answer must still end the request (and free its items in the model).
+          answer.on('error', (error) => out.destroy(error));
         },
       );
+      out.setTimeout(UPSTREAM_TIMEOUT_MS, () => out.destroy(new Error('no answer in time')));
       out.on('error', (error) =>
         resolve({
           status: 502,
