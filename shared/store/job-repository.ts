@@ -1,4 +1,6 @@
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { JobPhase, JobStatus, SyncJob } from '../sync/job.ts';
 import { ddb, isConditionalCheckFailed, JOB_SK, setExpression, tables } from './db.ts';
 
@@ -47,11 +49,8 @@ export interface Transition {
   set?: Record<string, unknown>;
 }
 
-/**
- * Moves a job between statuses with one conditional update. Returns the job as written, or null
- * when the job was not in one of `from` (someone else won the race).
- */
-export async function transitionJob(jobId: string, t: Transition): Promise<SyncJob | null> {
+/** The conditional update of a transition (and, with `organizationId`, of its owner only). */
+function transitionUpdate(jobId: string, t: Transition, organizationId?: string): UpdateCommandInput {
   const set = setExpression({ ...t.set, status: t.to, phase: t.phase, updatedAt: new Date().toISOString() });
   const { names, values } = set;
   const allowed = t.from.map((status, i) => {
@@ -59,22 +58,59 @@ export async function transitionJob(jobId: string, t: Transition): Promise<SyncJ
     return `:from${i}`;
   });
   names['#status'] = 'status';
+  if (organizationId !== undefined) values[':org'] = organizationId;
+  return {
+    TableName: tables.jobs,
+    Key: { jobId, sk: JOB_SK },
+    UpdateExpression: set.expression,
+    ConditionExpression: `${organizationId !== undefined ? 'organizationId = :org AND ' : ''}#status IN (${allowed.join(', ')})`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+    ReturnValues: 'ALL_NEW',
+  };
+}
+
+/**
+ * Moves a job between statuses with one conditional update. Returns the job as written, or null
+ * when the job was not in one of `from` (someone else won the race).
+ */
+export async function transitionJob(jobId: string, t: Transition): Promise<SyncJob | null> {
   try {
-    const out = await ddb.send(
-      new UpdateCommand({
-        TableName: tables.jobs,
-        Key: { jobId, sk: JOB_SK },
-        UpdateExpression: set.expression,
-        ConditionExpression: `#status IN (${allowed.join(', ')})`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
+    const out = await ddb.send(new UpdateCommand(transitionUpdate(jobId, t)));
     return out.Attributes as SyncJob;
   } catch (error) {
     if (isConditionalCheckFailed(error)) return null;
     throw error;
+  }
+}
+
+/** What a commit point decided: `won` with the job as written, or not, with the job as it was (undefined: none). */
+export type Commit = { won: true; job: SyncJob } | { won: false; job: SyncJob | undefined };
+
+/**
+ * A commit point in one round trip: the transition of `transitionJob`, also conditional on the
+ * job being `organizationId`'s. It returns the job it wrote, or, when it loses, the job as it was
+ * (`ReturnValuesOnConditionCheckFailure: ALL_OLD`; none when there is no such job), so the caller
+ * decides 404, 403, 400 or an idempotent 200 with no read before the write.
+ */
+export async function commitTransition(
+  jobId: string,
+  organizationId: string,
+  t: Transition,
+): Promise<Commit> {
+  try {
+    const out = await ddb.send(
+      new UpdateCommand({
+        ...transitionUpdate(jobId, t, organizationId),
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return { won: true, job: out.Attributes as SyncJob };
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+    // lib-dynamodb leaves the item of a failed condition in AttributeValue form.
+    const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+    return { won: false, job: item ? (unmarshall(item) as SyncJob) : undefined };
   }
 }
 

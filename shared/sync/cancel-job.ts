@@ -1,11 +1,10 @@
-import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { badRequest, forbidden, notFound } from '../errors.ts';
 import { publishJobEvent } from '../events/lifecycle.ts';
 import { countOne, logger, MetricUnit, metrics } from '../observability.ts';
-import { executionArnFor, sfn } from '../sfn.ts';
-import { annotateJob, getJob, transitionJob } from '../store/job-repository.ts';
+import { commitTransition } from '../store/job-repository.ts';
 import { releasePageLock } from '../store/page-repository.ts';
 import { ACTIVE_STATUSES, type SyncJob } from './job.ts';
+import { stopAndRecord } from './stop-execution.ts';
 
 export interface CancelRequest {
   jobId: string;
@@ -17,24 +16,20 @@ export interface CancelRequest {
 }
 
 /**
- * "Stop Sync" (DESIGN.md, Cancellation protocol).
- * 1. Commit point: one conditional update PENDING|IN_PROGRESS -> CANCELLED. Every contact write
- *    is conditional on IN_PROGRESS, so from here on the job's counters and contacts are frozen,
- *    and the counters returned are final.
- * 2. Stop the execution, best effort; the outcome is recorded on the job. If it fails, the
- *    workflow still stops at its next cancel check.
- * 3. Release the page lock so a new sync can start at once.
- * Cancelling a cancelled job returns it unchanged (idempotent); a finished job cannot be cancelled.
+ * "Stop Sync" (the cancellation protocol, docs/contact-commits.md for the fence).
+ * 1. Commit point, in one round trip: one update PENDING|IN_PROGRESS -> CANCELLED, conditional on
+ *    the caller's organization too. It returns the job it wrote, or the job as it was when it
+ *    loses: no such job 404, another organization's 403, already CANCELLED 200 with the stored job
+ *    (idempotent), finished 400. Every batch of contacts is conditional on IN_PROGRESS, so from here
+ *    on the job's counters and contacts are frozen, and the counters returned are final.
+ * 2. Then, at once and before the answer (a Lambda is frozen once it returns): stop the execution,
+ *    best effort, and record the outcome on the job (if it fails, the workflow still stops at its
+ *    next cancel check); release the page lock, so a new sync can start as soon as the stop is
+ *    acknowledged; publish the lifecycle event.
  */
 export async function cancelSync(req: CancelRequest): Promise<SyncJob> {
   const requestedAt = req.requestedAt ?? Date.now();
-  const job = await getJob(req.jobId);
-  if (!job) throw notFound('Sync job not found');
-  if (job.organizationId !== req.organizationId) throw forbidden('Sync job belongs to another organization');
-  if (job.status === 'CANCELLED') return job;
-  if (!ACTIVE_STATUSES.includes(job.status)) throw badRequest(`Cannot cancel job with status: ${job.status}`);
-
-  const cancelled = await transitionJob(req.jobId, {
+  const commit = await commitTransition(req.jobId, req.organizationId, {
     from: ACTIVE_STATUSES,
     to: 'CANCELLED',
     phase: 'cancelled',
@@ -44,12 +39,8 @@ export async function cancelSync(req: CancelRequest): Promise<SyncJob> {
       ...(req.reason ? { cancelReason: req.reason } : {}),
     },
   });
-  if (!cancelled) {
-    // Lost a race: completion, failure or another cancel committed first.
-    const current = await getJob(req.jobId);
-    if (current?.status === 'CANCELLED') return current;
-    throw badRequest(`Cannot cancel job with status: ${current?.status ?? 'UNKNOWN'}`);
-  }
+  if (!commit.won) return refusedCancel(commit.job, req.organizationId);
+  const cancelled = commit.job;
   // Only the call that committed counts: idempotent replays and lost races return above.
   countOne('SyncsCancelled');
   metrics.addMetric('CancelLatency', MetricUnit.Milliseconds, Date.now() - requestedAt);
@@ -57,35 +48,21 @@ export async function cancelSync(req: CancelRequest): Promise<SyncJob> {
 
   // Past the commit point the job is cancelled and its counters final: what follows is best
   // effort and must not turn the answer into an error.
-  const stopExecutionOutcome = await stopExecution(cancelled);
-  await annotateJob(cancelled.jobId, { stopExecutionOutcome }).catch((error: Error) =>
-    logger.warn('Could not record the StopExecution outcome', { jobId: cancelled.jobId, error: error.name }),
-  );
-  await releasePageLock(cancelled.pageId, cancelled.jobId).catch((error: Error) =>
-    logger.error('Could not release the page lock', { jobId: cancelled.jobId, error: error.name }),
-  );
-  // Only the call that committed publishes: an idempotent replay above returns before this.
-  await publishJobEvent('Sync Job Cancelled', cancelled);
+  const [stopExecutionOutcome] = await Promise.all([
+    stopAndRecord(cancelled, { error: 'SyncCancelled', cause: 'Cancelled by the user' }),
+    releasePageLock(cancelled.pageId, cancelled.jobId).catch((error: Error) =>
+      logger.error('Could not release the page lock', { jobId: cancelled.jobId, error: error.name }),
+    ),
+    // Only the call that committed publishes: an idempotent replay above returns before this.
+    publishJobEvent('Sync Job Cancelled', cancelled),
+  ]);
   return { ...cancelled, stopExecutionOutcome };
 }
 
-async function stopExecution(job: SyncJob): Promise<string> {
-  try {
-    await sfn.send(
-      new StopExecutionCommand({
-        executionArn: job.executionArn ?? executionArnFor(job.jobId),
-        error: 'SyncCancelled',
-        cause: 'Cancelled by the user',
-      }),
-    );
-    return 'STOPPED';
-  } catch (error) {
-    // A job cancelled before its execution started has nothing to stop: not an error.
-    if (error instanceof ExecutionDoesNotExist) return 'NO_EXECUTION';
-    logger.warn('StopExecution failed; the workflow will stop at its next cancel check', {
-      jobId: job.jobId,
-      error: (error as Error).name,
-    });
-    return `FAILED: ${(error as Error).name}`;
-  }
+/** The answer to a cancel that did not commit, from the job as it was. */
+function refusedCancel(job: SyncJob | undefined, organizationId: string): SyncJob {
+  if (!job) throw notFound('Sync job not found');
+  if (job.organizationId !== organizationId) throw forbidden('Sync job belongs to another organization');
+  if (job.status === 'CANCELLED') return job;
+  throw badRequest(`Cannot cancel job with status: ${job.status}`);
 }

@@ -1,10 +1,11 @@
-import { ExecutionDoesNotExist, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { badRequest, forbidden, HttpError, notFound } from '../errors.ts';
 import { publishJobEvent } from '../events/lifecycle.ts';
 import { countOne, logger } from '../observability.ts';
-import { executionArnFor, sfn, stateMachineArn } from '../sfn.ts';
-import { annotateJob, getJob, transitionJob } from '../store/job-repository.ts';
+import { sfn, stateMachineArn } from '../sfn.ts';
+import { annotateJob, commitTransition, getJob, transitionJob } from '../store/job-repository.ts';
 import { type Checkpoint, PAUSABLE_STATUSES, type SyncJob } from './job.ts';
+import { stopAndRecord } from './stop-execution.ts';
 
 export interface JobRequest {
   jobId: string;
@@ -20,62 +21,39 @@ async function ownedJob(req: JobRequest): Promise<SyncJob> {
 }
 
 /**
- * Pause: the cancel protocol with a way back (DESIGN.md, Cancellation protocol; README "Pause and
- * resume").
- * 1. Commit point: one conditional update PENDING|IN_PROGRESS -> PAUSED. Every contact write is
- *    conditional on IN_PROGRESS, so from here on nothing is written and the counters returned
- *    are exact; the Map's per-chunk check and the platform checks stop the workflow.
- * 2. Stop the execution, best effort, and record the outcome.
- * The page lock stays with the job. Pausing a paused job returns it unchanged; a finished job
- * cannot be paused (400), the same race rule as cancel.
+ * Pause: the cancel protocol with a way back (README "Pause and resume").
+ * 1. Commit point, in one round trip: one update PENDING|IN_PROGRESS -> PAUSED, conditional on the
+ *    caller's organization too; the job as it was decides a refusal (404, 403, 400) or the
+ *    idempotent 200 of a paused job. Every batch of contacts is conditional on IN_PROGRESS, so from
+ *    here on nothing is written and the counters returned are exact; the Map's per-chunk check and
+ *    the platform checks stop the workflow.
+ * 2. Then, at once and before the answer: stop the execution (best effort) and record the
+ *    outcome; publish the lifecycle event.
+ * The page lock stays with the job.
  */
 export async function pauseSync(req: JobRequest): Promise<SyncJob> {
-  const job = await ownedJob(req);
-  if (job.status === 'PAUSED') return job;
-  if (!PAUSABLE_STATUSES.includes(job.status))
-    throw badRequest(`Cannot pause job with status: ${job.status}`);
-
-  const paused = await transitionJob(req.jobId, {
+  const commit = await commitTransition(req.jobId, req.organizationId, {
     from: PAUSABLE_STATUSES,
     to: 'PAUSED',
     phase: 'paused',
     set: { pausedAt: new Date().toISOString(), pausedBy: req.userId },
   });
-  if (!paused) {
-    // Lost a race: completion, failure, a cancel or another pause committed first.
-    const current = await getJob(req.jobId);
-    if (current?.status === 'PAUSED') return current;
-    throw badRequest(`Cannot pause job with status: ${current?.status ?? 'UNKNOWN'}`);
+  if (!commit.won) {
+    const job = commit.job;
+    if (!job) throw notFound('Sync job not found');
+    if (job.organizationId !== req.organizationId)
+      throw forbidden('Sync job belongs to another organization');
+    if (job.status === 'PAUSED') return job;
+    throw badRequest(`Cannot pause job with status: ${job.status}`);
   }
-
+  const paused = commit.job;
   countOne('SyncsPaused');
-  const stopExecutionOutcome = await stopExecution(paused);
-  await annotateJob(paused.jobId, { stopExecutionOutcome }).catch((error: Error) =>
-    logger.warn('Could not record the StopExecution outcome', { jobId: paused.jobId, error: error.name }),
-  );
-  // Only the call that committed publishes: an idempotent replay above returns before this.
-  await publishJobEvent('Sync Job Paused', paused);
+  const [stopExecutionOutcome] = await Promise.all([
+    stopAndRecord(paused, { error: 'SyncPaused', cause: 'Paused by the user' }),
+    // Only the call that committed publishes: an idempotent replay above returns before this.
+    publishJobEvent('Sync Job Paused', paused),
+  ]);
   return { ...paused, stopExecutionOutcome };
-}
-
-async function stopExecution(job: SyncJob): Promise<string> {
-  try {
-    await sfn.send(
-      new StopExecutionCommand({
-        executionArn: job.executionArn ?? executionArnFor(job.jobId),
-        error: 'SyncPaused',
-        cause: 'Paused by the user',
-      }),
-    );
-    return 'STOPPED';
-  } catch (error) {
-    if (error instanceof ExecutionDoesNotExist) return 'NO_EXECUTION';
-    logger.warn('StopExecution failed; the workflow will stop at its next check', {
-      jobId: job.jobId,
-      error: (error as Error).name,
-    });
-    return `FAILED: ${(error as Error).name}`;
-  }
 }
 
 /** Where a resumed execution starts: the segment discovery last recorded, else the beginning. */

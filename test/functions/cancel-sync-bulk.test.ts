@@ -102,8 +102,10 @@ describe('POST /api/facebook/sync-cancel-bulk: outcomes', () => {
 
   it('reports a job that completed before its cancel as finished, and keeps its result', async () => {
     givenPage(storedPage({ activeJobId: JOB_ID }));
-    givenJob(storedJob(), storedJob({ status: 'COMPLETED', completedAt: '2026-01-01T00:03:00.000Z' }));
-    ddbMock.on(UpdateCommand, CANCEL_COMMIT).rejects(conditionFailed());
+    givenJob(storedJob());
+    ddbMock
+      .on(UpdateCommand, CANCEL_COMMIT)
+      .rejects(conditionFailed(storedJob({ status: 'COMPLETED', completedAt: '2026-01-01T00:03:00.000Z' })));
 
     const reply = await bulk({ pageIds: [PAGE_ID] });
 

@@ -1,6 +1,6 @@
 import { TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/cancel-sync/handler.ts';
 import { CancelSyncResponse } from '../../shared/contract.ts';
@@ -18,11 +18,12 @@ import {
 import {
   CANCEL_COMMIT,
   cancelledJob,
-  conditionFailed,
   ddbMock,
   expectLockReleased,
+  expectOnlyTheRefusedCommit,
   expectRefused,
   givenJob,
+  givenRefusedCommit,
   JOB_ID,
   JOBS_TABLE,
   PAGES_TABLE,
@@ -97,43 +98,39 @@ describe('POST /api/facebook/sync-cancel: input', () => {
 
 describe('POST /api/facebook/sync-cancel: the job', () => {
   it('returns 404 when the job does not exist', async () => {
-    givenJob(undefined);
+    givenRefusedCommit(undefined);
 
     const reply = await cancel({ jobId: '00000000-0000-4000-8000-000000000404' });
 
     expectError(reply, 404, 'Sync job not found');
-    expect(ddbMock).toReceiveCommandWith(GetCommand, {
-      TableName: JOBS_TABLE,
-      Key: { jobId: '00000000-0000-4000-8000-000000000404', sk: 'JOB' },
-    });
-    expect(ddbMock).not.toReceiveCommand(UpdateCommand);
+    expectOnlyTheRefusedCommit('00000000-0000-4000-8000-000000000404');
   });
 
   it('returns 403 and changes nothing when the job belongs to another organization', async () => {
-    givenJob(storedJob({ organizationId: 'org-2' }));
+    givenRefusedCommit(storedJob({ organizationId: 'org-2' }));
 
     const reply = await cancel({ jobId: JOB_ID });
 
     expectError(reply, 403, 'Sync job belongs to another organization');
-    expect(ddbMock).not.toReceiveCommand(UpdateCommand);
+    expectOnlyTheRefusedCommit();
     expect(sfnMock).not.toReceiveAnyCommand();
   });
 
   it.each<JobStatus>(['COMPLETED', 'FAILED'])(
     'returns 400 and changes nothing when the job is %s',
     async (status) => {
-      givenJob(storedJob({ status, completedAt: '2026-01-01T00:05:00.000Z' }));
+      givenRefusedCommit(storedJob({ status, completedAt: '2026-01-01T00:05:00.000Z' }));
 
       const reply = await cancel({ jobId: JOB_ID });
 
       expectError(reply, 400, `Cannot cancel job with status: ${status}`);
-      expect(ddbMock).not.toReceiveCommand(UpdateCommand);
+      expectOnlyTheRefusedCommit();
       expect(sfnMock).not.toReceiveAnyCommand();
     },
   );
 
   it('returns 200 with the stored job and writes nothing when the job is already CANCELLED', async () => {
-    givenJob(
+    givenRefusedCommit(
       cancelledJob({ syncedContacts: 11, failedContacts: 3, completedAt: '2025-12-31T23:59:59.000Z' }),
     );
 
@@ -151,7 +148,7 @@ describe('POST /api/facebook/sync-cancel: the job', () => {
         completedAt: '2025-12-31T23:59:59.000Z',
       },
     });
-    expect(ddbMock).not.toReceiveCommand(UpdateCommand);
+    expectOnlyTheRefusedCommit();
     expect(sfnMock).not.toReceiveAnyCommand();
   });
 });
@@ -215,8 +212,7 @@ describe('POST /api/facebook/sync-cancel: the commit point', () => {
   });
 
   it('returns 400 with the winner status when completion commits first', async () => {
-    givenJob(storedJob(), storedJob({ status: 'COMPLETED', completedAt: '2026-01-01T00:03:00.000Z' }));
-    ddbMock.on(UpdateCommand, CANCEL_COMMIT).rejects(conditionFailed());
+    givenRefusedCommit(storedJob({ status: 'COMPLETED', completedAt: '2026-01-01T00:03:00.000Z' }));
 
     const reply = await cancel({ jobId: JOB_ID });
 
@@ -226,8 +222,7 @@ describe('POST /api/facebook/sync-cancel: the commit point', () => {
   });
 
   it('returns 200 with the stored job when another cancel commits first', async () => {
-    givenJob(storedJob(), cancelledJob({ cancelledBy: 'user-2', syncedContacts: 9 }));
-    ddbMock.on(UpdateCommand, CANCEL_COMMIT).rejects(conditionFailed());
+    givenRefusedCommit(cancelledJob({ cancelledBy: 'user-2', syncedContacts: 9 }));
 
     const reply = await cancel({ jobId: JOB_ID });
 

@@ -22,6 +22,7 @@ import {
   expectRefused,
   givenJob,
   givenPage,
+  givenRefusedCommit,
   JOB_ID,
   JOBS_TABLE,
   PAGE_ID,
@@ -151,20 +152,20 @@ describe('DELETE /api/facebook/pages/{pageId}', () => {
 
   it('still disconnects (204) when the active sync completed before the cancel could commit', async () => {
     givenPage(storedPage({ activeJobId: JOB_ID }));
-    givenJob(storedJob(), storedJob({ status: 'COMPLETED', completedAt: '2026-01-01T00:03:00.000Z' }));
-    ddbMock.on(UpdateCommand, CANCEL_COMMIT).rejects(conditionFailed());
+    givenRefusedCommit(storedJob({ status: 'COMPLETED', completedAt: '2026-01-01T00:03:00.000Z' }));
 
     const reply = await disconnect(PAGE_ID);
 
     expect(reply.statusCode).toBe(204);
-    expect(ddbMock).toReceiveCommandTimes(GetCommand, 3);
+    // The page read, then the commit that found the job finished: no read of the job at all.
+    expect(ddbMock).not.toReceiveCommandWith(GetCommand, { TableName: JOBS_TABLE });
     expect(sfnMock).not.toReceiveAnyCommand();
     expect(ddbMock).toReceiveCommandWith(DeleteCommand, { TableName: PAGES_TABLE, Key: { pageId: PAGE_ID } });
   });
 
   it('still disconnects when the job holding the lock is gone', async () => {
     givenPage(storedPage({ activeJobId: JOB_ID }));
-    givenJob(undefined);
+    givenRefusedCommit(undefined);
 
     const reply = await disconnect(PAGE_ID);
 

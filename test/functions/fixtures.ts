@@ -7,6 +7,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'vitest';
 import type { ConnectedPage } from '../../shared/store/page-repository.ts';
@@ -143,7 +144,7 @@ export function givenJob(job: SyncJob | undefined, ...later: (SyncJob | undefine
   givenStored(JOBS_TABLE, [job, ...later]);
 }
 
-/** The cancel's commit point: the only update of the jobs table that asks for the new item back. */
+/** A stop's commit point (cancel, pause): the only update of the jobs table that asks for the new item back. */
 export const CANCEL_COMMIT = { TableName: JOBS_TABLE, ReturnValues: 'ALL_NEW' } as const;
 
 /** Job `jobId` released its lock on PAGE_ID: the update that removes the page's activeJobId if it is `jobId`. */
@@ -156,9 +157,33 @@ export function expectLockReleased(jobId: string): void {
   });
 }
 
-/** What DynamoDB throws when a conditional write loses a race. */
-export const conditionFailed = () =>
-  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+/**
+ * What DynamoDB throws when a conditional write loses a race; with `item`, the item as it was
+ * (ReturnValuesOnConditionCheckFailure: ALL_OLD), in AttributeValue form as DynamoDB sends it.
+ */
+export const conditionFailed = (item?: SyncJob) =>
+  new ConditionalCheckFailedException({
+    message: 'The conditional request failed',
+    $metadata: {},
+    ...(item ? { Item: marshall(item, { removeUndefinedValues: true }) } : {}),
+  });
+
+/** A stop's commit point (cancel, pause) refused: `job` is the job as it was, undefined for none. */
+export function givenRefusedCommit(job: SyncJob | undefined): void {
+  ddbMock.on(UpdateCommand, CANCEL_COMMIT).rejects(conditionFailed(job));
+}
+
+/** Nothing was written: the only update sent is the commit the table refused, and nothing read before it. */
+export function expectOnlyTheRefusedCommit(jobId = JOB_ID): void {
+  expect(ddbMock).toReceiveCommandTimes(UpdateCommand, 1);
+  expect(ddbMock).toReceiveCommandWith(UpdateCommand, {
+    TableName: JOBS_TABLE,
+    Key: { jobId, sk: 'JOB' },
+    ConditionExpression: expect.stringContaining('organizationId = :org'),
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  });
+  expect(ddbMock).not.toReceiveCommand(GetCommand);
+}
 
 /** A DynamoDB failure that is not a lost condition, naming an internal table. */
 export const throughputExceeded = (table: string) =>

@@ -1,6 +1,6 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/pause-sync/handler.ts';
 import { PauseSyncResponse } from '../../shared/contract.ts';
@@ -19,9 +19,11 @@ import {
   conditionFailed,
   ddbMock,
   eventsMock,
+  expectOnlyTheRefusedCommit,
   expectRefused,
   givenEventBus,
   givenJob,
+  givenRefusedCommit,
   JOB_ID,
   JOBS_TABLE,
   PAGES_TABLE,
@@ -62,33 +64,33 @@ describe('POST /api/facebook/sync-pause', () => {
   });
 
   it('returns 404 when the job does not exist', async () => {
-    givenJob(undefined);
+    givenRefusedCommit(undefined);
 
     expectError(await pause({ jobId: JOB_ID }), 404, 'Sync job not found');
-    expect(ddbMock).not.toReceiveCommand(UpdateCommand);
+    expectOnlyTheRefusedCommit();
   });
 
   it('returns 403 and changes nothing when the job belongs to another organization', async () => {
-    givenJob(storedJob({ organizationId: 'org-2' }));
+    givenRefusedCommit(storedJob({ organizationId: 'org-2' }));
 
     expectError(await pause({ jobId: JOB_ID }), 403, 'Sync job belongs to another organization');
-    expect(ddbMock).not.toReceiveCommand(UpdateCommand);
+    expectOnlyTheRefusedCommit();
     expect(sfnMock).not.toReceiveAnyCommand();
   });
 
   it.each<JobStatus>(['COMPLETED', 'FAILED', 'CANCELLED'])(
     'returns 400 and changes nothing when the job is %s',
     async (status) => {
-      givenJob(storedJob({ status, completedAt: '2026-01-01T00:05:00.000Z' }));
+      givenRefusedCommit(storedJob({ status, completedAt: '2026-01-01T00:05:00.000Z' }));
 
       expectError(await pause({ jobId: JOB_ID }), 400, `Cannot pause job with status: ${status}`);
-      expect(ddbMock).not.toReceiveCommand(UpdateCommand);
+      expectOnlyTheRefusedCommit();
       expect(sfnMock).not.toReceiveAnyCommand();
     },
   );
 
   it('returns 200 with the stored job and writes nothing when the job is already PAUSED', async () => {
-    givenJob(pausedJob({ syncedContacts: 11 }));
+    givenRefusedCommit(pausedJob({ syncedContacts: 11 }));
 
     const reply = await pause({ jobId: JOB_ID });
 
@@ -97,7 +99,7 @@ describe('POST /api/facebook/sync-pause', () => {
       success: true,
       job: { id: JOB_ID, status: 'PAUSED', syncedContacts: 11, pausedAt: '2026-01-01T00:02:00.000Z' },
     });
-    expect(ddbMock).not.toReceiveCommand(UpdateCommand);
+    expectOnlyTheRefusedCommit();
     expect(sfnMock).not.toReceiveAnyCommand();
   });
 
@@ -148,8 +150,11 @@ describe('POST /api/facebook/sync-pause', () => {
   });
 
   it('publishes "Sync Job Paused" once, from the call that committed', async () => {
-    givenJob(storedJob(), pausedJob());
-    ddbMock.on(UpdateCommand, PAUSE_COMMIT).resolves({ Attributes: pausedJob() });
+    // The first commits; the second finds the job paused already.
+    ddbMock
+      .on(UpdateCommand, PAUSE_COMMIT)
+      .resolvesOnce({ Attributes: pausedJob() })
+      .rejects(conditionFailed(pausedJob()));
 
     await pause({ jobId: JOB_ID });
     await pause({ jobId: JOB_ID });
@@ -161,16 +166,14 @@ describe('POST /api/facebook/sync-pause', () => {
   });
 
   it('returns 400 with the winner status when completion commits first', async () => {
-    givenJob(storedJob(), storedJob({ status: 'COMPLETED', completedAt: '2026-01-01T00:03:00.000Z' }));
-    ddbMock.on(UpdateCommand, PAUSE_COMMIT).rejects(conditionFailed());
+    givenRefusedCommit(storedJob({ status: 'COMPLETED', completedAt: '2026-01-01T00:03:00.000Z' }));
 
     expectError(await pause({ jobId: JOB_ID }), 400, 'Cannot pause job with status: COMPLETED');
     expect(sfnMock).not.toReceiveAnyCommand();
   });
 
   it('returns 200 with the stored job when another pause commits first', async () => {
-    givenJob(storedJob(), pausedJob({ pausedBy: 'user-2' }));
-    ddbMock.on(UpdateCommand, PAUSE_COMMIT).rejects(conditionFailed());
+    givenRefusedCommit(pausedJob({ pausedBy: 'user-2' }));
 
     const reply = await pause({ jobId: JOB_ID });
 
@@ -179,8 +182,8 @@ describe('POST /api/facebook/sync-pause', () => {
     expect(sfnMock).not.toReceiveAnyCommand();
   });
 
-  it('returns 500 with a fixed body when the read fails', async () => {
-    ddbMock.on(GetCommand).rejects(new Error(`boom on ${JOBS_TABLE}`));
+  it('returns 500 with a fixed body when the commit fails', async () => {
+    ddbMock.on(UpdateCommand, PAUSE_COMMIT).rejects(new Error(`boom on ${JOBS_TABLE}`));
 
     const reply = await pause({ jobId: JOB_ID });
 

@@ -20,6 +20,7 @@ import {
   givenEventBus,
   givenJob,
   givenPage,
+  givenRefusedCommit,
   givenStartablePage,
   JOB_ID,
   PAGE_ID,
@@ -122,23 +123,13 @@ describe('SyncsCancelled and CancelLatency', () => {
   });
 
   it.each<[string, () => void, number]>([
-    ['the job is already CANCELLED (an idempotent repeat)', () => givenJob(cancelledJob()), 200],
+    ['the job is already CANCELLED (an idempotent repeat)', () => givenRefusedCommit(cancelledJob()), 200],
     [
       'another cancel committed first',
-      () => {
-        givenJob(storedJob(), cancelledJob({ cancelledBy: 'user-2' }));
-        ddbMock.on(UpdateCommand, CANCEL_COMMIT).rejects(conditionFailed());
-      },
+      () => givenRefusedCommit(cancelledJob({ cancelledBy: 'user-2' })),
       200,
     ],
-    [
-      'the completion committed first',
-      () => {
-        givenJob(storedJob(), storedJob({ status: 'COMPLETED' }));
-        ddbMock.on(UpdateCommand, CANCEL_COMMIT).rejects(conditionFailed());
-      },
-      400,
-    ],
+    ['the completion committed first', () => givenRefusedCommit(storedJob({ status: 'COMPLETED' })), 400],
   ])('counts nothing when %s', async (_case, arrange, statusCode) => {
     arrange();
 
@@ -192,14 +183,14 @@ describe('SyncsCancelled and CancelLatency', () => {
 
 describe('SyncsPaused', () => {
   it('counts 1 for the pause that committed, nothing for a repeat', async () => {
-    givenJob(storedJob());
+    const paused = storedJob({ status: 'PAUSED', phase: 'paused' });
     ddbMock
       .on(UpdateCommand, CANCEL_COMMIT)
-      .resolves({ Attributes: storedJob({ status: 'PAUSED', phase: 'paused' }) });
+      .resolvesOnce({ Attributes: paused })
+      .rejects(conditionFailed(paused));
     await post(pauseHandler, '/api/facebook/sync-pause', { jobId: JOB_ID });
     expect(count('SyncsPaused')).toBe(1);
 
-    givenJob(storedJob({ status: 'PAUSED', phase: 'paused' }));
     await post(pauseHandler, '/api/facebook/sync-pause', { jobId: JOB_ID });
     expect(count('SyncsPaused')).toBe(1);
   });
