@@ -131,6 +131,17 @@ function countCapacity(client: { middlewareStack: unknown }): void {
   );
 }
 
+/** The job an invocation works on: a worker's input, or the JSON body of an HTTP request. */
+function jobIdOf(event: unknown): unknown {
+  const e = event as { jobId?: unknown; body?: unknown } | null;
+  if (e?.jobId !== undefined || typeof e?.body !== 'string') return e?.jobId;
+  try {
+    return (JSON.parse(e.body) as { jobId?: unknown }).jobId;
+  } catch {
+    return undefined;
+  }
+}
+
 let lambdaWrapped = false;
 function timeLambdas(): void {
   if (lambdaWrapped) return;
@@ -142,7 +153,7 @@ function timeLambdas(): void {
     event: unknown,
   ) {
     const start = performance.now();
-    const jobId = (event as { jobId?: unknown } | null)?.jobId;
+    const jobId = jobIdOf(event);
     const fn = arnOrId.split(':').pop() ?? arnOrId;
     const job = typeof jobId === 'string' ? jobId : undefined;
     if (job) counters.inFlight.set(job, (counters.inFlight.get(job) ?? 0) + 1);
@@ -221,6 +232,7 @@ export async function startBenchStack(opts: {
 export interface Api {
   start(pageId: string): Promise<string>;
   cancel(jobId: string): Promise<{ ms: number; status: number; body: CancelBody }>;
+  pause(jobId: string): Promise<{ ms: number; status: number; body: CancelBody }>;
   status(jobId: string): Promise<JobStatus>;
 }
 
@@ -261,6 +273,11 @@ export function api(b: BenchStack): Api {
     async cancel(jobId) {
       const t0 = performance.now();
       const res = await call('POST', '/api/facebook/sync-cancel', { jobId, reason: 'bench' });
+      return { ms: performance.now() - t0, status: res.status, body: res.body as CancelBody };
+    },
+    async pause(jobId) {
+      const t0 = performance.now();
+      const res = await call('POST', '/api/facebook/sync-pause', { jobId });
       return { ms: performance.now() - t0, status: res.status, body: res.body as CancelBody };
     },
     async status(jobId) {

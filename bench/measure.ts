@@ -51,6 +51,30 @@ export function tableReader(b: BenchStack) {
       } while (startKey);
       return count;
     },
+    /** The earliest firstSyncedAt among the contacts `jobId` created on a page (epoch ms), or null. */
+    async firstContactAt(pageId: string, jobId: string): Promise<number | null> {
+      let first: number | null = null;
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const out = await client.send(
+          new QueryCommand({
+            TableName: b.stack.tables.contacts,
+            KeyConditionExpression: 'pageId = :p',
+            FilterExpression: 'createdByJobId = :j',
+            ExpressionAttributeValues: { ':p': pageId, ':j': jobId },
+            ProjectionExpression: 'firstSyncedAt',
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of out.Items ?? []) {
+          const at = Date.parse(String(item.firstSyncedAt));
+          if (first === null || at < first) first = at;
+        }
+        startKey = out.LastEvaluatedKey;
+      } while (startKey);
+      return first;
+    },
     destroy: () => client.destroy(),
   };
 }

@@ -11,6 +11,8 @@ import { tableReader } from '../measure.ts';
  */
 export interface CancelScenarioOptions {
   cancels: number;
+  /** Syncs paused (then cancelled, unmeasured) instead, after the cancels. @default 0 */
+  pauses?: number;
   lanes: number;
   messenger: number;
   instagram: number;
@@ -22,9 +24,13 @@ export interface CancelScenarioOptions {
 }
 
 export interface CancelTrial {
+  /** The stop sent: a cancel, or a pause. */
+  kind: 'cancel' | 'pause';
   statusAtCancel: string;
   httpStatus: number;
   ackMs: number;
+  /** The stop's handler alone (its Lambda invocation), inside ackMs: the rest is HTTP and queueing. */
+  handlerMs: number;
   ackSynced: number;
   writesAfterAck: number;
   /** From the acknowledgement to the end of the job's last task activity (0 when none ran after). */
@@ -39,7 +45,7 @@ export interface CancelScenarioResult {
 
 export async function runCancelScenario(o: CancelScenarioOptions): Promise<CancelScenarioResult> {
   process.env.ANALYZER_LATENCY_MS = String(o.analyzerLatencyMs);
-  const pages = Array.from({ length: o.cancels }, (_, i) =>
+  const pages = Array.from({ length: o.cancels + (o.pauses ?? 0) }, (_, i) =>
     generatePage({
       id: `78000000000${String(i + 1).padStart(4, '0')}`,
       name: `Cancel page ${i + 1}`,
@@ -76,7 +82,8 @@ export async function runCancelScenario(o: CancelScenarioOptions): Promise<Cance
         const jobId = await http.start(page.id);
         await sleep(delays[i] ?? 0);
         const before = await reader.job(jobId);
-        const ack = await http.cancel(jobId);
+        const kind = i < o.cancels ? 'cancel' : 'pause';
+        const ack = kind === 'cancel' ? await http.cancel(jobId) : await http.pause(jobId);
         const ackAt = performance.now();
         await settledExecutions(b, jobId);
         for (let k = 0; (counters.inFlight.get(jobId) ?? 0) > 0 && k < 400; k++) await sleep(25);
@@ -86,14 +93,25 @@ export async function runCancelScenario(o: CancelScenarioOptions): Promise<Cance
         const ackSynced = ack.body.job?.syncedContacts ?? 0;
         const ackFailed = ack.body.job?.failedContacts ?? 0;
         const carrying = await reader.countContacts(page.id, jobId);
+        // The workflow's own work; the stop's and the clean-up cancel's handlers are not activity.
         const last = Math.max(
           0,
-          ...counters.invocations.filter((inv) => inv.jobId === jobId).map((inv) => inv.end),
+          ...counters.invocations
+            .filter(
+              (inv) =>
+                inv.jobId === jobId && /^(DiscoverConversations|ProcessChunk|FinalizeSync)/.test(inv.fn),
+            )
+            .map((inv) => inv.end),
+        );
+        const handler = counters.invocations.find(
+          (inv) => inv.jobId === jobId && /^(CancelSync|PauseSync)/.test(inv.fn),
         );
         trials.push({
+          kind,
           statusAtCancel: before?.status ?? 'missing',
           httpStatus: ack.status,
           ackMs: ack.ms,
+          handlerMs: handler ? handler.end - handler.start : Number.NaN,
           ackSynced,
           writesAfterAck:
             ack.status === 200
@@ -103,6 +121,8 @@ export async function runCancelScenario(o: CancelScenarioOptions): Promise<Cance
               : 0,
           ackToLastActivityMs: Math.max(0, last - ackAt),
         });
+        // A paused job keeps its page locked and its workflow parked: cancel it, unmeasured.
+        if (kind === 'pause' && ack.status === 200) await http.cancel(jobId);
         if (trials.length % 25 === 0) console.error(`[cancel] ${trials.length}/${pages.length}`);
       }
     };

@@ -1,9 +1,16 @@
-import { conversationMessages, generatePage, type SimPage } from '../../local/graph-sim/seed.ts';
+import { conversationMessages, demoPage, generatePage, type SimPage } from '../../local/graph-sim/seed.ts';
 import { DEMO_ORG } from '../../local/seed.ts';
 import { SYSTEM_PROMPT, toTranscript } from '../../shared/analyzer/bedrock-analyzer.ts';
 import { LocalAnalyzer } from '../../shared/analyzer/local-analyzer.ts';
 import { type BaselineResult, runBaseline } from '../baseline.ts';
-import { api, childrenPeakRssMb, processPeakRssMb, startBenchStack } from '../harness.ts';
+import {
+  api,
+  childrenPeakRssMb,
+  processPeakRssMb,
+  settledExecutions,
+  sleep,
+  startBenchStack,
+} from '../harness.ts';
 import { measureSync, type SyncRun, tableReader } from '../measure.ts';
 
 /**
@@ -25,6 +32,8 @@ export interface SyncScenarioOptions {
   resync?: boolean;
   /** Pad the local analyzer's summary to this many characters (a Bedrock-sized aiContext). */
   summaryChars?: number;
+  /** Measure the time to the first contact on the demo page. @default false */
+  firstContact?: boolean;
 }
 
 export interface SyncScenarioResult {
@@ -36,6 +45,8 @@ export interface SyncScenarioResult {
   /** Bedrock tokens of the analysed conversations of one page, estimated from their transcripts. */
   bedrock: { conversations: number; inputTokens: number; outputTokens: number };
   peakRssMb: { process: number; dynamoDbLocal: number };
+  /** From the 202 to the first contact's firstSyncedAt, on the demo page (347 + 150 conversations). */
+  firstContactSeconds?: number | null;
 }
 
 /** Rough English-text rule: about 4 characters per token. */
@@ -80,13 +91,30 @@ export async function runSyncScenario(o: SyncScenarioOptions): Promise<SyncScena
   });
   // The product's defaults (cdk.json / infra/stack.ts), plus the switch under test.
   const context = { cancelChecks: o.cancelChecks };
+  const demo = demoPage();
   const b = await startBenchStack({
-    pages: [...pages, baselinePage, warmup],
+    pages: [...pages, baselinePage, warmup, ...(o.firstContact ? [demo] : [])],
     context,
     graphSimLatencyMs: o.graphLatencyMs,
   });
   const reader = tableReader(b);
   const http = api(b);
+  /** Starts a sync of `pageId`, waits for its first contact, cancels it: 202 -> first firstSyncedAt. */
+  const timeToFirstContact = async (pageId: string): Promise<number | null> => {
+    const jobId = await http.start(pageId);
+    const accepted = Date.now();
+    for (let i = 0; i < 600; i++) {
+      const job = await reader.job(jobId);
+      if ((job?.syncedContacts ?? 0) > 0 || !['PENDING', 'IN_PROGRESS'].includes(job?.status ?? '')) break;
+      await sleep(20);
+    }
+    await http.cancel(jobId);
+    await settledExecutions(b, jobId);
+    const first = await reader.firstContactAt(pageId, jobId);
+    const seconds = first === null ? null : (first - accepted) / 1000;
+    console.error(`[sync] first contact on the demo page ${seconds} s after the 202`);
+    return seconds;
+  };
   try {
     // Warm-up, not measured: the first invocation of each handler loads its module.
     await measureSync(b, reader, b.stack.graph, () => http.start(warmup.id));
@@ -101,6 +129,7 @@ export async function runSyncScenario(o: SyncScenarioOptions): Promise<SyncScena
       resync = await measureSync(b, reader, b.stack.graph, () => http.start(first.id));
       log(o, 'resync', resync);
     }
+    const firstContactSeconds = o.firstContact ? await timeToFirstContact(demo.id) : undefined;
     let baseline: BaselineResult | undefined;
     if (o.baseline) {
       b.stack.graph?.resetStats();
@@ -120,6 +149,7 @@ export async function runSyncScenario(o: SyncScenarioOptions): Promise<SyncScena
       options: o,
       context,
       runs,
+      ...(firstContactSeconds === undefined ? {} : { firstContactSeconds }),
       ...(resync ? { resync } : {}),
       ...(baseline ? { baseline } : {}),
       bedrock: first ? await bedrockTokens(first) : { conversations: 0, inputTokens: 0, outputTokens: 0 },
