@@ -1,5 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 import type { GraphSimulator } from '../local/graph-sim/server.ts';
 import { conflictRetries } from '../shared/store/conflict-retry.ts';
 import { JOB_SK } from '../shared/store/db.ts';
@@ -17,6 +23,35 @@ export function tableReader(b: BenchStack) {
       credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
     }),
   );
+  /** Every page of a query of one page's contacts, optionally of one job (by `attribute`). */
+  const contactsOf = async (
+    pageId: string,
+    of: { attribute: string; jobId: string } | undefined,
+    extra: Pick<QueryCommandInput, 'Select' | 'ProjectionExpression'>,
+    onPage: (out: QueryCommandOutput) => void,
+  ) => {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await client.send(
+        new QueryCommand({
+          TableName: b.stack.tables.contacts,
+          KeyConditionExpression: 'pageId = :p',
+          ...(of
+            ? {
+                FilterExpression: '#by = :j',
+                ExpressionAttributeNames: { '#by': of.attribute },
+                ExpressionAttributeValues: { ':p': pageId, ':j': of.jobId },
+              }
+            : { ExpressionAttributeValues: { ':p': pageId } }),
+          ...extra,
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      onPage(out);
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+  };
   return {
     async job(jobId: string) {
       const out = await client.send(
@@ -29,50 +64,30 @@ export function tableReader(b: BenchStack) {
     /** Contacts of a page, optionally only those last written by `jobId`. */
     async countContacts(pageId: string, jobId?: string): Promise<number> {
       let count = 0;
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const out = await client.send(
-          new QueryCommand({
-            TableName: b.stack.tables.contacts,
-            KeyConditionExpression: 'pageId = :p',
-            ...(jobId
-              ? {
-                  FilterExpression: 'lastSyncJobId = :j',
-                  ExpressionAttributeValues: { ':p': pageId, ':j': jobId },
-                }
-              : { ExpressionAttributeValues: { ':p': pageId } }),
-            Select: 'COUNT',
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        count += out.Count ?? 0;
-        startKey = out.LastEvaluatedKey;
-      } while (startKey);
+      await contactsOf(
+        pageId,
+        jobId ? { attribute: 'lastSyncJobId', jobId } : undefined,
+        { Select: 'COUNT' },
+        (out) => {
+          count += out.Count ?? 0;
+        },
+      );
       return count;
     },
     /** The earliest firstSyncedAt among the contacts `jobId` created on a page (epoch ms), or null. */
     async firstContactAt(pageId: string, jobId: string): Promise<number | null> {
       let first: number | null = null;
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const out = await client.send(
-          new QueryCommand({
-            TableName: b.stack.tables.contacts,
-            KeyConditionExpression: 'pageId = :p',
-            FilterExpression: 'createdByJobId = :j',
-            ExpressionAttributeValues: { ':p': pageId, ':j': jobId },
-            ProjectionExpression: 'firstSyncedAt',
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of out.Items ?? []) {
-          const at = Date.parse(String(item.firstSyncedAt));
-          if (first === null || at < first) first = at;
-        }
-        startKey = out.LastEvaluatedKey;
-      } while (startKey);
+      await contactsOf(
+        pageId,
+        { attribute: 'createdByJobId', jobId },
+        { ProjectionExpression: 'firstSyncedAt' },
+        (out) => {
+          for (const item of out.Items ?? []) {
+            const at = Date.parse(String(item.firstSyncedAt));
+            if (first === null || at < first) first = at;
+          }
+        },
+      );
       return first;
     },
     destroy: () => client.destroy(),

@@ -122,7 +122,10 @@ const noChecksMs = median(withoutChecks.runs.map((r) => r.wallMs));
 const chunkMs = median(runs.flatMap((r) => r.chunkMs));
 const acked = cancel.trials.filter((t) => t.kind === 'cancel' && t.httpStatus === 200);
 const pausedAcks = cancel.trials.filter((t) => t.kind === 'pause' && t.httpStatus === 200);
-const ms = (values: number[], p: number) => round(percentile(values, p), 1);
+const p50p99 = (values: number[]) => [50, 99].map((p) => round(percentile(values, p), 1)) as [number, number];
+const [cancelHandlerP50Ms, cancelHandlerP99Ms] = p50p99(acked.map((t) => t.handlerMs));
+const [pauseAckP50Ms, pauseAckP99Ms] = p50p99(pausedAcks.map((t) => t.ackMs));
+const [pauseHandlerP50Ms, pauseHandlerP99Ms] = p50p99(pausedAcks.map((t) => t.handlerMs));
 const lastActivity = acked.map((t) => t.ackToLastActivityMs);
 const firstSync = runs[0];
 const resync = withChecks.resync;
@@ -187,32 +190,14 @@ const results = {
   baselineStatusReads: baseline?.statusReads ?? null,
   cancels: acked.length,
   cancelsRefused: cancel.trials.filter((t) => t.kind === 'cancel').length - acked.length,
-  // The time inside the cancel handler, beside the round trip: the rest is HTTP and event-loop queueing.
-  cancelHandlerP50Ms: ms(
-    acked.map((t) => t.handlerMs),
-    50,
-  ),
-  cancelHandlerP99Ms: ms(
-    acked.map((t) => t.handlerMs),
-    99,
-  ),
+  // The time inside the stop's handler, beside its round trip: the rest is HTTP and event-loop queueing.
+  cancelHandlerP50Ms,
+  cancelHandlerP99Ms,
   pauses: pausedAcks.length,
-  pauseAckP50Ms: ms(
-    pausedAcks.map((t) => t.ackMs),
-    50,
-  ),
-  pauseAckP99Ms: ms(
-    pausedAcks.map((t) => t.ackMs),
-    99,
-  ),
-  pauseHandlerP50Ms: ms(
-    pausedAcks.map((t) => t.handlerMs),
-    50,
-  ),
-  pauseHandlerP99Ms: ms(
-    pausedAcks.map((t) => t.handlerMs),
-    99,
-  ),
+  pauseAckP50Ms,
+  pauseAckP99Ms,
+  pauseHandlerP50Ms,
+  pauseHandlerP99Ms,
   writesAfterPauseAck: pausedAcks.reduce((s, t) => s + t.writesAfterAck, 0),
   cancelAckP50Ms: round(
     percentile(
