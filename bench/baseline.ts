@@ -8,7 +8,7 @@ import { ddb, JOB_SK, tables } from '../shared/store/db.ts';
 import { sleep } from './harness.ts';
 
 /**
- * The seed's design, for comparison in the same run (seed-stop-cancel-sync.md): one conversation
+ * The sequential design this product replaced, for comparison in the same run: one conversation
  * at a time, a status SELECT before each (`isJobCancelled`), the conversation list paged with
  * Graph's default page size, then one Graph call per conversation for its messages, the analysis,
  * and the contact write. It does the same work as the product against the same simulator (same

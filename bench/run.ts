@@ -9,7 +9,7 @@ import type { SyncScenarioResult } from './scenarios/sync.ts';
 import { conversationsPerExecution, costPer1000, median, percentile, round } from './stats.ts';
 
 /**
- * `npm run bench`: the product against the seed's sequential design, on the embedded stack.
+ * `npm run bench`: the product against the sequential design it replaced (bench/baseline.ts), on the embedded stack.
  * `-- --quick` runs every scenario at small sizes (for development; results.json is then not
  * overwritten unless `--write` is given). Each scenario runs in a fresh child process.
  */
@@ -223,7 +223,7 @@ const results = {
   // to it (chunks run 4 at a time, so a check delays at most its own chunk).
   checkOverheadPct: round(median(runs.map((r) => (100 * r.checkMs) / r.wallMs)), 2),
   checkMsPerSync: round(median(runs.map((r) => r.checkMs))),
-  // The same syncs with the checks removed, medians compared: the issue's A/B, within the run's
+  // The same syncs with the checks removed, medians compared: the A/B, within the run's
   // noise (the spread of the runs themselves is in the two *WallSecondsRuns lists).
   checkOverheadAbPct: round((100 * (productMs - noChecksMs)) / noChecksMs),
   noChecksWallSecondsRuns: withoutChecks.runs.map((r) => round(r.wallMs / 1000)),
@@ -336,7 +336,7 @@ const rows: [string, string, string, string][] = [
     '-',
   ],
   [
-    'throughput vs seed design',
+    'throughput vs sequential design',
     `${results.throughputRatio}x (${results.productWallSeconds} s vs ${results.baselineWallSeconds} s)`,
     '>= 15x, 0 rate-limit violations',
     `${(results.throughputRatio ?? 0) >= 15 && results.rateLimitRejections === 0 ? 'met' : 'MISSED'}`,
@@ -349,7 +349,7 @@ const rows: [string, string, string, string][] = [
   ],
   [
     'Graph calls per 100 conversations',
-    `${results.graphCallsPer100} (seed design ${results.baselineGraphCallsPer100})`,
+    `${results.graphCallsPer100} (sequential design ${results.baselineGraphCallsPer100})`,
     '<= 5',
     results.graphCallsPer100 <= 5 ? 'met' : 'MISSED',
   ],

@@ -39,7 +39,7 @@ export interface WorkflowProps {
   /** Chunks processed at once per platform. The Graph rate limit (2 calls/s per Page) is the real cap. @default 4 */
   mapConcurrency?: number;
   /**
-   * The cancel check at the start of each Map iteration (DESIGN.md, protocol step 5). Only the
+   * The cancel check at the start of each Map iteration (the cancellation protocol, docs/architecture.md). Only the
    * benchmark turns it off, to measure what the checks cost; never deploy without it.
    * @default true
    */
@@ -152,7 +152,7 @@ export class Workflow extends Construct {
       return state;
     };
 
-    // The job record was deleted mid-run (the seed's edge case 4): stop, and free the page.
+    // The job record was deleted mid-run (an edge case the product must survive): stop, and free the page.
     const jobRecordGone = new Pass(this, 'Job record is gone', {
       result: Result.fromObject({
         Error: 'JobDeleted',
@@ -420,7 +420,7 @@ export class Workflow extends Construct {
         resultPath: JsonPath.DISCARD,
       }),
     );
-    // Each iteration checks the cancel flag before doing any work (DESIGN.md, protocol step 5).
+    // Each iteration checks the cancel flag before doing any work (the cancellation protocol, docs/architecture.md).
     chunks.itemProcessor(
       props.cancelChecks === false
         ? processChunk

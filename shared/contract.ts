@@ -21,7 +21,7 @@ import { EXECUTION_STATUSES } from './sync/execution-mirror.ts';
 import { JOB_STATUSES } from './sync/job.ts';
 
 /**
- * The HTTP contract of DESIGN.md as zod schemas: the responses the handlers produce, and the
+ * The HTTP contract (docs/api.md) as zod schemas: the responses the handlers produce, and the
  * OpenAPI 3.1 document generated from them and from the request schemas (served at
  * GET /openapi.json and shipped as openapi.json). Tests parse real responses with these.
  */

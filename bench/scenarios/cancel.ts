@@ -3,7 +3,7 @@ import { api, counters, settledExecutions, sleep, startBenchStack } from '../har
 import { tableReader } from '../measure.ts';
 
 /**
- * Scenario 3: `cancels` syncs cancelled while they run, `lanes` at a time, each on a fresh page
+ * Cancel and pause: `cancels` syncs cancelled while they run, `lanes` at a time, each on a fresh page
  * (so every sync really analyses and writes), at a seeded random moment `minDelayMs..maxDelayMs`
  * after the 202. Per cancel: the acknowledgement's round trip over HTTP, the writes that happened
  * after it (contacts carrying the job beyond the acknowledged count, and any counter change), and

@@ -4,7 +4,7 @@ import { api, childrenPeakRssMb, processPeakRssMb, startBenchStack } from '../ha
 import { measureSync, type SyncRun, tableReader } from '../measure.ts';
 
 /**
- * Scenario 5: one very large page synced to completion at low latency with the product's defaults
+ * Scale: one very large page synced to completion at low latency with the product's defaults
  * (continue-as-new every maxChunksPerSegment chunks). At the real 2 calls/s per Page a
  * 100,000-conversation page needs at least (calls / 2) seconds of Graph time alone, more than the
  * whole benchmark's budget, so this run lifts the simulator's rate limit and lets the workers'

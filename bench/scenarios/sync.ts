@@ -14,11 +14,11 @@ import {
 import { measureSync, type SyncRun, tableReader } from '../measure.ts';
 
 /**
- * Scenarios 1, 2, 4 (one side), 5 (events per 1,000), 6 and 7 on one stack: the issue's page of
+ * Throughput, Graph calls, cancel-check cost (one side), events per 1,000, re-sync and cost on one stack: a page of
  * 150 Messenger + 50 Instagram conversations, Graph at `graphLatencyMs` under the real 2 calls/s
  * per Page, the analyzer at `analyzerLatencyMs`. Every product run syncs a fresh page (same sizes,
  * its own data) so that nothing is skipped as unchanged; then the first page is synced again,
- * unchanged; then the seed's sequential design runs on a page of its own.
+ * unchanged; then the sequential design runs on a page of its own.
  */
 export interface SyncScenarioOptions {
   runs: number;

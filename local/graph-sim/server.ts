@@ -1,6 +1,6 @@
 /**
  * A Meta Graph API simulator for the local stack and tests: a plain node:http server that answers the
- * Conversations API, message and profile reads the way /work/shared/graph-api.md describes them
+ * Conversations API, message and profile reads the way Meta's Graph API reference describes them
  * (paging, field expansion, the 20-message detail limit, error shapes, usage headers, rate limits).
  *
  * Rate limits and usage headers:

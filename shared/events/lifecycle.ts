@@ -5,7 +5,7 @@ import { logger } from '../observability.ts';
 import type { SyncJob } from '../sync/job.ts';
 
 /**
- * Job lifecycle events on EventBridge (README "Lifecycle events").
+ * Job lifecycle events on EventBridge (docs/api.md, "Lifecycle events").
  *
  * One event per status change, published by whoever won the conditional transition, right after
  * it committed: `source = "contact-sync"`, `detail-type` one of JOB_EVENT_TYPES, `detail` a

@@ -1,4 +1,4 @@
-/** Meta Graph API errors, classified as in shared/graph-api.md ("Errors"). */
+/** Meta Graph API errors, classified as Meta's Graph API error reference describes them. */
 export type GraphErrorKind = 'retryable' | 'token' | 'permission' | 'blocked' | 'invalid';
 
 const RETRYABLE = new Set([1, 2, 4, 17, 32, 341, 613, 80001, 80002, 80006]);

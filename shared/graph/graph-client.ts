@@ -35,7 +35,7 @@ export interface ListRequest {
  * our send and our receipt of the answer, so a slot is only free again `windowMs` after the answer
  * came back. Spacing sends alone is not enough: a call that travels slower than the one sent a window
  * later (a cold connection, a GC pause) lands in the same window and is throttled.
- * This limiter holds within one process; the cross-worker bucket is a later refinement (issue 4).
+ * This limiter holds within one process; the cross-worker budget is shared/graph/rate-limiter.ts.
  */
 class PerPageLimiter {
   private readonly capacity: number;

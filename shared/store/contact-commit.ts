@@ -12,7 +12,7 @@ import { ddb, JOB_SK, setExpression, tables } from './db.ts';
  * transaction with ONE update of the job's counters, conditional on the job being IN_PROGRESS
  * (and, when the batch creates contacts, one update of the page's contactCount). That condition
  * is the cancel fence: once a cancel or pause has committed, every later batch fails it and
- * nothing is written (the cancellation protocol, docs/cancellation.md).
+ * nothing is written (the cancellation protocol, docs/architecture.md).
  *
  * Exactly-once: a contact is written only if it does not already carry `lastSyncJobId = jobId`,
  * a failure marker and a chunk marker only if absent. Every action asks for the item as it was

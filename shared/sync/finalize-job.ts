@@ -31,7 +31,7 @@ export async function finalizeJob(input: {
           set: { completedAt: now, error: userFacingError(input.error) },
         });
   const job = written ?? (await getJob(input.jobId));
-  // A job deleted mid-run (the seed's edge case 4) must not leave its page locked either.
+  // A job deleted mid-run (an edge case the product must survive) must not leave its page locked either.
   if (!job || isTerminal(job.status)) await releasePageLock(input.pageId, input.jobId);
   // Only the winner of the transition publishes; a retried finalize does not publish twice.
   if (written) {

@@ -21,7 +21,7 @@ async function ownedJob(req: JobRequest): Promise<SyncJob> {
 }
 
 /**
- * Pause: the cancel protocol with a way back (README "Pause and resume").
+ * Pause: the cancel protocol with a way back (docs/api.md, "Pause, resume and retry").
  * 1. Commit point, in one round trip: one update PENDING|IN_PROGRESS -> PAUSED, conditional on the
  *    caller's organization too; the job as it was decides a refusal (404, 403, 400) or the
  *    idempotent 200 of a paused job. Every batch of contacts is conditional on IN_PROGRESS, so from

@@ -114,7 +114,7 @@ export async function processChunk(
   let failedConversations = 0;
   // Analysis dominates and is a wait on the model, not CPU: 10 conversations at a time per chunk
   // (40 model calls in flight at the default mapConcurrency of 4) cut a 50-conversation chunk
-  // from 10 analysis rounds to 5 (bench/: throughput 7x -> 10x+ the seed's design).
+  // from 10 analysis rounds to 5 (bench/: throughput 7x -> 10x+ the sequential baseline).
   const queue = [...items];
   const worker = async () => {
     for (

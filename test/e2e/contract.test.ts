@@ -36,7 +36,7 @@ import {
 } from './http-client.ts';
 
 /**
- * The HTTP contract of DESIGN.md, over real HTTP against one in-process embedded stack: DynamoDB
+ * The HTTP contract (docs/api.md, openapi.json), over real HTTP against one in-process embedded stack: DynamoDB
  * Local, the Graph API simulator (2 calls/s per Page), the state machine synthesized from infra/
  * and the HTTP API emulator with its JWT authorizer. Every test works on its own simulated page(s),
  * so the tests run concurrently; none asserts a timing, they poll with bounded loops.
@@ -311,7 +311,7 @@ async function storedLockOf(pageId: string): Promise<string | undefined> {
 }
 
 /**
- * The seed's edge case 4: once the job has saved contacts, its item is deleted behind the API's
+ * Edge case: once the job has saved contacts, its item is deleted behind the API's
  * back. Returns when its execution has left RUNNING, with the count of its contacts at deletion.
  */
 async function deleteJobMidRun(page: SimPage) {
@@ -955,7 +955,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
     });
   });
 
-  describe("the seed's testing scenarios", () => {
+  describe("the original feature's testing scenarios", () => {
     it('seed test 1: cancel immediately -> CANCELLED with 0-10 contacts, counters match saved contacts', async () => {
       const jobId = await started(P.seed1.id);
       const ack = await cancelled(jobId);
@@ -1039,7 +1039,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
     });
   });
 
-  describe("the seed's edge cases", () => {
+  describe("the original feature's edge cases", () => {
     it('edge case 1: sync already complete when cancel is clicked -> one outcome, and it is the truth', async () => {
       expect([200, 400]).toContain(await cancelAroundCompletion(P.edge1));
     });

@@ -24,7 +24,7 @@ import {
 } from './http-client.ts';
 
 /**
- * Issue 8, items 3-5, end to end over HTTP on one embedded stack: lifecycle events (the local
+ * Lifecycle events, bulk cancel and cleanup, end to end over HTTP on one embedded stack: lifecycle events (the local
  * EventBridge's feed at GET /__local/events), the execution mirror fed by the local Step
  * Functions' status-change events, cancel with cleanup (also racing a new sync of the same page)
  * and bulk cancel. No timing is asserted; every wait is a bounded poll.

@@ -174,7 +174,7 @@ describe('a sync started, watched and stopped over HTTP', () => {
     const again = await call('POST', '/api/facebook/sync-cancel', { jobId });
     expect(again).toEqual({ status: 200, body: cancelled.body });
 
-    // The seed's Test 3: a new sync can start at once.
+    // A new sync can start at once.
     const next = await call('POST', '/api/facebook/sync-background', { pageId: PAGE_ID });
     expect(next.status).toBe(202);
     const stop = await call('POST', '/api/facebook/sync-cancel', { jobId: next.body.jobId });

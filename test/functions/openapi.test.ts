@@ -6,7 +6,7 @@ import { expectSecurityHeaders, httpEvent, invoke } from './event.ts';
 /** The document shipped at the repository root; `npm run openapi` regenerates it. */
 const committed: unknown = JSON.parse(readFileSync(new URL('../../openapi.json', import.meta.url), 'utf8'));
 
-/** Every route of the HTTP contract (DESIGN.md), and the document's own. */
+/** Every route of the HTTP contract (docs/api.md), and the document's own. */
 const ROUTES: [string, string][] = [
   ['post', '/api/facebook/sync-background'],
   ['post', '/api/facebook/sync-cancel'],

@@ -21,7 +21,7 @@ import {
  * The cancel-race section of the reliability harness: seeded trials that each start a sync of a
  * small page, cancel it at a drawn point of its life (before StartExecution returns, in discovery,
  * mid-chunk, around an AI call, between the platforms, around finalize, after completion) plus a
- * random extra delay, and then check the cancellation protocol of DESIGN.md:
+ * random extra delay, and then check the cancellation protocol (docs/architecture.md):
  *   1. the job ends in exactly one terminal status, and never leaves it;
  *   2. a 200 cancel means CANCELLED, with counters and completedAt frozen at the acknowledgement;
  *   3. syncedContacts (failedContacts) equals what the job really wrote (its contacts, its markers);

@@ -5,7 +5,7 @@ import { HttpClient, simPages } from '../e2e/http-client.ts';
 import { SecretScanner } from './secrets.ts';
 
 /**
- * The reliability harness (issue 5): one embedded stack, many small pages, and sections that each
+ * The reliability harness: one embedded stack, many small pages, and sections that each
  * report what they tried and every invariant violation they saw. `npm run test:reliability` runs
  * the full sizes (run.ts); `npm test` runs a bounded version (reliability.test.ts).
  */
@@ -104,7 +104,7 @@ export async function startHarness(opts: {
   return h;
 }
 
-/** One row per section, and the totals: what the README's reliability section quotes. */
+/** One row per section, and the totals: what docs/reliability.md quotes. */
 export function summaryTable(results: SectionResult[]): string {
   const rows = results.map((r) => [r.section, r.trials, r.faults, r.inputs, r.requests, r.violations.length]);
   const total = ['total', ...[1, 2, 3, 4, 5].map((i) => rows.reduce((sum, row) => sum + Number(row[i]), 0))];

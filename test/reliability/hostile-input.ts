@@ -86,7 +86,7 @@ const HARMLESS_BASE: readonly RouteName[] = [...JOB_ROUTES, 'POST sync-cancel-bu
 
 /**
  * The statuses in which each job route refuses a job (400, nothing written), as the contract says
- * (the OpenAPI document in shared/contract.ts, README "Pause, resume and retry"): pause takes only
+ * (the OpenAPI document in shared/contract.ts, docs/api.md "Pause, resume and retry"): pause takes only
  * PENDING or IN_PROGRESS (a PAUSED job is answered 200 as stored), resume only PAUSED, retry only
  * FAILED or CANCELLED (a retry starts a new job). Written out here rather than imported from the
  * code, so a handler that accepted more would be caught by the answer and the snapshot.

@@ -14,7 +14,7 @@ import type { Harness } from './harness.ts';
 
 /**
  * What the harness's sections share to observe a sync: the API as a user sees it (counted, and
- * every 5xx a violation), the tables as DynamoDB Local stores them, and the checks of DESIGN.md's
+ * every 5xx a violation), the tables as DynamoDB Local stores them, and the checks of the cancellation protocol's (docs/architecture.md)
  * invariants that hold after any trial (numbered as in cancel-race.ts):
  *   1. one terminal status; 3. the counters equal what the job wrote; 4. no contact duplicated or
  *   lost; 5. the page lock released; 6. never a 5xx.

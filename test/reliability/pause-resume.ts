@@ -14,7 +14,7 @@ import { HttpClient, isActive, type JobView, PATHS, query, StrictStatus, sleep }
 import { now, pool } from './observe.ts';
 
 /**
- * The pause/resume equivalence property (issue 8): a sync paused at a random moment (once or
+ * The pause/resume equivalence property: a sync paused at a random moment (once or
  * twice) and resumed ends with the same contacts and the same counters as one uninterrupted sync
  * of the same conversations.
  *

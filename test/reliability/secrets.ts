@@ -6,7 +6,7 @@ import { PATHS, query } from '../e2e/http-client.ts';
 import type { Harness, SectionResult } from './harness.ts';
 
 /**
- * The secret scan of the reliability harness (DESIGN.md: page tokens never leave their store).
+ * The secret scan of the reliability harness (page tokens never leave their store).
  * Every page's access token, in plaintext and as the ciphertext the pages table keeps, is looked
  * for in everything the harness run produced:
  * - every answer of the HTTP API (tapped at the emulator, so the load and hostile-input traffic

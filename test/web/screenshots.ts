@@ -14,7 +14,7 @@ import {
 /**
  * `npm run screenshots`: the console's four states on the demo page ("My Business Page", 347
  * Messenger + 150 Instagram conversations), taken in headless Chromium against a fresh embedded
- * stack and written to docs/console-*.png for the README.
+ * stack and written to docs/console-*.png for the web console doc (docs/web-console.md).
  */
 const NAME = 'My Business Page';
 const shot = (tab: Page, file: string) =>

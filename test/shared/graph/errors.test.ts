@@ -3,7 +3,7 @@ import { classifyGraphError, GraphApiError, type GraphErrorKind } from '../../..
 import { parseGraphTime } from '../../../shared/graph/schemas.ts';
 
 describe('classifyGraphError', () => {
-  // Every code of graph-api.md ("Errors"), as Graph sends them (HTTP 400 unless said otherwise).
+  // Every documented Graph API error code, as Graph sends them (HTTP 400 unless said otherwise).
   it.each<[number, string, GraphErrorKind]>([
     [1, 'unknown error', 'retryable'],
     [2, 'temporary service error', 'retryable'],

@@ -17,7 +17,7 @@ vi.mock(import('../../../shared/sleep.ts'), async (importOriginal) => {
 
 /**
  * GraphClient against hand-recorded Graph responses (test/fixtures/graph/*.json), each in the shape
- * shared/graph-api.md documents, served over real HTTP so the client's fetch path runs.
+ * Meta's Graph API reference documents, served over real HTTP so the client's fetch path runs.
  */
 
 const PAGE_ID = '104838712345678';

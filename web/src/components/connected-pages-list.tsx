@@ -9,7 +9,7 @@ import { SettingsDialog } from './settings-dialog.tsx';
 
 type Pages = ReturnType<typeof useConnectedPages>;
 
-/** The seed's connected-pages list: one card per page, with the dialogs its buttons open. */
+/** The connected-pages list: one card per page, with the dialogs its buttons open. */
 export function ConnectedPagesList(props: {
   pages: Pages;
   preferences: Preferences;

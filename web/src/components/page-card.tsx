@@ -18,7 +18,7 @@ import { type PageView, plural, syncedText } from '../use-connected-pages.ts';
 import { SyncProgress } from './sync-progress.tsx';
 
 /**
- * One connected page, in the seed's four states: Idle (Sync), Syncing ("Synced N contacts...",
+ * One connected page, in its four states: Idle (Sync), Syncing ("Synced N contacts...",
  * progress, Stop Sync), Stopping (disabled "Stopping..." until the API answers) and the outcome of
  * the last sync (cancelled with the gain, completed, failed with its error).
  *
@@ -26,7 +26,7 @@ import { SyncProgress } from './sync-progress.tsx';
  * focus stays on it when Sync becomes Stop Sync and back; while it waits it is aria-disabled
  * (not `disabled`, which would drop the focus).
  *
- * Pause and resume (issue 8): a running sync also shows Pause; a paused one shows Resume as its
+ * Pause and resume: a running sync also shows Pause; a paused one shows Resume as its
  * main action (the same button, so the focus stays) and Stop Sync beside it, since a paused sync
  * can still be cancelled. A failed or cancelled sync shows Retry, which continues from where it
  * stopped in a new sync.
