@@ -96,15 +96,14 @@ function conflict(body: string) {
 }
 
 /** The answer to a call `iam` denies, or undefined when it may go through. */
-function denied(iam: LocalIam | undefined, req: IncomingMessage, operation: string, body: string) {
+function denied(
+  iam: LocalIam | undefined,
+  req: IncomingMessage,
+  operation: string,
+  parsed: Record<string, unknown>,
+) {
   const caller = callerOf(req.headers);
   if (!iam || !caller) return undefined;
-  let parsed: Record<string, unknown> = {};
-  try {
-    parsed = JSON.parse(body) as Record<string, unknown>;
-  } catch {
-    // DynamoDB Local answers the malformed request itself
-  }
   const denial = iam.authorize(caller, dynamoDbRequests(operation, parsed));
   return (
     denial && {
@@ -237,17 +236,23 @@ export async function startDynamoFaultProxy(
     const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
     const text = body.toString('utf8');
     const injected = shouldFail(operation, text) ? (fault?.error ?? 'throttled') : undefined;
+    // Parsed once: the IAM check and the conflict model read the same request.
+    const request = parse(text);
     const error =
-      denied(iam, req, operation, text) ??
+      denied(iam, req, operation, request ?? {}) ??
       (injected === 'conflict' ? conflict(text) : injected === 'throttled' ? THROTTLED : undefined);
-    const request = error || !model ? undefined : parse(text);
     // The units AWS would charge, when asked for (the benchmark asks): measured around the commit.
     const capacity =
-      engine && model && request && operation === 'TransactWriteItems' && request.ReturnConsumedCapacity
+      !error &&
+      engine &&
+      model &&
+      request &&
+      operation === 'TransactWriteItems' &&
+      request.ReturnConsumedCapacity
         ? transactionCapacity(engine, request, model.keySchemas)
         : undefined;
     await capacity?.before();
-    const admission = request && model ? model.admit(operation, request) : undefined;
+    const admission = !error && request && model ? model.admit(operation, request) : undefined;
     const refusal = error ? { status: 400, body: error } : admission?.error;
     const admitted = admission?.error ? undefined : admission;
     if (refusal) {

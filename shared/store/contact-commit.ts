@@ -1,11 +1,10 @@
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { JobNotRunningError } from '../errors.ts';
 import { logger } from '../observability.ts';
 import type { Platform } from '../schemas.ts';
 import { chunkMarkerItem } from './chunk-repository.ts';
 import { type Contact, type ContactInput, contactKey } from './contact-repository.ts';
-import { ddb, JOB_SK, setExpression, tables } from './db.ts';
+import { cancellationReasons, ddb, JOB_SK, setExpression, tables } from './db.ts';
 
 /**
  * The sync's only writes of contacts and counters: a batch of a chunk's results commits in ONE
@@ -235,20 +234,6 @@ function entryAction(jobId: string, entry: CommitEntry, now: string): TransactIt
       ...onFailure,
     },
   };
-}
-
-/**
- * The reasons of a cancelled transaction, one per action in request order, with the item as it
- * was where a condition failed (lib-dynamodb leaves items inside errors in AttributeValue form).
- */
-function cancellationReasons(error: unknown): { Code: string; Item?: Record<string, unknown> }[] | null {
-  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return null;
-  const reasons = (error as { CancellationReasons?: { Code?: string; Item?: Record<string, never> }[] })
-    .CancellationReasons;
-  return (reasons ?? []).map((r) => ({
-    Code: r.Code ?? 'None',
-    ...(r.Item ? { Item: unmarshall(r.Item) } : {}),
-  }));
 }
 
 /** One contact for job `jobId` in a batch of its own (the baseline design, and tests). */

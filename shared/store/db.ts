@@ -1,5 +1,6 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { requiredEnv } from '../config.ts';
 import { retryTransactionConflicts } from './conflict-retry.ts';
 
@@ -33,11 +34,27 @@ export function isConditionalCheckFailed(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
+/**
+ * The reasons of a cancelled transaction, one per item in request order, with the item as it was
+ * where a condition failed and ALL_OLD was asked for (lib-dynamodb leaves items inside errors in
+ * AttributeValue form; they are unmarshalled here).
+ */
+export function cancellationReasons(
+  error: unknown,
+): { Code: string; Item?: Record<string, unknown> }[] | null {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return null;
+  const reasons = (
+    error as { CancellationReasons?: { Code?: string; Item?: Record<string, AttributeValue> }[] }
+  ).CancellationReasons;
+  return (reasons ?? []).map((r) => ({
+    Code: r.Code ?? 'None',
+    ...(r.Item ? { Item: unmarshall(r.Item) } : {}),
+  }));
+}
+
 /** Reason codes of a cancelled transaction, one per item, in request order. */
 export function transactionReasons(error: unknown): string[] | null {
-  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return null;
-  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons.map((r) => r.Code ?? 'None');
+  return cancellationReasons(error)?.map((r) => r.Code) ?? null;
 }
 
 /** `SET #p0 = :p0, ...` for a record of fields, with its name and value maps. */
