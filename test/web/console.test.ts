@@ -288,6 +288,8 @@ describe('the web console', () => {
       `${total} contacts (was 0, gained ${total})`,
     );
     expect(await focused(tab)).toMatchObject({ action: 'primary' });
+    // Synced once: a full re-sync is offered beside Sync (which now reads only what changed).
+    expect(await tab.getByRole('button', { name: `Full re-sync ${name}`, exact: true }).count()).toBe(1);
   }, 180_000);
 
   it('shows a failed sync with its error, and asks before stopping when the user chose so', async () => {

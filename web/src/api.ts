@@ -1,5 +1,5 @@
 import type { ConsoleConfig } from './config.ts';
-import type { CancelResult, ConnectedPage, SyncJob } from './types.ts';
+import type { CancelResult, ConnectedPage, SyncJob, SyncMode } from './types.ts';
 
 /** An answer other than 2xx: the status and the API's `{ error }` message. */
 export class ApiError extends Error {
@@ -14,7 +14,8 @@ export class ApiError extends Error {
 
 export interface Api {
   listPages(): Promise<ConnectedPage[]>;
-  startSync(pageId: string): Promise<{ jobId: string }>;
+  /** Without a mode the API chooses: incremental when the page was synced before, else full. */
+  startSync(pageId: string, mode?: SyncMode): Promise<{ jobId: string }>;
   cancelSync(jobId: string, reason?: string): Promise<CancelResult>;
   pauseSync(jobId: string): Promise<{ success: true; job: SyncJob }>;
   resumeSync(jobId: string): Promise<{ success: true; job: SyncJob }>;
@@ -74,7 +75,8 @@ export function createApi(config: ConsoleConfig, renewToken: () => Promise<strin
   const enc = encodeURIComponent;
   return {
     listPages: async () => (await call<{ pages: ConnectedPage[] }>('GET', '/api/facebook/pages')).pages,
-    startSync: (pageId) => call('POST', '/api/facebook/sync-background', { pageId }),
+    startSync: (pageId, mode) =>
+      call('POST', '/api/facebook/sync-background', mode ? { pageId, mode } : { pageId }),
     cancelSync: (jobId, reason) =>
       call('POST', '/api/facebook/sync-cancel', reason ? { jobId, reason } : { jobId }),
     pauseSync: (jobId) => call('POST', '/api/facebook/sync-pause', { jobId }),

@@ -2,8 +2,11 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { toast } from 'sonner';
 import { type Api, ApiError } from './api.ts';
 import { rememberBaseline } from './preferences.ts';
+import { completedText, type PagePhase, plural, syncedText } from './sync-text.ts';
 import { openTabChannel } from './tabs.ts';
-import { type ConnectedPage, isActive, isPaused, type SyncJob } from './types.ts';
+import { type ConnectedPage, isActive, isPaused, type SyncJob, type SyncMode } from './types.ts';
+
+export { type PagePhase, plural, syncedText };
 
 /**
  * Polling while a sync is active: the first poll after half a second, then 1.5x slower while
@@ -17,13 +20,13 @@ export const MAX_POLL_MS = 1500;
 /** After a failed poll: doubling from 2 s up to 10 s, until the API answers again. */
 const MAX_ERROR_POLL_MS = 10_000;
 
-export type PagePhase = 'idle' | 'starting' | 'syncing' | 'stopping' | 'paused' | 'pausing' | 'resuming';
-
 export interface PageView {
   page: ConnectedPage;
   phase: PagePhase;
   /** The active (or paused) job while there is one, else the page's last job (the outcome to show). */
   job: SyncJob | null;
+  /** While starting: the user asked for a full re-sync. */
+  startingFull?: boolean;
 }
 
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -37,21 +40,18 @@ const signature = (pages: ConnectedPage[] | null) =>
       p.activeJob?.status,
       p.activeJob?.syncedContacts,
       p.activeJob?.progress,
+      p.activeJob?.progressEstimated,
+      p.activeJob?.totalContacts,
     ]),
   );
 
 function announceOutcome(job: SyncJob, pageName: string): void {
   if (job.status === 'CANCELLED') toast.success(`Sync cancelled for ${pageName}`);
   else if (job.status === 'COMPLETED')
-    toast.success(`Sync completed for ${pageName}`, { description: syncedText(job) });
+    toast.success(`Sync completed for ${pageName}`, { description: completedText(job) });
   else if (job.status === 'FAILED')
     toast.error(`Sync failed for ${pageName}`, { description: job.error ?? 'Unknown error' });
 }
-
-export const syncedText = (job: SyncJob) =>
-  `${plural(job.syncedContacts, 'contact')} synced${job.failedContacts ? `, ${job.failedContacts} failed` : ''}`;
-export const plural = (n: number, word: string) =>
-  `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 
 /** The connected pages with their sync state, kept current while anything is active. */
 export function useConnectedPages(api: Api) {
@@ -59,7 +59,8 @@ export function useConnectedPages(api: Api) {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [pollError, setPollError] = useState<string | null>(null);
   const [stopping, setStopping] = useState<Record<string, string>>({});
-  const [starting, setStarting] = useState<Record<string, boolean>>({});
+  /** Start or retry requests in flight, by page: 'full' for a deliberate full re-sync. */
+  const [starting, setStarting] = useState<Record<string, 'sync' | 'full'>>({});
   /** Pause or resume requests in flight, by page. */
   const [toggling, setToggling] = useState<Record<string, 'pausing' | 'resuming'>>({});
   const stoppingRef = useRef(stopping);
@@ -167,11 +168,12 @@ export function useConnectedPages(api: Api) {
     [],
   );
 
+  /** Without a mode the API chooses (incremental when the page was synced before); 'full' re-reads everything. */
   const startSync = useCallback(
-    async (page: ConnectedPage) => {
-      setStarting((s) => ({ ...s, [page.id]: true }));
+    async (page: ConnectedPage, mode?: SyncMode) => {
+      setStarting((s) => ({ ...s, [page.id]: mode === 'full' ? 'full' : 'sync' }));
       try {
-        const { jobId } = await api.startSync(page.id);
+        const { jobId } = await api.startSync(page.id, mode);
         rememberBaseline(jobId, page.contactCount);
         seenActive.current.set(page.id, jobId);
       } catch (error) {
@@ -246,7 +248,7 @@ export function useConnectedPages(api: Api) {
   /** A new sync that skips what the stopped one (FAILED or CANCELLED) already did. */
   const retrySync = useCallback(
     async (page: ConnectedPage, job: SyncJob) => {
-      setStarting((s) => ({ ...s, [page.id]: true }));
+      setStarting((s) => ({ ...s, [page.id]: 'sync' }));
       try {
         const { jobId } = await api.retrySync(job.id);
         rememberBaseline(jobId, page.contactCount);
@@ -307,7 +309,12 @@ export function useConnectedPages(api: Api) {
                 : active
                   ? 'syncing'
                   : 'idle';
-        return { page, phase, job: active ?? page.lastJob };
+        return {
+          page,
+          phase,
+          job: active ?? page.lastJob,
+          ...(phase === 'starting' && starting[page.id] === 'full' ? { startingFull: true } : {}),
+        };
       }) ?? null,
     [pages, stopping, starting, toggling],
   );

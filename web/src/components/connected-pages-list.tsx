@@ -52,6 +52,7 @@ export function ConnectedPagesList(props: {
               key={view.page.id}
               view={view}
               onSync={() => void pages.startSync(view.page)}
+              onFullSync={() => void pages.startSync(view.page, 'full')}
               onStop={(job) => {
                 if (props.preferences.confirmStop) setConfirmStop({ page: view.page, job });
                 else void pages.stopSync(view.page, job);

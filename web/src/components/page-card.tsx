@@ -4,6 +4,7 @@ import {
   LoaderCircle,
   Pause,
   Play,
+  RefreshCcw,
   RefreshCw,
   RotateCcw,
   Settings,
@@ -11,10 +12,19 @@ import {
   Unplug,
   XCircle,
 } from 'lucide-react';
-import { useId } from 'react';
+import { type RefObject, useId, useLayoutEffect, useRef } from 'react';
 import { baselineOf } from '../preferences.ts';
+import {
+  announcement,
+  completedText,
+  isUpToDate,
+  plural,
+  runningText,
+  syncedBefore,
+  syncedText,
+} from '../sync-text.ts';
 import { isActive, isPaused, isRetryable, type SyncJob } from '../types.ts';
-import { type PageView, plural, syncedText } from '../use-connected-pages.ts';
+import type { PageView } from '../use-connected-pages.ts';
 import { SyncProgress } from './sync-progress.tsx';
 
 /**
@@ -30,10 +40,16 @@ import { SyncProgress } from './sync-progress.tsx';
  * main action (the same button, so the focus stays) and Stop Sync beside it, since a paused sync
  * can still be cancelled. A failed or cancelled sync shows Retry, which continues from where it
  * stopped in a new sync.
+ *
+ * Re-syncs: once the page was synced before, Sync reads only what changed since the last
+ * completed sync ("Checking for changes...", then "Up to date" or "N updated"), and a secondary
+ * "Full re-sync" re-reads every conversation. It waits (aria-disabled) while a start is in flight
+ * and goes once the sync runs; if it had the focus, the focus moves to the main action (Stop Sync).
  */
 export function PageCard(props: {
   view: PageView;
   onSync: () => void;
+  onFullSync: () => void;
   onStop: (job: SyncJob) => void;
   onPause: (job: SyncJob) => void;
   onResume: (job: SyncJob) => void;
@@ -41,8 +57,9 @@ export function PageCard(props: {
   onSettings: () => void;
   onDisconnect: () => void;
 }) {
-  const { page, phase, job } = props.view;
+  const { page, phase, job, startingFull } = props.view;
   const nameId = useId();
+  const primaryRef = useRef<HTMLButtonElement>(null);
   const busy = phase === 'starting' || phase === 'stopping' || phase === 'pausing' || phase === 'resuming';
   const active = isActive(job) ? job : null;
   const paused = isPaused(job) ? job : null;
@@ -125,9 +142,7 @@ export function PageCard(props: {
         <div className="card-status">
           <p className="status-line">
             <RefreshCw aria-hidden className="icon spin" />
-            {active.status === 'PENDING'
-              ? 'Starting sync...'
-              : `Synced ${active.syncedContacts.toLocaleString('en-US')} contacts...`}
+            {runningText(active)}
             {active.failedContacts > 0 && <span className="muted"> ({active.failedContacts} failed)</span>}
           </p>
           <SyncProgress job={active} pageName={page.pageName} />
@@ -159,7 +174,7 @@ export function PageCard(props: {
         <div className="card-status">
           <p className="status-line">
             <RefreshCw aria-hidden className="icon spin" />
-            Starting sync...
+            {startingFull ? 'Starting full re-sync...' : 'Starting sync...'}
           </p>
         </div>
       )}
@@ -172,6 +187,7 @@ export function PageCard(props: {
         </button>
         <button
           type="button"
+          ref={primaryRef}
           className={primary.className}
           aria-disabled={busy || undefined}
           data-action="primary"
@@ -193,6 +209,15 @@ export function PageCard(props: {
             <span data-label>{secondary.label}</span>
             <span className="sr-only"> {page.pageName}</span>
           </button>
+        )}
+        {(phase === 'idle' || phase === 'starting') && syncedBefore(page) && (
+          <FullResyncButton
+            pageName={page.pageName}
+            busy={busy}
+            spinning={!!startingFull}
+            focusOnLeave={primaryRef}
+            onClick={props.onFullSync}
+          />
         )}
         {outcome && isRetryable(outcome) && (
           <button
@@ -218,6 +243,42 @@ export function PageCard(props: {
   );
 }
 
+/**
+ * The secondary "Full re-sync" action. It leaves the card once a sync runs; the focus it holds then
+ * goes to the main action rather than to the page (the cleanup runs before the button is removed).
+ */
+function FullResyncButton(props: {
+  pageName: string;
+  busy: boolean;
+  spinning: boolean;
+  focusOnLeave: RefObject<HTMLButtonElement | null>;
+  onClick: () => void;
+}) {
+  const ref = useRef<HTMLButtonElement>(null);
+  const { focusOnLeave } = props;
+  useLayoutEffect(() => {
+    const button = ref.current;
+    return () => {
+      if (button && document.activeElement === button) focusOnLeave.current?.focus();
+    };
+  }, [focusOnLeave]);
+  return (
+    <button
+      ref={ref}
+      type="button"
+      className="button button-ghost"
+      aria-disabled={props.busy || undefined}
+      data-action="full-resync"
+      title="Re-read every conversation, not only those changed since the last sync"
+      onClick={props.busy ? undefined : props.onClick}
+    >
+      <RefreshCcw aria-hidden className={props.spinning ? 'icon spin' : 'icon'} />
+      <span data-label>Full re-sync</span>
+      <span className="sr-only"> {props.pageName}</span>
+    </button>
+  );
+}
+
 function Outcome({ job }: { job: SyncJob }) {
   if (job.status === 'CANCELLED')
     return (
@@ -227,12 +288,19 @@ function Outcome({ job }: { job: SyncJob }) {
         <span className="muted"> · {syncedText(job)} before the stop</span>
       </p>
     );
+  if (isUpToDate(job))
+    return (
+      <p className="status-line status-success">
+        <CircleCheck aria-hidden className="icon" />
+        Up to date
+      </p>
+    );
   if (job.status === 'COMPLETED')
     return (
       <p className="status-line status-success">
         <CircleCheck aria-hidden className="icon" />
         Sync completed
-        <span className="muted"> · {syncedText(job)}</span>
+        <span className="muted"> · {completedText(job)}</span>
       </p>
     );
   return (
@@ -242,29 +310,6 @@ function Outcome({ job }: { job: SyncJob }) {
       <span className="muted"> · {syncedText(job)}</span>
     </p>
   );
-}
-
-/**
- * What the polite live region says: the state, and while syncing the progress in steps of 10 %,
- * so a screen reader hears the sync move without hearing every poll.
- */
-function announcement({ page, phase, job }: PageView): string {
-  const name = page.pageName;
-  if (phase === 'starting') return `Starting a sync of ${name}`;
-  if (phase === 'stopping') return `Stopping the sync of ${name}`;
-  if (phase === 'pausing') return `Pausing the sync of ${name}`;
-  if (phase === 'resuming') return `Resuming the sync of ${name}`;
-  if (phase === 'paused' && job) return `Sync paused for ${name}. ${syncedText(job)} so far.`;
-  if (phase === 'syncing' && job) {
-    if (job.progress === null) return `Syncing ${name}: counting conversations`;
-    return `Syncing ${name}: ${Math.floor(job.progress / 10) * 10}% done`;
-  }
-  if (!job) return '';
-  if (job.status === 'CANCELLED')
-    return `Sync cancelled for ${name}. ${plural(page.contactCount, 'contact')}.`;
-  if (job.status === 'COMPLETED') return `Sync completed for ${name}. ${syncedText(job)}.`;
-  if (job.status === 'FAILED') return `Sync failed for ${name}: ${job.error ?? 'unknown error'}`;
-  return '';
 }
 
 function FacebookMark() {

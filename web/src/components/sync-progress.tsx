@@ -1,13 +1,16 @@
+import { isEstimated, percentText, plural } from '../sync-text.ts';
 import type { SyncJob } from '../types.ts';
-import { plural } from '../use-connected-pages.ts';
 
 /**
  * The sync's progress bar: determinate with its percentage once the total is known, indeterminate
- * (no aria-valuenow, an animated stripe and the words "Counting conversations") before that.
+ * (no aria-valuenow, an animated stripe and the words "Counting conversations") before that. An
+ * estimated percentage (the end of the conversation list is not known yet) still fills the bar,
+ * and reads "about 40 %".
  */
 export function SyncProgress({ job, pageName }: { job: SyncJob; pageName: string }) {
   const label = `Sync progress for ${pageName}`;
-  if (job.progress === null) {
+  const percent = percentText(job);
+  if (job.progress === null || percent === null) {
     return (
       <div className="progress-row">
         <div
@@ -24,20 +27,22 @@ export function SyncProgress({ job, pageName }: { job: SyncJob; pageName: string
       </div>
     );
   }
+  const estimated = isEstimated(job);
   return (
     <div className="progress-row">
       <div
-        className="progress"
+        className={estimated ? 'progress progress-estimated' : 'progress'}
         role="progressbar"
         aria-label={label}
         aria-valuemin={0}
         aria-valuemax={100}
         aria-valuenow={job.progress}
-        aria-valuetext={`${job.progress}%, ${plural(job.syncedContacts, 'contact')} synced`}
+        aria-valuetext={`${percent}, ${plural(job.syncedContacts, 'contact')} synced`}
+        data-estimated={estimated || undefined}
       >
         <div className="progress-fill" style={{ width: `${job.progress}%` }} />
       </div>
-      <span className="progress-text">{job.progress}%</span>
+      <span className="progress-text">{percent}</span>
     </div>
   );
 }
