@@ -2,7 +2,8 @@
  * CLI: `npx tsx local/graph-sim/main.ts` starts the Graph API simulator with the demo page.
  *
  * Environment: GRAPH_SIM_PORT (default 4010), GRAPH_SIM_HOST (default 127.0.0.1),
- * GRAPH_SIM_LATENCY_MS (default 0), GRAPH_SIM_RATE_LIMIT (calls/s per page, default 2; "off" disables).
+ * GRAPH_SIM_LATENCY_MS (default 0), GRAPH_SIM_RATE_LIMIT (calls/s per page, default 2; "off" disables),
+ * GRAPH_SIM_LIST_CURSORS (`keyset`, the default, or `offset`). Knobs: docs/graph-simulator.md.
  */
 import { demoPage } from './seed.ts';
 import { startGraphSimulator } from './server.ts';
@@ -25,6 +26,7 @@ const sim = await startGraphSimulator({
   rateLimitPerSecond:
     rateLimitRaw === 'off' || rateLimitRaw === 'null' ? null : numberFromEnv('GRAPH_SIM_RATE_LIMIT', 2),
   pages: [page],
+  listCursors: process.env.GRAPH_SIM_LIST_CURSORS === 'offset' ? 'offset' : 'keyset',
 });
 
 console.log(`Graph API simulator listening on ${sim.url}`);
@@ -33,6 +35,9 @@ console.log(
   `  page ${page.id} "${page.name}" token ${page.accessToken}: ${page.conversations.messenger.length} Messenger, ${page.conversations.instagram.length} Instagram conversations`,
 );
 console.log(`  stats: GET ${sim.url}/__sim/stats  reset: POST ${sim.url}/__sim/reset`);
+console.log(
+  `  new messages: POST ${sim.url}/__sim/pages/${page.id}/new-messages {"platform":"messenger","count":5}`,
+);
 
 const shutdown = () => {
   void sim.close().then(() => process.exit(0));

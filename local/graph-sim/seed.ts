@@ -255,7 +255,7 @@ export function messageId(conversationId: string, positionFromOldest: number): s
 export function decodeMessageId(id: string): { conversationId: string; positionFromOldest: number } | null {
   if (!/^m_[A-Za-z0-9_-]+$/.test(id)) return null;
   const decoded = Buffer.from(id.slice(2), 'base64url').toString('utf8');
-  const match = /^(.+)\|(\d{1,2})$/.exec(decoded);
+  const match = /^(.+)\|(\d{1,6})$/.exec(decoded);
   if (!match?.[1] || !match[2]) return null;
   return { conversationId: match[1], positionFromOldest: Number(match[2]) };
 }
@@ -873,4 +873,36 @@ export function customerProfile(conversation: SimConversation): SimProfile {
       is_verified_user: basics.followers > 15_000,
     },
   };
+}
+
+/**
+ * A customer message added to a conversation after it was generated (the simulator's new-messages
+ * knob): the message at `positionFromOldest` (its id follows the generated ones), sent at
+ * `createdSeconds`, with text drawn from the conversation's topic. Deterministic.
+ */
+export function addedCustomerMessage(
+  conversation: SimConversation,
+  positionFromOldest: number,
+  createdSeconds: number,
+): SimMessage {
+  const rng = mulberry32(hash32(conversation.seed, 'added', positionFromOldest));
+  const roll = rng();
+  const text =
+    roll < 0.5
+      ? fillTemplate(rng, pick(rng, CUSTOMER_FOLLOW_UPS[conversation.topic]))
+      : roll < 0.8
+        ? fillTemplate(rng, pick(rng, CUSTOMER_OPENERS[conversation.topic]))
+        : pick(rng, GENERIC_CUSTOMER);
+  const customer = customerOf(conversation);
+  const message: SimMessage = {
+    id: messageId(conversation.id, positionFromOldest),
+    created_time: graphTime(createdSeconds),
+    from: customer,
+    to: { data: [ownerOf(conversation)] },
+    message: text,
+  };
+  if (conversation.platform === 'messenger') {
+    message.tags = { data: [{ name: 'inbox' }, { name: 'source:chat' }] };
+  }
+  return message;
 }

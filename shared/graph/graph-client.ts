@@ -3,7 +3,7 @@ import type { Platform } from '../schemas.ts';
 import { sleep } from '../sleep.ts';
 import { GraphApiError } from './errors.ts';
 import { type CallLimiter, DynamoRateLimiter } from './rate-limiter.ts';
-import { type Conversation, ConversationList, GraphErrorBody } from './schemas.ts';
+import { Conversation, ConversationList, GraphErrorBody } from './schemas.ts';
 
 export const DEFAULT_GRAPH_API_URL = 'https://graph.facebook.com/v21.0';
 
@@ -18,6 +18,18 @@ export interface ConversationPage<T> {
   items: T[];
   /** Cursor for the next page; null only when Graph sent no `paging.next`. */
   after: string | null;
+}
+
+export interface ConversationRequest {
+  conversationId: string;
+  pageId: string;
+  /**
+   * Whose rate-limit budget the call draws from. When omitted it follows from the id: Messenger
+   * conversation ids start with `t_`, Instagram ones do not.
+   */
+  platform?: Platform;
+  accessToken: string;
+  signal?: AbortSignal;
 }
 
 export interface ListRequest {
@@ -223,6 +235,17 @@ export class GraphClient {
   /** A chunk of conversations with participants and recent messages, in one call. */
   listConversations(req: ListRequest): Promise<ConversationPage<Conversation>> {
     return this.list(req, CONVERSATION_FIELDS);
+  }
+
+  /**
+   * One conversation by id, in the shape of a `listConversations` item (same fields, limiter and
+   * error handling): to read again a conversation whose last read failed.
+   */
+  async getConversation(req: ConversationRequest): Promise<Conversation> {
+    const platform = req.platform ?? (req.conversationId.startsWith('t_') ? 'messenger' : 'instagram');
+    const params = new URLSearchParams({ fields: CONVERSATION_FIELDS });
+    const body = await this.get(encodeURIComponent(req.conversationId), params, { ...req, platform });
+    return Conversation.parse(body);
   }
 
   private async list(req: ListRequest, fields: string): Promise<ConversationPage<Conversation>> {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFields } from '../../local/graph-sim/fields.ts';
 import { conversationMessages, demoPage, generatePage, type SimPage } from '../../local/graph-sim/seed.ts';
 import { type GraphSimulator, startGraphSimulator } from '../../local/graph-sim/server.ts';
+import { CONVERSATION_FIELDS } from '../../shared/graph/graph-client.ts';
 
 const TOKEN = 'demo-page-token';
 const GRAPH_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0000$/;
@@ -22,6 +23,7 @@ interface Message {
   message?: string;
   attachments?: { data: { id: string; image_data?: { url: string } }[] };
   sticker?: string;
+  is_unsupported?: boolean;
 }
 interface Paging {
   cursors?: { before?: string; after?: string };
@@ -223,14 +225,16 @@ describe('graph simulator', () => {
     expect(customers.size).toBe(150);
   });
 
-  it('expands participants and at most 20 messages, newest first, in one call', async () => {
+  it('expands participants and at most 20 messages, newest first, in one call of at most 50', async () => {
     sim.resetStats();
     const reply = await get<ListBody<Conversation>>(
       `${conversations}?fields=${encodeURIComponent(EXPANSION)}&limit=100`,
     );
     expect(reply.status).toBe(200);
     expect(sim.stats().totalCalls).toBe(1);
-    expect(reply.body.data).toHaveLength(100);
+    // With messages expanded, a list call returns at most 50 conversations whatever the limit asked.
+    expect(reply.body.data).toHaveLength(50);
+    expect(reply.body.paging?.next).toMatch(/[?&]limit=50(&|$)/);
     let sawLong = false;
     for (const c of reply.body.data) {
       const count = c.message_count ?? 0;
@@ -474,5 +478,359 @@ describe('graph simulator latency', () => {
       expect([200, 400]).toContain(reply.status);
       expect(elapsed).toBeGreaterThanOrEqual(80);
     }
+  });
+});
+
+const PRODUCT_FIELDS = CONVERSATION_FIELDS;
+const seconds = (time: string | undefined) => Date.parse((time ?? '').replace('+0000', 'Z')) / 1000;
+
+/** Newest first, then by id: the order the simulator keeps its lists in. */
+const inListOrder = (items: Conversation[]) =>
+  items.every((c, i) => {
+    const previous = items[i - 1];
+    if (!previous) return true;
+    const diff = seconds(previous.updated_time) - seconds(c.updated_time);
+    return diff > 0 || (diff === 0 && previous.id < c.id);
+  });
+
+async function post<T>(url: string, body: unknown): Promise<Reply<T>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as T, headers: response.headers };
+}
+
+describe('graph simulator: the product read, 50 conversations per call', () => {
+  const page = demoPage();
+  let sim: GraphSimulator;
+  let conversations: string;
+
+  beforeAll(async () => {
+    sim = await startGraphSimulator({ pages: [page], rateLimitPerSecond: null });
+    conversations = `${sim.baseUrl}/${page.id}/conversations`;
+  });
+  afterAll(() => sim.close());
+
+  it('serves the product fields at limit=50, counting each list call once', async () => {
+    sim.resetStats();
+    const { items, pages } = await pageThrough<Conversation>(
+      `${conversations}?platform=messenger&fields=${encodeURIComponent(PRODUCT_FIELDS)}&limit=50`,
+    );
+    expect(pages.map((p) => p.data.length)).toEqual([50, 50, 50, 50, 50, 50, 47]);
+    expect(items.map((c) => c.id)).toEqual(page.conversations.messenger.map((c) => c.id));
+    const stats = sim.stats();
+    expect(stats.totalCalls).toBe(7);
+    expect(stats.callsByPath).toEqual({ '/{page-id}/conversations': 7 });
+    expect(stats.callsByPage).toEqual({ [page.id]: 7 });
+    expect(stats.callsByPageByPath).toEqual({ [page.id]: { '/{page-id}/conversations': 7 } });
+    for (const c of items) {
+      expect(Object.keys(c).sort()).toEqual([
+        'id',
+        'message_count',
+        'messages',
+        'participants',
+        'updated_time',
+      ]);
+      expect(c.messages?.data.length).toBe(Math.min(c.message_count ?? 0, 20));
+    }
+    expect(items.some((c) => c.messages?.data.some((m) => m.is_unsupported === false))).toBe(true);
+  });
+
+  it('honours limits up to 50 with messages expanded, returns 50 above, and up to 100 without', async () => {
+    const expanded = `${conversations}?fields=${encodeURIComponent(PRODUCT_FIELDS)}`;
+    for (const [limit, expected] of [
+      [1, 1],
+      [30, 30],
+      [50, 50],
+      [51, 50],
+      [500, 50],
+    ]) {
+      const reply = await get<ListBody<Conversation>>(`${expanded}&limit=${limit}`);
+      expect(reply.body.data).toHaveLength(expected ?? 0);
+    }
+    const idsOnly = await get<ListBody<Conversation>>(`${conversations}?fields=id,updated_time&limit=80`);
+    expect(idsOnly.body.data).toHaveLength(80);
+  });
+});
+
+describe('graph simulator: one conversation by id', () => {
+  const page = demoPage();
+  const other = generatePage({
+    id: '300000000000003',
+    name: 'Other',
+    accessToken: 'other-token',
+    messenger: 3,
+    instagram: 0,
+  });
+  let sim: GraphSimulator;
+  let limited: GraphSimulator;
+
+  beforeAll(async () => {
+    [sim, limited] = await Promise.all([
+      startGraphSimulator({ pages: [page, other], rateLimitPerSecond: null }),
+      startGraphSimulator({ pages: [page] }),
+    ]);
+  });
+  afterAll(() => Promise.all([sim.close(), limited.close()]));
+
+  it('answers GET /{conversation-id} with the same shape as the list item', async () => {
+    for (const platform of ['messenger', 'instagram'] as const) {
+      const list = await get<ListBody<Conversation>>(
+        `${sim.baseUrl}/${page.id}/conversations?platform=${platform}&fields=${encodeURIComponent(PRODUCT_FIELDS)}&limit=5`,
+      );
+      for (const item of list.body.data) {
+        const one = await get<Conversation>(
+          `${sim.baseUrl}/${item.id}?fields=${encodeURIComponent(PRODUCT_FIELDS)}`,
+        );
+        expect(one.status).toBe(200);
+        expect(one.body).toEqual(item);
+      }
+    }
+    expect(sim.stats().callsByPageByPath[page.id]?.['/{conversation-id}']).toBe(10);
+  });
+
+  it("answers unknown ids, bad tokens and other pages' conversations with Graph errors", async () => {
+    const unknown = await get<ErrorBody>(`${sim.baseUrl}/t_999999999999999?fields=id`);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toMatchObject({ code: 100, error_subcode: 33, type: 'GraphMethodException' });
+    const id = page.conversations.messenger[0]?.id;
+    const bad = await get<ErrorBody>(`${sim.baseUrl}/${id}`, 'nope');
+    expect(bad.body.error).toMatchObject({ code: 190, error_subcode: 467 });
+    const expired = await get<ErrorBody>(`${sim.baseUrl}/${id}`, 'expired-token');
+    expect(expired.body.error).toMatchObject({ code: 190, error_subcode: 463 });
+    const foreign = await get<ErrorBody>(`${sim.baseUrl}/${id}`, 'other-token');
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.error).toMatchObject({ code: 100, error_subcode: 33 });
+  });
+
+  it('counts conversation reads against the 2 calls/s of the page (Messenger) or its Instagram account', async () => {
+    const read = (id: string | undefined) => get<ErrorBody>(`${limited.baseUrl}/${id}?fields=id`);
+    const messenger = await Promise.all([
+      get<ErrorBody>(`${limited.baseUrl}/${page.id}/conversations?limit=1`),
+      ...page.conversations.messenger.slice(0, 3).map((c) => read(c.id)),
+    ]);
+    expect(messenger.filter((r) => r.status === 200).length).toBe(2);
+    expect(messenger.filter((r) => r.status === 400).every((r) => r.body.error.code === 80006)).toBe(true);
+    const instagram = await Promise.all(page.conversations.instagram.slice(0, 4).map((c) => read(c.id)));
+    expect(instagram.filter((r) => r.status === 200).length).toBe(2);
+    expect(instagram.filter((r) => r.status === 400).every((r) => r.body.error.code === 80002)).toBe(true);
+    expect(limited.stats().rateLimitRejections).toBe(4);
+  });
+});
+
+describe('graph simulator: new messages while it runs', () => {
+  const page = demoPage();
+  const fresh = demoPage();
+  let sim: GraphSimulator;
+  let list: (platform?: string, query?: string) => Promise<Conversation[]>;
+
+  beforeAll(async () => {
+    sim = await startGraphSimulator({ pages: [page], rateLimitPerSecond: null });
+    list = async (platform = 'messenger', query = 'fields=id,updated_time,message_count') =>
+      (
+        await pageThrough<Conversation>(
+          `${sim.baseUrl}/${page.id}/conversations?platform=${platform}&limit=100&${query}`,
+        )
+      ).items;
+  });
+  afterAll(() => sim.close());
+
+  const newest = async () =>
+    Math.max(
+      ...[...(await list('messenger')), ...(await list('instagram'))].map((c) => seconds(c.updated_time)),
+    );
+
+  it('appends a customer message to each chosen conversation and moves them to the top', async () => {
+    const before = await list();
+    const newestBefore = await newest();
+    const ids = sim.addMessages({ pageId: page.id, count: 3 });
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids).size).toBe(3);
+
+    const after = await list();
+    expect(after).toHaveLength(347);
+    expect(inListOrder(after)).toBe(true);
+    expect(after.slice(0, 3).map((c) => c.id)).toEqual(ids);
+    const time = after[0]?.updated_time;
+    expect(seconds(time)).toBeGreaterThan(newestBefore);
+    for (const c of after.slice(0, 3)) {
+      expect(c.updated_time).toBe(time);
+      const old = before.find((b) => b.id === c.id);
+      expect(c.message_count).toBe((old?.message_count ?? 0) + 1);
+    }
+    // Everything else keeps its order.
+    expect(after.slice(3).map((c) => c.id)).toEqual(
+      before.filter((c) => !ids.includes(c.id)).map((c) => c.id),
+    );
+
+    // The new message is the newest one, from the customer, readable by id, and in the expansion.
+    const id = ids[0] ?? '';
+    const one = await get<Conversation>(
+      `${sim.baseUrl}/${id}?fields=${encodeURIComponent(PRODUCT_FIELDS)},unread_count`,
+    );
+    const [message, previous] = one.body.messages?.data ?? [];
+    const customer = one.body.participants?.data[0];
+    expect(message?.created_time).toBe(time);
+    expect(message?.from?.id).toBe(customer?.id);
+    expect(message?.to?.data[0]?.id).toBe(page.id);
+    expect(typeof message?.message).toBe('string');
+    expect(message?.id).not.toBe(previous?.id);
+    const byId = await get<Message>(`${sim.baseUrl}/${message?.id}?fields=id,message,from`);
+    expect(byId.body).toEqual({ id: message?.id, message: message?.message, from: message?.from });
+
+    // The pages the simulator was started with are not modified.
+    expect(page).toEqual(fresh);
+  });
+
+  it('gives every call a distinct, newer time, and uses `at` only when it is newer', async () => {
+    const [a] = sim.addMessages({ pageId: page.id, count: 1, platform: 'instagram' });
+    const [b] = sim.addMessages({ pageId: page.id, count: 1 });
+    const [c] = sim.addMessages({ pageId: page.id, count: 1, at: '2020-01-01T00:00:00Z' });
+    const times = await Promise.all(
+      [a, b, c].map(async (id) => (await get<Conversation>(`${sim.baseUrl}/${id}`)).body.updated_time),
+    );
+    expect(seconds(times[1])).toBeGreaterThan(seconds(times[0]));
+    expect(seconds(times[2])).toBe(seconds(times[1]) + 1);
+    const future = Date.UTC(2030, 0, 1, 12, 0, 0);
+    const [d] = sim.addMessages({
+      pageId: page.id,
+      conversationIds: [page.conversations.messenger[300]?.id ?? ''],
+      at: future,
+    });
+    const reply = await get<Conversation>(`${sim.baseUrl}/${d}`);
+    expect(reply.body.updated_time).toBe('2030-01-01T12:00:00+0000');
+    expect(await newest()).toBe(future / 1000);
+  });
+
+  it('takes explicit conversations of both platforms and keeps messages readable past 20', async () => {
+    const messengerId = page.conversations.messenger[200]?.id ?? '';
+    const instagramId = page.conversations.instagram[100]?.id ?? '';
+    const ids = sim.addMessages({
+      pageId: page.id,
+      conversationIds: [instagramId, messengerId, messengerId],
+    });
+    expect(ids).toEqual([messengerId, instagramId]);
+    expect((await list('messenger'))[0]?.id).toBe(messengerId);
+    expect((await list('instagram'))[0]?.id).toBe(instagramId);
+    expect(() =>
+      sim.addMessages({ pageId: page.id, platform: 'instagram', conversationIds: [messengerId] }),
+    ).toThrow(/not a instagram conversation/);
+    expect(() => sim.addMessages({ pageId: page.id, conversationIds: ['t_1'] })).toThrow(/no conversation/);
+    expect(() => sim.addMessages({ pageId: 'nope', count: 1 })).toThrow(/Unknown page/);
+    expect(() => sim.addMessages({ pageId: page.id, count: 0 })).toThrow(/count/);
+    expect(() => sim.addMessages({ pageId: page.id })).toThrow(/either count or conversationIds/);
+
+    // 25 new messages: the edge still shows only the 20 most recent, the newest first.
+    const long = page.conversations.messenger[250];
+    if (!long) throw new Error('no conversation');
+    for (let i = 0; i < 25; i++) sim.addMessages({ pageId: page.id, conversationIds: [long.id] });
+    const first = await get<ListBody<Message>>(
+      `${sim.baseUrl}/${long.id}/messages?limit=15&fields=id,created_time`,
+    );
+    const nextUrl = first.body.paging?.next ?? '';
+    const second = await get<ListBody<Message>>(nextUrl);
+    const messages = [...first.body.data, ...second.body.data];
+    expect(messages).toHaveLength(20);
+    expect(isDescending(messages.map((m) => m.created_time))).toBe(true);
+    expect(new Set(messages.map((m) => m.id)).size).toBe(20);
+    const one = await get<Conversation>(`${sim.baseUrl}/${long.id}?fields=message_count`);
+    expect(one.body.message_count).toBe(long.message_count + 25);
+  });
+
+  it('serves POST /__sim/pages/{page-id}/new-messages without a token, outside the Graph stats', async () => {
+    sim.resetStats();
+    const base = `${sim.url}/__sim/pages/${page.id}/new-messages`;
+    const byCount = await post<{ conversationIds: string[]; updated_time: string }>(base, {
+      platform: 'instagram',
+      count: 2,
+    });
+    expect(byCount.status).toBe(200);
+    expect(byCount.body.conversationIds).toHaveLength(2);
+    expect(byCount.body.updated_time).toMatch(GRAPH_TIME);
+    expect(sim.stats().totalCalls).toBe(0);
+    const top = await list('instagram', 'fields=id,updated_time');
+    expect(top.slice(0, 2).map((c) => c.id)).toEqual(byCount.body.conversationIds);
+    expect(top[0]?.updated_time).toBe(byCount.body.updated_time);
+
+    const id = page.conversations.messenger[5]?.id ?? '';
+    const byIds = await post<{ conversationIds: string[] }>(base, { conversationIds: [id] });
+    expect(byIds.body.conversationIds).toEqual([id]);
+
+    const errors = await Promise.all([
+      post<ErrorBody>(`${sim.url}/__sim/pages/999/new-messages`, { count: 1 }),
+      post<ErrorBody>(base, { conversationIds: ['t_1'] }),
+      post<ErrorBody>(base, { count: 1, conversationIds: [id] }),
+      post<ErrorBody>(base, {}),
+      post<ErrorBody>(base, '{not json'),
+      post<ErrorBody>(base, { count: 5000 }),
+      post<ErrorBody>(base, { count: 1, platform: 'whatsapp' }),
+    ]);
+    expect(errors.map((e) => e.status)).toEqual([404, 404, 400, 400, 400, 400, 400]);
+    for (const e of errors) expect(typeof e.body.error.message).toBe('string');
+    expect((await get<ErrorBody>(base, null)).status).toBe(404);
+
+    // Not a Graph route: under the version prefix it is an unknown path, with or without a token.
+    const asGraph = await post<ErrorBody>(`${sim.baseUrl}/__sim/pages/${page.id}/new-messages`, { count: 1 });
+    expect(asGraph.status).toBe(404);
+    expect(asGraph.body.error.code).toBe(100);
+    const asGraphGet = await get<ErrorBody>(`${sim.baseUrl}/__sim`);
+    expect(asGraphGet.body.error.code).toBe(100);
+  });
+});
+
+describe('graph simulator: paging while conversations move to the top', () => {
+  const page = demoPage();
+  let keyset: GraphSimulator;
+  let offset: GraphSimulator;
+
+  beforeAll(async () => {
+    [keyset, offset] = await Promise.all([
+      startGraphSimulator({ pages: [page], rateLimitPerSecond: null }),
+      startGraphSimulator({ pages: [page], rateLimitPerSecond: null, listCursors: 'offset' }),
+    ]);
+  });
+  afterAll(() => Promise.all([keyset.close(), offset.close()]));
+
+  /** Reads the first page, moves a seen and an unseen conversation to the top, then reads on. */
+  async function readWhileMoving(sim: GraphSimulator) {
+    const first = await get<ListBody<Conversation>>(`${sim.baseUrl}/${page.id}/conversations?limit=50`);
+    const seen = page.conversations.messenger[10]?.id ?? '';
+    const unseen = page.conversations.messenger[200]?.id ?? '';
+    sim.addMessages({ pageId: page.id, conversationIds: [seen, unseen] });
+    const rest = await pageThrough<Conversation>(first.body.paging?.next ?? '');
+    return { ids: [...first.body.data, ...rest.items].map((c) => c.id), seen, unseen };
+  }
+
+  it('keyset cursors (default): a reader never sees a conversation twice, and misses one that moved past it', async () => {
+    const { ids, seen, unseen } = await readWhileMoving(keyset);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(346);
+    expect(ids).toContain(seen);
+    expect(ids).not.toContain(unseen);
+    // A cursor made before the move still answers what follows its conversation's old place.
+    const top = await get<ListBody<Conversation>>(`${keyset.baseUrl}/${page.id}/conversations?limit=2`);
+    expect(top.body.data.map((c) => c.id).sort()).toEqual([seen, unseen].sort());
+  });
+
+  it('offset cursors: a reader sees the conversation at the page boundary twice, and misses the moved one', async () => {
+    const { ids, unseen } = await readWhileMoving(offset);
+    expect(ids).toHaveLength(347);
+    expect(new Set(ids).size).toBe(346);
+    expect(ids.filter((id) => id === page.conversations.messenger[49]?.id)).toHaveLength(2);
+    expect(ids).not.toContain(unseen);
+  });
+
+  it('keyset cursors stay valid for every list, and reject cursors of another list', async () => {
+    const messenger = await get<ListBody<Conversation>>(`${keyset.baseUrl}/${page.id}/conversations?limit=5`);
+    const cursor = messenger.body.paging?.cursors?.after ?? '';
+    const wrong = await get<ErrorBody>(
+      `${keyset.baseUrl}/${page.id}/conversations?platform=instagram&after=${encodeURIComponent(cursor)}`,
+    );
+    expect(wrong.body.error.code).toBe(100);
+    const previous = await get<ListBody<Conversation>>(messenger.body.paging?.next ?? '');
+    const back = await get<ListBody<Conversation>>(previous.body.paging?.previous ?? '');
+    expect(back.body.data.map((c) => c.id)).toEqual(messenger.body.data.map((c) => c.id));
   });
 });
