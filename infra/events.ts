@@ -43,6 +43,22 @@ export class Events extends Construct {
     });
   }
 
+  /**
+   * Sends the events that end a job (completed, failed, cancelled) to `consumer`: work that must
+   * follow a stop without holding up its acknowledgement (the staging store's delete).
+   */
+  onJobEnded(id: string, description: string, consumer: IFunction): Rule {
+    return new Rule(this, id, {
+      description,
+      eventBus: this.bus,
+      eventPattern: {
+        source: ['contact-sync'],
+        detailType: ['Sync Job Completed', 'Sync Job Failed', 'Sync Job Cancelled'],
+      },
+      targets: [new LambdaFunction(consumer, { retryAttempts: 8, maxEventAge: Duration.hours(2) })],
+    });
+  }
+
   /** The environment a publisher needs. */
   get environment(): Record<string, string> {
     return { EVENT_BUS_NAME: this.bus.eventBusName };

@@ -9,6 +9,7 @@ import { Data } from './data.ts';
 import { Events } from './events.ts';
 import { Monitoring } from './monitoring.ts';
 import { SelfIssuer } from './self-issuer.ts';
+import { Staging } from './staging.ts';
 import { SyncFunction } from './sync-function.ts';
 import { WebConsole } from './web-console.ts';
 import { Workflow } from './workflow.ts';
@@ -27,6 +28,7 @@ export class ContactSyncStack extends Stack {
   readonly data: Data;
   readonly workflow: Workflow;
   readonly events: Events;
+  readonly staging: Staging;
   readonly api: Api;
   readonly monitoring: Monitoring;
   readonly webConsole?: WebConsole;
@@ -53,8 +55,11 @@ export class ContactSyncStack extends Stack {
     // Lifecycle events: whoever changes a job's status publishes it (shared/events/lifecycle.ts).
     this.events = new Events(this, 'Events');
     const publisherEnv = { ...env, ...this.events.environment };
+    // Where the reader stages list pages for the workers (infra/staging.ts).
+    this.staging = new Staging(this, 'Staging');
     const workerEnv = {
       ...env,
+      ...this.staging.environment,
       GRAPH_API_URL: config.graphApiUrl,
       CHUNK_SIZE: String(config.chunkSize),
       MAX_CHUNKS_PER_SEGMENT: String(config.maxChunksPerSegment),
@@ -62,14 +67,19 @@ export class ContactSyncStack extends Stack {
       RATE_LIMIT_TABLE: rateLimits.tableName,
     };
 
-    // Workers: read the page and its token, take Graph rate-limit slots, record progress.
-    const discover = fn('DiscoverConversations', 'discover-conversations', workerEnv)
+    // The reader: the page and its token, Graph rate-limit slots, the job's count; stages list pages.
+    const read = fn('ReadConversations', 'read-conversations', workerEnv, { timeout: Duration.minutes(5) })
       .canUse(pages, ['GetItem'])
-      .canUse(jobs, ['UpdateItem'])
+      .canUse(jobs, ['GetItem', 'UpdateItem'])
+      // An incremental sync compares the conversations at its watermark with their contacts.
+      .canUse(contacts, ['BatchGetItem'])
       .canUse(rateLimits, ['GetItem', 'UpdateItem']);
-    pageTokenKey.grantDecrypt(discover.fn);
-    // A chunk's contacts commit in batches: one transaction with the job's counters and the page's
-    // contact count per batch.
+    pageTokenKey.grantDecrypt(read.fn);
+    this.staging.grantStage(read.fn);
+    // A reader that finds its job cancelled deletes what it staged (a page read after the stop).
+    this.staging.grantDelete(read.fn);
+    // The workers read staged chunks (no Graph call, no token). A chunk's contacts commit in
+    // batches: one transaction with the job's counters and the page's contact count per batch.
     const processChunk = fn(
       'ProcessChunk',
       'process-chunk',
@@ -85,9 +95,8 @@ export class ContactSyncStack extends Stack {
     )
       .canUse(pages, ['GetItem', 'UpdateItem'])
       .canUse(jobs, ['BatchGetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'])
-      .canUse(contacts, ['BatchGetItem', 'PutItem', 'UpdateItem'])
-      .canUse(rateLimits, ['GetItem', 'UpdateItem']);
-    pageTokenKey.grantDecrypt(processChunk.fn);
+      .canUse(contacts, ['BatchGetItem', 'PutItem', 'UpdateItem']);
+    this.staging.grantRead(processChunk.fn);
     if (config.analyzer === 'bedrock') {
       processChunk.fn.addToRolePolicy(
         new PolicyStatement({
@@ -104,14 +113,15 @@ export class ContactSyncStack extends Stack {
       );
     }
     // Finalize and Mark failed: the conditional terminal transition, then the page lock.
+    // A COMPLETED sync also leaves its watermarks and failed conversations on the page.
     const finalize = fn('FinalizeSync', 'finalize-sync', publisherEnv)
-      .canUse(jobs, ['GetItem', 'UpdateItem'])
+      .canUse(jobs, ['GetItem', 'UpdateItem', 'Query'])
       .canUse(pages, ['UpdateItem']);
     this.events.grantPublish(finalize.fn);
 
     this.workflow = new Workflow(this, 'Workflow', {
       jobs,
-      discover: discover.fn,
+      read: read.fn,
       processChunk: processChunk.fn,
       finalize: finalize.fn,
       mapConcurrency: config.mapConcurrency,
@@ -164,6 +174,11 @@ export class ContactSyncStack extends Stack {
     // The job mirrors its execution's real state, from Step Functions' status-change events.
     const mirrorExecution = fn('MirrorExecution', 'mirror-execution', env).canUse(jobs, ['UpdateItem']);
     this.events.mirrorExecutions(machine, mirrorExecution.fn);
+
+    // What a job staged goes when the job ends (the one-day expiry is only the backstop).
+    const discardStaging = fn('DiscardStaging', 'discard-staging', this.staging.environment);
+    this.staging.grantDelete(discardStaging.fn);
+    this.events.onJobEnded('JobEnded', "Deletes an ended job's staged conversations", discardStaging.fn);
 
     // Reads.
     const syncStatus = fn('SyncStatus', 'sync-status', env).canUse(jobs, ['GetItem']);

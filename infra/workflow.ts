@@ -14,6 +14,7 @@ import {
   JsonPath,
   LogLevel,
   Map as MapState,
+  Parallel,
   Pass,
   Result,
   StateMachine,
@@ -33,7 +34,8 @@ import { acknowledge, wildcardResource } from './nag.ts';
 
 export interface WorkflowProps {
   jobs: ITable;
-  discover: IFunction;
+  /** Reads the conversation list once, staging each page as a chunk. */
+  read: IFunction;
   processChunk: IFunction;
   finalize: IFunction;
   /** Chunks processed at once per platform. The Graph rate limit (2 calls/s per Page) is the real cap. @default 4 */
@@ -50,7 +52,6 @@ export interface WorkflowProps {
 }
 
 export const PLATFORMS = ['messenger', 'instagram'] as const;
-type Platform = (typeof PLATFORMS)[number];
 
 /**
  * Errors worth running a whole chunk again for, including a worker that crashed or timed out
@@ -252,7 +253,7 @@ export class Workflow extends Construct {
     continueFirstRun.next(recordContinuation).next(new Succeed(this, 'Continued in a new execution'));
     continueResumedRun.next(recordContinuation);
 
-    const helpers = {
+    const segment = this.segmentSteps(props, {
       ids,
       checkCancelled,
       isRunning,
@@ -261,22 +262,18 @@ export class Workflow extends Construct {
       onError,
       stopped,
       continueAsNew,
-    };
-    const instagram = this.platformSteps('instagram', props, { ...helpers, next: finalize });
-    const messenger = this.platformSteps('messenger', props, {
-      ...helpers,
-      next: this.startFromBeginning('instagram', instagram),
+      next: finalize,
     });
-
     const resume = new Pass(this, 'Resume where the last execution stopped', {
       inputPath: '$.resume',
       resultPath: '$.position',
-    }).next(
-      new Choice(this, 'Resume which platform?')
-        .when(Condition.stringEquals('$.position.platform', 'instagram'), instagram)
-        .otherwise(messenger),
+    }).next(segment);
+    markInProgress.next(
+      new Pass(this, 'Start from the top of the list', {
+        result: Result.fromObject({ platform: 'messenger', cursor: null, segment: 0 }),
+        resultPath: '$.position',
+      }).next(segment),
     );
-    markInProgress.next(this.startFromBeginning('messenger', messenger));
     const start = new Choice(this, 'New sync or continuation?')
       .when(Condition.isPresent('$.resume'), resume)
       .otherwise(markInProgress);
@@ -315,7 +312,7 @@ export class Workflow extends Construct {
       'X-Ray tracing and log delivery to CloudWatch Logs (logs:CreateLogDelivery and the like) support no resource-level permissions',
       wildcardResource('*'),
     );
-    for (const fn of [props.discover, props.processChunk, props.finalize]) {
+    for (const fn of [props.read, props.processChunk, props.finalize]) {
       acknowledge(
         this.stateMachine,
         "Lambda invoke of this workflow's own function, any version or alias of it (the grant LambdaInvoke makes)",
@@ -345,16 +342,12 @@ export class Workflow extends Construct {
     );
   }
 
-  /** Sets the position to a platform's first segment, then runs that platform's steps. */
-  private startFromBeginning(platform: Platform, steps: IChainable): IChainable {
-    return new Pass(this, `Start ${platform} from the beginning`, {
-      result: Result.fromObject({ platform, cursor: null, segment: 0 }),
-      resultPath: '$.position',
-    }).next(steps);
-  }
-
-  private platformSteps(
-    platform: Platform,
+  /**
+   * One execution segment: the reader and the worker slots run side by side (a Parallel state).
+   * The reader stages each list page as a chunk; each slot takes every Wth chunk as it is staged,
+   * checking the cancel flag before each one. Then: finalize, or continue as a new execution.
+   */
+  private segmentSteps(
     props: WorkflowProps,
     h: {
       ids: Record<string, string>;
@@ -368,35 +361,34 @@ export class Workflow extends Construct {
       next: IChainable;
     },
   ): IChainable {
-    const discover = h.onError(
-      new LambdaInvoke(this, `Discover ${platform} conversations`, {
-        lambdaFunction: props.discover,
-        payload: TaskInput.fromObject({
-          ...h.ids,
-          platform,
-          after: JsonPath.stringAt('$.position.cursor'),
-          segment: JsonPath.numberAt('$.position.segment'),
-        }),
-        resultSelector: {
-          'chunks.$': '$.Payload.chunks',
-          'limit.$': '$.Payload.limit',
-          'count.$': '$.Payload.count',
-          'nextAfter.$': '$.Payload.nextAfter',
-        },
-        resultPath: '$.discovery',
-      }).addRetry(LAMBDA_CONFLICT_RETRY),
-    );
+    const slots = props.mapConcurrency ?? 4;
+    const read = new LambdaInvoke(this, 'Read conversations', {
+      lambdaFunction: props.read,
+      payload: TaskInput.fromObject({ ...h.ids, position: JsonPath.objectAt('$.position') }),
+      resultSelector: { 'next.$': '$.Payload.next' },
+      resultPath: '$.read',
+    })
+      .addRetry(LAMBDA_CONFLICT_RETRY)
+      // A rerun continues after the chunks already staged: no page is read or counted twice.
+      .addRetry({
+        errors: TRANSIENT_ERRORS,
+        interval: Duration.seconds(2),
+        maxAttempts: 3,
+        backoffRate: 2,
+        jitterStrategy: JitterType.FULL,
+      });
 
-    const processChunk = new LambdaInvoke(this, `Process ${platform} conversation chunk`, {
+    const processChunk = new LambdaInvoke(this, 'Process a staged chunk', {
       lambdaFunction: props.processChunk,
       payload: TaskInput.fromObject({
         ...h.ids,
-        platform,
-        after: JsonPath.stringAt('$.after'),
-        limit: JsonPath.numberAt('$.limit'),
+        segment: JsonPath.numberAt('$.segment'),
+        index: JsonPath.numberAt('$.index'),
         slot: JsonPath.numberAt('$.slot'),
+        slots,
       }),
-      resultPath: JsonPath.DISCARD,
+      resultSelector: { 'next.$': '$.Payload.next' },
+      resultPath: '$.turn',
     });
     processChunk.addRetry({
       errors: TRANSIENT_ERRORS,
@@ -405,53 +397,74 @@ export class Workflow extends Construct {
       backoffRate: 2,
       jitterStrategy: JitterType.FULL,
     });
-
-    const chunks = h.onError(
-      new MapState(this, `Process ${platform} chunks`, {
-        itemsPath: '$.discovery.chunks',
-        maxConcurrency: props.mapConcurrency ?? 4,
-        itemSelector: {
-          ...h.ids,
-          after: JsonPath.stringAt('$$.Map.Item.Value.after'),
-          limit: JsonPath.numberAt('$.discovery.limit'),
-          // The chunk's commit slot: chunks running at once commit on the job item in turn.
-          slot: JsonPath.numberAt('$$.Map.Item.Index'),
-        },
-        resultPath: JsonPath.DISCARD,
-      }),
-    );
-    // Each iteration checks the cancel flag before doing any work (the cancellation protocol, docs/architecture.md).
-    chunks.itemProcessor(
+    const nextChunk = new Pass(this, 'Take the next chunk', {
+      parameters: {
+        ...h.ids,
+        segment: JsonPath.numberAt('$.segment'),
+        slot: JsonPath.numberAt('$.slot'),
+        index: JsonPath.numberAt('$.turn.next'),
+      },
+    });
+    // Each turn checks the cancel flag before doing any work (the cancellation protocol, docs/architecture.md).
+    const turn: IChainable =
       props.cancelChecks === false
         ? processChunk
         : h
-            .checkCancelled(`Check if cancelled before ${platform} chunk`)
+            .checkCancelled('Check if cancelled before the chunk')
             .next(
-              new Choice(this, `Is job still running? (${platform} chunk)`)
+              new Choice(this, 'Is job still running? (chunk)')
                 .when(h.isRunning, processChunk)
-                .otherwise(new Succeed(this, `Skip ${platform} chunk: job no longer running`)),
-            ),
+                .otherwise(new Succeed(this, 'Stop this worker: job no longer running')),
+            );
+    processChunk.next(
+      new Choice(this, 'More chunks for this worker?')
+        .when(Condition.isNull('$.turn.next'), new Succeed(this, 'Worker done'))
+        .otherwise(nextChunk),
+    );
+    nextChunk.next(turn);
+
+    const workers = new MapState(this, 'Workers', {
+      itemsPath: '$.slots',
+      maxConcurrency: slots,
+      itemSelector: {
+        ...h.ids,
+        segment: JsonPath.numberAt('$.position.segment'),
+        slot: JsonPath.numberAt('$$.Map.Item.Value'),
+        index: JsonPath.numberAt('$$.Map.Item.Value'),
+      },
+      resultPath: JsonPath.DISCARD,
+    });
+    workers.itemProcessor(turn);
+
+    const readAndProcess = h.onError(
+      new Parallel(this, 'Read and process the list', {
+        resultSelector: { 'next.$': '$[0].read.next' },
+        resultPath: '$.read',
+      }),
+    );
+    readAndProcess.branch(read);
+    readAndProcess.branch(
+      new Pass(this, 'Worker slots', {
+        result: Result.fromArray(Array.from({ length: slots }, (_, i) => i)),
+        resultPath: '$.slots',
+      }).next(workers),
     );
 
-    const nextSegment = new Pass(this, `Next ${platform} segment`, {
-      parameters: {
-        platform,
-        cursor: JsonPath.stringAt('$.discovery.nextAfter'),
-        segment: JsonPath.mathAdd(JsonPath.numberAt('$.position.segment'), 1),
-      },
+    const nextSegment = new Pass(this, 'Next segment', {
+      inputPath: '$.read.next',
       resultPath: '$.next',
     }).next(h.continueAsNew);
-    chunks.next(
-      new Choice(this, `More ${platform} conversations?`)
-        .when(Condition.isNull('$.discovery.nextAfter'), h.next)
+    readAndProcess.next(
+      new Choice(this, 'More conversations?')
+        .when(Condition.isNull('$.read.next'), h.next)
         .otherwise(nextSegment),
     );
 
     return h
-      .onError(h.checkCancelled(`Check if cancelled before ${platform}`))
+      .onError(h.checkCancelled('Check if cancelled before the segment'))
       .next(
-        new Choice(this, `Is job still running? (${platform})`)
-          .when(h.isRunning, discover.next(chunks))
+        new Choice(this, 'Is job still running?')
+          .when(h.isRunning, readAndProcess)
           .when(h.jobGone, h.jobRecordGone)
           .otherwise(h.stopped),
       );

@@ -23,6 +23,7 @@ export const localArn = {
   kmsKey: (logicalId: string) => `arn:aws:kms:${LOCAL_REGION}:${LOCAL_ACCOUNT}:key/${logicalId}`,
   eventBus: (name: string) => `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:event-bus/${name}`,
   role: (name: string) => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${name}`,
+  bucket: (name: string) => `arn:aws:s3:::${name}`,
 };
 
 /** The name property CloudFormation gives a resource of these types (else it makes one up). */
@@ -62,7 +63,9 @@ export class TemplateResolver {
     const resource = this.template.Resources[logicalId];
     const property = resource && NAME_PROPERTY[resource.Type];
     const name = property ? resource.Properties?.[property] : undefined;
-    return name === undefined ? logicalId : String(this.resolve(name));
+    if (name !== undefined) return String(this.resolve(name));
+    // CloudFormation makes bucket names lower case (S3 allows nothing else).
+    return resource?.Type === 'AWS::S3::Bucket' ? logicalId.toLowerCase() : logicalId;
   }
 
   getAtt(logicalId: string, attribute: string): string {
@@ -75,6 +78,7 @@ export class TemplateResolver {
       if (resource.Type === 'AWS::KMS::Key') return localArn.kmsKey(logicalId);
       if (resource.Type === 'AWS::Events::EventBus') return localArn.eventBus(this.ref(logicalId));
       if (resource.Type === 'AWS::IAM::Role') return localArn.role(this.ref(logicalId));
+      if (resource.Type === 'AWS::S3::Bucket') return localArn.bucket(this.ref(logicalId));
     }
     if (attribute === 'Name') return this.physicalName(logicalId);
     return `${logicalId}.${attribute}`;

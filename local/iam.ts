@@ -272,6 +272,13 @@ export class LocalIam {
     return this.mode === 'enforce' ? first : undefined;
   }
 
+  /** Whether `caller`'s role allows `request`, without recording anything (what a service reveals to it). */
+  allows(caller: string, request: IamRequest): boolean {
+    if (this.mode === 'off') return true;
+    const principal = this.principals.get(caller);
+    return principal !== undefined && isAllowed(principal.statements, request);
+  }
+
   /** Returns and forgets the denials so far (a test that provokes one on purpose). */
   takeDenials(): Denial[] {
     return this.denials.splice(0);

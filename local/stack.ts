@@ -19,6 +19,7 @@ import { routesFromTemplate, serveHttpApi } from './http-api.ts';
 import { type IamMode, iamModeFromEnv, LocalIam } from './iam.ts';
 import { LocalKms } from './kms.ts';
 import { LambdaRuntime } from './lambda-runtime.ts';
+import { startLocalS3 } from './s3.ts';
 import { connectPage, DEMO_ORG } from './seed.ts';
 import { LocalStepFunctions } from './sfn-server.ts';
 import { synthesizeTemplate } from './synth.ts';
@@ -144,6 +145,13 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
     await createTablesFromTemplate(localDynamoClient(dynamo.endpoint), resolver);
     const client = localDynamoClient(dynamoProxy.endpoint);
 
+    // S3 (the staging store), with the same IAM checks.
+    const s3 = await startLocalS3(
+      resolver.resourcesOfType('AWS::S3::Bucket').map(([id]) => resolver.ref(id)),
+      iam,
+    );
+    stops.push(() => s3.close());
+
     const sfn = new LocalStepFunctions(lambdas, client, iam);
     // EventBridge: the lifecycle events the handlers put, and Step Functions' status changes on
     // the default bus, delivered to the template's rules (the execution mirror) as on AWS.
@@ -182,7 +190,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
     );
     stops.push(() => aws.close());
     // From here on, the handlers' calls to these endpoints name their caller (until the drains).
-    const untag = iam.tagRequests([dynamoProxy.endpoint, aws.endpoint]);
+    const untag = iam.tagRequests([dynamoProxy.endpoint, aws.endpoint, s3.endpoint]);
     stops.push(async () => untag());
 
     // The handlers' AWS configuration, exactly as a Lambda would see it, plus the template's env.
@@ -194,6 +202,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
       AWS_ENDPOINT_URL_SFN: aws.endpoint,
       AWS_ENDPOINT_URL_KMS: aws.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: aws.endpoint,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
       ...lambdas.sharedEnvironment(),
     });
 
@@ -232,6 +241,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
         txHoldMs: dynamoProxy.model?.txHoldMs ?? null,
       },
       sfnEndpoint: aws.endpoint,
+      s3Endpoint: s3.endpoint,
       graphApiUrl,
       graph,
       sfn,

@@ -19,7 +19,15 @@ export const Platform = z.enum(['messenger', 'instagram']);
 export type Platform = z.infer<typeof Platform>;
 export const PLATFORMS: readonly Platform[] = ['messenger', 'instagram'];
 
-export const StartSyncBody = z.strictObject({ pageId: PageId }).meta({ id: 'StartSyncRequest' });
+export const SyncModeField = z
+  .enum(['incremental', 'full'], { error: 'mode must be "incremental" or "full"' })
+  .meta({
+    description:
+      'incremental (the default once the page has completed a sync) reads only conversations changed since then; full reads everything.',
+  });
+export const StartSyncBody = z
+  .strictObject({ pageId: PageId, mode: SyncModeField.optional() })
+  .meta({ id: 'StartSyncRequest' });
 const CancelReason = z
   .string({ error: 'reason must be a string' })
   .trim()
@@ -105,18 +113,22 @@ export type AiContext = z.infer<typeof AiContext>;
 
 /** Input of the workflow's workers: ids and cursors only, never message text or tokens. */
 export const JobRef = z.object({ jobId: JobId, pageId: PageId });
-export const DiscoverInput = JobRef.extend({
+/** A place in the conversation list: a platform, a cursor in it, and the execution segment it starts. */
+export const ListPosition = z.object({
   platform: Platform,
-  /** Where this segment of the platform starts (null: the beginning). */
-  after: z.string().nullable().default(null),
-  segment: z.number().int().min(0).default(0),
+  cursor: z.string().nullable(),
+  segment: z.number().int().min(0),
 });
+export type ListPosition = z.infer<typeof ListPosition>;
+export const ReadInput = JobRef.extend({ position: ListPosition });
+export type ReadInput = z.infer<typeof ReadInput>;
+/** One turn of a worker slot: process the segment's staged chunk `index`. */
 export const ChunkInput = JobRef.extend({
-  platform: Platform,
-  after: z.string().nullable(),
-  limit: z.number().int().min(1).max(100),
-  /** The chunk's index in its Map: which commit slot it uses (shared/sync/commit-batcher.ts). */
-  slot: z.number().int().min(0).optional(),
+  segment: z.number().int().min(0),
+  index: z.number().int().min(0),
+  /** The worker's slot in the Map: its commit slot (shared/sync/commit-batcher.ts) and its stride. */
+  slot: z.number().int().min(0),
+  slots: z.number().int().min(1),
 });
 export type ChunkInput = z.infer<typeof ChunkInput>;
 export const FinalizeInput = JobRef.extend({

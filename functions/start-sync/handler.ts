@@ -5,15 +5,21 @@ import { StartSyncBody } from '../../shared/schemas.ts';
 import { startSync } from '../../shared/sync/start-job.ts';
 
 /**
- * POST /api/facebook/sync-background {pageId} -> 202 {jobId, status, message}.
+ * POST /api/facebook/sync-background {pageId, mode?} -> 202 {jobId, status, mode, since, message}.
  * With an Idempotency-Key header, a retry returns the same job instead of a 409 or a second job.
  */
 async function core(event: HttpEvent) {
   const caller = callerOf(event);
-  const { pageId } = parseJsonBody(event, StartSyncBody);
-  const job = await startSync({ pageId, ...caller });
+  const { pageId, mode } = parseJsonBody(event, StartSyncBody);
+  const job = await startSync({ pageId, ...caller, ...(mode ? { mode } : {}) });
   correlate(job);
-  return json(202, { jobId: job.jobId, status: job.status, message: 'Sync started' });
+  return json(202, {
+    jobId: job.jobId,
+    status: job.status,
+    mode: job.mode ?? 'full',
+    since: job.since ?? null,
+    message: 'Sync started',
+  });
 }
 
 export const handler = httpHandler(core, ...idempotencyKeyMiddlewares());

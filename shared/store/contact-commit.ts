@@ -4,7 +4,7 @@ import { logger } from '../observability.ts';
 import type { Platform } from '../schemas.ts';
 import { chunkMarkerItem } from './chunk-repository.ts';
 import { type Contact, type ContactInput, contactKey } from './contact-repository.ts';
-import { cancellationReasons, ddb, JOB_SK, setExpression, tables } from './db.ts';
+import { cancellationReasons, ddb, JOB_SK, queryAll, setExpression, tables } from './db.ts';
 
 /**
  * The sync's only writes of contacts and counters: a batch of a chunk's results commits in ONE
@@ -157,6 +157,20 @@ function countersInJob(jobId: string, counts: ReturnType<typeof countsOf>, now: 
   };
 }
 
+const FAILED_PREFIX = 'FAILED#';
+
+/** The conversations `jobId` counted as failed, as "<platform>#<conversationId>". */
+export async function failedConversationsOf(jobId: string): Promise<string[]> {
+  const markers = await queryAll<{ sk: string }>({
+    TableName: tables.jobs,
+    KeyConditionExpression: 'jobId = :job AND begins_with(sk, :failed)',
+    ExpressionAttributeValues: { ':job': jobId, ':failed': FAILED_PREFIX },
+    ProjectionExpression: 'sk',
+    ConsistentRead: true,
+  });
+  return markers.map((m) => m.sk.slice(FAILED_PREFIX.length));
+}
+
 function pageCount(pageId: string, created: number): TransactItem {
   return {
     Update: {
@@ -174,7 +188,7 @@ function entryAction(jobId: string, entry: CommitEntry, now: string): TransactIt
   if (entry.kind === 'failure') {
     const marker = {
       jobId,
-      sk: `FAILED#${entry.platform}#${entry.conversationId}`,
+      sk: `${FAILED_PREFIX}${entry.platform}#${entry.conversationId}`,
       reason: entry.reason.slice(0, 500),
       at: now,
     };

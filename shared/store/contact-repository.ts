@@ -75,7 +75,10 @@ function decodeCursor(cursor: string, prefix: string): string {
 }
 
 /** What incremental sync needs to know of a stored contact. */
-export type KnownContact = Pick<Contact, 'contactKey' | 'lastMessageAt' | 'aiContext'> &
+export type KnownContact = Pick<
+  Contact,
+  'contactKey' | 'lastMessageAt' | 'aiContext' | 'messageCount' | 'displayName'
+> &
   Partial<Pick<Contact, 'lastSyncJobId'>>;
 
 /**
@@ -91,7 +94,8 @@ export async function findContacts(pageId: string, keys: string[]): Promise<Map<
         RequestItems: {
           [tables.contacts]: {
             Keys: pending,
-            ProjectionExpression: 'contactKey, lastMessageAt, aiContext, lastSyncJobId',
+            ProjectionExpression:
+              'contactKey, lastMessageAt, aiContext, messageCount, displayName, lastSyncJobId',
             ConsistentRead: true,
           },
         },

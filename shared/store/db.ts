@@ -34,6 +34,12 @@ export function isConditionalCheckFailed(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
+/** The item as it was when a condition failed with ALL_OLD asked for (lib-dynamodb leaves it in AttributeValue form). */
+export function conditionFailedItem(error: unknown): Record<string, unknown> | undefined {
+  const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+  return item ? unmarshall(item) : undefined;
+}
+
 /**
  * The reasons of a cancelled transaction, one per item in request order, with the item as it was
  * where a condition failed and ALL_OLD was asked for (lib-dynamodb leaves items inside errors in

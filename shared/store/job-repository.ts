@@ -1,8 +1,6 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { JobPhase, JobStatus, SyncJob } from '../sync/job.ts';
-import { ddb, isConditionalCheckFailed, JOB_SK, setExpression, tables } from './db.ts';
+import { conditionFailedItem, ddb, isConditionalCheckFailed, JOB_SK, setExpression, tables } from './db.ts';
 
 export async function getJob(jobId: string): Promise<SyncJob | undefined> {
   const out = await ddb.send(
@@ -108,9 +106,7 @@ export async function commitTransition(
     return { won: true, job: out.Attributes as SyncJob };
   } catch (error) {
     if (!isConditionalCheckFailed(error)) throw error;
-    // lib-dynamodb leaves the item of a failed condition in AttributeValue form.
-    const item = (error as { Item?: Record<string, AttributeValue> }).Item;
-    return { won: false, job: item ? (unmarshall(item) as SyncJob) : undefined };
+    return { won: false, job: conditionFailedItem(error) as SyncJob | undefined };
   }
 }
 

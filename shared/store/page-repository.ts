@@ -1,5 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb, isConditionalCheckFailed, queryAll, tables } from './db.ts';
+import type { PageWatermarks } from '../sync/watermark.ts';
+import { ddb, isConditionalCheckFailed, queryAll, setExpression, tables } from './db.ts';
 
 export interface ConnectedPage {
   pageId: string;
@@ -14,11 +15,14 @@ export interface ConnectedPage {
   connectedAt: string;
 }
 
-export async function getPage(pageId: string): Promise<ConnectedPage | undefined> {
+/** A page as stored: its fields plus what the last completed syncs left (shared/sync/watermark.ts). */
+export type StoredPage = ConnectedPage & PageWatermarks;
+
+export async function getPage(pageId: string): Promise<StoredPage | undefined> {
   const out = await ddb.send(
     new GetCommand({ TableName: tables.pages, Key: { pageId }, ConsistentRead: true }),
   );
-  return out.Item as ConnectedPage | undefined;
+  return out.Item as StoredPage | undefined;
 }
 
 export async function listPagesForOrganization(organizationId: string): Promise<ConnectedPage[]> {
@@ -85,5 +89,33 @@ export async function deletePage(pageId: string, organizationId: string): Promis
   } catch (error) {
     if (isConditionalCheckFailed(error)) return false;
     throw error;
+  }
+}
+
+/**
+ * What a COMPLETED sync leaves on its page (shared/sync/watermark.ts): the watermarks and the
+ * conversations to read again. A page disconnected meanwhile is left alone.
+ */
+export async function recordCompletedSync(
+  pageId: string,
+  fields: PageWatermarks,
+  full: boolean,
+): Promise<void> {
+  const { expression, names, values } = setExpression({ ...fields });
+  try {
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tables.pages,
+        Key: { pageId },
+        UpdateExpression: full
+          ? `${expression}, syncsSinceFull = :zero`
+          : `${expression}, syncsSinceFull = if_not_exists(syncsSinceFull, :zero) + :one`,
+        ConditionExpression: 'attribute_exists(pageId)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ...values, ':zero': 0, ...(full ? {} : { ':one': 1 }) },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
   }
 }

@@ -1,8 +1,10 @@
 import { publishJobEvent } from '../events/lifecycle.ts';
 import { countOne, logger } from '../observability.ts';
+import { failedConversationsOf } from '../store/contact-commit.ts';
 import { getJob, transitionJob } from '../store/job-repository.ts';
-import { releasePageLock } from '../store/page-repository.ts';
+import { recordCompletedSync, releasePageLock } from '../store/page-repository.ts';
 import { isTerminal } from './job.ts';
+import { afterCompletedSync } from './watermark.ts';
 
 /**
  * Ends a job from the workflow: COMPLETED only from IN_PROGRESS, FAILED from PENDING|IN_PROGRESS.
@@ -33,6 +35,15 @@ export async function finalizeJob(input: {
   const job = written ?? (await getJob(input.jobId));
   // A job deleted mid-run (an edge case the product must survive) must not leave its page locked either.
   if (!job || isTerminal(job.status)) await releasePageLock(input.pageId, input.jobId);
+  // Only a COMPLETED sync moves the page's watermarks (a retried finalize writes the same again).
+  if (job?.status === 'COMPLETED') {
+    const failed = await failedConversationsOf(job.jobId);
+    await recordCompletedSync(
+      job.pageId,
+      afterCompletedSync(job, failed, job.completedAt ?? now),
+      job.mode !== 'incremental',
+    );
+  }
   // Only the winner of the transition publishes; a retried finalize does not publish twice.
   if (written) {
     const completed = written.status === 'COMPLETED';

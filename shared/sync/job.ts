@@ -42,8 +42,20 @@ export interface SyncJob {
   syncedContacts: number;
   failedContacts: number;
   totalContacts: number;
-  /** Segments ("<platform>#<n>") whose conversations have been counted into totalContacts. */
-  discoveredSegments?: string[];
+  /** Conversations counted into totalContacts per execution segment ("s<n>"): a rerun of the reader adds nothing twice. */
+  listed?: Record<string, number>;
+  /** The reader reached the end of the list: totalContacts is final, progress is exact. */
+  listComplete?: boolean;
+  /** The page's last complete count when the job started: the base of an estimated progress. */
+  expectedTotal?: number;
+  /** incremental: only what changed since the page's watermark; full: everything. */
+  mode?: SyncMode;
+  /** The oldest watermark an incremental sync reads back to (ISO time); null when it reads everything. */
+  since?: string | null;
+  /** The watermark each platform is read back to (incremental only). */
+  sinceByPlatform?: Partial<Record<'messenger' | 'instagram', string>>;
+  /** The newest updated_time each platform had when this sync started reading it: the page's next watermark. */
+  seenWatermarks?: Partial<Record<'messenger' | 'instagram', string>>;
   createdBy: string;
   createdAt: string;
   updatedAt: string;
@@ -80,16 +92,23 @@ export interface Checkpoint {
   cursor: string | null;
 }
 
+export const SYNC_MODES = ['incremental', 'full'] as const;
+export type SyncMode = (typeof SYNC_MODES)[number];
+
 /**
- * 0..100 once a total is known, null before. A running job never shows 100: the total grows when
- * the next platform is discovered, and only COMPLETED means done.
+ * Progress, 0..100, and whether it is an estimate. Exact once the reader reached the end of the
+ * list (totalContacts is final). Before that, an estimate against the page's last complete count
+ * (or the count so far, if larger), flagged; null when there is no such count (a first sync, an
+ * incremental one). A running job never shows 100: only COMPLETED means done.
  */
-export function progressOf(job: SyncJob): number | null {
-  if (job.status === 'COMPLETED') return 100;
-  if (!job.discoveredSegments?.length) return null;
-  if (job.totalContacts === 0) return 0;
+export function progressOf(job: SyncJob): { progress: number | null; progressEstimated: boolean } {
+  if (job.status === 'COMPLETED') return { progress: 100, progressEstimated: false };
   const done = job.syncedContacts + job.failedContacts;
-  return Math.min(99, Math.floor((done / job.totalContacts) * 100));
+  const percent = (total: number) => (total === 0 ? 0 : Math.min(99, Math.floor((done / total) * 100)));
+  if (job.listComplete) return { progress: percent(job.totalContacts), progressEstimated: false };
+  if (job.expectedTotal && job.mode !== 'incremental')
+    return { progress: percent(Math.max(job.expectedTotal, job.totalContacts)), progressEstimated: true };
+  return { progress: null, progressEstimated: false };
 }
 
 /** The job as clients see it (sync-status). */
@@ -102,7 +121,9 @@ export function publicJob(job: SyncJob) {
     syncedContacts: job.syncedContacts,
     failedContacts: job.failedContacts,
     totalContacts: job.totalContacts,
-    progress: progressOf(job),
+    ...progressOf(job),
+    mode: job.mode ?? 'full',
+    since: job.since ?? null,
     createdAt: job.createdAt,
     startedAt: job.startedAt ?? null,
     completedAt: job.completedAt ?? null,

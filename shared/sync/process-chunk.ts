@@ -1,16 +1,25 @@
 import type { AnalyzerMessage, ConversationAnalyzer } from '../analyzer/analyzer.ts';
 import { numberEnv } from '../config.ts';
-import { JobNotRunningError } from '../errors.ts';
-import { GraphClient } from '../graph/graph-client.ts';
-import type { Conversation, Participant } from '../graph/schemas.ts';
+import { JobNotRunningError, SyncFailedError } from '../errors.ts';
+import type { Conversation } from '../graph/schemas.ts';
 import { logger, MetricUnit, metrics } from '../observability.ts';
-import type { ChunkInput } from '../schemas.ts';
+import type { Platform } from '../schemas.ts';
 import { findChunkMarkers, readChunkStart } from '../store/chunk-repository.ts';
 import type { CommitEntry } from '../store/contact-commit.ts';
 import { contactKey, findContacts, type KnownContact } from '../store/contact-repository.ts';
+import { type ConnectedPage, getPage } from '../store/page-repository.ts';
 import { CommitBatcher } from './commit-batcher.ts';
-import { rethrowForUser } from './discover.ts';
-import { pageForSync } from './page-token.ts';
+import { customerOf, displayNameOf, lastMessageAtOf, messageCountOf } from './conversation.ts';
+
+/** A chunk: one list page of a platform, known by the cursor it was read from. */
+export interface ChunkRef {
+  jobId: string;
+  pageId: string;
+  platform: Platform;
+  after: string | null;
+  /** The worker's slot in the Map: its commit slot (commit-batcher.ts). */
+  slot?: number;
+}
 
 export interface ChunkResult {
   conversations: number;
@@ -30,21 +39,20 @@ export interface ChunkResult {
 }
 
 /**
- * Processes one chunk: one Graph call for up to `limit` conversations with their messages, then
- * per conversation an analysis, whose result joins the chunk's next batch commit (commit-batcher.ts:
+ * Processes one chunk, a list page the reader staged (read-conversations.ts): per conversation an analysis, whose result joins the chunk's next batch commit (commit-batcher.ts:
  * one guarded transaction per batch, shared/store/contact-commit.ts). The first commit refused
  * because the job is no longer IN_PROGRESS ends the chunk, and the in-flight analyses are aborted.
  *
- * Checkpoint (pause/resume, retry): one batch read before the Graph call finds the job (its
+ * Checkpoint (pause/resume, retry): one batch read before any work finds the job (its
  * status, and the job it retries) and this chunk's marker. A chunk already done is skipped; a
  * conversation whose contact this job (or the retried job) already wrote is skipped without
  * analysis. A chunk processed to the end is marked done in its last commit.
  */
 export async function processChunk(
-  input: ChunkInput,
-  deps: { analyzer: ConversationAnalyzer; graph?: GraphClient },
+  input: ChunkRef,
+  items: Conversation[],
+  deps: { analyzer: ConversationAnalyzer },
 ): Promise<ChunkResult> {
-  const graph = deps.graph ?? new GraphClient();
   const start = await readChunkStart(input.jobId, input.platform, input.after);
   const empty: ChunkResult = {
     conversations: 0,
@@ -55,7 +63,7 @@ export async function processChunk(
     analysed: 0,
     stopped: false,
   };
-  // Paused or cancelled before this chunk began: no Graph call at all.
+  // Paused or cancelled before this chunk began: nothing to do.
   if (start.job && start.job.status !== 'IN_PROGRESS') return { ...empty, stopped: true };
   if (start.marker) return { ...empty, skippedChunk: 'done-by-this-job' };
   const retried = start.job?.resumedFrom;
@@ -66,18 +74,10 @@ export async function processChunk(
   }
   const skipWrittenBy = new Set([input.jobId, ...(retried ? [retried] : [])]);
 
-  const page = await pageForSync(input.pageId);
+  // The page's ids, not its token: the reader made the Graph calls.
+  const page = await getPage(input.pageId);
+  if (!page) throw new SyncFailedError('The page is no longer connected: reconnect it and sync again.');
   const controller = new AbortController();
-  const { items } = await graph
-    .listConversations({
-      pageId: page.pageId,
-      platform: input.platform,
-      accessToken: page.accessToken,
-      after: input.after,
-      limit: input.limit,
-      signal: controller.signal,
-    })
-    .catch(rethrowForUser);
 
   // Incremental sync: what is already stored for this chunk's customers, in one batch read.
   const known = await findContacts(
@@ -182,14 +182,9 @@ export async function processChunk(
   return result;
 }
 
-function customerOf(page: Awaited<ReturnType<typeof pageForSync>>, conversation: Conversation) {
-  const ownIds = new Set([page.pageId, page.instagramAccountId].filter(Boolean));
-  return conversation.participants?.data.find((p) => !ownIds.has(p.id));
-}
-
 async function syncConversation(
-  input: ChunkInput,
-  page: Awaited<ReturnType<typeof pageForSync>>,
+  input: ChunkRef,
+  page: ConnectedPage,
   conversation: Conversation,
   known: Map<string, KnownContact>,
   analyzer: ConversationAnalyzer,
@@ -204,7 +199,7 @@ async function syncConversation(
   if (!customer) return fail('conversation has no customer participant');
 
   const messages = conversation.messages?.data ?? [];
-  const lastMessageAt = conversation.updated_time ?? messages[0]?.created_time ?? new Date(0).toISOString();
+  const lastMessageAt = lastMessageAtOf(conversation);
   const stored = known.get(contactKey(page.organizationId, input.platform, customer.id));
   // Written by this job before a pause, or by the job this one retries: done, nothing to redo.
   if (stored?.lastSyncJobId && skipWrittenBy.has(stored.lastSyncJobId)) return { analysed: false };
@@ -234,16 +229,12 @@ async function syncConversation(
         ...(customer.email ? { email: customer.email } : {}),
         conversationId: conversation.id,
         lastMessageAt,
-        messageCount: conversation.message_count ?? messages.length,
+        messageCount: messageCountOf(conversation),
         aiContext: aiContext as NonNullable<typeof aiContext>,
       },
     },
     analysed: !unchanged,
   };
-}
-
-function displayNameOf(p: Participant): string {
-  return p.name || p.username || p.id;
 }
 
 const toAnalyzerMessage =

@@ -8,7 +8,8 @@ import { sfn, stateMachineArn } from '../sfn.ts';
 import { ddb, JOB_SK, tables, transactionReasons } from '../store/db.ts';
 import { annotateJob, getJob, transitionJob } from '../store/job-repository.ts';
 import { getPage, releasePageLock } from '../store/page-repository.ts';
-import { isTerminal, type SyncJob } from './job.ts';
+import { isTerminal, type SyncJob, type SyncMode } from './job.ts';
+import { planSync } from './watermark.ts';
 
 export interface StartRequest {
   pageId: string;
@@ -16,6 +17,8 @@ export interface StartRequest {
   userId: string;
   /** A FAILED or CANCELLED job this one retries (shared/sync/retry-job.ts). */
   resumedFrom?: string;
+  /** Absent: incremental when the page has a watermark, else full (shared/sync/watermark.ts). */
+  mode?: SyncMode;
 }
 
 /**
@@ -37,6 +40,10 @@ export async function startSync(req: StartRequest): Promise<SyncJob> {
     syncedContacts: 0,
     failedContacts: 0,
     totalContacts: 0,
+    ...planSync(page, req.mode),
+    // Maps the workers and the reader write into (DynamoDB sets no path inside a missing map).
+    listed: {},
+    seenWatermarks: {},
     createdBy: req.userId,
     createdAt: now,
     updatedAt: now,
