@@ -9,13 +9,14 @@ import { ddb, JOB_SK, tables } from '../../../shared/store/db.ts';
 import { transitionJob } from '../../../shared/store/job-repository.ts';
 import { processChunk } from '../../../shared/sync/process-chunk.ts';
 import { contactsOf, givenJob, readJob, readPage } from '../store/fixtures.ts';
-import { chunk, connect, countingAnalyzer, startChunkWorld } from './chunk-world.ts';
+import { connect, countingAnalyzer, forJob, listChunk, startChunkWorld } from './chunk-world.ts';
 
 /**
- * The pause/resume and retry checkpoint on real parts (DynamoDB Local, the Graph simulator, the
- * local KMS): a chunk stopped by a pause writes no marker and is finished by the resumed job
- * without analysing again what it wrote; a finished chunk is skipped without a Graph call; a retry
- * skips what the job it retries wrote, and counts only its own writes.
+ * The pause/resume and retry checkpoint on real parts (DynamoDB Local, chunks of the Graph
+ * simulator's conversations as the reader stages them): a chunk stopped by a pause writes no marker
+ * and is finished by the resumed job without analysing again what it wrote; a finished chunk is
+ * skipped without an analysis; a retry skips what the job it retries wrote, and counts only its own
+ * writes. No chunk makes a Graph call: the reader made them.
  */
 const SIZE = 20;
 let world: Awaited<ReturnType<typeof startChunkWorld>>;
@@ -74,12 +75,14 @@ describe('the pause/resume checkpoint', () => {
   it('a chunk stopped by a pause writes no marker; the resumed chunk analyses only what was not written', async () => {
     const page = await connect(PAGES.paused);
     const jobId = await givenJob(page.id);
+    const { ref, conversations } = await listChunk(graph, jobId, page);
+    const calls = graphCalls(page.id);
     // The pause commits while the 8th conversation is being analysed.
     const first = countingAnalyzer(async (n) => {
       if (n === 8) await pause(jobId);
     });
 
-    const stopped = await processChunk(chunk(jobId, page.id), { analyzer: first.analyzer, graph });
+    const stopped = await processChunk(ref, conversations, { analyzer: first.analyzer });
 
     expect(stopped.stopped).toBe(true);
     expect(await markersOf(jobId)).toEqual([]);
@@ -90,7 +93,7 @@ describe('the pause/resume checkpoint', () => {
 
     await resume(jobId);
     const second = countingAnalyzer();
-    const resumed = await processChunk(chunk(jobId, page.id), { analyzer: second.analyzer, graph });
+    const resumed = await processChunk(ref, conversations, { analyzer: second.analyzer });
 
     expect(second.counter.calls).toBe(SIZE - atPause.syncedContacts);
     expect(resumed).toMatchObject({ stopped: false, alreadyCounted: atPause.syncedContacts });
@@ -98,16 +101,18 @@ describe('the pause/resume checkpoint', () => {
     expect(job.syncedContacts).toBe(SIZE);
     expect((await readPage(page.id)).contactCount).toBe(SIZE);
     expect(await markersOf(jobId)).toEqual([expect.objectContaining({ conversations: SIZE, failed: 0 })]);
+    expect(graphCalls(page.id)).toBe(calls);
   });
 
   it('skips a chunk the job finished without a Graph call or an analysis', async () => {
     const page = await connect(PAGES.done);
     const jobId = await givenJob(page.id);
-    await processChunk(chunk(jobId, page.id), { analyzer: countingAnalyzer().analyzer, graph });
+    const { ref, conversations } = await listChunk(graph, jobId, page);
     const calls = graphCalls(page.id);
+    await processChunk(ref, conversations, { analyzer: countingAnalyzer().analyzer });
     const again = countingAnalyzer();
 
-    const result = await processChunk(chunk(jobId, page.id), { analyzer: again.analyzer, graph });
+    const result = await processChunk(ref, conversations, { analyzer: again.analyzer });
 
     expect(result).toMatchObject({ skippedChunk: 'done-by-this-job', conversations: 0, stopped: false });
     expect(graphCalls(page.id)).toBe(calls);
@@ -118,14 +123,14 @@ describe('the pause/resume checkpoint', () => {
   it('does not start a chunk of a paused job, and writes no marker for it', async () => {
     const page = await connect(PAGES.done);
     const jobId = await givenJob(page.id, 'PAUSED');
+    const { ref, conversations } = await listChunk(graph, jobId, page);
     const calls = graphCalls(page.id);
+    const analysis = countingAnalyzer();
 
-    const result = await processChunk(chunk(jobId, page.id), {
-      analyzer: countingAnalyzer().analyzer,
-      graph,
-    });
+    const result = await processChunk(ref, conversations, { analyzer: analysis.analyzer });
 
     expect(result).toMatchObject({ stopped: true, conversations: 0 });
+    expect(analysis.counter.calls).toBe(0);
     expect(graphCalls(page.id)).toBe(calls);
     // Nor could it: the marker commits only with the job IN_PROGRESS.
     await expect(
@@ -153,16 +158,19 @@ describe('the retry checkpoint', () => {
   it('skips the conversations the cancelled job wrote, and counts only its own writes', async () => {
     const page = await connect(PAGES.retried);
     const old = await givenJob(page.id);
+    const staged = await listChunk(graph, old, page);
+    const calls = graphCalls(page.id);
     const first = countingAnalyzer(async (n) => {
       if (n === 6) await transitionJob(old, { from: ['IN_PROGRESS'], to: 'CANCELLED', phase: 'cancelled' });
     });
-    await processChunk(chunk(old, page.id), { analyzer: first.analyzer, graph });
+    await processChunk(staged.ref, staged.conversations, { analyzer: first.analyzer });
     const written = (await readJob(old)).syncedContacts;
     expect(written).toBeGreaterThan(0);
 
     const retry = await retryJobOf(page.id, old);
     const second = countingAnalyzer();
-    const result = await processChunk(chunk(retry, page.id), { analyzer: second.analyzer, graph });
+    const again = forJob(staged, retry);
+    const result = await processChunk(again.ref, again.conversations, { analyzer: second.analyzer });
 
     expect(second.counter.calls).toBe(SIZE - written);
     expect(result).toMatchObject({ created: SIZE - written, alreadyCounted: written });
@@ -172,22 +180,24 @@ describe('the retry checkpoint', () => {
     expect(contacts).toHaveLength(SIZE);
     expect(contacts.filter((c) => c.lastSyncJobId === old)).toHaveLength(written);
     expect((await readPage(page.id)).contactCount).toBe(SIZE);
+    expect(graphCalls(page.id)).toBe(calls);
   });
 
-  it('skips a chunk the retried job finished without a failure, without a Graph call', async () => {
+  it('skips a chunk the retried job finished without a failure, without a Graph call or an analysis', async () => {
     const page = await connect(PAGES.retriedDone);
     const old = await givenJob(page.id);
-    await processChunk(chunk(old, page.id), { analyzer: countingAnalyzer().analyzer, graph });
-    await transitionJob(old, { from: ['IN_PROGRESS'], to: 'FAILED', phase: 'failed' });
+    const staged = await listChunk(graph, old, page);
     const calls = graphCalls(page.id);
+    await processChunk(staged.ref, staged.conversations, { analyzer: countingAnalyzer().analyzer });
+    await transitionJob(old, { from: ['IN_PROGRESS'], to: 'FAILED', phase: 'failed' });
 
     const retry = await retryJobOf(page.id, old);
-    const result = await processChunk(chunk(retry, page.id), {
-      analyzer: countingAnalyzer().analyzer,
-      graph,
-    });
+    const again = forJob(staged, retry);
+    const analysis = countingAnalyzer();
+    const result = await processChunk(again.ref, again.conversations, { analyzer: analysis.analyzer });
 
     expect(result).toMatchObject({ skippedChunk: 'done-by-retried-job', conversations: 0 });
+    expect(analysis.counter.calls).toBe(0);
     expect(graphCalls(page.id)).toBe(calls);
     expect((await readJob(retry)).syncedContacts).toBe(0);
   });

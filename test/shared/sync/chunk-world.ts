@@ -6,14 +6,17 @@ import { LocalKms } from '../../../local/kms.ts';
 import type { AnalyzerMessage, ConversationAnalyzer } from '../../../shared/analyzer/analyzer.ts';
 import { LocalAnalyzer } from '../../../shared/analyzer/local-analyzer.ts';
 import { GraphClient } from '../../../shared/graph/graph-client.ts';
-import type { ChunkInput } from '../../../shared/schemas.ts';
+import type { Conversation } from '../../../shared/graph/schemas.ts';
+import type { Platform } from '../../../shared/schemas.ts';
 import { encryptPageToken } from '../../../shared/secrets/page-token-vault.ts';
 import { ddb, tables } from '../../../shared/store/db.ts';
+import type { ChunkRef } from '../../../shared/sync/process-chunk.ts';
 
 /**
- * The real parts a chunk worker talks to, for integration tests of processChunk: DynamoDB Local
+ * The real parts of a sync, for integration tests of processChunk and of the reader: DynamoDB Local
  * (from the global setup), the Graph simulator serving `pages` without a rate limit, and the local
- * KMS endpoint the page tokens are encrypted and decrypted through.
+ * KMS endpoint the page tokens are encrypted and decrypted through (by the reader; a chunk needs no
+ * token).
  */
 const KEY = 'arn:aws:kms:us-east-1:000000000000:key/TestPageTokenKey';
 
@@ -48,6 +51,7 @@ export async function connect(page: SimPage): Promise<SimPage> {
         organizationId: 'org-test',
         pageName: page.name,
         accessTokenCiphertext: await encryptPageToken(page.id, page.accessToken),
+        ...(page.instagramAccountId ? { instagramAccountId: page.instagramAccountId } : {}),
         contactCount: 0,
         connectedAt: new Date().toISOString(),
       },
@@ -56,13 +60,38 @@ export async function connect(page: SimPage): Promise<SimPage> {
   return page;
 }
 
-/** The page's first Messenger chunk, large enough for the whole small page. */
-export const chunk = (jobId: string, pageId: string): ChunkInput => ({
-  jobId,
-  pageId,
-  platform: 'messenger',
-  after: null,
-  limit: 100,
+export interface ListedChunk {
+  ref: ChunkRef;
+  conversations: Conversation[];
+}
+
+/**
+ * A chunk as the reader stages it: one list page of `platform` read from the simulator with
+ * GraphClient.listConversations (50 conversations with their messages), known by the cursor it was
+ * read from. The page's first Messenger chunk by default, the whole of a small page.
+ */
+export async function listChunk(
+  graph: GraphClient,
+  jobId: string,
+  page: SimPage,
+  at: { platform?: Platform; after?: string | null } = {},
+): Promise<ListedChunk> {
+  const platform = at.platform ?? 'messenger';
+  const after = at.after ?? null;
+  const { items } = await graph.listConversations({
+    pageId: page.id,
+    platform,
+    accessToken: page.accessToken,
+    after,
+    limit: 50,
+  });
+  return { ref: { jobId, pageId: page.id, platform, after }, conversations: items };
+}
+
+/** The same chunk for another job (a resumed run, a retry): the page the reader staged, not a new Graph call. */
+export const forJob = (chunk: ListedChunk, jobId: string): ListedChunk => ({
+  ref: { ...chunk.ref, jobId },
+  conversations: chunk.conversations,
 });
 
 /** The local analyzer, counting its calls; `onCall(n)` runs before the n-th analysis. */

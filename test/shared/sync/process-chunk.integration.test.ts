@@ -5,15 +5,16 @@ import type { GraphClient } from '../../../shared/graph/graph-client.ts';
 import { ddb } from '../../../shared/store/db.ts';
 import { processChunk } from '../../../shared/sync/process-chunk.ts';
 import { contactsOf, givenJob, readJob, readPage } from '../store/fixtures.ts';
-import { chunk, connect, countingAnalyzer, startChunkWorld } from './chunk-world.ts';
+import { connect, countingAnalyzer, listChunk, startChunkWorld } from './chunk-world.ts';
 
 /**
- * processChunk against real parts: DynamoDB Local, the Graph API simulator, and the local KMS
- * endpoint the tokens are decrypted through. Step Functions' part (running a chunk again after a
- * crash) is played by calling processChunk again, as its Retry would.
+ * processChunk against real parts: DynamoDB Local, and a chunk of the Graph API simulator's
+ * conversations read as the reader stages it. Step Functions' part (running a chunk again after a
+ * crash) is played by calling processChunk again, as its Retry would. A chunk makes no Graph call.
  */
 let world: Awaited<ReturnType<typeof startChunkWorld>>;
 let graph: GraphClient;
+const graphCalls = (pageId: string) => world.sim.stats().callsByPage[pageId] ?? 0;
 const simulated = (id: string, messenger: number) =>
   generatePage({ id, name: 'Chunk Page', accessToken: `token-${randomUUID()}`, messenger, instagram: 0 });
 const crashPage = simulated('300000000000001', 30);
@@ -50,12 +51,13 @@ describe('processChunk on real parts', () => {
   it('counts every conversation exactly once when a chunk crashes after k commits and is run again', async () => {
     const page = await connect(crashPage);
     const jobId = await givenJob(page.id);
+    const { ref, conversations } = await listChunk(graph, jobId, page);
+    expect(conversations).toHaveLength(30);
+    const calls = graphCalls(page.id);
     const restore = crashAfterWrites(12);
     const { analyzer } = countingAnalyzer();
     try {
-      await expect(processChunk(chunk(jobId, page.id), { analyzer, graph })).rejects.toThrow(
-        'worker crashed',
-      );
+      await expect(processChunk(ref, conversations, { analyzer })).rejects.toThrow('worker crashed');
     } finally {
       restore();
     }
@@ -63,7 +65,7 @@ describe('processChunk on real parts', () => {
     expect(afterCrash.syncedContacts).toBeGreaterThanOrEqual(1);
     expect(afterCrash.syncedContacts).toBeLessThan(30);
 
-    const retry = await processChunk(chunk(jobId, page.id), { analyzer, graph });
+    const retry = await processChunk(ref, conversations, { analyzer });
 
     expect(retry.alreadyCounted + retry.updated + retry.created).toBe(30);
     const job = await readJob(jobId);
@@ -72,18 +74,21 @@ describe('processChunk on real parts', () => {
     expect(contacts).toHaveLength(30);
     expect(contacts.every((c) => c.lastSyncJobId === jobId)).toBe(true);
     expect((await readPage(page.id)).contactCount).toBe(30);
+    expect(graphCalls(page.id)).toBe(calls);
   });
 
   it('makes zero analyzer calls when an unchanged page is synced again, and still counts every contact', async () => {
     const page = await connect(rerunPage);
     const first = countingAnalyzer();
     const firstJob = await givenJob(page.id);
-    await processChunk(chunk(firstJob, page.id), { analyzer: first.analyzer, graph });
+    const staged = await listChunk(graph, firstJob, page);
+    await processChunk(staged.ref, staged.conversations, { analyzer: first.analyzer });
     expect(first.counter.calls).toBe(25);
 
     const second = countingAnalyzer();
     const secondJob = await givenJob(page.id);
-    const result = await processChunk(chunk(secondJob, page.id), { analyzer: second.analyzer, graph });
+    const again = await listChunk(graph, secondJob, page);
+    const result = await processChunk(again.ref, again.conversations, { analyzer: second.analyzer });
 
     expect(second.counter.calls).toBe(0);
     expect(result).toMatchObject({ conversations: 25, updated: 25, created: 0, analysed: 0 });

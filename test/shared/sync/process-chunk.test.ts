@@ -1,5 +1,5 @@
 import { type CancellationReason, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DecryptCommand, InvalidCiphertextException, KMSClient } from '@aws-sdk/client-kms';
+import { KMSClient } from '@aws-sdk/client-kms';
 import {
   BatchGetCommand,
   DynamoDBDocumentClient,
@@ -9,15 +9,14 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import type { AnalyzerMessage, ConversationAnalyzer } from '../../../shared/analyzer/analyzer.ts';
 import { JobNotRunningError, SyncFailedError } from '../../../shared/errors.ts';
-import type { GraphClient, ListRequest } from '../../../shared/graph/graph-client.ts';
 import type { Conversation } from '../../../shared/graph/schemas.ts';
-import type { AiContext, ChunkInput } from '../../../shared/schemas.ts';
+import type { AiContext } from '../../../shared/schemas.ts';
 import { chunkSk } from '../../../shared/store/chunk-repository.ts';
 import type { ConnectedPage } from '../../../shared/store/page-repository.ts';
-import { processChunk } from '../../../shared/sync/process-chunk.ts';
+import { type ChunkRef, processChunk } from '../../../shared/sync/process-chunk.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const kmsMock = mockClient(KMSClient);
@@ -26,12 +25,14 @@ const JOBS_TABLE = process.env.JOBS_TABLE ?? '';
 const CONTACTS_TABLE = process.env.CONTACTS_TABLE ?? '';
 const PAGES_TABLE = process.env.PAGES_TABLE ?? '';
 const PAGE_ID = '104729384756192';
-const TOKEN = 'EAAG-page-token';
-/** The stored form of TOKEN: KMS ciphertext, base64. */
+/** The stored form of the page token: KMS ciphertext, base64. A chunk never needs it. */
 const CIPHERTEXT_BYTES = Buffer.from('kms-ciphertext-of-EAAG-page-token');
+
+const INSTAGRAM_ID = '17841400000000001';
 
 const PAGE: ConnectedPage = {
   pageId: PAGE_ID,
+  instagramAccountId: INSTAGRAM_ID,
   organizationId: 'org-1',
   pageName: 'My Business Page',
   accessTokenCiphertext: CIPHERTEXT_BYTES.toString('base64'),
@@ -40,12 +41,12 @@ const PAGE: ConnectedPage = {
   connectedAt: '2026-01-01T00:00:00.000Z',
 };
 
-const INPUT: ChunkInput = {
+/** The first Messenger list page, as the reader staged it. */
+const INPUT: ChunkRef = {
   jobId: '00000000-0000-4000-8000-000000000001',
   pageId: PAGE_ID,
   platform: 'messenger',
   after: null,
-  limit: 50,
 };
 
 const AI_CONTEXT: AiContext = {
@@ -78,16 +79,19 @@ function conversation(n: number, customer: boolean = true): Conversation {
   };
 }
 
-/** A GraphClient stand-in that answers every list call with `items` and records the requests. */
-function fakeGraph(items: Conversation[]) {
-  const requests: ListRequest[] = [];
-  const graph = {
-    listConversations: async (req: ListRequest) => {
-      requests.push(req);
-      return { items, after: null };
+/** An Instagram conversation of igsid-n with the page's Instagram account. */
+function instagramConversation(n: number): Conversation {
+  const account = { id: INSTAGRAM_ID, username: 'mybusiness' };
+  const person = { id: `igsid-${n}`, username: `shopper${n}` };
+  return {
+    id: `aWdfZAG${n}`,
+    updated_time: '2026-01-02T10:00:00.000Z',
+    message_count: 1,
+    participants: { data: [person, account] },
+    messages: {
+      data: [{ id: `ig_m_${n}`, created_time: '2026-01-02T10:00:00.000Z', from: person, message: 'Hi' }],
     },
-  } as unknown as GraphClient;
-  return { graph, requests };
+  };
 }
 
 /** An analyzer stand-in that records what it was asked. */
@@ -157,6 +161,11 @@ const putParticipants = () => transactions().map((t) => contactPuts(t).map((c) =
 
 const ENV = ['CONVERSATION_CONCURRENCY', 'COMMIT_MAX_AGE_MS', 'COMMIT_SLOTS', 'COMMIT_SLOT_MS'] as const;
 let savedEnv: Record<string, string | undefined> = {};
+/**
+ * Every HTTP call a chunk could make to Graph: the conversations come staged, so a chunk makes none
+ * (the AWS clients are mocked and do not go through fetch).
+ */
+let graphCalls: MockInstance<typeof fetch>;
 
 beforeEach(() => {
   ddbMock.reset();
@@ -164,7 +173,7 @@ beforeEach(() => {
   ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).resolves({ Item: PAGE });
   // No contact stored yet, unless a test says otherwise.
   ddbMock.on(BatchGetCommand).resolves({ Responses: { [CONTACTS_TABLE]: [] } });
-  kmsMock.on(DecryptCommand).resolves({ Plaintext: Buffer.from(TOKEN, 'utf8') });
+  graphCalls = vi.spyOn(globalThis, 'fetch').mockRejectedValue(new Error('no Graph call in a chunk'));
   savedEnv = Object.fromEntries(ENV.map((name) => [name, process.env[name]]));
   process.env.CONVERSATION_CONCURRENCY = '1';
   // Batches commit when full or at the chunk's end (close) in these tests, never because of their age.
@@ -174,6 +183,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
+  graphCalls.mockRestore();
   for (const name of ENV) {
     const saved = savedEnv[name];
     if (saved === undefined) delete process.env[name];
@@ -183,9 +193,9 @@ afterEach(() => {
 
 describe('processChunk', () => {
   it('reads the stored contacts of the whole chunk in one batch', async () => {
-    const { graph } = fakeGraph([conversation(1), conversation(2)]);
+    const items = [conversation(1), conversation(2)];
 
-    await processChunk(INPUT, { analyzer: fakeAnalyzer().analyzer, graph });
+    await processChunk(INPUT, items, { analyzer: fakeAnalyzer().analyzer });
 
     const contactReads = ddbMock
       .commandCalls(BatchGetCommand)
@@ -225,10 +235,10 @@ describe('processChunk', () => {
         ],
       },
     });
-    const { graph } = fakeGraph([conversation(1), conversation(2)]);
+    const items = [conversation(1), conversation(2)];
     const { analyzer, calls } = fakeAnalyzer();
 
-    const result = await processChunk(INPUT, { analyzer, graph });
+    const result = await processChunk(INPUT, items, { analyzer });
 
     expect(calls).toHaveLength(1);
     expect(result).toMatchObject({ conversations: 2, updated: 2, created: 0, analysed: 1 });
@@ -256,10 +266,10 @@ describe('processChunk', () => {
   });
 
   it('commits a chunk in one transaction: its contacts, its marker, the guarded job counters and the page count', async () => {
-    const { graph, requests } = fakeGraph([conversation(1), conversation(2), conversation(3)]);
+    const items = [conversation(1), conversation(2), conversation(3)];
     const { analyzer, calls } = fakeAnalyzer();
 
-    const result = await processChunk(INPUT, { analyzer, graph });
+    const result = await processChunk(INPUT, items, { analyzer });
 
     expect(result).toEqual({
       conversations: 3,
@@ -270,14 +280,9 @@ describe('processChunk', () => {
       analysed: 3,
       stopped: false,
     });
-    expect(requests).toEqual([
-      expect.objectContaining({ pageId: PAGE_ID, accessToken: TOKEN, after: null, limit: 50 }),
-    ]);
-    expect(kmsMock).toReceiveCommandTimes(DecryptCommand, 1);
-    expect(kmsMock).toReceiveCommandWith(DecryptCommand, {
-      CiphertextBlob: CIPHERTEXT_BYTES,
-      EncryptionContext: { pageId: PAGE_ID },
-    });
+    // The reader made the Graph call and staged the page: no Graph call here, no token decrypted.
+    expect(graphCalls).not.toHaveBeenCalled();
+    expect(kmsMock).not.toReceiveAnyCommand();
     expect(calls).toHaveLength(3);
     expect(calls[0]).toEqual([
       { fromCustomer: false, text: 'Hello!', createdAt: '2026-01-01T10:00:00.000Z' },
@@ -285,14 +290,14 @@ describe('processChunk', () => {
     ]);
 
     expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 1);
-    const items = itemsOf(transactions()[0]);
-    expect(items).toHaveLength(6);
-    expect(items.slice(0, 3).map((item) => item.Put?.Item?.participantId)).toEqual([
+    const actions = itemsOf(transactions()[0]);
+    expect(actions).toHaveLength(6);
+    expect(actions.slice(0, 3).map((item) => item.Put?.Item?.participantId)).toEqual([
       'psid-1',
       'psid-2',
       'psid-3',
     ]);
-    expect(items[0]).toEqual({
+    expect(actions[0]).toEqual({
       Put: {
         TableName: CONTACTS_TABLE,
         Item: expect.objectContaining({
@@ -310,7 +315,7 @@ describe('processChunk', () => {
       },
     });
     // The chunk ends marked done, in the same (guarded) transaction as its last contacts.
-    expect(items[3]).toEqual({
+    expect(actions[3]).toEqual({
       Put: expect.objectContaining({
         TableName: JOBS_TABLE,
         Item: expect.objectContaining({
@@ -322,7 +327,7 @@ describe('processChunk', () => {
         ConditionExpression: 'attribute_not_exists(sk)',
       }),
     });
-    expect(items[4]).toEqual({
+    expect(actions[4]).toEqual({
       Update: expect.objectContaining({
         TableName: JOBS_TABLE,
         Key: { jobId: INPUT.jobId, sk: 'JOB' },
@@ -335,7 +340,7 @@ describe('processChunk', () => {
         }),
       }),
     });
-    expect(items[5]).toEqual({
+    expect(actions[5]).toEqual({
       Update: expect.objectContaining({
         TableName: PAGES_TABLE,
         Key: { pageId: PAGE_ID },
@@ -347,9 +352,9 @@ describe('processChunk', () => {
 
   it('commits one conversation at a time when COMMIT_MAX_AGE_MS is 0, the marker last', async () => {
     process.env.COMMIT_MAX_AGE_MS = '0';
-    const { graph } = fakeGraph([conversation(1), conversation(2), conversation(3)]);
+    const items = [conversation(1), conversation(2), conversation(3)];
 
-    const result = await processChunk(INPUT, { analyzer: fakeAnalyzer().analyzer, graph });
+    const result = await processChunk(INPUT, items, { analyzer: fakeAnalyzer().analyzer });
 
     expect(result).toMatchObject({ conversations: 3, created: 3, stopped: false });
     expect(putParticipants()).toEqual([['psid-1'], ['psid-2'], ['psid-3'], []]);
@@ -381,8 +386,8 @@ describe('processChunk', () => {
     });
 
     for (const slot of [0, 3]) {
-      const { graph } = fakeGraph([conversation(1)]);
-      await expect(processChunk({ ...INPUT, slot }, { analyzer, graph })).resolves.toMatchObject({
+      const items = [conversation(1)];
+      await expect(processChunk({ ...INPUT, slot }, items, { analyzer })).resolves.toMatchObject({
         created: 1,
       });
     }
@@ -394,10 +399,10 @@ describe('processChunk', () => {
   });
 
   it('stops with nothing counted when the job is found no longer IN_PROGRESS at its commit', async () => {
-    const { graph } = fakeGraph([conversation(1), conversation(2), conversation(3)]);
+    const items = [conversation(1), conversation(2), conversation(3)];
     ddbMock.on(TransactWriteCommand).callsFake(refuseJob);
 
-    const result = await processChunk(INPUT, { analyzer: fakeAnalyzer().analyzer, graph });
+    const result = await processChunk(INPUT, items, { analyzer: fakeAnalyzer().analyzer });
 
     expect(result).toEqual({
       conversations: 3,
@@ -414,10 +419,10 @@ describe('processChunk', () => {
 
   it('stops and writes nothing more once the job is no longer IN_PROGRESS', async () => {
     process.env.COMMIT_MAX_AGE_MS = '0';
-    const { graph } = fakeGraph([conversation(1), conversation(2), conversation(3), conversation(4)]);
+    const items = [conversation(1), conversation(2), conversation(3), conversation(4)];
     ddbMock.on(TransactWriteCommand).resolvesOnce({}).callsFake(refuseJob);
 
-    const result = await processChunk(INPUT, { analyzer: fakeAnalyzer().analyzer, graph });
+    const result = await processChunk(INPUT, items, { analyzer: fakeAnalyzer().analyzer });
 
     expect(result.stopped).toBe(true);
     expect(result.created).toBe(1);
@@ -429,7 +434,7 @@ describe('processChunk', () => {
   });
 
   it('also stops when the cancel is found after a create switched to an update', async () => {
-    const { graph } = fakeGraph([conversation(1)]);
+    const items = [conversation(1)];
     ddbMock
       .on(TransactWriteCommand)
       // The contact was created meanwhile by another job: the create becomes an update...
@@ -443,7 +448,7 @@ describe('processChunk', () => {
       // ...which finds the job cancelled.
       .callsFake(refuseJob);
 
-    const result = await processChunk(INPUT, { analyzer: fakeAnalyzer().analyzer, graph });
+    const result = await processChunk(INPUT, items, { analyzer: fakeAnalyzer().analyzer });
 
     expect(result).toMatchObject({ created: 0, updated: 0, stopped: true });
     expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 2);
@@ -455,10 +460,10 @@ describe('processChunk', () => {
   });
 
   it('counts a conversation without a customer as failed, with a FAILED# marker in the same transaction', async () => {
-    const { graph } = fakeGraph([conversation(1, false), conversation(2)]);
+    const items = [conversation(1, false), conversation(2)];
     const { analyzer, calls } = fakeAnalyzer();
 
-    const result = await processChunk(INPUT, { analyzer, graph });
+    const result = await processChunk(INPUT, items, { analyzer });
 
     expect(result).toEqual({
       conversations: 2,
@@ -491,7 +496,7 @@ describe('processChunk', () => {
   });
 
   it('counts a conversation whose analysis fails as failed and goes on', async () => {
-    const { graph } = fakeGraph([conversation(1), conversation(2)]);
+    const items = [conversation(1), conversation(2)];
     let call = 0;
     const analyzer: ConversationAnalyzer = {
       analyze: async () => {
@@ -501,7 +506,7 @@ describe('processChunk', () => {
       },
     };
 
-    const result = await processChunk(INPUT, { analyzer, graph });
+    const result = await processChunk(INPUT, items, { analyzer });
 
     expect(result).toMatchObject({ created: 1, failed: 1, stopped: false });
     expect(ddbMock).toReceiveCommandWith(TransactWriteCommand, {
@@ -520,7 +525,7 @@ describe('processChunk', () => {
   });
 
   it('skips a conversation this job already counted (a retried chunk)', async () => {
-    const { graph } = fakeGraph([conversation(1), conversation(2)]);
+    const items = [conversation(1), conversation(2)];
     ddbMock
       .on(TransactWriteCommand)
       // psid-1 already carries this job (an earlier attempt committed it, unknown to the read).
@@ -533,7 +538,7 @@ describe('processChunk', () => {
       })
       .resolves({});
 
-    const result = await processChunk(INPUT, { analyzer: fakeAnalyzer().analyzer, graph });
+    const result = await processChunk(INPUT, items, { analyzer: fakeAnalyzer().analyzer });
 
     expect(result).toMatchObject({ created: 1, updated: 0, alreadyCounted: 1, stopped: false });
     expect(putParticipants()).toEqual([['psid-1', 'psid-2'], ['psid-2']]);
@@ -546,7 +551,7 @@ describe('processChunk', () => {
   it('aborts the analyses in flight when another worker finds the job stopped', async () => {
     process.env.CONVERSATION_CONCURRENCY = '2';
     process.env.COMMIT_MAX_AGE_MS = '0';
-    const { graph } = fakeGraph([1, 2, 3, 4, 5].map((n) => conversation(n)));
+    const items = [1, 2, 3, 4, 5].map((n) => conversation(n));
     let started = 0;
     let aborted = 0;
     // The first analysis answers at once; the others wait for the abort.
@@ -564,7 +569,7 @@ describe('processChunk', () => {
     };
     ddbMock.on(TransactWriteCommand).callsFake(refuseJob);
 
-    const result = await processChunk(INPUT, { analyzer, graph });
+    const result = await processChunk(INPUT, items, { analyzer });
 
     expect(result).toMatchObject({ stopped: true, created: 0, failed: 0 });
     // Every analysis that had started besides the first was aborted, and no other one started.
@@ -577,7 +582,7 @@ describe('processChunk', () => {
   it('aborts the analyses in flight with the refusal itself', async () => {
     process.env.CONVERSATION_CONCURRENCY = '2';
     process.env.COMMIT_MAX_AGE_MS = '0';
-    const { graph } = fakeGraph([conversation(1), conversation(2)]);
+    const items = [conversation(1), conversation(2)];
     const reasons: unknown[] = [];
     let started = 0;
     const analyzer: ConversationAnalyzer = {
@@ -594,39 +599,39 @@ describe('processChunk', () => {
     };
     ddbMock.on(TransactWriteCommand).callsFake(refuseJob);
 
-    await processChunk(INPUT, { analyzer, graph });
+    await processChunk(INPUT, items, { analyzer });
 
     expect(reasons).toEqual([expect.any(JobNotRunningError)]);
   });
 
   it('rethrows a DynamoDB fault that is not a cancel', async () => {
-    const { graph } = fakeGraph([conversation(1)]);
+    const items = [conversation(1)];
     ddbMock.on(TransactWriteCommand).callsFake((request: TransactWriteCommandInput) => {
       throw cancelled(request, (item) => (isContactWrite(item) ? { Code: 'ThrottlingError' } : undefined));
     });
 
-    await expect(processChunk(INPUT, { analyzer: fakeAnalyzer().analyzer, graph })).rejects.toThrow(
+    await expect(processChunk(INPUT, items, { analyzer: fakeAnalyzer().analyzer })).rejects.toThrow(
       TransactionCanceledException,
     );
   });
 
   it('rethrows a fault of a commit while conversations are still being analysed', async () => {
     process.env.COMMIT_MAX_AGE_MS = '0';
-    const { graph } = fakeGraph([conversation(1), conversation(2), conversation(3)]);
+    const items = [conversation(1), conversation(2), conversation(3)];
     const fault = new Error('ServiceUnavailable');
     ddbMock.on(TransactWriteCommand).resolvesOnce({}).rejects(fault);
 
-    await expect(processChunk(INPUT, { analyzer: fakeAnalyzer().analyzer, graph })).rejects.toBe(fault);
+    await expect(processChunk(INPUT, items, { analyzer: fakeAnalyzer().analyzer })).rejects.toBe(fault);
     expect(transactions().flatMap(markers)).toEqual([]);
   });
 
   it('rethrows a transaction conflict the client gave up retrying, for the workflow to retry', async () => {
-    const { graph } = fakeGraph([conversation(1)]);
+    const items = [conversation(1)];
     ddbMock.on(TransactWriteCommand).callsFake((request: TransactWriteCommandInput) => {
       throw cancelled(request, (item) => (isJobUpdate(item) ? { Code: 'TransactionConflict' } : undefined));
     });
 
-    const error = await processChunk(INPUT, { analyzer: fakeAnalyzer().analyzer, graph }).catch(
+    const error = await processChunk(INPUT, items, { analyzer: fakeAnalyzer().analyzer }).catch(
       (e: unknown) => e,
     );
 
@@ -636,51 +641,80 @@ describe('processChunk', () => {
     expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 1);
   });
 
-  it('fails the chunk before any Graph call or write when KMS refuses to decrypt the token', async () => {
-    const { graph, requests } = fakeGraph([conversation(1)]);
+  it('needs no page token: it syncs the staged conversations without KMS or Graph', async () => {
+    const items = [conversation(1), conversation(2)];
     const { analyzer, calls } = fakeAnalyzer();
-    kmsMock
-      .on(DecryptCommand)
-      .rejects(new InvalidCiphertextException({ message: 'context mismatch', $metadata: {} }));
+    kmsMock.onAnyCommand().rejects(new Error('a chunk must not decrypt the page token'));
 
-    await expect(processChunk(INPUT, { analyzer, graph })).rejects.toThrow(InvalidCiphertextException);
+    const result = await processChunk(INPUT, items, { analyzer });
 
-    expect(requests).toEqual([]);
-    expect(calls).toEqual([]);
-    expect(ddbMock).not.toReceiveCommand(TransactWriteCommand);
+    expect(result).toMatchObject({ conversations: 2, created: 2, failed: 0, stopped: false });
+    expect(calls).toHaveLength(2);
+    expect(kmsMock).not.toReceiveAnyCommand();
+    expect(graphCalls).not.toHaveBeenCalled();
+  });
+
+  it('marks a chunk by its platform and the cursor it was read from', async () => {
+    const items = [instagramConversation(7)];
+    const ref: ChunkRef = { ...INPUT, platform: 'instagram', after: 'QVFIUmxyZA' };
+
+    const result = await processChunk(ref, items, { analyzer: fakeAnalyzer().analyzer });
+
+    expect(result).toMatchObject({ conversations: 1, created: 1 });
+    expect(ddbMock).toReceiveCommandWith(BatchGetCommand, {
+      RequestItems: {
+        [JOBS_TABLE]: expect.objectContaining({
+          Keys: [
+            { jobId: INPUT.jobId, sk: 'JOB' },
+            { jobId: INPUT.jobId, sk: chunkSk('instagram', 'QVFIUmxyZA') },
+          ],
+        }),
+      },
+    });
+    const [commit] = transactions();
+    expect(contactPuts(commit)).toEqual([
+      expect.objectContaining({ contactKey: 'org-1#instagram#igsid-7', displayName: 'shopper7' }),
+    ]);
+    expect(markers(commit)).toEqual([
+      expect.objectContaining({
+        sk: chunkSk('instagram', 'QVFIUmxyZA'),
+        platform: 'instagram',
+        conversations: 1,
+        failed: 0,
+      }),
+    ]);
   });
 
   it('fails the chunk with a reconnect message when the page is no longer connected', async () => {
-    const { graph, requests } = fakeGraph([conversation(1)]);
+    const items = [conversation(1)];
     const { analyzer } = fakeAnalyzer();
     ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).resolves({ Item: undefined });
 
-    const error = await processChunk(INPUT, { analyzer, graph }).catch((e: unknown) => e);
+    const error = await processChunk(INPUT, items, { analyzer }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(SyncFailedError);
     expect((error as Error).message).toMatch(/reconnect/);
 
-    expect(requests).toEqual([]);
+    expect(graphCalls).not.toHaveBeenCalled();
     expect(kmsMock).not.toReceiveAnyCommand();
     expect(ddbMock).not.toReceiveCommand(TransactWriteCommand);
   });
 
-  it('never writes the token or its ciphertext into a contact', async () => {
-    const { graph } = fakeGraph([conversation(1), conversation(2)]);
+  it('never writes the token ciphertext into a contact', async () => {
+    const items = [conversation(1), conversation(2)];
     const { analyzer } = fakeAnalyzer();
 
-    await processChunk(INPUT, { analyzer, graph });
+    await processChunk(INPUT, items, { analyzer });
 
     const written = JSON.stringify(transactions());
     expect(written).toContain('psid-1');
-    expect(written).not.toContain(TOKEN);
     expect(written).not.toContain(PAGE.accessTokenCiphertext);
   });
 });
 
 describe('processChunk: the chunk marker (pause/resume and retry checkpoint)', () => {
-  it('skips the chunk without a Graph call when this job already marked it done', async () => {
-    const { graph, requests } = fakeGraph([conversation(1)]);
+  it('skips the chunk without reading the page, analysing or writing when this job already marked it done', async () => {
+    const items = [conversation(1)];
     ddbMock.on(BatchGetCommand).resolves({
       Responses: {
         [JOBS_TABLE]: [
@@ -690,28 +724,36 @@ describe('processChunk: the chunk marker (pause/resume and retry checkpoint)', (
       },
     });
 
-    const result = await processChunk(INPUT, { analyzer: fakeAnalyzer().analyzer, graph });
+    const { analyzer, calls } = fakeAnalyzer();
 
-    expect(requests).toEqual([]);
+    const result = await processChunk(INPUT, items, { analyzer });
+
     expect(result).toMatchObject({ skippedChunk: 'done-by-this-job', conversations: 0 });
+    expect(ddbMock).not.toReceiveCommand(GetCommand);
+    expect(calls).toEqual([]);
+    expect(graphCalls).not.toHaveBeenCalled();
     expect(ddbMock).not.toReceiveCommand(TransactWriteCommand);
   });
 
-  it('stops without a Graph call when the job was stopped before the chunk began', async () => {
-    const { graph, requests } = fakeGraph([conversation(1)]);
+  it('stops without reading the page or analysing when the job was stopped before the chunk began', async () => {
+    const items = [conversation(1)];
     ddbMock.on(BatchGetCommand).resolves({
       Responses: { [JOBS_TABLE]: [{ jobId: INPUT.jobId, sk: 'JOB', status: 'CANCELLED' }] },
     });
 
-    const result = await processChunk(INPUT, { analyzer: fakeAnalyzer().analyzer, graph });
+    const { analyzer, calls } = fakeAnalyzer();
 
-    expect(requests).toEqual([]);
+    const result = await processChunk(INPUT, items, { analyzer });
+
     expect(result).toMatchObject({ stopped: true, conversations: 0 });
+    expect(ddbMock).not.toReceiveCommand(GetCommand);
+    expect(calls).toEqual([]);
+    expect(graphCalls).not.toHaveBeenCalled();
     expect(ddbMock).not.toReceiveCommand(TransactWriteCommand);
   });
 
   it('analyses and writes nothing for a conversation this job already wrote', async () => {
-    const { graph } = fakeGraph([conversation(1), conversation(2)]);
+    const items = [conversation(1), conversation(2)];
     const { analyzer, calls } = fakeAnalyzer();
     ddbMock.on(BatchGetCommand).resolves({
       Responses: {
@@ -726,7 +768,7 @@ describe('processChunk: the chunk marker (pause/resume and retry checkpoint)', (
       },
     });
 
-    const result = await processChunk(INPUT, { analyzer, graph });
+    const result = await processChunk(INPUT, items, { analyzer });
 
     expect(calls).toHaveLength(1);
     expect(result).toMatchObject({ alreadyCounted: 1, created: 1, analysed: 1 });
