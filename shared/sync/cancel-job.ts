@@ -23,9 +23,11 @@ export interface CancelRequest {
  *    (idempotent), finished 400. Every batch of contacts is conditional on IN_PROGRESS, so from here
  *    on the job's counters and contacts are frozen, and the counters returned are final.
  * 2. Then, at once and before the answer (a Lambda is frozen once it returns): stop the execution,
- *    best effort, and record the outcome on the job (if it fails, the workflow still stops at its
- *    next cancel check); release the page lock, so a new sync can start as soon as the stop is
- *    acknowledged; publish the lifecycle event.
+ *    best effort (if it fails, the workflow still stops at its next cancel check); release the page
+ *    lock, so a new sync can start as soon as the stop is acknowledged; publish the lifecycle
+ *    event. The job item is not written again before the answer when the stop succeeds: the
+ *    execution mirror records that outcome from the ABORTED status change; only an outcome that no
+ *    event will report (no execution yet, StopExecution failed) is written here (stop-execution.ts).
  */
 export async function cancelSync(req: CancelRequest): Promise<SyncJob> {
   const requestedAt = req.requestedAt ?? Date.now();

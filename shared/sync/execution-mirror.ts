@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { recordExecutionStatus } from '../store/job-repository.ts';
+import { annotateJob, recordExecutionStatus } from '../store/job-repository.ts';
 
 /** The states of a Step Functions execution, as its status-change events report them. */
 export const EXECUTION_STATUSES = [
@@ -11,6 +11,9 @@ export const EXECUTION_STATUSES = [
   'PENDING_REDRIVE',
 ] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+/** `stopExecutionOutcome` of a job whose execution a stop (cancel or pause) aborted. */
+export const STOPPED = 'STOPPED';
 
 /** "Step Functions Execution Status Change" as EventBridge delivers it (the fields we read). */
 export const ExecutionStatusChange = z.object({
@@ -43,6 +46,11 @@ export function jobOfExecution(name: string): { jobId: string; first: boolean } 
  * Writes the execution's real state on its job (`executionStatus`), so an operator can tell
  * "cancelled and drained" (ABORTED) from "cancelled, a task still finishing" (RUNNING).
  * Reports of an execution that is no longer the job's current one, and late reports, are ignored.
+ *
+ * ABORTED is what StopExecution leaves, and only it: for the job's current execution the mirror
+ * also records the stop's outcome, `stopExecutionOutcome = STOPPED`, which the cancel or pause
+ * that stopped it leaves to this event so as not to write the job item twice before its answer
+ * (stop-execution.ts). Both writes are idempotent, so a delivery retried after a failure redoes both.
  */
 export async function mirrorExecutionStatus(
   event: ExecutionStatusChange,
@@ -53,5 +61,7 @@ export async function mirrorExecutionStatus(
   const moment = status === 'RUNNING' ? startDate : (stopDate ?? startDate);
   const at = typeof moment === 'number' ? new Date(moment).toISOString() : event.time;
   const written = await recordExecutionStatus(job.jobId, { executionArn, status, at, first: job.first });
-  return written ? 'mirrored' : 'stale';
+  if (!written) return 'stale';
+  if (status === 'ABORTED') await annotateJob(job.jobId, { stopExecutionOutcome: STOPPED });
+  return 'mirrored';
 }

@@ -27,8 +27,8 @@ async function ownedJob(req: JobRequest): Promise<SyncJob> {
  *    idempotent 200 of a paused job. Every batch of contacts is conditional on IN_PROGRESS, so from
  *    here on nothing is written and the counters returned are exact; the Map's per-chunk check and
  *    the platform checks stop the workflow.
- * 2. Then, at once and before the answer: stop the execution (best effort) and record the
- *    outcome; publish the lifecycle event.
+ * 2. Then, at once and before the answer: stop the execution (best effort; its outcome is recorded
+ *    as for a cancel, see stop-execution.ts); publish the lifecycle event.
  * The page lock stays with the job.
  */
 export async function pauseSync(req: JobRequest): Promise<SyncJob> {

@@ -2,16 +2,27 @@ import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn
 import { logger } from '../observability.ts';
 import { executionArnFor, sfn } from '../sfn.ts';
 import { annotateJob } from '../store/job-repository.ts';
+import { STOPPED } from './execution-mirror.ts';
 import type { SyncJob } from './job.ts';
 
 /**
  * The step after a stop's commit point (cancel or pause): StopExecution on the job's current
- * execution, best effort, then its outcome recorded on the job. Neither may turn the answer into
- * an error: the job is already stopped, and the workflow stops at its next check anyway.
+ * execution, best effort. It may not turn the answer into an error: the job is already stopped,
+ * and the workflow stops at its next check anyway.
  * Returns the outcome: STOPPED, NO_EXECUTION (stopped before its execution started) or FAILED: <error>.
+ *
+ * Where the outcome is recorded on the job depends on it, so that the usual case costs the answer
+ * no second write on the job item (where the chunks' batch commits are):
+ * - STOPPED: the execution is now ABORTED, and Step Functions reports that on EventBridge; the
+ *   execution mirror (execution-mirror.ts) records STOPPED with the execution's status, from that
+ *   event, after the answer. (Stopping an execution that had already ended changes nothing and
+ *   reports nothing: the job keeps the status its execution ended with, and no outcome.)
+ * - NO_EXECUTION or FAILED: no execution changed state, so no event will come; the outcome is
+ *   recorded here, before the answer (best effort: a failed record is logged, not answered).
  */
 export async function stopAndRecord(job: SyncJob, stop: { error: string; cause: string }): Promise<string> {
   const outcome = await stopExecution(job, stop);
+  if (outcome === STOPPED) return outcome;
   await annotateJob(job.jobId, { stopExecutionOutcome: outcome }).catch((error: Error) =>
     logger.warn('Could not record the StopExecution outcome', { jobId: job.jobId, error: error.name }),
   );
@@ -23,7 +34,7 @@ async function stopExecution(job: SyncJob, stop: { error: string; cause: string 
     await sfn.send(
       new StopExecutionCommand({ executionArn: job.executionArn ?? executionArnFor(job.jobId), ...stop }),
     );
-    return 'STOPPED';
+    return STOPPED;
   } catch (error) {
     // A job stopped before its execution started has nothing to stop: not an error.
     if (error instanceof ExecutionDoesNotExist) return 'NO_EXECUTION';

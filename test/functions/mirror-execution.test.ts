@@ -4,7 +4,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as mirrorHandler } from '../../functions/mirror-execution/handler.ts';
 import { JobEventDetail, publishJobEvent } from '../../shared/events/lifecycle.ts';
-import { lambdaContext } from './event.ts';
+import { lambdaContext, setFields } from './event.ts';
 import { ddbMock, eventsMock, JOB_ID, JOBS_TABLE, resetAwsMocks, storedJob } from './fixtures.ts';
 
 const MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:ContactSyncTest';
@@ -67,6 +67,46 @@ describe('mirror-execution (Step Functions status changes -> job.executionStatus
       ':s': 'ABORTED',
       ':at': '2026-01-01T00:01:00.000Z',
     });
+  });
+
+  it('records the stop outcome STOPPED with an ABORTED report of the job current execution', async () => {
+    ddbMock.on(UpdateCommand).resolves({});
+
+    await expect(
+      handler(statusChange(JOB_ID, 'ABORTED', 1_767_225_600_000, 1_767_225_660_000)),
+    ).resolves.toEqual({ outcome: 'mirrored' });
+
+    const [status, outcome, ...more] = ddbMock.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(more).toEqual([]);
+    expect(status?.ExpressionAttributeValues).toMatchObject({ ':s': 'ABORTED' });
+    expect(outcome).toMatchObject({ TableName: JOBS_TABLE, Key: { jobId: JOB_ID, sk: 'JOB' } });
+    expect(outcome && setFields(outcome)).toEqual({ stopExecutionOutcome: 'STOPPED' });
+  });
+
+  it.each(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT'])(
+    'records no stop outcome with a %s report',
+    async (status) => {
+      ddbMock.on(UpdateCommand).resolves({});
+
+      await handler(statusChange(JOB_ID, status, 1_767_225_600_000, 1_767_225_660_000));
+
+      expect(ddbMock).toReceiveCommandTimes(UpdateCommand, 1);
+    },
+  );
+
+  it('records no stop outcome for an ABORTED execution that is no longer the job current one', async () => {
+    ddbMock.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+
+    await expect(handler(statusChange(`${JOB_ID}-messenger1`, 'ABORTED'))).resolves.toEqual({
+      outcome: 'stale',
+    });
+    expect(ddbMock).toReceiveCommandTimes(UpdateCommand, 1);
+  });
+
+  it('throws when the stop outcome cannot be written, so EventBridge delivers the report again', async () => {
+    ddbMock.on(UpdateCommand).resolvesOnce({}).rejects(new Error('ProvisionedThroughputExceededException'));
+
+    await expect(handler(statusChange(JOB_ID, 'ABORTED'))).rejects.toThrow();
   });
 
   it('answers stale when the report is late or of a replaced execution', async () => {

@@ -127,15 +127,29 @@ describe('POST /api/facebook/sync-pause', () => {
     },
   );
 
-  it('stops the execution recorded on the job and records the outcome', async () => {
+  it('stops the execution recorded on the job, and leaves the STOPPED record to the execution mirror', async () => {
     const executionArn = 'arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:recorded';
     givenJob(storedJob({ executionArn }));
     ddbMock.on(UpdateCommand, PAUSE_COMMIT).resolves({ Attributes: pausedJob({ executionArn }) });
 
-    await pause({ jobId: JOB_ID });
+    const reply = await pause({ jobId: JOB_ID });
 
+    expect(reply.statusCode).toBe(200);
     expect(sfnMock).toReceiveCommandWith(StopExecutionCommand, { executionArn, error: 'SyncPaused' });
-    expect(updates().map(setFields)).toContainEqual({ stopExecutionOutcome: 'STOPPED' });
+    // One write before the answer, the commit: the ABORTED status change records the outcome.
+    expect(updates()).toHaveLength(1);
+    expect(updates().map(setFields)).not.toContainEqual({ stopExecutionOutcome: 'STOPPED' });
+  });
+
+  it('records the outcome itself when StopExecution fails (no event will come)', async () => {
+    givenJob(storedJob());
+    ddbMock.on(UpdateCommand, PAUSE_COMMIT).resolves({ Attributes: pausedJob() });
+    sfnMock.on(StopExecutionCommand).rejects(new Error('socket hang up'));
+
+    const reply = await pause({ jobId: JOB_ID });
+
+    expect(reply.statusCode).toBe(200);
+    expect(updates().map(setFields)).toContainEqual({ stopExecutionOutcome: 'FAILED: Error' });
   });
 
   it('still answers 200 when there is no execution to stop', async () => {
