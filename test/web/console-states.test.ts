@@ -115,7 +115,13 @@ async function openConsole(pages: ConnectedPage[]) {
         mode,
         since: mode === 'incremental' ? NOW : null,
       });
-      return json(route, 202, { jobId: page.activeJob.id, status: 'PENDING', message: 'Sync started' });
+      return json(route, 202, {
+        jobId: page.activeJob.id,
+        status: 'PENDING',
+        mode,
+        since: page.activeJob.since,
+        message: 'Sync started',
+      });
     }
     return json(route, 404, { error: 'Not Found' });
   });
