@@ -7,7 +7,7 @@ import type { AnalyzerMessage, ConversationAnalyzer } from '../../../shared/anal
 import { LocalAnalyzer } from '../../../shared/analyzer/local-analyzer.ts';
 import { GraphClient } from '../../../shared/graph/graph-client.ts';
 import type { Conversation } from '../../../shared/graph/schemas.ts';
-import type { Platform } from '../../../shared/schemas.ts';
+import type { ChunkInput, Platform } from '../../../shared/schemas.ts';
 import { encryptPageToken } from '../../../shared/secrets/page-token-vault.ts';
 import { ddb, tables } from '../../../shared/store/db.ts';
 import type { ChunkRef } from '../../../shared/sync/process-chunk.ts';
@@ -59,6 +59,16 @@ export async function connect(page: SimPage): Promise<SimPage> {
   );
   return page;
 }
+
+/**
+ * A worker slot's turn (the Map iteration's input): chunk `index` of segment 0, in a Map of one
+ * slot by default. The chunk is taken from the staging store.
+ */
+export const chunk = (
+  jobId: string,
+  pageId: string,
+  at: Partial<Pick<ChunkInput, 'segment' | 'index' | 'slot' | 'slots'>> = {},
+): ChunkInput => ({ jobId, pageId, segment: 0, index: 0, slot: 0, slots: 1, ...at });
 
 export interface ListedChunk {
   ref: ChunkRef;
