@@ -41,13 +41,21 @@ export const Job = z
     syncedContacts: z.number().int().min(0),
     failedContacts: z.number().int().min(0),
     totalContacts: z.number().int().min(0),
-    progress: z
-      .number()
-      .int()
-      .min(0)
-      .max(100)
-      .nullable()
-      .meta({ description: 'null until a total is known' }),
+    progress: z.number().int().min(0).max(100).nullable().meta({
+      description:
+        "Percent done. Exact once the whole conversation list has been read (totalContacts is final). Before that, an estimate against the page's last complete count (progressEstimated true), or null when there is none (a first sync, an incremental one). 100 only when COMPLETED.",
+    }),
+    progressEstimated: z.boolean().meta({
+      description: 'true while progress is an estimate: the end of the conversation list is not known yet',
+    }),
+    mode: z.enum(['incremental', 'full']).meta({
+      description:
+        'incremental: reads only conversations changed since the last completed sync (its counters count those); full: reads everything',
+    }),
+    since: isoTime.nullable().meta({
+      description:
+        'The watermark an incremental sync reads back to (the oldest of its platforms); null for a full sync',
+    }),
     createdAt: isoTime,
     startedAt: isoTime.nullable(),
     completedAt: isoTime.nullable(),
@@ -64,7 +72,13 @@ export const Job = z
   .meta({ id: 'SyncJob' });
 
 export const StartSyncResponse = z
-  .object({ jobId: JobId, status: z.literal('PENDING'), message: z.literal('Sync started') })
+  .object({
+    jobId: JobId,
+    status: z.literal('PENDING'),
+    mode: z.enum(['incremental', 'full']),
+    since: isoTime.nullable(),
+    message: z.literal('Sync started'),
+  })
   .meta({ id: 'StartSyncResponse' });
 export const CancelSyncResponse = z
   .object({

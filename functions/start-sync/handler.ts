@@ -2,6 +2,7 @@ import { callerOf, type HttpEvent, httpHandler, json, parseJsonBody } from '../.
 import { idempotencyKeyMiddlewares } from '../../shared/idempotency.ts';
 import { correlate } from '../../shared/observability.ts';
 import { StartSyncBody } from '../../shared/schemas.ts';
+import { startedAnswer } from '../../shared/sync/job.ts';
 import { startSync } from '../../shared/sync/start-job.ts';
 
 /**
@@ -13,13 +14,7 @@ async function core(event: HttpEvent) {
   const { pageId, mode } = parseJsonBody(event, StartSyncBody);
   const job = await startSync({ pageId, ...caller, ...(mode ? { mode } : {}) });
   correlate(job);
-  return json(202, {
-    jobId: job.jobId,
-    status: job.status,
-    mode: job.mode ?? 'full',
-    since: job.since ?? null,
-    message: 'Sync started',
-  });
+  return json(202, startedAnswer(job));
 }
 
 export const handler = httpHandler(core, ...idempotencyKeyMiddlewares());

@@ -135,3 +135,14 @@ export function publicJob(job: SyncJob) {
     ...(job.resumedFrom ? { resumedFrom: job.resumedFrom } : {}),
   };
 }
+
+/** The 202 answer of a started sync (start and retry). */
+export function startedAnswer(job: SyncJob) {
+  return {
+    jobId: job.jobId,
+    status: job.status,
+    mode: job.mode ?? 'full',
+    since: job.since ?? null,
+    message: 'Sync started',
+  };
+}

@@ -33,6 +33,12 @@ interface Cursor {
   done: boolean;
 }
 
+/**
+ * The cursor of the last step of an incremental sync's platform: the conversations the last
+ * completed sync counted as failed, read again by id. No Graph cursor has a '#'.
+ */
+export const RETRIES_CURSOR = '#failed-conversations';
+
 /** A list page with its conversations at or after the platform's watermark, and whether it reached an older one. */
 interface PageRead {
   kept: Conversation[];
@@ -59,7 +65,8 @@ interface PageRead {
  * job stopped, and the reader stops too.
  *
  * Incremental mode (shared/sync/watermark.ts): a platform is read from the top down to its
- * watermark; the first conversation older than it ends that platform.
+ * watermark; the first conversation older than it ends that platform's list. Then the
+ * conversations the last completed sync counted as failed are read again by id (RETRIES_CURSOR).
  */
 export async function readConversations(input: ReadInput, graph = new GraphClient()): Promise<ReadResult> {
   const { jobId } = input;
@@ -78,6 +85,7 @@ export async function readConversations(input: ReadInput, graph = new GraphClien
   let cursor: Cursor = { platform: input.position.platform, after: input.position.cursor, done: false };
   let index = 0;
   let listed = 0;
+  const stagedIds = new Set<string>();
   for (
     let staged = await getChunk(jobId, segment, 0);
     staged;
@@ -85,8 +93,15 @@ export async function readConversations(input: ReadInput, graph = new GraphClien
   ) {
     index++;
     listed += staged.conversations.length;
+    for (const c of staged.conversations) stagedIds.add(c.id);
     cursor = staged.resume;
   }
+  const retries = job.mode === 'incremental' ? (page.retryConversations ?? []) : [];
+  const retriesOf = (platform: Platform) =>
+    retries.flatMap((entry) => {
+      const [p, id] = entry.split('#');
+      return p === platform && id && !stagedIds.has(id) ? [id] : [];
+    });
   let counted = job.listed?.[`s${segment}`] ?? 0;
   const watermarks: Partial<Record<Platform, string>> = {};
 
@@ -118,14 +133,17 @@ export async function readConversations(input: ReadInput, graph = new GraphClien
       cursor = { ...cursor, done: true };
       continue;
     }
-    const read = await readPage(graph, page, cursor, limit, job);
+    const read =
+      cursor.after === RETRIES_CURSOR
+        ? await readAgain(graph, page, cursor.platform, retriesOf(cursor.platform))
+        : await readPage(graph, page, cursor, limit, job);
     // The newest conversation when this sync started reading the platform: its next watermark.
     if (cursor.after === null && read.first) watermarks[cursor.platform] = read.first;
-    const resume: Cursor = {
-      platform: cursor.platform,
-      after: read.next,
-      done: read.next === null || read.olderSeen,
-    };
+    const listEnded = read.next === null || read.olderSeen;
+    const retryNext = listEnded && cursor.after !== RETRIES_CURSOR && retriesOf(cursor.platform).length > 0;
+    const resume: Cursor = retryNext
+      ? { platform: cursor.platform, after: RETRIES_CURSOR, done: false }
+      : { platform: cursor.platform, after: read.next, done: listEnded };
     if (read.kept.length > 0) {
       // Counted before it is staged, so that the total is never behind what the workers sync.
       listed += read.kept.length;
@@ -139,6 +157,7 @@ export async function readConversations(input: ReadInput, graph = new GraphClien
         conversations: read.kept,
         resume,
       });
+      for (const c of read.kept) stagedIds.add(c.id);
       index++;
     }
     cursor = resume;
@@ -194,6 +213,36 @@ async function readPage(
   const newer = items.filter((c) => lastMessageAtOf(c) >= since);
   const kept = await withoutUnchanged(page, cursor.platform, newer, since);
   return { kept, next: after, olderSeen: newer.length < items.length, first: items[0]?.updated_time };
+}
+
+/**
+ * The conversations the last completed sync counted as failed, read again one by one (an
+ * incremental sync would not reach them when they are older than the watermark). One that is
+ * gone from Graph is left out.
+ */
+async function readAgain(
+  graph: GraphClient,
+  page: Awaited<ReturnType<typeof pageForSync>>,
+  platform: Platform,
+  ids: string[],
+): Promise<PageRead & { first?: string }> {
+  const kept: Conversation[] = [];
+  for (const conversationId of ids) {
+    try {
+      kept.push(
+        await graph.getConversation({
+          conversationId,
+          pageId: page.pageId,
+          platform,
+          accessToken: page.accessToken,
+        }),
+      );
+    } catch (error) {
+      if (error instanceof GraphApiError && error.kind === 'invalid') continue;
+      rethrowForUser(error);
+    }
+  }
+  return { kept, next: null, olderSeen: false };
 }
 
 /**
@@ -278,8 +327,8 @@ async function recordListed(
   sets.push('checkpoint = :checkpoint');
   values[':checkpoint'] = r.checkpoint;
   let counted = r.counted;
-  // Twice at most: a count that moved under us (another attempt of this reader) is taken as the base.
-  for (let attempt = 0; attempt < 2; attempt++) {
+  // A count that moved under us (another attempt of this reader) is taken as the base.
+  for (let attempt = 0; attempt < 5; attempt++) {
     try {
       await ddb.send(
         new UpdateCommand({
@@ -306,7 +355,8 @@ async function recordListed(
       counted = old.listed?.[`s${segment}`] ?? 0;
     }
   }
-  return 'recorded';
+  // Never taken as written: the Lambda fails, and its retry continues after what is staged.
+  throw new Error('The job count kept moving under the reader');
 }
 
 /** Token and permission problems fail the job with a message the user can act on. */

@@ -127,7 +127,7 @@ describe('a sync started, watched and stopped over HTTP', () => {
     const seen: number[] = [];
     for (let i = 0; i < 300 && seen.length < 2; i++) {
       const job = await status(jobId);
-      expect(job.status).toBe('IN_PROGRESS');
+      expect(job.status, JSON.stringify(job)).toBe('IN_PROGRESS');
       if (job.syncedContacts > (seen.at(-1) ?? 0)) seen.push(job.syncedContacts);
       await sleep(100);
     }

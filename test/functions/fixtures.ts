@@ -74,7 +74,7 @@ export function storedJob(overrides: Partial<SyncJob> = {}): SyncJob {
     syncedContacts: 7,
     failedContacts: 2,
     totalContacts: 40,
-    discoveredSegments: ['messenger#0'],
+    listComplete: true,
     createdBy: CALLER.sub,
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:01:00.000Z',

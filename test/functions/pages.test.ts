@@ -30,7 +30,7 @@ function job(overrides: Partial<SyncJob> & Pick<SyncJob, 'jobId' | 'pageId' | 's
     syncedContacts: 5,
     failedContacts: 0,
     totalContacts: 5,
-    discoveredSegments: ['messenger#0', 'instagram#0'],
+    listComplete: true,
     createdBy: CALLER.sub,
     createdAt: '2026-01-02T00:00:00.000Z',
     updatedAt: '2026-01-02T00:01:00.000Z',
@@ -59,7 +59,7 @@ const ACTIVE = job({
   phase: 'syncing:messenger',
   syncedContacts: 2,
   totalContacts: 8,
-  discoveredSegments: ['messenger#0'],
+  listComplete: true,
 });
 
 const listPages = (init: EventInit = {}) =>

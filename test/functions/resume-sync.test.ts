@@ -106,7 +106,7 @@ describe('POST /api/facebook/sync-resume', () => {
   });
 
   it('starts from the beginning when the job was paused before any discovery', async () => {
-    givenJob(pausedJob({ discoveredSegments: undefined }));
+    givenJob(pausedJob({ listComplete: undefined }));
     ddbMock.on(UpdateCommand, RESUME_COMMIT).resolves({ Attributes: resumedJob() });
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:x' });
 

@@ -88,7 +88,13 @@ describe('POST /api/facebook/sync-background', () => {
 
     expect(reply.statusCode).toBe(202);
     const body = StartSyncResponse.strict().parse(reply.body);
-    expect(body).toEqual({ jobId: expect.stringMatching(UUID), status: 'PENDING', message: 'Sync started' });
+    expect(body).toEqual({
+      jobId: expect.stringMatching(UUID),
+      status: 'PENDING',
+      mode: 'full',
+      since: null,
+      message: 'Sync started',
+    });
     expect(sfnMock).toReceiveCommandTimes(StartExecutionCommand, 1);
     expect(sfnMock).toReceiveCommandWith(StartExecutionCommand, {
       stateMachineArn: STATE_MACHINE_ARN,

@@ -73,7 +73,8 @@ describe('GET /api/facebook/sync-jobs', () => {
     expect(reply.statusCode).toBe(200);
     expect(reply.raw).not.toContain(CALLER.org_id);
     expect(reply.raw).not.toContain('createdBy');
-    expect(reply.raw).not.toContain('discoveredSegments');
+    expect(reply.raw).not.toContain('listed');
+    expect(reply.raw).not.toContain('seenWatermarks');
   });
 
   it("leaves out the jobs of another organization from the page's history", async () => {

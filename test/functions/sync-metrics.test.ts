@@ -1,6 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as cancelHandler } from '../../functions/cancel-sync/handler.ts';
 import { handler as cancelBulkHandler } from '../../functions/cancel-sync-bulk/handler.ts';
@@ -46,6 +46,8 @@ const count = (name: string) => total(output.metrics(), name);
 beforeEach(() => {
   resetAwsMocks();
   givenEventBus();
+  // A completed job's failed conversations (none here), which finalize leaves on the page.
+  ddbMock.on(QueryCommand).resolves({ Items: [] });
 });
 
 describe('SyncsStarted', () => {

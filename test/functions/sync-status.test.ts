@@ -18,11 +18,11 @@ import {
 /** Just started: nothing discovered, nothing counted. */
 function freshJob(overrides: Partial<SyncJob> = {}): SyncJob {
   return storedJob({
-    phase: 'discovering:messenger',
+    phase: 'syncing:messenger',
     syncedContacts: 0,
     failedContacts: 0,
     totalContacts: 0,
-    discoveredSegments: undefined,
+    listComplete: undefined,
     updatedAt: '2026-01-01T00:00:02.000Z',
     executionArn: `arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:${JOB_ID}`,
     stopExecutionOutcome: 'STOPPED',
@@ -48,11 +48,14 @@ describe('GET /api/facebook/sync-status', () => {
         id: JOB_ID,
         pageId: PAGE_ID,
         status: 'IN_PROGRESS',
-        phase: 'discovering:messenger',
+        phase: 'syncing:messenger',
         syncedContacts: 0,
         failedContacts: 0,
         totalContacts: 0,
         progress: null,
+        progressEstimated: false,
+        mode: 'full',
+        since: null,
         createdAt: '2026-01-01T00:00:00.000Z',
         startedAt: '2026-01-01T00:00:01.000Z',
         completedAt: null,
@@ -68,7 +71,7 @@ describe('GET /api/facebook/sync-status', () => {
     givenJob(
       freshJob({
         phase: 'syncing:messenger',
-        discoveredSegments: ['messenger#0'],
+        listComplete: true,
         syncedContacts: 20,
         failedContacts: 1,
         totalContacts: 30,
@@ -88,7 +91,7 @@ describe('GET /api/facebook/sync-status', () => {
       freshJob({
         status: 'CANCELLED',
         phase: 'cancelled',
-        discoveredSegments: ['messenger#0'],
+        listComplete: true,
         syncedContacts: 4,
         totalContacts: 10,
         completedAt: '2026-01-01T00:01:00.000Z',

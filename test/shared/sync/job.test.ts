@@ -22,57 +22,76 @@ function job(overrides: Partial<SyncJob> = {}): SyncJob {
 describe('progressOf', () => {
   it.each<[string, Partial<SyncJob>, number | null]>([
     ['PENDING, nothing discovered', { status: 'PENDING', phase: 'queued' }, null],
-    ['running, nothing discovered yet', { discoveredSegments: undefined, totalContacts: 0 }, null],
-    ['running, discovery list empty', { discoveredSegments: [] }, null],
-    ['discovered an empty inbox', { discoveredSegments: ['messenger#0'], totalContacts: 0 }, 0],
-    ['discovered, nothing synced', { discoveredSegments: ['messenger#0'], totalContacts: 40 }, 0],
+    ['running, nothing discovered yet', { listComplete: undefined, totalContacts: 0 }, null],
+    ['running, no complete count of the page yet', { totalContacts: 50, syncedContacts: 10 }, null],
+    [
+      'an incremental sync has no estimate',
+      { mode: 'incremental', expectedTotal: 200, totalContacts: 10 },
+      null,
+    ],
+    ['discovered an empty inbox', { listComplete: true, totalContacts: 0 }, 0],
+    ['discovered, nothing synced', { listComplete: true, totalContacts: 40 }, 0],
     [
       'synced and failed both count',
-      { discoveredSegments: ['messenger#0'], totalContacts: 40, syncedContacts: 9, failedContacts: 1 },
+      { listComplete: true, totalContacts: 40, syncedContacts: 9, failedContacts: 1 },
       25,
     ],
-    ['rounds down', { discoveredSegments: ['messenger#0'], totalContacts: 3, syncedContacts: 2 }, 66],
-    [
-      'a running job never shows 100',
-      { discoveredSegments: ['messenger#0'], totalContacts: 10, syncedContacts: 10 },
-      99,
-    ],
+    ['rounds down', { listComplete: true, totalContacts: 3, syncedContacts: 2 }, 66],
+    ['a running job never shows 100', { listComplete: true, totalContacts: 10, syncedContacts: 10 }, 99],
     [
       'a running job stays under 100 when counts exceed the total',
-      { discoveredSegments: ['messenger#0'], totalContacts: 10, syncedContacts: 12 },
+      { listComplete: true, totalContacts: 10, syncedContacts: 12 },
       99,
     ],
     [
       'COMPLETED is 100',
       {
         status: 'COMPLETED',
-        discoveredSegments: ['messenger#0', 'instagram#0'],
+        listComplete: true,
         totalContacts: 10,
         syncedContacts: 10,
       },
       100,
     ],
-    [
-      'COMPLETED with nothing to sync is 100',
-      { status: 'COMPLETED', discoveredSegments: ['messenger#0', 'instagram#0'] },
-      100,
-    ],
+    ['COMPLETED with nothing to sync is 100', { status: 'COMPLETED', listComplete: true }, 100],
     [
       'CANCELLED keeps the progress it reached',
-      { status: 'CANCELLED', discoveredSegments: ['messenger#0'], totalContacts: 8, syncedContacts: 2 },
+      { status: 'CANCELLED', listComplete: true, totalContacts: 8, syncedContacts: 2 },
       25,
     ],
     ['FAILED before discovery is null', { status: 'FAILED' }, null],
   ])('is %s', (_case, overrides, expected) => {
-    expect(progressOf(job(overrides))).toBe(expected);
+    expect(progressOf(job(overrides)).progress).toBe(expected);
+  });
+
+  it.each<[string, Partial<SyncJob>, number]>([
+    [
+      "against the page's last complete count",
+      { expectedTotal: 200, totalContacts: 50, syncedContacts: 50 },
+      25,
+    ],
+    [
+      'against the count so far when it is larger',
+      { expectedTotal: 40, totalContacts: 100, syncedContacts: 50 },
+      50,
+    ],
+    ['never 100 while running', { expectedTotal: 10, totalContacts: 10, syncedContacts: 10 }, 99],
+  ])('is an estimate, flagged, %s', (_case, overrides, expected) => {
+    expect(progressOf(job(overrides))).toEqual({ progress: expected, progressEstimated: true });
+  });
+
+  it('is exact, not flagged, once the list is read to its end', () => {
+    expect(
+      progressOf(job({ expectedTotal: 200, listComplete: true, totalContacts: 100, syncedContacts: 50 })),
+    ).toEqual({ progress: 50, progressEstimated: false });
   });
 
   it.each([1, 7, 33, 99, 101, 997])(
     'is an integer from 0 to 99 for every count of %i running contacts',
     (total) => {
       for (let done = 0; done <= total; done++) {
-        const progress = progressOf(
-          job({ discoveredSegments: ['messenger#0'], totalContacts: total, syncedContacts: done }),
+        const { progress } = progressOf(
+          job({ listComplete: true, totalContacts: total, syncedContacts: done }),
         );
         expect(Number.isInteger(progress)).toBe(true);
         expect(progress).toBeGreaterThanOrEqual(0);
@@ -118,6 +137,9 @@ describe('publicJob', () => {
         failedContacts: 0,
         totalContacts: 0,
         progress: null,
+        progressEstimated: false,
+        mode: 'full',
+        since: null,
         createdAt: '2026-01-01T00:00:00.000Z',
         startedAt: null,
         completedAt: null,
@@ -127,7 +149,7 @@ describe('publicJob', () => {
       'a running job',
       {
         startedAt: '2026-01-01T00:00:01.000Z',
-        discoveredSegments: ['messenger#0'],
+        listComplete: true,
         syncedContacts: 5,
         failedContacts: 1,
         totalContacts: 12,
@@ -141,6 +163,9 @@ describe('publicJob', () => {
         failedContacts: 1,
         totalContacts: 12,
         progress: 50,
+        progressEstimated: false,
+        mode: 'full',
+        since: null,
         createdAt: '2026-01-01T00:00:00.000Z',
         startedAt: '2026-01-01T00:00:01.000Z',
         completedAt: null,
@@ -153,7 +178,7 @@ describe('publicJob', () => {
         phase: 'cancelled',
         startedAt: '2026-01-01T00:00:01.000Z',
         completedAt: '2026-01-01T00:01:00.000Z',
-        discoveredSegments: ['messenger#0'],
+        listComplete: true,
         syncedContacts: 3,
         totalContacts: 12,
         cancelledBy: 'user-2',
@@ -168,6 +193,9 @@ describe('publicJob', () => {
         failedContacts: 0,
         totalContacts: 12,
         progress: 25,
+        progressEstimated: false,
+        mode: 'full',
+        since: null,
         createdAt: '2026-01-01T00:00:00.000Z',
         startedAt: '2026-01-01T00:00:01.000Z',
         completedAt: '2026-01-01T00:01:00.000Z',
@@ -192,6 +220,9 @@ describe('publicJob', () => {
         failedContacts: 0,
         totalContacts: 0,
         progress: null,
+        progressEstimated: false,
+        mode: 'full',
+        since: null,
         createdAt: '2026-01-01T00:00:00.000Z',
         startedAt: null,
         completedAt: '2026-01-01T00:01:00.000Z',
