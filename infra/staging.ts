@@ -1,10 +1,10 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledge } from './nag.ts';
+import { acknowledge, wildcardResource } from './nag.ts';
 
 /**
  * The staging store (shared/staging/staged-chunks.ts): list pages read from Graph, waiting for a
@@ -62,6 +62,12 @@ export class Staging extends Construct {
   private grant(fn: IFunction, objectActions: string[], keyActions: string[]): void {
     fn.addToRolePolicy(
       new PolicyStatement({ actions: objectActions, resources: [this.bucket.arnForObjects('jobs/*')] }),
+    );
+    const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnElement);
+    acknowledge(
+      fn.role ?? fn,
+      "Staged objects are named at run time after their job (jobs/<jobId>/...): the grant covers this bucket's jobs/ prefix only",
+      wildcardResource(`<${bucketId}.Arn>/jobs/*`),
     );
     fn.addToRolePolicy(
       // Without it a missing object is a 403, not a 404 (a prefix condition would not apply to GetObject).

@@ -1,5 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_SOURCE, JOB_EVENT_TYPES } from '../../shared/events/lifecycle.ts';
 import { type Statement, synthesize } from './template.ts';
 
 let template: Template;
@@ -44,6 +45,34 @@ describe('lifecycle events and the execution mirror', () => {
     });
   });
 
+  it('sends the events that end a job, from the lifecycle bus only, to the function that discards its staged conversations', () => {
+    const rules = Object.values(template.findResources('AWS::Events::Rule')).filter(
+      (r) => r.Properties.EventBusName !== undefined,
+    );
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.Properties).toMatchObject({
+      EventBusName: { Ref: busId() },
+      EventPattern: {
+        source: [EVENT_SOURCE],
+        'detail-type': ['Sync Job Completed', 'Sync Job Failed', 'Sync Job Cancelled'],
+      },
+      Targets: [
+        {
+          Arn: { 'Fn::GetAtt': [functionId('discard-staging'), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
+        },
+      ],
+    });
+    // Exactly the terminal statuses, as the publishers name them.
+    const ending = rules[0]?.Properties.EventPattern['detail-type'] as string[];
+    for (const type of ending) expect(JOB_EVENT_TYPES).toContain(type);
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [functionId('discard-staging'), 'Arn'] },
+    });
+  });
+
   it.each(['start-sync', 'cancel-sync', 'cancel-sync-bulk', 'finalize-sync', 'disconnect-page'])(
     'lets %s publish on the bus, named in its environment',
     (name) => {
@@ -54,12 +83,17 @@ describe('lifecycle events and the execution mirror', () => {
     },
   );
 
-  it.each(['sync-status', 'pages', 'page-contacts', 'process-chunk', 'mirror-execution'])(
-    'does not let %s publish',
-    (name) => {
-      expect(canPublish(name)).toBe(false);
-    },
-  );
+  it.each([
+    'sync-status',
+    'pages',
+    'page-contacts',
+    'read-conversations',
+    'process-chunk',
+    'mirror-execution',
+    'discard-staging',
+  ])('does not let %s publish', (name) => {
+    expect(canPublish(name)).toBe(false);
+  });
 
   it('gives the mirror only UpdateItem on the jobs table', () => {
     const actions = statementsOf('mirror-execution').flatMap((s) => [s.Action].flat());

@@ -20,8 +20,10 @@ beforeAll(() => {
     ['rateLimits', logicalId(stack.data.rateLimits)],
     ['page token key', logicalId(stack.data.pageTokenKey)],
     ['event bus', logicalId(stack.events.bus)],
+    ['staging bucket', logicalId(stack.staging.bucket)],
+    ['staging key', logicalId(stack.staging.key)],
     ['this state machine', logicalId(stack.workflow.stateMachine)],
-    ...['discover-conversations', 'process-chunk', 'finalize-sync'].map(
+    ...['read-conversations', 'process-chunk', 'finalize-sync'].map(
       (name) => [name, t.functionId(name)] as [string, string],
     ),
   ];
@@ -36,6 +38,7 @@ beforeAll(() => {
       if (!text.includes(`"${id}"`)) continue;
       const index = /\/index\/(\w+)/.exec(text)?.[1];
       if (index) return `${name}/index/${index}`;
+      if (text.endsWith('"/jobs/*"]]}')) return `${name} jobs/*`;
       return text.endsWith(':*"]]}') ? `${name} (any version)` : name;
     }
     return text;
@@ -55,23 +58,33 @@ const publish = 'events:PutEvents event bus';
 const stop = 'states:StopExecution executions of this state machine';
 const start = 'states:StartExecution this state machine';
 const decrypt = 'kms:Decrypt page token key';
+// The staging store: objects under jobs/ (named after their job), the bucket's listing (so that a
+// chunk not staged yet is a 404, not a 403), and its own key.
+const staged = (...actions: string[]) => actions.map((a) => `s3:${a} staging bucket jobs/*`);
+const listStaging = 's3:ListBucket staging bucket';
+const stagingKey = (...actions: string[]) => actions.map((a) => `kms:${a} staging key`);
 
 const EXPECTED: Record<string, string[]> = {
-  'discover-conversations': [
+  'read-conversations': [
     ...db('pages', 'GetItem'),
-    ...db('jobs', 'UpdateItem'),
+    ...db('jobs', 'GetItem', 'UpdateItem'),
+    ...db('contacts', 'BatchGetItem'),
     ...db('rateLimits', 'GetItem', 'UpdateItem'),
     decrypt,
+    ...staged('PutObject', 'GetObject', 'DeleteObject'),
+    listStaging,
+    ...stagingKey('GenerateDataKey', 'Decrypt'),
   ],
   'process-chunk': [
     ...db('pages', 'GetItem', 'UpdateItem'),
     ...db('jobs', 'BatchGetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'),
     ...db('contacts', 'BatchGetItem', 'PutItem', 'UpdateItem'),
-    ...db('rateLimits', 'GetItem', 'UpdateItem'),
-    decrypt,
+    ...staged('GetObject'),
+    listStaging,
+    ...stagingKey('Decrypt'),
     'bedrock:InvokeModel the bedrock model',
   ],
-  'finalize-sync': [...db('jobs', 'GetItem', 'UpdateItem'), ...db('pages', 'UpdateItem'), publish],
+  'finalize-sync': [...db('jobs', 'GetItem', 'UpdateItem', 'Query'), ...db('pages', 'UpdateItem'), publish],
   'start-sync': [
     ...db('pages', 'GetItem', 'UpdateItem'),
     ...db('jobs', 'GetItem', 'PutItem', 'UpdateItem'),
@@ -105,6 +118,8 @@ const EXPECTED: Record<string, string[]> = {
     publish,
   ],
   'mirror-execution': db('jobs', 'UpdateItem'),
+  // Deletes what an ended job staged: lists its prefix, deletes the objects (no key needed).
+  'discard-staging': [...staged('DeleteObject'), listStaging],
   'sync-status': db('jobs', 'GetItem'),
   'sync-jobs': [...db('pages', 'GetItem'), ...db('jobs/index/byPage', 'Query')],
   pages: [
@@ -177,12 +192,29 @@ describe('least privilege', () => {
     );
   });
 
+  it('lets the workers read staged chunks and nothing else of the staging store, with no page token', () => {
+    const worker = grants(t.statementsOf('process-chunk'));
+    expect(worker.filter((g) => g.startsWith('s3:') || g.startsWith('kms:'))).toEqual(
+      [...staged('GetObject'), listStaging, ...stagingKey('Decrypt')].sort(),
+    );
+    expect(worker.filter((g) => g.includes('page token key') || g.includes('rateLimits'))).toEqual([]);
+    // Only the reader writes to the store; only the reader and the discard function delete from it.
+    const writers = Object.keys(EXPECTED).filter((name) =>
+      grants(t.statementsOf(name)).includes('s3:PutObject staging bucket jobs/*'),
+    );
+    expect(writers).toEqual(['read-conversations']);
+    const deleters = Object.keys(EXPECTED).filter((name) =>
+      grants(t.statementsOf(name)).includes('s3:DeleteObject staging bucket jobs/*'),
+    );
+    expect(deleters.sort()).toEqual(['discard-staging', 'read-conversations']);
+  });
+
   it('lets the state machine invoke its own three functions, read and mark its job, and continue itself', () => {
     const role = t.template.findResources('AWS::StepFunctions::StateMachine')[
       t.logicalId(t.stack.workflow.stateMachine)
     ]?.Properties.RoleArn['Fn::GetAtt'][0];
     const workflow = grants(t.statementsOfRole(role));
-    const invoke = ['discover-conversations', 'process-chunk', 'finalize-sync'].flatMap((fn) => [
+    const invoke = ['read-conversations', 'process-chunk', 'finalize-sync'].flatMap((fn) => [
       `lambda:InvokeFunction ${fn}`,
       `lambda:InvokeFunction ${fn} (any version)`,
     ]);

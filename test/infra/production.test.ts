@@ -6,7 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { issuerKey, signWithIssuerKey } from '../../infra/self-issuer.ts';
-import { synthesize } from './template.ts';
+import { allStates, synthesize } from './template.ts';
 
 /** What `cdk deploy` gives a team: checked, least-privileged, observable, configured per stage. */
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
@@ -89,15 +89,21 @@ describe('secrets', () => {
 
   it('keeps state payloads to ids, cursors and statuses: no path reads anything else', () => {
     const text = JSON.stringify(dev.definition());
-    const paths = new Set([...text.matchAll(/"(\$\$?\.[\w.]+)/g)].map((m) => m[1]));
+    // Every reference path, also those in brackets ($[0]...) and inside intrinsic functions.
+    const paths = new Set([...text.matchAll(/(?<=["(,\s])(\$\$?(?:\.\w+|\[\d+\])+)/g)].map((m) => m[1]));
+    expect(paths).toContain('$.jobId');
     const allowed =
-      /^\$\.(jobId|pageId|platform|after|limit|run|resume|next(\.\w+)?|position(\.\w+)?|error|continuation(\.executionArn)?|discovery(\.(chunks|limit|nextAfter))?|job(\.Item(\.status(\.S)?)?)?|Payload\.(chunks|limit|count|nextAfter)|ExecutionArn|slot)$|^\$\$\.(Execution\.StartTime|StateMachine\.Id|Map\.Item\.Value\.after|Map\.Item\.Index)$/;
+      /^\$\.(jobId|pageId|run|resume|next(\.(platform|segment))?|position(\.segment)?|error|continuation(\.executionArn)?|job(\.Item(\.status(\.S)?)?)?|read(\.next)?|slots|slot|segment|index|turn(\.next)?|Payload\.next|ExecutionArn)$|^\$\[0\]\.read\.next$|^\$\$\.(Execution\.StartTime|StateMachine\.Id|Map\.Item\.Value)$/;
     expect([...paths].filter((p) => !allowed.test(p as string))).toEqual([]);
-    // A worker's answer enters the state only through a selector of named fields.
-    for (const [name, state] of Object.entries(dev.definition().States)) {
-      if (state.Resource !== 'arn:aws:states:::lambda:invoke' || state.ResultPath === null) continue;
-      expect(state.ResultSelector, name).toBeDefined();
-    }
+    // The check does catch a path outside the list.
+    expect(allowed.test('$.Payload.conversations')).toBe(false);
+    // A worker's answer enters the state only through a selector of named fields, at every level.
+    const invokes = allStates(dev.definition()).filter(
+      ([, state]) => state.Resource === 'arn:aws:states:::lambda:invoke' && state.ResultPath !== null,
+    );
+    expect(invokes.map(([name]) => name).sort()).toEqual(['Process a staged chunk', 'Read conversations']);
+    for (const [name, state] of invokes)
+      expect(state.ResultSelector, name).toEqual({ 'next.$': '$.Payload.next' });
   });
 
   it('keeps page tokens under the rotating KMS key, which the stack retains in production', () => {
@@ -134,8 +140,21 @@ describe('observability', () => {
     expect(on('AWS/States', 'ExecutionsFailed')).toHaveLength(1);
     expect(on('AWS/States', 'ExecutionsTimedOut')).toHaveLength(1);
     expect(on('AWS/States', 'ExecutionThrottled')).toHaveLength(1);
-    expect(on('AWS/Lambda', 'Errors')).toHaveLength(17);
-    expect(on('AWS/Lambda', 'Throttles')).toHaveLength(17);
+    // One Errors and one Throttles alarm per function, each on its own function.
+    const functions = Object.entries(dev.template.findResources('AWS::Lambda::Function'))
+      .filter(([, f]) => f.Metadata?.['contact-sync:entry'])
+      .map(([id]) => id)
+      .sort();
+    expect(functions).toHaveLength(18);
+    for (const metric of ['Errors', 'Throttles']) {
+      const watched = on('AWS/Lambda', metric).map((a) => {
+        expect(a.Dimensions).toHaveLength(1);
+        return a.Dimensions[0].Value.Ref as string;
+      });
+      expect(watched.sort(), metric).toEqual(functions);
+    }
+    for (const name of ['read-conversations', 'process-chunk', 'discard-staging'])
+      expect(functions).toContain(dev.functionId(name));
     for (const alarm of alarms) {
       expect(alarm).toMatchObject({ Threshold: 1, TreatMissingData: 'notBreaching', Statistic: 'Sum' });
       expect(alarm.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^MonitoringAlarms/) }]);

@@ -8,6 +8,46 @@ import { expect } from 'vitest';
 import { ContactSyncStack, configFromContext } from '../../infra/stack.ts';
 import { TemplateResolver } from '../../local/cloudformation.ts';
 
+/** A state of the definition, as far as the tests read it. */
+export type State = {
+  Type: string;
+  Resource?: string;
+  Next?: string;
+  End?: boolean;
+  Choices?: ({ Next: string } & Record<string, unknown>)[];
+  Default?: string;
+  Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string | null }[];
+  Branches?: Definition[];
+  ItemProcessor?: Definition;
+} & Record<string, unknown>;
+export type Definition = { StartAt: string; States: Record<string, State> };
+
+/**
+ * Every state of a definition with the path of the state machines it sits in: the top level
+ * first, then the states of each Parallel branch and of each Map's item processor, recursively.
+ */
+export function allStates(definition: Definition, within: string[] = []): [string, State, string[]][] {
+  return Object.entries(definition.States).flatMap(([name, state]) => [
+    [name, state, within] as [string, State, string[]],
+    ...(state.Branches ?? []).flatMap((branch, i) => allStates(branch, [...within, `${name}[${i}]`])),
+    ...(state.ItemProcessor ? allStates(state.ItemProcessor, [...within, name]) : []),
+  ]);
+}
+
+/** The states of `machine` that name `target` as a next state (Next, a Choice rule, a Default or a Catch). */
+export function predecessors(machine: Definition, target: string): string[] {
+  return Object.entries(machine.States)
+    .filter(([, s]) =>
+      [
+        s.Next,
+        s.Default,
+        ...(s.Choices ?? []).map((c) => c.Next),
+        ...(s.Catch ?? []).map((c) => c.Next),
+      ].includes(target),
+    )
+    .map(([name]) => name);
+}
+
 export interface Statement {
   Effect: string;
   Action: string | string[];
@@ -57,7 +97,7 @@ export function synthesize(context: Record<string, unknown> = {}, stackId = 'Tes
       new TemplateResolver(template.toJSON() as never).resolve(
         machine?.Properties.DefinitionString,
       ) as string,
-    ) as { StartAt: string; States: Record<string, Record<string, unknown>> };
+    ) as Definition;
   };
   return { app, stack, template, functionId, statementsOf, statementsOfRole, logicalId, definition };
 }
