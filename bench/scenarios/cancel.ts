@@ -68,9 +68,13 @@ export async function runCancelScenario(o: CancelScenarioOptions): Promise<Cance
   const delays = pages.map(() => o.minDelayMs + random() * (o.maxDelayMs - o.minDelayMs));
   const trials: CancelTrial[] = [];
   try {
-    // Warm-up, not measured: load the start, cancel and worker modules once.
+    // Warm-up, not measured: load every module the trials run once (the start, the workers up to a
+    // batch commit, pause, cancel, the execution mirror). All the functions share this process, so a
+    // first import, compiled on the spot, would stall the stops of the first trials: on AWS a
+    // function's cold start happens in its own container and never delays another function.
     const warm = await http.start(warmup.id);
-    await sleep(300);
+    for (let k = 0; ((await reader.job(warm))?.syncedContacts ?? 0) === 0 && k < 200; k++) await sleep(50);
+    await http.pause(warm);
     await http.cancel(warm);
     await settledExecutions(b, warm);
     const t0 = performance.now();
