@@ -18,7 +18,12 @@ import type { ListPosition, Platform } from '../schemas.ts';
  *
  * The endpoint comes from the SDK's standard configuration (AWS_ENDPOINT_URL_S3 locally).
  */
-const s3 = new S3Client({ forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined });
+let client: S3Client | undefined;
+/** Made on first use, from the environment of that moment (a local endpoint is path-style). */
+const s3 = () => {
+  client ??= new S3Client({ forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined });
+  return client;
+};
 const bucket = () => requiredEnv('STAGING_BUCKET');
 
 export interface StagedChunk {
@@ -50,7 +55,7 @@ export const putSegmentEnd = (jobId: string, segment: number, end: SegmentEnd) =
 export const getSegmentEnd = (jobId: string, segment: number) => get<SegmentEnd>(endKey(jobId, segment));
 
 async function put(key: string, body: unknown): Promise<void> {
-  await s3.send(
+  await s3().send(
     new PutObjectCommand({
       Bucket: bucket(),
       Key: key,
@@ -64,7 +69,7 @@ async function put(key: string, body: unknown): Promise<void> {
 /** The object, or null when it is not there (yet). Needs s3:ListBucket, else S3 answers 403. */
 async function get<T>(key: string): Promise<T | null> {
   try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: bucket(), Key: key }));
+    const out = await s3().send(new GetObjectCommand({ Bucket: bucket(), Key: key }));
     return JSON.parse((await out.Body?.transformToString()) ?? 'null') as T;
   } catch (error) {
     if (error instanceof NoSuchKey || (error as Error).name === 'NoSuchKey') return null;
@@ -77,12 +82,12 @@ export async function deleteStagedJob(jobId: string): Promise<number> {
   let deleted = 0;
   let token: string | undefined;
   do {
-    const page = await s3.send(
+    const page = await s3().send(
       new ListObjectsV2Command({ Bucket: bucket(), Prefix: prefix(jobId), ContinuationToken: token }),
     );
     const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
     if (keys.length > 0) {
-      const out = await s3.send(
+      const out = await s3().send(
         new DeleteObjectsCommand({ Bucket: bucket(), Delete: { Objects: keys, Quiet: true } }),
       );
       if (out.Errors?.length) throw new Error(`Could not delete staged objects: ${out.Errors[0]?.Code}`);

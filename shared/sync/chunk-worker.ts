@@ -30,7 +30,8 @@ export async function runWorkerTurn(
       pageId: input.pageId,
       platform: staged.platform,
       after: staged.after,
-      slot: input.slot,
+      // Slots take turns on the job item; a lone slot has no one to take turns with.
+      ...(input.slots > 1 ? { slot: input.slot } : {}),
     },
     staged.conversations,
     deps,

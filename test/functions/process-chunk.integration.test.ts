@@ -2,17 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../functions/process-chunk/handler.ts';
 import { conversationMessages, generatePage } from '../../local/graph-sim/seed.ts';
+import { startLocalS3 } from '../../local/s3.ts';
+import { putChunk } from '../../shared/staging/staged-chunks.ts';
 import { ddb } from '../../shared/store/db.ts';
 import { transitionJob } from '../../shared/store/job-repository.ts';
 import { getPage } from '../../shared/store/page-repository.ts';
 import { captureOutput, total } from '../shared/output.ts';
 import { givenJob, readJob } from '../shared/store/fixtures.ts';
-import { chunk, connect, startChunkWorld } from '../shared/sync/chunk-world.ts';
+import { chunk, connect, listChunk, startChunkWorld } from '../shared/sync/chunk-world.ts';
 import { lambdaContext } from './event.ts';
 
+const BUCKET = 'contact-sync-staging-handler-test';
+
 /**
- * The chunk worker's handler as Lambda runs it, against DynamoDB Local, the Graph simulator and
- * the local KMS: its metrics equal what it wrote, its log lines name the job and the page, and
+ * The chunk worker's handler as Lambda runs it, against DynamoDB Local and a local S3 holding the
+ * chunk the reader staged (read from the Graph simulator): its metrics equal what it wrote, its log lines name the job and the page, and
  * nothing it writes to stdout/stderr carries the page token, its ciphertext or message text.
  */
 await vi.hoisted(async () =>
@@ -21,7 +25,6 @@ await vi.hoisted(async () =>
     // wait), so that a cancel after k commits lands in the middle of the chunk.
     CONVERSATION_CONCURRENCY: '1',
     COMMIT_MAX_AGE_MS: '0',
-    GRAPH_CALLS_PER_SECOND: '1000',
   }),
 );
 
@@ -39,15 +42,33 @@ const messageTexts = page.conversations.messenger
   .filter((text) => text.length > 12);
 
 let world: Awaited<ReturnType<typeof startChunkWorld>>;
+let s3: Awaited<ReturnType<typeof startLocalS3>>;
 beforeAll(async () => {
   world = await startChunkWorld([page]);
-  process.env.GRAPH_API_URL = world.sim.baseUrl;
+  s3 = await startLocalS3([BUCKET], undefined);
+  process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
+  process.env.STAGING_BUCKET = BUCKET;
   await connect(page);
 });
 afterAll(async () => {
-  delete process.env.GRAPH_API_URL;
+  delete process.env.AWS_ENDPOINT_URL_S3;
+  delete process.env.STAGING_BUCKET;
+  await s3?.close();
   await world?.close();
 });
+
+/** A job with the page's Messenger chunk staged for it, as the reader leaves it. */
+async function jobWithStagedChunk(): Promise<string> {
+  const jobId = await givenJob(page.id);
+  const { ref, conversations } = await listChunk(world.graph, jobId, page);
+  await putChunk(jobId, 0, 0, {
+    platform: ref.platform,
+    after: ref.after,
+    conversations,
+    resume: { platform: ref.platform, after: null, done: true },
+  });
+  return jobId;
+}
 
 /** Cancels `jobId` right after the chunk's k-th transaction, as a "Stop Sync" landing mid-chunk. */
 function cancelAfterWrites(jobId: string, k: number): () => void {
@@ -67,7 +88,7 @@ function cancelAfterWrites(jobId: string, k: number): () => void {
 
 describe('process-chunk handler: metrics and logs', () => {
   it('emits ContactsSynced and ContactsFailed (Count) equal to what the chunk wrote, with no job or page dimension', async () => {
-    const jobId = await givenJob(page.id);
+    const jobId = await jobWithStagedChunk();
 
     const result = await handler(chunk(jobId, page.id), lambdaContext);
 
@@ -86,11 +107,11 @@ describe('process-chunk handler: metrics and logs', () => {
   });
 
   it('does not count a write refused after the cancel: the metrics equal the job counters', async () => {
-    const jobId = await givenJob(page.id);
+    const jobId = await jobWithStagedChunk();
     const restore = cancelAfterWrites(jobId, 3);
     try {
       const result = await handler(chunk(jobId, page.id), lambdaContext);
-      expect(result.stopped).toBe(true);
+      expect(result.stopped, JSON.stringify(result)).toBe(true);
     } finally {
       restore();
     }
@@ -104,7 +125,7 @@ describe('process-chunk handler: metrics and logs', () => {
   });
 
   it('puts the jobId and pageId on every log line of the invocation, and clears them for the next one', async () => {
-    const jobId = await givenJob(page.id);
+    const jobId = await jobWithStagedChunk();
 
     await handler(chunk(jobId, page.id), lambdaContext);
     const ofChunk = output.logs();
@@ -123,7 +144,7 @@ describe('process-chunk handler: metrics and logs', () => {
   });
 
   it('never writes the page token, its ciphertext or message text to stdout or stderr', async () => {
-    const jobId = await givenJob(page.id);
+    const jobId = await jobWithStagedChunk();
     const { accessTokenCiphertext } = (await getPage(page.id)) ?? {};
 
     await handler(chunk(jobId, page.id), lambdaContext);

@@ -211,10 +211,12 @@ describe('the roles of the synthesized template', () => {
     expect(allowed(fn('SyncStatus'), 'dynamodb:UpdateItem', jobs)).toBe(false);
     expect(allowed(fn('ConnectPage'), 'kms:Encrypt', key)).toBe(true);
     expect(allowed(fn('ConnectPage'), 'kms:Decrypt', key)).toBe(false);
-    expect(allowed(fn('DiscoverConversations'), 'kms:Decrypt', key)).toBe(true);
+    expect(allowed(fn('ReadConversations'), 'kms:Decrypt', key)).toBe(true);
+    // The workers read staged chunks: they never see the page token.
+    expect(allowed(fn('ProcessChunk'), 'kms:Decrypt', key)).toBe(false);
     expect(allowed(fn('FinalizeSync'), 'events:PutEvents', bus)).toBe(true);
     expect(allowed(fn('SyncStatus'), 'events:PutEvents', bus)).toBe(false);
-    expect(iam.denials).toHaveLength(5);
+    expect(iam.denials).toHaveLength(6);
     expect(iam.denials[0]?.message).toMatch(
       /^User: arn:aws:sts::000000000000:assumed-role\/MirrorExecution\w+\/MirrorExecution\w+ is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:us-east-1:000000000000:table\/DataJobs\w+/,
     );

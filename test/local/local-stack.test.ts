@@ -72,7 +72,8 @@ describe('the local Step Functions engine', () => {
 
     expect(JSON.parse(served.definition as string)).toEqual(expected);
     // The context reached the running definition: it was built from infra/, with these settings.
-    expect(expected.States['Process messenger chunks'].MaxConcurrency).toBe(7);
+    const parallel = expected.States['Read and process the list'];
+    expect(parallel.Branches[1].States.Workers.MaxConcurrency).toBe(7);
   });
 
   it('has no hand-written state machine definition under local/', () => {
@@ -134,13 +135,18 @@ describe('the local Step Functions engine', () => {
       return events.map((e) => e.stateEnteredEventDetails?.name).filter(Boolean);
     };
     const [one, two] = [await entered(first), await entered(second)];
-    // 45 messenger conversations in chunks of 20 -> 3 chunks: 2 in the first execution, 1 in the
-    // continuation, which then does instagram's 12 -> 1 chunk. Every chunk checks first.
-    expect(one.filter((n) => n === 'Check if cancelled before messenger chunk')).toHaveLength(2);
+    // 45 messenger conversations in chunks of 20 -> 3 chunks: 2 in the first execution (a
+    // segment is 2 chunks), then the continuation reads the last messenger chunk and instagram's
+    // 12 (1 chunk). Each of the 7 worker slots takes its chunks, then one last turn that finds
+    // the segment's end; every turn checks the cancel flag first.
+    const turns = (names: (string | undefined)[]) => ({
+      checks: names.filter((n) => n === 'Check if cancelled before the chunk').length,
+      chunks: names.filter((n) => n === 'Process a staged chunk').length,
+    });
+    expect(turns(one)).toEqual({ checks: 2 + 7, chunks: 2 + 7 });
+    expect(one.filter((n) => n === 'Read conversations')).toHaveLength(1);
     expect(one.at(-1)).toBe('Continued in a new execution');
-    expect(two.filter((n) => n === 'Check if cancelled before messenger chunk')).toHaveLength(1);
-    expect(two.filter((n) => n === 'Process messenger conversation chunk')).toHaveLength(1);
-    expect(two.filter((n) => n === 'Check if cancelled before instagram chunk')).toHaveLength(1);
+    expect(turns(two)).toEqual({ checks: 2 + 7, chunks: 2 + 7 });
     expect(two).not.toContain('Mark job in progress');
     expect(two.at(-1)).toBe('Sync finished');
   });

@@ -1,0 +1,102 @@
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CfnTemplate, localArn, TemplateResolver } from '../../local/cloudformation.ts';
+import { LocalIam, type PolicyStatement, runAs } from '../../local/iam.ts';
+import { s3Requests, startLocalS3 } from '../../local/s3.ts';
+
+const BUCKET = 'stagingbucket';
+const reported: string[] = [];
+const object = (key: string) => `${localArn.bucket(BUCKET)}/${key}`;
+
+/** Two functions: a stager that may put and get (and list, so a missing object is a 404), a reader that may only get. */
+function roleOf(name: string, statements: PolicyStatement[]): CfnTemplate['Resources'] {
+  return {
+    [name]: { Type: 'AWS::Lambda::Function', Properties: { Role: { 'Fn::GetAtt': [`${name}Role`, 'Arn'] } } },
+    [`${name}Role`]: { Type: 'AWS::IAM::Role', Properties: {} },
+    [`${name}Policy`]: {
+      Type: 'AWS::IAM::Policy',
+      Properties: { Roles: [{ Ref: `${name}Role` }], PolicyDocument: { Statement: statements } },
+    },
+  };
+}
+const template: CfnTemplate = {
+  Resources: {
+    ...roleOf('Stager', [
+      { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: object('jobs/*') },
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: localArn.bucket(BUCKET) },
+    ]),
+    ...roleOf('Reader', [{ Effect: 'Allow', Action: 's3:GetObject', Resource: object('jobs/*') }]),
+  },
+};
+const iam = LocalIam.fromTemplate(new TemplateResolver(template), ['Stager', 'Reader'], {
+  mode: 'enforce',
+  report: (line) => reported.push(line),
+});
+const stager = localArn.lambda('Stager');
+const reader = localArn.lambda('Reader');
+
+let s3: Awaited<ReturnType<typeof startLocalS3>>;
+let client: S3Client;
+let untag: () => void;
+beforeAll(async () => {
+  s3 = await startLocalS3([BUCKET], iam);
+  untag = iam.tagRequests([s3.endpoint]);
+  client = new S3Client({
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'any-key', secretAccessKey: 'any-secret' },
+    maxAttempts: 1,
+  });
+});
+afterAll(async () => {
+  untag?.();
+  await s3?.close();
+});
+
+describe('the local S3 (s3rver behind the IAM checks)', () => {
+  it('maps each REST call to the IAM action and resource S3 checks', () => {
+    expect(s3Requests({ method: 'PUT', url: `/${BUCKET}/jobs/j1/s0/000000.json` })).toEqual([
+      { action: 's3:PutObject', resource: object('jobs/j1/s0/000000.json') },
+    ]);
+    expect(s3Requests({ method: 'GET', url: `/${BUCKET}/jobs/a%20b.json?x-id=GetObject` })).toEqual([
+      { action: 's3:GetObject', resource: object('jobs/a b.json') },
+    ]);
+    expect(s3Requests({ method: 'GET', url: `/${BUCKET}?list-type=2&prefix=jobs%2F` })).toEqual([
+      { action: 's3:ListBucket', resource: localArn.bucket(BUCKET) },
+    ]);
+    expect(s3Requests({ method: 'DELETE', url: `/${BUCKET}/jobs/x.json` })).toEqual([
+      { action: 's3:DeleteObject', resource: object('jobs/x.json') },
+    ]);
+  });
+
+  it('stores and serves what an allowed caller puts, with any credentials', async () => {
+    await runAs(stager, () =>
+      client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'jobs/j1/a.json', Body: '{"a":1}' })),
+    );
+    const got = await runAs(reader, () =>
+      client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'jobs/j1/a.json' })),
+    );
+    expect(await got.Body?.transformToString()).toBe('{"a":1}');
+    expect(iam.denials).toEqual([]);
+  });
+
+  it('denies what the role does not allow, as S3 does (403 AccessDenied), and records it', async () => {
+    const error = await runAs(reader, () =>
+      client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'jobs/j1/b.json', Body: '{}' })),
+    ).catch((e: Error & { $metadata?: { httpStatusCode?: number } }) => e);
+    expect(error).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    expect(iam.takeDenials()).toEqual([
+      expect.objectContaining({ caller: reader, action: 's3:PutObject', resource: object('jobs/j1/b.json') }),
+    ]);
+    expect(reported.at(-1)).toContain('DENIED s3:PutObject');
+  });
+
+  it('answers a missing object with 404 only to a caller allowed to list the bucket, else 403', async () => {
+    const get = () => client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'jobs/none.json' }));
+    expect(await runAs(stager, get).catch((e: Error) => e.name)).toBe('NoSuchKey');
+    expect(await runAs(reader, get).catch((e: Error) => e.name)).toBe('AccessDenied');
+    // Not knowing is not a denied call: nothing recorded.
+    expect(iam.denials).toEqual([]);
+  });
+});
