@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { runCancelScenario } from './scenarios/cancel.ts';
+import { runResyncScenario } from './scenarios/resync.ts';
 import { runScaleScenario } from './scenarios/scale.ts';
 import { runSyncScenario } from './scenarios/sync.ts';
 
@@ -11,7 +12,12 @@ import { runSyncScenario } from './scenarios/sync.ts';
 const [scenario, rawOptions, out] = process.argv.slice(2);
 if (!scenario || !rawOptions || !out) throw new Error('usage: child.ts <scenario> <options-json> <out-file>');
 const options = JSON.parse(rawOptions);
-const run = { sync: runSyncScenario, cancel: runCancelScenario, scale: runScaleScenario }[scenario];
+const run = {
+  sync: runSyncScenario,
+  cancel: runCancelScenario,
+  scale: runScaleScenario,
+  resync: runResyncScenario,
+}[scenario];
 if (!run) throw new Error(`unknown scenario ${scenario}`);
 const result = await run(options);
 writeFileSync(out, JSON.stringify(result));

@@ -230,7 +230,7 @@ export async function startBenchStack(opts: {
 }
 
 export interface Api {
-  start(pageId: string): Promise<string>;
+  start(pageId: string, mode?: 'incremental' | 'full'): Promise<string>;
   cancel(jobId: string): Promise<{ ms: number; status: number; body: CancelBody }>;
   pause(jobId: string): Promise<{ ms: number; status: number; body: CancelBody }>;
   status(jobId: string): Promise<JobStatus>;
@@ -260,9 +260,12 @@ export function api(b: BenchStack): Api {
     return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
   };
   return {
-    async start(pageId) {
+    async start(pageId, mode) {
       for (let attempt = 0; ; attempt++) {
-        const res = await call('POST', '/api/facebook/sync-background', { pageId });
+        const res = await call('POST', '/api/facebook/sync-background', {
+          pageId,
+          ...(mode ? { mode } : {}),
+        });
         if (res.status === 202) return String(res.body.jobId);
         // The previous job's lock is freed a moment after it ends.
         if (res.status !== 409 || attempt > 50)
@@ -332,12 +335,14 @@ export async function historyOf(b: BenchStack, executionArn: string): Promise<Hi
  * `transitions` is what Standard bills: one per state entered.
  */
 /** The states `cancelChecks: false` removes: each chunk's cancel check and the Choice after it. */
-const CHUNK_CHECK_STATE = /^(Check if cancelled before \w+ chunk|Is job still running\? \(\w+ chunk\))$/;
+const CHUNK_CHECK_STATE = /^(Check if cancelled before the chunk|Is job still running\? \(chunk\))$/;
+/** A worker turn: one staged chunk (or a slot's last look for one). */
+const CHUNK_TURN_STATE = 'Process a staged chunk';
 
 export function historyFigures(events: HistoryEvent[]) {
   const entered = events.filter((e) => String(e.type).endsWith('StateEntered'));
   const tasks = entered.filter((e) => e.type === 'TaskStateEntered').length;
-  const mapIterations = events.filter((e) => e.type === 'MapIterationStarted').length;
+  const chunkTurns = entered.filter((e) => e.stateEnteredEventDetails?.name === CHUNK_TURN_STATE).length;
   // Time spent in the per-chunk checks: the sum of (exited - entered) over every check, which is
   // the sum of the exit times minus the sum of the entry times, however the iterations interleave.
   let checkMs = 0;
@@ -354,7 +359,7 @@ export function historyFigures(events: HistoryEvent[]) {
     transitions: entered.length,
     checkMs,
     tasks,
-    mapIterations,
+    chunkTurns,
   };
 }
 

@@ -111,7 +111,7 @@ export interface SyncRun {
   awsEvents: number;
   maxAwsEventsPerExecution: number;
   /** Map iterations (chunks) in the execution with the most events. */
-  maxMapIterationsPerExecution: number;
+  maxChunkTurnsPerExecution: number;
   localEvents: number;
   transitions: number;
   /** Time spent in the per-chunk cancel checks, summed over every chunk (ms). */
@@ -163,7 +163,7 @@ export async function measureSync(
   let transitions = 0;
   let checkMs = 0;
   let maxAws = 0;
-  let maxIterations = 0;
+  let maxTurns = 0;
   for (const e of executions) {
     const f = historyFigures(await historyOf(b, e.executionArn as string));
     awsEvents += f.awsEvents;
@@ -172,7 +172,7 @@ export async function measureSync(
     checkMs += f.checkMs;
     if (f.awsEvents > maxAws) {
       maxAws = f.awsEvents;
-      maxIterations = f.mapIterations;
+      maxTurns = f.chunkTurns;
     }
   }
   const mine = counters.invocations.filter((i) => i.jobId === jobId);
@@ -192,7 +192,7 @@ export async function measureSync(
     executions: executions.length,
     awsEvents,
     maxAwsEventsPerExecution: maxAws,
-    maxMapIterationsPerExecution: maxIterations,
+    maxChunkTurnsPerExecution: maxTurns,
     localEvents,
     transitions,
     checkMs,

@@ -365,7 +365,7 @@ export class Workflow extends Construct {
     const read = new LambdaInvoke(this, 'Read conversations', {
       lambdaFunction: props.read,
       payload: TaskInput.fromObject({ ...h.ids, position: JsonPath.objectAt('$.position') }),
-      resultSelector: { 'next.$': '$.Payload.next' },
+      resultSelector: { 'next.$': '$.Payload.next', 'stopped.$': '$.Payload.stopped' },
       resultPath: '$.read',
     })
       .addRetry(LAMBDA_CONFLICT_RETRY)
@@ -438,7 +438,7 @@ export class Workflow extends Construct {
 
     const readAndProcess = h.onError(
       new Parallel(this, 'Read and process the list', {
-        resultSelector: { 'next.$': '$[0].read.next' },
+        resultSelector: { 'next.$': '$[0].read.next', 'stopped.$': '$[0].read.stopped' },
         resultPath: '$.read',
       }),
     );
@@ -456,6 +456,8 @@ export class Workflow extends Construct {
     }).next(h.continueAsNew);
     readAndProcess.next(
       new Choice(this, 'More conversations?')
+        // The reader found the job paused or cancelled: whoever stopped it owns its status.
+        .when(Condition.booleanEquals('$.read.stopped', true), h.stopped)
         .when(Condition.isNull('$.read.next'), h.next)
         .otherwise(nextSegment),
     );

@@ -28,13 +28,14 @@ export async function startLocalS3(buckets: string[], iam: LocalIam | undefined,
   });
   const { port: enginePort } = (await engine.run()) as AddressInfo;
 
+  const writes = new AtomicWrites(enginePort);
   const server = createServer((req, res) => {
     acceptAccessKey(req.headers.authorization);
     const caller = callerOf(req.headers);
     const denied = caller ? iam?.authorize(caller, s3Requests(req)) : undefined;
     if (denied) return void sendError(res, 403, 'AccessDenied', denied.message);
     const canList = !caller || !iam || iam.allows(caller, listRequest(req));
-    forward(req, res, enginePort, !canList);
+    void writes.handle(req, res, () => forward(req, res, enginePort, !canList));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -85,6 +86,90 @@ export function s3Requests(req: Pick<IncomingMessage, 'method' | 'url'>): IamReq
 function listRequest(req: Pick<IncomingMessage, 'url'>): IamRequest {
   const bucket = new URL(req.url ?? '/', 'http://s3').pathname.slice(1).split('/')[0] ?? '';
   return { action: 's3:ListBucket', resource: localArn.bucket(bucket) };
+}
+
+/**
+ * S3 makes a PUT atomic: a GET sees the whole new object or the old one, never part of it. s3rver
+ * writes the file as a stream and answers before it is flushed, so a GET racing a PUT (a worker
+ * polling for the chunk the reader is staging) could read half an object. Here a PUT of an object
+ * holds the GETs of its key until s3rver serves all of it.
+ */
+class AtomicWrites {
+  private readonly pending = new Map<string, Promise<void>>();
+
+  constructor(private readonly enginePort: number) {}
+
+  async handle(req: IncomingMessage, res: ServerResponse, next: () => void): Promise<void> {
+    const key = objectPath(req);
+    if (!key) return next();
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      await this.pending.get(key);
+      return next();
+    }
+    if (req.method !== 'PUT' || req.headers['x-amz-copy-source']) return next();
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    let release = () => {};
+    const done = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const before = this.pending.get(key);
+    this.pending.set(key, done);
+    try {
+      await before;
+      const answer = await this.send(req.method, req.url ?? '/', req.headers, body);
+      if (answer.status === 200) await this.untilServed(req.url ?? '/', body.length);
+      res.writeHead(answer.status, answer.headers);
+      res.end(answer.body);
+    } catch (error) {
+      sendError(res, 502, 'InternalError', (error as Error).message);
+    } finally {
+      if (this.pending.get(key) === done) this.pending.delete(key);
+      release();
+    }
+  }
+
+  private async untilServed(url: string, length: number): Promise<void> {
+    const path = url.split('?')[0] ?? url;
+    for (let i = 0; i < 200; i++) {
+      const got = await this.send('GET', path, {}, Buffer.alloc(0));
+      if (got.status === 200 && got.body.length === length) return;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    throw new Error(`s3rver did not serve ${path} whole`);
+  }
+
+  private send(method: string, url: string, headers: IncomingMessage['headers'], body: Buffer) {
+    return new Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }>(
+      (resolve, reject) => {
+        const upstream = request(
+          { host: '127.0.0.1', port: this.enginePort, method, path: url, headers },
+          (answer) => {
+            const chunks: Buffer[] = [];
+            answer.on('data', (c: Buffer) => chunks.push(c));
+            answer.on('end', () =>
+              resolve({
+                status: answer.statusCode ?? 502,
+                headers: answer.headers,
+                body: Buffer.concat(chunks),
+              }),
+            );
+            answer.on('error', reject);
+          },
+        );
+        upstream.on('error', reject);
+        upstream.end(body);
+      },
+    );
+  }
+}
+
+/** "<bucket>/<key>" of an object request, or undefined for a bucket-level one. */
+function objectPath(req: Pick<IncomingMessage, 'url'>): string | undefined {
+  const [bucket = '', ...rest] = new URL(req.url ?? '/', 'http://s3').pathname.slice(1).split('/');
+  const key = rest.join('/');
+  return key ? `${bucket}/${key}` : undefined;
 }
 
 function forward(req: IncomingMessage, res: ServerResponse, port: number, hideMissing: boolean) {

@@ -94,7 +94,8 @@ export async function deletePage(pageId: string, organizationId: string): Promis
 
 /**
  * What a COMPLETED sync leaves on its page (shared/sync/watermark.ts): the watermarks and the
- * conversations to read again. A page disconnected meanwhile is left alone.
+ * conversations to read again, once (keyed by the sync's completion time). A page disconnected
+ * meanwhile is left alone.
  */
 export async function recordCompletedSync(
   pageId: string,
@@ -110,9 +111,16 @@ export async function recordCompletedSync(
         UpdateExpression: full
           ? `${expression}, syncsSinceFull = :zero`
           : `${expression}, syncsSinceFull = if_not_exists(syncsSinceFull, :zero) + :one`,
-        ConditionExpression: 'attribute_exists(pageId)',
+        // Once per sync: a retried finalize finds its own record and changes nothing.
+        ConditionExpression:
+          'attribute_exists(pageId) AND (attribute_not_exists(watermarkRecordedAt) OR watermarkRecordedAt <> :recordedAt)',
         ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ...values, ':zero': 0, ...(full ? {} : { ':one': 1 }) },
+        ExpressionAttributeValues: {
+          ...values,
+          ':recordedAt': fields.watermarkRecordedAt,
+          ':zero': 0,
+          ...(full ? {} : { ':one': 1 }),
+        },
       }),
     );
   } catch (error) {

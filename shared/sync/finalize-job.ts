@@ -35,7 +35,7 @@ export async function finalizeJob(input: {
   const job = written ?? (await getJob(input.jobId));
   // A job deleted mid-run (an edge case the product must survive) must not leave its page locked either.
   if (!job || isTerminal(job.status)) await releasePageLock(input.pageId, input.jobId);
-  // Only a COMPLETED sync moves the page's watermarks (a retried finalize writes the same again).
+  // Only a COMPLETED sync moves the page's watermarks, once (a retried finalize heals a crash before it).
   if (job?.status === 'COMPLETED') {
     const failed = await failedConversationsOf(job.jobId);
     await recordCompletedSync(

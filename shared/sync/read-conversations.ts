@@ -22,6 +22,8 @@ import { pageForSync } from './page-token.ts';
 export interface ReadResult {
   /** Where the next execution segment starts; null when the list is read to its end (or the job stopped). */
   next: ListPosition | null;
+  /** The job stopped being IN_PROGRESS (paused, cancelled, gone): the workflow must not finalize. */
+  stopped: boolean;
   chunks: number;
   conversations: number;
 }
@@ -76,10 +78,11 @@ export async function readConversations(input: ReadInput, graph = new GraphClien
   const page = await pageForSync(input.pageId);
   const job = await readJob(jobId);
   // Stopped before reading: the workers stop at their cancel checks.
-  if (job?.status !== 'IN_PROGRESS') return { next: null, chunks: 0, conversations: 0 };
+  if (job?.status !== 'IN_PROGRESS') return { next: null, stopped: true, chunks: 0, conversations: 0 };
 
   const finished = await getSegmentEnd(jobId, segment);
-  if (finished) return { next: finished.next ?? null, chunks: finished.chunks, conversations: 0 };
+  if (finished)
+    return { next: finished.next ?? null, stopped: false, chunks: finished.chunks, conversations: 0 };
 
   // A retried or resumed reader continues after what is already staged.
   let cursor: Cursor = { platform: input.position.platform, after: input.position.cursor, done: false };
@@ -172,7 +175,7 @@ export async function readConversations(input: ReadInput, graph = new GraphClien
       segment,
       status: stoppedAs ?? 'GONE',
     });
-    return { next: null, chunks: index, conversations: listed };
+    return { next: null, stopped: true, chunks: index, conversations: counted };
   }
   const next: ListPosition | null = complete
     ? null
@@ -187,7 +190,7 @@ export async function readConversations(input: ReadInput, graph = new GraphClien
     conversations: listed,
     complete,
   });
-  return { next, chunks: index, conversations: listed };
+  return { next, stopped: false, chunks: index, conversations: listed };
 }
 
 async function readPage(

@@ -93,7 +93,7 @@ describe('secrets', () => {
     const paths = new Set([...text.matchAll(/(?<=["(,\s])(\$\$?(?:\.\w+|\[\d+\])+)/g)].map((m) => m[1]));
     expect(paths).toContain('$.jobId');
     const allowed =
-      /^\$\.(jobId|pageId|run|resume|next(\.(platform|segment))?|position(\.segment)?|error|continuation(\.executionArn)?|job(\.Item(\.status(\.S)?)?)?|read(\.next)?|slots|slot|segment|index|turn(\.next)?|Payload\.next|ExecutionArn)$|^\$\[0\]\.read\.next$|^\$\$\.(Execution\.StartTime|StateMachine\.Id|Map\.Item\.Value)$/;
+      /^\$\.(jobId|pageId|run|resume|next(\.(platform|segment))?|position(\.segment)?|error|continuation(\.executionArn)?|job(\.Item(\.status(\.S)?)?)?|read(\.(next|stopped))?|slots|slot|segment|index|turn(\.next)?|Payload\.(next|stopped)|ExecutionArn)$|^\$\[0\]\.read\.(next|stopped)$|^\$\$\.(Execution\.StartTime|StateMachine\.Id|Map\.Item\.Value)$/;
     expect([...paths].filter((p) => !allowed.test(p as string))).toEqual([]);
     // The check does catch a path outside the list.
     expect(allowed.test('$.Payload.conversations')).toBe(false);
@@ -102,8 +102,10 @@ describe('secrets', () => {
       ([, state]) => state.Resource === 'arn:aws:states:::lambda:invoke' && state.ResultPath !== null,
     );
     expect(invokes.map(([name]) => name).sort()).toEqual(['Process a staged chunk', 'Read conversations']);
-    for (const [name, state] of invokes)
-      expect(state.ResultSelector, name).toEqual({ 'next.$': '$.Payload.next' });
+    expect(Object.fromEntries(invokes.map(([name, state]) => [name, state.ResultSelector]))).toEqual({
+      'Read conversations': { 'next.$': '$.Payload.next', 'stopped.$': '$.Payload.stopped' },
+      'Process a staged chunk': { 'next.$': '$.Payload.next' },
+    });
   });
 
   it('keeps page tokens under the rotating KMS key, which the stack retains in production', () => {

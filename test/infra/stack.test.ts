@@ -100,7 +100,7 @@ describe('workflow', () => {
         FunctionName: functionArn('read-conversations'),
         Payload: { 'jobId.$': '$.jobId', 'pageId.$': '$.pageId', 'position.$': '$.position' },
       },
-      ResultSelector: { 'next.$': '$.Payload.next' },
+      ResultSelector: { 'next.$': '$.Payload.next', 'stopped.$': '$.Payload.stopped' },
       ResultPath: '$.read',
       End: true,
     });
@@ -135,7 +135,7 @@ describe('workflow', () => {
     ).toEqual(['Read and process the list']);
 
     // Only the reader's answer (where the list goes on) leaves the segment.
-    expect(segment.ResultSelector).toEqual({ 'next.$': '$[0].read.next' });
+    expect(segment.ResultSelector).toEqual({ 'next.$': '$[0].read.next', 'stopped.$': '$[0].read.stopped' });
     expect(segment.ResultPath).toBe('$.read');
     expect(segment.Next).toBe('More conversations?');
   });
@@ -235,7 +235,11 @@ describe('workflow', () => {
 
   it('finalizes when the reader reached the end of the list, else continues in a new execution of itself, which the job then records', () => {
     const more = definition.States['More conversations?'] as State;
-    expect(more.Choices).toEqual([{ Variable: '$.read.next', IsNull: true, Next: 'Finalize sync' }]);
+    // A reader that found the job paused or cancelled never leads to Finalize.
+    expect(more.Choices).toEqual([
+      { Variable: '$.read.stopped', BooleanEquals: true, Next: 'Stop: job is no longer running' },
+      { Variable: '$.read.next', IsNull: true, Next: 'Finalize sync' },
+    ]);
     expect(more.Default).toBe('Next segment');
     expect(definition.States['Finalize sync']).toMatchObject({
       Resource: 'arn:aws:states:::lambda:invoke',

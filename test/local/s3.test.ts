@@ -100,3 +100,26 @@ describe('the local S3 (s3rver behind the IAM checks)', () => {
     expect(iam.denials).toEqual([]);
   });
 });
+
+describe('writes, as S3 makes them', () => {
+  it('never lets a GET see part of an object a PUT is writing', async () => {
+    const body = JSON.stringify({ conversations: 'x'.repeat(400_000) });
+    const key = 'jobs/atomic/000000.json';
+    const reads: Promise<string>[] = [];
+    const put = runAs(stager, () =>
+      client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body })),
+    );
+    // Readers poll while the object is being written, as workers wait for a staged chunk.
+    for (let i = 0; i < 20; i++) {
+      reads.push(
+        runAs(stager, () => client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).then(
+          async (got) => (await got.Body?.transformToString()) ?? '',
+          (error: Error) => error.name,
+        ),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await put;
+    for (const read of await Promise.all(reads)) expect(['NoSuchKey', body]).toContain(read);
+  });
+});

@@ -19,7 +19,7 @@ import {
 
 /**
  * The cancel-race section of the reliability harness: seeded trials that each start a sync of a
- * small page, cancel it at a drawn point of its life (before StartExecution returns, in discovery,
+ * small page, cancel it at a drawn point of its life (before StartExecution returns, while the list is read,
  * mid-chunk, around an AI call, between the platforms, around finalize, after completion) plus a
  * random extra delay, and then check the cancellation protocol (docs/architecture.md):
  *   1. the job ends in exactly one terminal status, and never leaves it;
@@ -46,7 +46,7 @@ export type CancelPoint = (typeof CANCEL_POINTS)[number];
 
 export const CANCEL_POINT_LABELS: Record<CancelPoint, string> = {
   'before-start': 'before StartExecution returns',
-  discovery: 'during discovery',
+  discovery: 'while the list is read',
   'mid-chunk': 'mid-chunk',
   'ai-call': 'during an AI call (a chunk half written)',
   'between-platforms': 'between the platforms',
@@ -198,6 +198,12 @@ export function describeOutcomes(outcomes: TrialOutcome[]): string {
   }).join('\n');
 }
 
+/**
+ * Every trial imports its page in full: trials reuse pages, and an incremental re-sync of an
+ * unchanged page would have nothing to cancel (the invariants count the whole page).
+ */
+const FULL_SYNC = (pageId: string) => ({ pageId, mode: 'full' });
+
 /** When a trial's cancel point has come (or passed: a job that ended cannot be waited on). */
 function reached(point: CancelPoint, job: JobView, page: SimPage, chunkSize: number): boolean {
   if (!isActive(job)) return true;
@@ -207,7 +213,8 @@ function reached(point: CancelPoint, job: JobView, page: SimPage, chunkSize: num
     case 'before-start':
       return true;
     case 'discovery':
-      return job.phase.startsWith('discovering');
+      // Reading the conversation list: running, nothing written yet.
+      return job.status === 'IN_PROGRESS' && done(job) === 0;
     case 'mid-chunk':
       return job.status === 'IN_PROGRESS' && job.syncedContacts > 0;
     case 'ai-call':
@@ -220,9 +227,7 @@ function reached(point: CancelPoint, job: JobView, page: SimPage, chunkSize: num
       );
     case 'between-platforms':
       return (
-        job.phase === 'discovering:instagram' ||
-        job.phase === 'syncing:instagram' ||
-        (job.phase === 'syncing:messenger' && done(job) >= messenger)
+        job.phase === 'syncing:instagram' || (job.phase === 'syncing:messenger' && done(job) >= messenger)
       );
     case 'finalize':
       // Every conversation counted, the job still running: only finalize is left.
@@ -279,7 +284,7 @@ async function checkTrial(t: Trial, plan: TrialPlan, outcome: TrialOutcome): Pro
   let startAnswer: Promise<HttpAnswer> | undefined;
   let startReturnedAt = Number.POSITIVE_INFINITY;
   if (plan.point === 'before-start') {
-    startAnswer = t.post(PATHS.start, { pageId: page.id }).then((answer) => {
+    startAnswer = t.post(PATHS.start, FULL_SYNC(page.id)).then((answer) => {
       startReturnedAt = now();
       return answer;
     });
@@ -294,7 +299,7 @@ async function checkTrial(t: Trial, plan: TrialPlan, outcome: TrialOutcome): Pro
       }
     }
   } else {
-    const answer = await t.post(PATHS.start, { pageId: page.id });
+    const answer = await t.post(PATHS.start, FULL_SYNC(page.id));
     const started = StartSyncResponse.safeParse(answer.body);
     if (answer.status !== 202 || !started.success) {
       t.violate(1, `start-sync answered ${answer.status} ${answer.text}`);

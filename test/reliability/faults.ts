@@ -357,7 +357,8 @@ async function begin(t: Trial, outcome: FaultOutcome) {
 
 /** Starts a sync of the trial's page; its job id, or null (with a violation). */
 async function start(t: Trial): Promise<string | null> {
-  const answer = await t.post(PATHS.start, { pageId: t.page.id });
+  // In full: trials reuse pages, and each fault must meet a whole import, not an incremental check.
+  const answer = await t.post(PATHS.start, { pageId: t.page.id, mode: 'full' });
   const started = StartSyncResponse.safeParse(answer.body);
   if (answer.status !== 202 || !started.success) {
     t.violate(1, `start-sync answered ${answer.status} ${answer.text}`);

@@ -293,7 +293,16 @@ function finish(d: Draft): HostileRequest {
 // ---------------------------------------------------------------------------------------------
 // Arbitraries derived from the request schemas (shared/schemas.ts)
 
-type FieldKind = 'numericId' | 'uuid' | 'reason' | 'pageName' | 'accessToken' | 'flag' | 'pageIds' | 'all';
+type FieldKind =
+  | 'numericId'
+  | 'uuid'
+  | 'reason'
+  | 'pageName'
+  | 'accessToken'
+  | 'flag'
+  | 'pageIds'
+  | 'all'
+  | 'mode';
 interface FieldSpec {
   name: string;
   kind: FieldKind;
@@ -305,7 +314,10 @@ const BODY_FIELDS: Record<
   'POST sync-background' | 'POST sync-cancel' | 'POST pages' | JobRoute | 'POST sync-cancel-bulk',
   FieldSpec[]
 > = {
-  'POST sync-background': [{ name: 'pageId', kind: 'numericId', required: true }],
+  'POST sync-background': [
+    { name: 'pageId', kind: 'numericId', required: true },
+    { name: 'mode', kind: 'mode', required: false },
+  ],
   'POST sync-cancel': [
     { name: 'jobId', kind: 'uuid', required: true },
     { name: 'reason', kind: 'reason', required: false },
@@ -479,6 +491,22 @@ function breakField(field: FieldSpec, valid: unknown, ctx: HostileContext): fc.A
     case 'reason':
       options.push(long(501, 3000, 'r'), long(10_000, 10_000, 'é'));
       break;
+    case 'mode':
+      options.push(
+        fc
+          .constantFrom(
+            '',
+            'Full',
+            'FULL',
+            'partial',
+            ' incremental',
+            'incremental ',
+            'full\u0000',
+            'ｆｕｌｌ',
+          )
+          .map((value) => ({ value, note: `not a mode: ${show(JSON.stringify(value), 20)}` })),
+      );
+      break;
     case 'pageName':
       options.push(long(201, 1000, 'n'), long(10_000, 10_000, 'ü'));
       break;
@@ -575,7 +603,12 @@ function validBody(route: PostRoute, ctx: HostileContext): fc.Arbitrary<Record<s
   const realPage = fc.constantFrom(...ctx.pages);
   switch (route) {
     case 'POST sync-background':
-      return realPage.map((pageId) => ({ pageId }));
+      return fc
+        .record(
+          { pageId: realPage, mode: fc.constantFrom('incremental', 'full') },
+          { requiredKeys: ['pageId'] },
+        )
+        .map((body) => ({ ...body }));
     case 'POST sync-cancel':
       return fc
         .record(

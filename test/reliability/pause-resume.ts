@@ -209,8 +209,9 @@ export async function runPauseResume(opts: {
       const answer = await http.get(PATHS.pages, token);
       return PagesResponse.parse(answer.body).pages.find((p) => p.id === pageId);
     };
+    // In full: trials reuse pages, and each pause must meet a whole import.
     const start = async (pageId: string) => {
-      const answer = await http.post(PATHS.start, token, { pageId });
+      const answer = await http.post(PATHS.start, token, { pageId, mode: 'full' });
       if (answer.status !== 202) throw new Error(`start answered ${answer.status} ${answer.text}`);
       return StartSyncResponse.parse(answer.body).jobId;
     };

@@ -29,11 +29,12 @@ import {
  * with its dev-token config.json, as `npm start` does. Each test works on its own simulated page.
  * Every wait is bounded (see `eventually`); nothing asserts a duration.
  *
- * Chunks of 10 at 2 Graph calls/s per Page and 100 ms of analysis per conversation: the 400-
- * conversation pages take well over 20 s to sync, so a stop always lands mid-way.
+ * Chunks of 25 at 2 Graph calls/s per Page, 2 chunks at once and 1 s of analysis per
+ * conversation: a 400-conversation page is read to its end in about 8 s (its progress is exact
+ * from then on) and takes about 20 s to sync, so a stop always lands mid-way.
  */
-const CONTEXT = { chunkSize: 10, mapConcurrency: 2 };
-const ANALYZER_LATENCY_MS = '100';
+const CONTEXT = { chunkSize: 25, mapConcurrency: 2 };
+const ANALYZER_LATENCY_MS = '1000';
 
 const simPage = simPages('9500000000', 'Console');
 const P = {

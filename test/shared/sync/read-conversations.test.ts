@@ -172,7 +172,7 @@ describe('readConversations: one pass over the list', () => {
     const result = await read(jobId, page);
 
     // 120 Messenger conversations in pages of 50, then 30 Instagram ones: 4 list calls, 4 chunks.
-    expect(result).toEqual({ next: null, chunks: 4, conversations: 150 });
+    expect(result).toEqual({ next: null, stopped: false, chunks: 4, conversations: 150 });
     expect(graphCalls(page) - calls).toBe(4);
     const chunks = await stagedChunks(jobId);
     expect(chunks.map((c) => [c.platform, c.conversations.length])).toEqual([
@@ -236,7 +236,7 @@ describe('readConversations: one pass over the list', () => {
 
     const result = await read(jobId, page);
 
-    expect(result).toEqual({ next: null, chunks: 4, conversations: 150 });
+    expect(result).toEqual({ next: null, stopped: false, chunks: 4, conversations: 150 });
     // The third Messenger page and the Instagram one: the first two are not read again.
     expect(graphCalls(page) - calls).toBe(2);
     expect(await stagedIds(jobId)).toEqual([...idsOf(list.messenger), ...idsOf(list.instagram)]);
@@ -297,7 +297,7 @@ describe('readConversations: execution segments', () => {
       expect(chunks).toHaveLength(2);
       const next = { platform: 'messenger', cursor: chunks[1]?.resume.after, segment: 1 };
       expect(next.cursor).toEqual(expect.any(String));
-      expect(first).toEqual({ next, chunks: 2, conversations: 100 });
+      expect(first).toEqual({ next, stopped: false, chunks: 2, conversations: 100 });
       expect(graphCalls(page) - calls).toBe(2);
       expect(await staging.getSegmentEnd(jobId, 0)).toEqual({ chunks: 2, next });
       const between = await readJob(jobId);
@@ -306,7 +306,7 @@ describe('readConversations: execution segments', () => {
 
       const second = await read(jobId, page, first.next ?? undefined);
 
-      expect(second).toEqual({ next: null, chunks: 2, conversations: 50 });
+      expect(second).toEqual({ next: null, stopped: false, chunks: 2, conversations: 50 });
       expect(graphCalls(page) - calls).toBe(4);
       expect([...(await stagedIds(jobId, 0)), ...(await stagedIds(jobId, 1))]).toEqual([
         ...idsOf(list.messenger),
@@ -332,12 +332,13 @@ describe('readConversations: execution segments', () => {
 
       expect(first).toEqual({
         next: { platform: 'instagram', cursor: null, segment: 1 },
+        stopped: false,
         chunks: 3,
         conversations: 120,
       });
       const second = await read(jobId, page, first.next ?? undefined);
 
-      expect(second).toEqual({ next: null, chunks: 1, conversations: 30 });
+      expect(second).toEqual({ next: null, stopped: false, chunks: 1, conversations: 30 });
       expect(await stagedIds(jobId, 1)).toEqual(idsOf(list.instagram));
       expect(await readJob(jobId)).toMatchObject({ totalContacts: 150, listComplete: true });
     } finally {
@@ -368,7 +369,12 @@ describe('readConversations: a job that stops', () => {
     });
 
     // Run again (a retry of the step): nothing is read, staged or counted.
-    await expect(read(jobId, page)).resolves.toEqual({ next: null, chunks: 0, conversations: 0 });
+    await expect(read(jobId, page)).resolves.toEqual({
+      next: null,
+      stopped: true,
+      chunks: 0,
+      conversations: 0,
+    });
     expect(graphCalls(page) - calls).toBe(2);
     expect(await stagedKeys(jobId)).toEqual([]);
     expect((await readJob(jobId)).totalContacts).toBe(50);
@@ -394,7 +400,7 @@ describe('readConversations: a job that stops', () => {
     await transitionJob(jobId, { from: ['PAUSED'], to: 'IN_PROGRESS', phase: 'resuming' });
     const resumed = await read(jobId, page);
 
-    expect(resumed).toEqual({ next: null, chunks: 4, conversations: 150 });
+    expect(resumed).toEqual({ next: null, stopped: false, chunks: 4, conversations: 150 });
     // The second Messenger page again (it was read, not staged), the third, and Instagram's.
     expect(graphCalls(page) - calls).toBe(5);
     expect(await stagedIds(jobId)).toEqual([...idsOf(list.messenger), ...idsOf(list.instagram)]);
