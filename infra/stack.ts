@@ -94,7 +94,8 @@ export class ContactSyncStack extends Stack {
       { timeout: Duration.minutes(5) },
     )
       .canUse(pages, ['GetItem', 'UpdateItem'])
-      .canUse(jobs, ['BatchGetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'])
+      // GetItem: a slot waiting for a chunk watches the job's status.
+      .canUse(jobs, ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'])
       .canUse(contacts, ['BatchGetItem', 'PutItem', 'UpdateItem']);
     this.staging.grantRead(processChunk.fn);
     if (config.analyzer === 'bedrock') {

@@ -9,6 +9,20 @@ export async function getJob(jobId: string): Promise<SyncJob | undefined> {
   return out.Item as SyncJob | undefined;
 }
 
+/** The job's status alone (undefined when there is no such job): one consistent read. */
+export async function getJobStatus(jobId: string): Promise<JobStatus | undefined> {
+  const out = await ddb.send(
+    new GetCommand({
+      TableName: tables.jobs,
+      Key: { jobId, sk: JOB_SK },
+      ConsistentRead: true,
+      ProjectionExpression: '#status',
+      ExpressionAttributeNames: { '#status': 'status' },
+    }),
+  );
+  return (out.Item as Pick<SyncJob, 'status'> | undefined)?.status;
+}
+
 /**
  * A page's jobs of one organization, newest first. A page can change hands (disconnected, then
  * connected by another organization), and a job is readable only by its own organization.

@@ -2,6 +2,7 @@ import type { ConversationAnalyzer } from '../analyzer/analyzer.ts';
 import { numberEnv } from '../config.ts';
 import type { ChunkInput } from '../schemas.ts';
 import { getChunk, getSegmentEnd, type StagedChunk } from '../staging/staged-chunks.ts';
+import { getJobStatus } from '../store/job-repository.ts';
 import { type ChunkResult, processChunk } from './process-chunk.ts';
 
 export interface WorkerTurn extends Partial<ChunkResult> {
@@ -15,7 +16,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * One turn of a worker slot of the Map: slot w of W takes the segment's chunks w, w + W, w + 2W...
  * as the reader stages them. A chunk not staged yet is waited for (polling the staging store) for
  * up to CHUNK_WAIT_MS; then the turn ends with the same `next`, so that the state machine checks
- * the cancel flag again before it waits more. The segment's end marker ends the slot.
+ * the cancel flag again before it waits more. The segment's end marker ends the slot; so does a
+ * job that stopped while the slot waited (read every CHUNK_WAIT_STATUS_MS).
  */
 export async function runWorkerTurn(
   input: ChunkInput,
@@ -36,14 +38,25 @@ export async function runWorkerTurn(
     staged.conversations,
     deps,
   );
-  return { ...result, next: result.stopped ? null : input.index + input.slots };
+  const next = input.index + input.slots;
+  if (result.stopped) return { ...result, next: null };
+  // The segment's end already known, and past it: this slot is done, no turn needed to learn it.
+  const end = await getSegmentEnd(input.jobId, input.segment);
+  return { ...result, next: end && next >= end.chunks ? null : next };
 }
 
 async function waitForChunk(input: ChunkInput): Promise<StagedChunk | 'end' | 'not-yet'> {
   const waitMs = numberEnv('CHUNK_WAIT_MS', 10_000);
   const pollMs = numberEnv('CHUNK_POLL_MS', 100);
+  const statusEveryMs = numberEnv('CHUNK_WAIT_STATUS_MS', 500);
   const deadline = Date.now() + waitMs;
+  let statusAt = Date.now() + statusEveryMs;
   for (;;) {
+    // A stopped job stages nothing more: end the wait rather than run on after the stop.
+    if (Date.now() >= statusAt) {
+      if ((await getJobStatus(input.jobId)) !== 'IN_PROGRESS') return 'end';
+      statusAt = Date.now() + statusEveryMs;
+    }
     const chunk = await getChunk(input.jobId, input.segment, input.index);
     if (chunk) return chunk;
     const end = await getSegmentEnd(input.jobId, input.segment);

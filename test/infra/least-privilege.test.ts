@@ -77,7 +77,7 @@ const EXPECTED: Record<string, string[]> = {
   ],
   'process-chunk': [
     ...db('pages', 'GetItem', 'UpdateItem'),
-    ...db('jobs', 'BatchGetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'),
+    ...db('jobs', 'GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'),
     ...db('contacts', 'BatchGetItem', 'PutItem', 'UpdateItem'),
     ...staged('GetObject'),
     listStaging,

@@ -137,16 +137,23 @@ describe('the local Step Functions engine', () => {
     const [one, two] = [await entered(first), await entered(second)];
     // 45 messenger conversations in chunks of 20 -> 3 chunks: 2 in the first execution (a
     // segment is 2 chunks), then the continuation reads the last messenger chunk and instagram's
-    // 12 (1 chunk). Each of the 7 worker slots takes its chunks, then one last turn that finds
-    // the segment's end; every turn checks the cancel flag first.
+    // 12 (1 chunk). Each of the 7 worker slots takes its chunks; a slot that has not learnt the
+    // segment's end with its last chunk takes one more turn to find it. Every turn checks the
+    // cancel flag first.
     const turns = (names: (string | undefined)[]) => ({
       checks: names.filter((n) => n === 'Check if cancelled before the chunk').length,
       chunks: names.filter((n) => n === 'Process a staged chunk').length,
     });
-    expect(turns(one)).toEqual({ checks: 2 + 7, chunks: 2 + 7 });
+    const each = (names: (string | undefined)[]) => {
+      const { checks, chunks } = turns(names);
+      expect(checks).toBe(chunks);
+      expect(chunks).toBeGreaterThanOrEqual(2);
+      expect(chunks).toBeLessThanOrEqual(2 + 7);
+    };
+    each(one);
     expect(one.filter((n) => n === 'Read conversations')).toHaveLength(1);
     expect(one.at(-1)).toBe('Continued in a new execution');
-    expect(turns(two)).toEqual({ checks: 2 + 7, chunks: 2 + 7 });
+    each(two);
     expect(two).not.toContain('Mark job in progress');
     expect(two.at(-1)).toBe('Sync finished');
   });

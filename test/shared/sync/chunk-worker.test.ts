@@ -120,7 +120,13 @@ function countingAnalyzer() {
 const transactions = (): TransactWriteCommandInput[] =>
   ddbMock.commandCalls(TransactWriteCommand).map((call) => call.args[0].input);
 
-const ENV = ['STAGING_BUCKET', 'CHUNK_WAIT_MS', 'CHUNK_POLL_MS', 'COMMIT_MAX_AGE_MS'] as const;
+const ENV = [
+  'STAGING_BUCKET',
+  'CHUNK_WAIT_MS',
+  'CHUNK_POLL_MS',
+  'CHUNK_WAIT_STATUS_MS',
+  'COMMIT_MAX_AGE_MS',
+] as const;
 let saved: Record<string, string | undefined> = {};
 beforeAll(() => {
   saved = Object.fromEntries(ENV.map((name) => [name, process.env[name]]));
@@ -139,6 +145,7 @@ beforeEach(() => {
     STAGING_BUCKET: BUCKET,
     CHUNK_WAIT_MS: '300',
     CHUNK_POLL_MS: '20',
+    CHUNK_WAIT_STATUS_MS: '10000',
     COMMIT_MAX_AGE_MS: '60000',
   });
   ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).resolves({ Item: PAGE });
@@ -183,7 +190,8 @@ describe('runWorkerTurn', () => {
 
     await runWorkerTurn(INPUT, { analyzer: countingAnalyzer().analyzer });
 
-    expect(reads).toEqual([chunkKey(2, 4)]);
+    // Its chunk, then the end marker: whether this slot has more to take.
+    expect(reads).toEqual([chunkKey(2, 4), endKey(2)]);
   });
 
   it('waits for a chunk not staged yet and processes it once it is', async () => {
@@ -195,7 +203,7 @@ describe('runWorkerTurn', () => {
 
     expect(turn).toMatchObject({ next: 7, created: 2 });
     expect(counter.calls).toBe(2);
-    expect(reads).toEqual([chunkKey(2, 4), endKey(2), chunkKey(2, 4), endKey(2), chunkKey(2, 4)]);
+    expect(reads).toEqual([chunkKey(2, 4), endKey(2), chunkKey(2, 4), endKey(2), chunkKey(2, 4), endKey(2)]);
   });
 
   it('ends its turn on the same index after CHUNK_WAIT_MS when the chunk is still not staged', async () => {
@@ -257,8 +265,26 @@ describe('runWorkerTurn', () => {
 
     const turn = await runWorkerTurn(INPUT, { analyzer: countingAnalyzer().analyzer });
 
-    expect(turn).toMatchObject({ next: 7, created: 2 });
-    expect(reads).toEqual([chunkKey(2, 4), endKey(2), chunkKey(2, 4)]);
+    // Its next one (7) is past the segment's 5 chunks: the slot ends with this turn.
+    expect(turn).toMatchObject({ next: null, created: 2 });
+    expect(reads).toEqual([chunkKey(2, 4), endKey(2), chunkKey(2, 4), endKey(2)]);
+  });
+
+  it('ends the wait when the job stops while the chunk is not staged (no run-on after a stop)', async () => {
+    stagingStore({});
+    process.env.CHUNK_WAIT_MS = '5000';
+    process.env.CHUNK_WAIT_STATUS_MS = '50';
+    ddbMock.on(GetCommand).resolves({ Item: { status: 'CANCELLED' } });
+    const started = Date.now();
+
+    const turn = await runWorkerTurn(INPUT, { analyzer: countingAnalyzer().analyzer });
+
+    expect(turn).toEqual({ next: null });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(ddbMock).toReceiveCommandWith(GetCommand, {
+      Key: { jobId: JOB, sk: 'JOB' },
+      ConsistentRead: true,
+    });
   });
 
   it('ends the slot when its chunk finds the job stopped', async () => {
