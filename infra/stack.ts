@@ -90,7 +90,7 @@ export class ContactSyncStack extends Stack {
         // The chunks that run at once take turns to commit (shared/sync/commit-batcher.ts).
         COMMIT_SLOTS: String(config.mapConcurrency),
       },
-      // A chunk is up to 100 conversations, analysed a few at a time.
+      // A chunk is one list page (up to 50 conversations), analysed 10 at a time.
       { timeout: Duration.minutes(5) },
     )
       .canUse(pages, ['GetItem', 'UpdateItem'])

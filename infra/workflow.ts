@@ -89,15 +89,17 @@ const LAMBDA_CONFLICT_RETRY = { ...CONFLICT_RETRY, errors: ['TransactionConflict
  * state payload carry ids and cursors only: execution history is visible in the console and must
  * hold no PII or tokens.
  *
- *   Mark job in progress -> for messenger, then instagram:
- *     Check if cancelled -> Discover a segment -> Map(chunks): Check if cancelled -> Process chunk
- *     -> more of this platform? continue as a new execution from the cursor (continue-as-new)
- *   -> Finalize sync (conditional).  Any error -> Mark sync failed (conditional) -> Sync failed.
+ *   Mark job in progress -> Check if cancelled before the segment -> Parallel:
+ *     Read conversations (one pass over the list, each page staged as a chunk)
+ *     | Workers: W slots, each looping Check if cancelled before the chunk -> Process a staged chunk
+ *   -> the reader stopped (paused or cancelled)? stop | more of the list? continue as a new execution
+ *      from the reader's position (continue-as-new) | else Finalize sync (conditional).
+ *   Any error -> Mark sync failed (conditional) -> Sync failed.
  *
  * A resumed job (pause, then resume) enters through the same continuation path: its execution
  * "<jobId>-resume<n>" gets `resume` = the job's checkpoint (the segment being synced) and `run` = n.
  *
- * A segment is at most MAX_CHUNKS_PER_SEGMENT chunks (see shared/sync/discover.ts), so no
+ * A segment is at most MAX_CHUNKS_PER_SEGMENT chunks (see shared/sync/read-conversations.ts), so no
  * execution comes near the 25,000-event history limit or the 256 KB payload limit.
  */
 export class Workflow extends Construct {
@@ -456,8 +458,18 @@ export class Workflow extends Construct {
     }).next(h.continueAsNew);
     readAndProcess.next(
       new Choice(this, 'More conversations?')
-        // The reader found the job paused or cancelled: whoever stopped it owns its status.
-        .when(Condition.booleanEquals('$.read.stopped', true), h.stopped)
+        // The reader found the job no longer running: paused or cancelled (whoever stopped it owns
+        // its status), or its record deleted (this workflow then frees the page itself).
+        .when(
+          Condition.booleanEquals('$.read.stopped', true),
+          h
+            .onError(h.checkCancelled('Check why the reader stopped'))
+            .next(
+              new Choice(this, 'Is the job record gone?')
+                .when(h.jobGone, h.jobRecordGone)
+                .otherwise(h.stopped),
+            ),
+        )
         .when(Condition.isNull('$.read.next'), h.next)
         .otherwise(nextSegment),
     );

@@ -22,9 +22,7 @@ export function isTerminal(status: JobStatus): boolean {
 export type JobPhase =
   | 'queued'
   | 'starting'
-  | 'discovering:messenger'
   | 'syncing:messenger'
-  | 'discovering:instagram'
   | 'syncing:instagram'
   | 'finalizing'
   | 'paused'
@@ -79,7 +77,7 @@ export interface SyncJob {
   pausedBy?: string;
   /** How many times the job was resumed; names the resumed executions ("<jobId>-resume<n>"). */
   resumeCount?: number;
-  /** Where a resumed execution starts: the segment that was being synced (set by discovery). */
+  /** Where a resumed execution starts: the segment that was being read (set by the reader). */
   checkpoint?: Checkpoint;
   /** The FAILED or CANCELLED job this one retries: its completed conversations are skipped. */
   resumedFrom?: string;

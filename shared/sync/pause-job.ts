@@ -56,7 +56,7 @@ export async function pauseSync(req: JobRequest): Promise<SyncJob> {
   return { ...paused, stopExecutionOutcome };
 }
 
-/** Where a resumed execution starts: the segment discovery last recorded, else the beginning. */
+/** Where a resumed execution starts: the segment the reader last recorded, else the beginning. */
 export function resumePosition(job: SyncJob): Checkpoint {
   return job.checkpoint ?? { platform: 'messenger', segment: 0, cursor: null };
 }

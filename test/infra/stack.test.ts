@@ -235,9 +235,16 @@ describe('workflow', () => {
 
   it('finalizes when the reader reached the end of the list, else continues in a new execution of itself, which the job then records', () => {
     const more = definition.States['More conversations?'] as State;
-    // A reader that found the job paused or cancelled never leads to Finalize.
+    // A reader that found the job paused or cancelled never leads to Finalize; one that found its
+    // record deleted leads to the step that frees the page.
+    expect((definition.States['Is the job record gone?'] as State).Choices).toEqual([
+      { Not: { Variable: '$.job.Item', IsPresent: true }, Next: 'Job record is gone' },
+    ]);
+    expect((definition.States['Is the job record gone?'] as State).Default).toBe(
+      'Stop: job is no longer running',
+    );
     expect(more.Choices).toEqual([
-      { Variable: '$.read.stopped', BooleanEquals: true, Next: 'Stop: job is no longer running' },
+      { Variable: '$.read.stopped', BooleanEquals: true, Next: 'Check why the reader stopped' },
       { Variable: '$.read.next', IsNull: true, Next: 'Finalize sync' },
     ]);
     expect(more.Default).toBe('Next segment');
