@@ -227,11 +227,6 @@ export class GraphClient {
     this.limiter = this.options.limiter ?? defaultLimiter(this.options.callsPerSecondPerPage);
   }
 
-  /** Discovery: ids only, to count conversations and lay out chunk cursors cheaply. */
-  listConversationIds(req: ListRequest): Promise<ConversationPage<string>> {
-    return this.list(req, 'id').then((page) => ({ items: page.items.map((c) => c.id), after: page.after }));
-  }
-
   /** A chunk of conversations with participants and recent messages, in one call. */
   listConversations(req: ListRequest): Promise<ConversationPage<Conversation>> {
     return this.list(req, CONVERSATION_FIELDS);

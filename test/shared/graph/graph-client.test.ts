@@ -7,6 +7,7 @@ import { GraphApiError } from '../../../shared/graph/errors.ts';
 import { type ConversationPage, GraphClient, type ListRequest } from '../../../shared/graph/graph-client.ts';
 import type { Conversation } from '../../../shared/graph/schemas.ts';
 import type { Platform } from '../../../shared/schemas.ts';
+import { listIds } from './list-ids.ts';
 
 const TOKEN = 'EAAG-test-page-token';
 const PAGE = generatePage({
@@ -31,7 +32,7 @@ const request = (overrides: Partial<ListRequest> = {}): ListRequest => ({
   ...overrides,
 });
 
-/** Follows the client's cursors to the end of the list, as discovery does. */
+/** Follows the client's cursors to the end of the list, as the reader does. */
 async function walk<T>(
   list: (req: ListRequest) => Promise<ConversationPage<T>>,
   base: Partial<ListRequest>,
@@ -111,11 +112,12 @@ describe('GraphClient against the Graph simulator', () => {
     [50, 3],
     [40, 3],
     [7, 18],
-    [100, 2],
+    // Graph returns at most 50 with messages expanded, whatever the limit asks.
+    [100, 3],
   ])(
-    'lists every conversation id once at limit %i, in %i calls, ending when paging.next is absent',
+    'lists every conversation once at limit %i, in %i calls, ending when paging.next is absent',
     async (limit, calls) => {
-      const { items, pages } = await walk((req) => client.listConversationIds(req), { limit });
+      const { items, pages } = await walk((req) => listIds(client, req), { limit });
 
       expect(items).toEqual(simConversations('messenger').map((c) => c.id));
       expect(new Set(items).size).toBe(120);
@@ -186,7 +188,7 @@ describe('GraphClient against the Graph simulator', () => {
   it('gives up on a retryable error after maxAttempts calls', async () => {
     sim.setFaults({ rate: 1, codes: [613] });
 
-    const error = await client.listConversationIds(request()).catch((e: unknown) => e);
+    const error = await listIds(client, request()).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(GraphApiError);
     expect(error).toMatchObject({ code: 613, kind: 'retryable' });
@@ -197,7 +199,7 @@ describe('GraphClient against the Graph simulator', () => {
   it('retries through intermittent faults and still lists everything exactly once', async () => {
     sim.setFaults({ rate: 0.3, codes: [1, 2, 4, 17, 32, 341, 613, 80006, 500], seed: 3 });
 
-    const { items } = await walk((req) => client.listConversationIds(req), { limit: 10 });
+    const { items } = await walk((req) => listIds(client, req), { limit: 10 });
 
     expect(items).toEqual(simConversations('messenger').map((c) => c.id));
     const { faultsInjected, totalCalls } = sim.stats();
@@ -221,9 +223,7 @@ describe('GraphClient against the Graph simulator', () => {
   });
 
   it('does not retry an expired token and tells the user to reconnect the page', async () => {
-    const error = await client
-      .listConversationIds(request({ accessToken: 'expired-token' }))
-      .catch((e: unknown) => e);
+    const error = await listIds(client, request({ accessToken: 'expired-token' })).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(GraphApiError);
     if (!(error instanceof GraphApiError)) return;
@@ -251,7 +251,7 @@ describe('GraphClient rate limiting against the simulator', () => {
   it('spaces sequential calls so the 2 calls/s Page limit never rejects one', async () => {
     const client = new GraphClient(sim.baseUrl, { ...FAST, callsPerSecondPerPage: 2 });
 
-    const { pages } = await walk((req) => client.listConversationIds(req), { limit: 20 });
+    const { pages } = await walk((req) => listIds(client, req), { limit: 20 });
 
     expect(pages).toHaveLength(6);
     expect(sim.stats().rateLimitRejections).toBe(0);
@@ -261,7 +261,7 @@ describe('GraphClient rate limiting against the simulator', () => {
   it('spaces concurrent callers of one client on the same Page', async () => {
     const client = new GraphClient(sim.baseUrl, { ...FAST, callsPerSecondPerPage: 2 });
 
-    await Promise.all(Array.from({ length: 4 }, () => client.listConversationIds(request({ limit: 5 }))));
+    await Promise.all(Array.from({ length: 4 }, () => listIds(client, request({ limit: 5 }))));
 
     expect(sim.stats().rateLimitRejections).toBe(0);
     expect(sim.stats().totalCalls).toBe(4);
@@ -271,7 +271,7 @@ describe('GraphClient rate limiting against the simulator', () => {
     const client = new GraphClient(sim.baseUrl, { ...FAST, maxAttempts: 1 });
 
     const results = await Promise.allSettled(
-      Array.from({ length: 6 }, () => client.listConversationIds(request({ limit: 5 }))),
+      Array.from({ length: 6 }, () => listIds(client, request({ limit: 5 }))),
     );
 
     expect(sim.stats().rateLimitRejections).toBeGreaterThanOrEqual(4);
@@ -317,7 +317,7 @@ describe('GraphClient against a scripted Graph', () => {
     graph = await scriptedGraph((n) => (n < 2 ? failure : conversationList(['t_1', 't_2'])));
     const client = new GraphClient(graph.baseUrl, FAST);
 
-    const page = await client.listConversationIds(request());
+    const page = await listIds(client, request());
 
     expect(page).toEqual({ items: ['t_1', 't_2'], after: null });
     expect(graph.requests).toHaveLength(3);
@@ -327,7 +327,7 @@ describe('GraphClient against a scripted Graph', () => {
     graph = await scriptedGraph(() => graphError(100));
     const client = new GraphClient(graph.baseUrl, FAST);
 
-    await expect(client.listConversationIds(request())).rejects.toMatchObject({ code: 100, kind: 'invalid' });
+    await expect(listIds(client, request())).rejects.toMatchObject({ code: 100, kind: 'invalid' });
     expect(graph.requests).toHaveLength(1);
   });
 
@@ -347,7 +347,7 @@ describe('GraphClient against a scripted Graph', () => {
     graph = await scriptedGraph((n) => script[n] ?? graphError(100));
     const client = new GraphClient(graph.baseUrl, FAST);
 
-    const { items, pages } = await walk((req) => client.listConversationIds(req), { limit: 3 });
+    const { items, pages } = await walk((req) => listIds(client, req), { limit: 3 });
 
     expect(items).toEqual(['t_1', 't_2', 't_3', 't_4']);
     expect(pages.map((page) => page.after)).toEqual(['A1', 'A2', 'A3', null]);
@@ -365,7 +365,7 @@ describe('GraphClient against a scripted Graph', () => {
     });
     const client = new GraphClient(graph.baseUrl, { ...FAST, backoffBaseMs: 60_000, maxWaitMs: 60_000 });
 
-    await expect(client.listConversationIds(request({ signal: controller.signal }))).rejects.toBe(reason);
+    await expect(listIds(client, request({ signal: controller.signal }))).rejects.toBe(reason);
     expect(graph.requests).toHaveLength(1);
   });
 });

@@ -3,6 +3,7 @@ import { generatePage } from '../../../local/graph-sim/seed.ts';
 import { type GraphSimulator, startGraphSimulator } from '../../../local/graph-sim/server.ts';
 import { GraphClient } from '../../../shared/graph/graph-client.ts';
 import { DynamoRateLimiter } from '../../../shared/graph/rate-limiter.ts';
+import { listIds } from './list-ids.ts';
 
 /**
  * The cross-worker budget, against DynamoDB Local and the simulator's own count of calls per
@@ -32,7 +33,7 @@ async function runWorkers(clientFor: (worker: number) => GraphClient) {
     Array.from({ length: WORKERS }, async (_, worker) => {
       const client = clientFor(worker);
       for (let i = 0; i < CALLS_PER_WORKER; i++) {
-        await client.listConversationIds({
+        await listIds(client, {
           pageId: page.id,
           platform: 'messenger',
           accessToken: page.accessToken,

@@ -7,6 +7,7 @@ import { GraphApiError, type GraphErrorKind } from '../../../shared/graph/errors
 import { type ConversationPage, GraphClient, type ListRequest } from '../../../shared/graph/graph-client.ts';
 import type { Conversation, Message } from '../../../shared/graph/schemas.ts';
 import { sleep } from '../../../shared/sleep.ts';
+import { listIds } from './list-ids.ts';
 
 // The client still really waits; this only records how long it asks to wait, so the tests can
 // assert the requested waits (deterministic) instead of measuring time.
@@ -152,17 +153,17 @@ async function listOnce(name: string, overrides: Partial<ListRequest> = {}) {
 
 async function idsOnce(name: string) {
   const g = await serve(inSequence(name));
-  const page = await clientFor(g).listConversationIds(request({ limit: 3 }));
+  const page = await listIds(clientFor(g), request({ limit: 3 }));
   expect(g.requests).toHaveLength(1);
   return page;
 }
 
-/** Follows the client's cursors to the end of the list, as discovery does. */
+/** Follows the client's cursors to the end of the list, as the reader does. */
 async function walk(client: GraphClient, base: Partial<ListRequest>) {
   const pages: ConversationPage<string>[] = [];
   let after: string | null = null;
   do {
-    const page: ConversationPage<string> = await client.listConversationIds(request({ ...base, after }));
+    const page: ConversationPage<string> = await listIds(client, request({ ...base, after }));
     pages.push(page);
     after = page.after;
     if (pages.length > 20) throw new Error('paging never ended');
@@ -639,7 +640,7 @@ describe('GraphClient on recorded errors', () => {
     expect(recorded(fixture).body).toMatchObject({ error: { code } });
     const g = await serve(inSequence(fixture, fixture, 'paging-cursors-only'));
 
-    const page = await clientFor(g).listConversationIds(request({ limit: 3 }));
+    const page = await listIds(clientFor(g), request({ limit: 3 }));
 
     expect(page.items).toEqual(['t_10238234567890123', 't_10239345678901234', 't_10240456789012345']);
     expect(g.requests).toHaveLength(3);
@@ -703,7 +704,7 @@ describe('GraphClient on recorded errors', () => {
     async (subcode, fixture, httpStatus, reason) => {
       const g = await serve(inSequence(fixture, 'paging-cursors-only'));
 
-      const error = await graphError(clientFor(g).listConversationIds(request()));
+      const error = await graphError(listIds(clientFor(g), request()));
 
       expect(error).toMatchObject({ code: 190, subcode, kind: 'token', httpStatus });
       expect(error.message).toContain(`190/${subcode}`);
@@ -721,7 +722,7 @@ describe('GraphClient on recorded errors', () => {
     expect(recorded('error-502-html').body).toEqual(expect.stringContaining('<!DOCTYPE html>'));
     const g = await serve(inSequence('error-502-html', 'error-502-html', 'paging-cursors-only'));
 
-    const page = await clientFor(g).listConversationIds(request());
+    const page = await listIds(clientFor(g), request());
 
     expect(page.items).toHaveLength(3);
     expect(g.requests).toHaveLength(3);
@@ -730,7 +731,7 @@ describe('GraphClient on recorded errors', () => {
   it('reports an HTML 502 that lasts as a retryable error once maxAttempts are spent', async () => {
     const g = await serve(() => recorded('error-502-html'));
 
-    const error = await graphError(clientFor(g).listConversationIds(request()));
+    const error = await graphError(listIds(clientFor(g), request()));
 
     expect(error).toMatchObject({ httpStatus: 502, kind: 'retryable' });
     expect(g.requests).toHaveLength(OPTIONS.maxAttempts);
@@ -743,7 +744,7 @@ describe('GraphClient on recorded errors', () => {
     });
     const g = await serve(inSequence('error-80006-regain-access', 'paging-cursors-only'));
 
-    const page = await clientFor(g).listConversationIds(request());
+    const page = await listIds(clientFor(g), request());
 
     expect(page.items).toHaveLength(3);
     expect(g.requests).toHaveLength(2);
@@ -758,7 +759,7 @@ describe('GraphClient on recorded errors', () => {
     const g = await serve(inSequence('error-80006-regain-access', 'paging-cursors-only'));
     const client = new GraphClient(g.baseUrl, { ...OPTIONS, maxWaitMs: 10 * 60_000 });
 
-    await expect(client.listConversationIds(request())).rejects.toBe(stop);
+    await expect(listIds(client, request())).rejects.toBe(stop);
 
     expect(requestedWaits()).toEqual([5 * 60_000]);
     expect(g.requests).toHaveLength(1);
