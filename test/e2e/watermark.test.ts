@@ -217,7 +217,7 @@ describe('incremental re-sync by watermark', () => {
           'last',
         );
         expect(last.status).toBe('COMPLETED');
-        expect(last.mode).toBe('incremental');
+        expect(last.mode, `the page's watermarks: ${await watermarksOf(page.id)}`).toBe('incremental');
         expect(last.failedContacts).toBe(0);
         const incremental = await contactsOf(page.id);
 
