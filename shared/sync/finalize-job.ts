@@ -8,8 +8,9 @@ import { afterCompletedSync } from './watermark.ts';
 
 /**
  * Ends a job from the workflow: COMPLETED only from IN_PROGRESS, FAILED from PENDING|IN_PROGRESS.
- * Losing the race to a cancel is normal and quiet. The page lock is released whenever the job is
- * terminal, so a crash between the two writes heals on retry.
+ * Losing the race to a cancel is normal and quiet. A COMPLETED sync leaves its watermarks on the
+ * page before the page lock is released, so the next sync starts from them. The lock is released
+ * whenever the job is terminal, so a crash between the writes heals on retry.
  */
 export async function finalizeJob(input: {
   jobId: string;
@@ -33,8 +34,6 @@ export async function finalizeJob(input: {
           set: { completedAt: now, error: userFacingError(input.error) },
         });
   const job = written ?? (await getJob(input.jobId));
-  // A job deleted mid-run (an edge case the product must survive) must not leave its page locked either.
-  if (!job || isTerminal(job.status)) await releasePageLock(input.pageId, input.jobId);
   // Only a COMPLETED sync moves the page's watermarks, once (a retried finalize heals a crash before it).
   if (job?.status === 'COMPLETED') {
     const failed = await failedConversationsOf(job.jobId);
@@ -44,6 +43,9 @@ export async function finalizeJob(input: {
       job.mode !== 'incremental',
     );
   }
+  // A job deleted mid-run (an edge case the product must survive) must not leave its page locked
+  // either. Released last: the next sync of the page starts from the watermarks just recorded.
+  if (!job || isTerminal(job.status)) await releasePageLock(input.pageId, input.jobId);
   // Only the winner of the transition publishes; a retried finalize does not publish twice.
   if (written) {
     const completed = written.status === 'COMPLETED';

@@ -7,7 +7,7 @@ import { countOne, logger } from '../observability.ts';
 import { sfn, stateMachineArn } from '../sfn.ts';
 import { ddb, JOB_SK, tables, transactionReasons } from '../store/db.ts';
 import { annotateJob, getJob, transitionJob } from '../store/job-repository.ts';
-import { getPage, releasePageLock } from '../store/page-repository.ts';
+import { getPage, releasePageLock, type StoredPage } from '../store/page-repository.ts';
 import { isTerminal, type SyncJob, type SyncMode } from './job.ts';
 import { planSync } from './watermark.ts';
 
@@ -51,9 +51,11 @@ export async function startSync(req: StartRequest): Promise<SyncJob> {
   };
   if (!(await createJobWithLock(job))) {
     // The lock may be stale: a terminal job whose release failed. Heal it once and try again.
-    const holder = (await getPage(req.pageId))?.activeJobId;
+    const locked = await getPage(req.pageId);
+    const holder = locked?.activeJobId;
     const holderJob = holder ? await getJob(holder) : undefined;
-    const stale = holder && (!holderJob || isTerminal(holderJob.status));
+    const stale =
+      holder && (!holderJob || (isTerminal(holderJob.status) && !stillFinalizing(holderJob, locked)));
     // Whoever frees it (us, or the job's own cleanup racing us), try the lock once more.
     if (stale) await releasePageLock(req.pageId, holder);
     if (!stale || !(await createJobWithLock(job))) {
@@ -98,6 +100,16 @@ export async function startSync(req: StartRequest): Promise<SyncJob> {
   logger.info('Sync started', { jobId: job.jobId, pageId: job.pageId, resumedFrom: job.resumedFrom });
   await publishJobEvent('Sync Job Started', started);
   return started;
+}
+
+/**
+ * A COMPLETED job whose finalize has not yet left its watermarks on the page (it does so before it
+ * frees the lock): its lock is not stale, or the new sync would start without them. A finalize
+ * that never gets there (it is retried) is given up on after a minute.
+ */
+function stillFinalizing(job: SyncJob, page: StoredPage | undefined): boolean {
+  if (job.status !== 'COMPLETED' || page?.watermarkRecordedAt === job.completedAt) return false;
+  return Date.now() - Date.parse(job.completedAt ?? '') < 60_000;
 }
 
 /** Puts the PENDING job and takes the page lock in one transaction; false if the page is locked. */
