@@ -31,7 +31,7 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, localArn, type TemplateResolver } from './
  *
  * Enforcement points: the DynamoDB proxy (dynamodb-faults.ts) for the handlers' DynamoDB calls;
  * aws-json-server.ts for Step Functions, KMS and EventBridge (each service says what a call
- * needs: `iamRequests`); sfn-server.ts for the state machine's own tasks.
+ * needs: `iamRequests`); s3.ts for S3; sfn-server.ts for the state machine's own tasks.
  *
  * Modes (`startLocalStack({ iam })`, else the LOCAL_IAM environment variable), for debugging:
  * - `enforce` (default): deny, record, print one line to stderr, fail at stop;

@@ -32,8 +32,11 @@ export async function startLocalS3(buckets: string[], iam: LocalIam | undefined,
   const server = createServer((req, res) => {
     acceptAccessKey(req.headers.authorization);
     const caller = callerOf(req.headers);
+    if (isDeleteObjects(req))
+      return void deleteObjects(req, res, enginePort, (key) => iam?.authorize(caller, [key]));
     const denied = caller ? iam?.authorize(caller, s3Requests(req)) : undefined;
     if (denied) return void sendError(res, 403, 'AccessDenied', denied.message);
+    if (isListV2(req)) return void listObjectsV2(req, res, enginePort);
     const canList = !caller || !iam || iam.allows(caller, listRequest(req));
     void writes.handle(req, res, () => forward(req, res, enginePort, !canList));
   });
@@ -66,9 +69,6 @@ export function s3Requests(req: Pick<IncomingMessage, 'method' | 'url'>): IamReq
   const object = `${localArn.bucket(bucket)}/${key}`;
   const method = req.method ?? 'GET';
   if (!key) {
-    if (method === 'POST' && url.searchParams.has('delete'))
-      // DeleteObjects: s3:DeleteObject on each key, which only the body names: the prefix is checked by the handler's grant.
-      return [{ action: 's3:DeleteObject', resource: `${localArn.bucket(bucket)}/jobs/*` }];
     if (method === 'GET') return [{ action: 's3:ListBucket', resource: localArn.bucket(bucket) }];
     return [
       {
@@ -118,7 +118,7 @@ class AtomicWrites {
     this.pending.set(key, done);
     try {
       await before;
-      const answer = await this.send(req.method, req.url ?? '/', req.headers, body);
+      const answer = await upstream(this.enginePort, req.method, req.url ?? '/', req.headers, body);
       if (answer.status === 200) await this.untilServed(req.url ?? '/', body.length);
       res.writeHead(answer.status, answer.headers);
       res.end(answer.body);
@@ -133,37 +133,137 @@ class AtomicWrites {
   private async untilServed(url: string, length: number): Promise<void> {
     const path = url.split('?')[0] ?? url;
     for (let i = 0; i < 200; i++) {
-      const got = await this.send('GET', path, {}, Buffer.alloc(0));
+      const got = await upstream(this.enginePort, 'GET', path, {}, Buffer.alloc(0));
       if (got.status === 200 && got.body.length === length) return;
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
     throw new Error(`s3rver did not serve ${path} whole`);
   }
+}
 
-  private send(method: string, url: string, headers: IncomingMessage['headers'], body: Buffer) {
-    return new Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }>(
-      (resolve, reject) => {
-        const upstream = request(
-          { host: '127.0.0.1', port: this.enginePort, method, path: url, headers },
-          (answer) => {
-            const chunks: Buffer[] = [];
-            answer.on('data', (c: Buffer) => chunks.push(c));
-            answer.on('end', () =>
-              resolve({
-                status: answer.statusCode ?? 502,
-                headers: answer.headers,
-                body: Buffer.concat(chunks),
-              }),
-            );
-            answer.on('error', reject);
-          },
+/** One request to s3rver, its answer read whole. */
+function upstream(
+  port: number,
+  method: string,
+  url: string,
+  headers: IncomingMessage['headers'],
+  body: Buffer,
+) {
+  return new Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }>(
+    (resolve, reject) => {
+      const request_ = request({ host: '127.0.0.1', port, method, path: url, headers }, (answer) => {
+        const chunks: Buffer[] = [];
+        answer.on('data', (c: Buffer) => chunks.push(c));
+        answer.on('end', () =>
+          resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: Buffer.concat(chunks) }),
         );
-        upstream.on('error', reject);
-        upstream.end(body);
-      },
+        answer.on('error', reject);
+      });
+      request_.on('error', reject);
+      request_.end(body);
+    },
+  );
+}
+
+const isListV2 = (req: Pick<IncomingMessage, 'method' | 'url'>) => {
+  const url = new URL(req.url ?? '/', 'http://s3');
+  return req.method === 'GET' && url.searchParams.get('list-type') === '2' && objectPath(req) === undefined;
+};
+
+/**
+ * ListObjectsV2, served through s3rver's ListObjects (v1): s3rver makes V2 continuation tokens
+ * with DES, which Node 22's OpenSSL no longer has, so any truncated V2 listing fails there. The
+ * token here is the last key listed, base64url-encoded (opaque to clients, as on S3).
+ */
+async function listObjectsV2(req: IncomingMessage, res: ServerResponse, port: number): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://s3');
+  const token = url.searchParams.get('continuation-token');
+  const v1 = new URLSearchParams();
+  for (const name of ['prefix', 'delimiter', 'max-keys', 'encoding-type'])
+    if (url.searchParams.has(name)) v1.set(name, url.searchParams.get(name) ?? '');
+  const marker = token
+    ? Buffer.from(token, 'base64url').toString('utf8')
+    : url.searchParams.get('start-after');
+  if (marker) v1.set('marker', marker);
+  try {
+    const answer = await upstream(
+      port,
+      'GET',
+      `${url.pathname}?${v1}`,
+      { host: req.headers.host },
+      Buffer.alloc(0),
     );
+    let xml = answer.body.toString('utf8');
+    if (answer.status === 200) {
+      const keys = [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => unescapeXml(m[1] ?? ''));
+      const truncated = /<IsTruncated>true<\/IsTruncated>/.test(xml);
+      const last = keys.at(-1);
+      const extra =
+        `<KeyCount>${keys.length}</KeyCount>` +
+        (token ? `<ContinuationToken>${escapeXml(token)}</ContinuationToken>` : '') +
+        (truncated && last
+          ? `<NextContinuationToken>${Buffer.from(last).toString('base64url')}</NextContinuationToken>`
+          : '');
+      xml = xml.replace('</ListBucketResult>', `${extra}</ListBucketResult>`);
+    }
+    res.writeHead(answer.status, { 'Content-Type': 'application/xml' });
+    res.end(xml);
+  } catch (error) {
+    sendError(res, 500, 'InternalError', (error as Error).message);
   }
 }
+
+const isDeleteObjects = (req: Pick<IncomingMessage, 'method' | 'url'>) =>
+  req.method === 'POST' && new URL(req.url ?? '/', 'http://s3').searchParams.has('delete');
+
+/**
+ * DeleteObjects, as S3 does it: each key needs s3:DeleteObject on itself (a denied key is an
+ * <Error> in the answer, the others are deleted). s3rver deletes the keys of one request all at
+ * once and then races itself removing the folders they leave empty (an InternalError for a large
+ * batch), so the keys go to it one DELETE at a time.
+ */
+async function deleteObjects(
+  req: IncomingMessage,
+  res: ServerResponse,
+  port: number,
+  authorize: (request: IamRequest) => { message: string } | undefined,
+): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const body = Buffer.concat(chunks).toString('utf8');
+  const bucket = new URL(req.url ?? '/', 'http://s3').pathname.slice(1).split('/')[0] ?? '';
+  const keys = [...body.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => unescapeXml(m[1] ?? ''));
+  const quiet = /<Quiet>true<\/Quiet>/.test(body);
+  const results: string[] = [];
+  try {
+    for (const key of keys) {
+      const denied = authorize({ action: 's3:DeleteObject', resource: `${localArn.bucket(bucket)}/${key}` });
+      if (denied) {
+        results.push(
+          `<Error><Key>${escapeXml(key)}</Key><Code>AccessDenied</Code><Message>${escapeXml(denied.message)}</Message></Error>`,
+        );
+        continue;
+      }
+      const path = `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+      const answer = await upstream(port, 'DELETE', path, { host: req.headers.host }, Buffer.alloc(0));
+      if (answer.status >= 300) throw new Error(`s3rver answered ${answer.status} deleting ${key}`);
+      if (!quiet) results.push(`<Deleted><Key>${escapeXml(key)}</Key></Deleted>`);
+    }
+  } catch (error) {
+    return sendError(res, 500, 'InternalError', (error as Error).message);
+  }
+  res.writeHead(200, { 'Content-Type': 'application/xml' });
+  res.end(
+    `<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${results.join('')}</DeleteResult>`,
+  );
+}
+
+const unescapeXml = (s: string) =>
+  s.replace(/&(lt|gt|amp|apos|quot|#\d+);/g, (_, e: string) =>
+    e.startsWith('#')
+      ? String.fromCharCode(Number(e.slice(1)))
+      : ({ lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' }[e] ?? ''),
+  );
 
 /** "<bucket>/<key>" of an object request, or undefined for a bucket-level one. */
 function objectPath(req: Pick<IncomingMessage, 'url'>): string | undefined {

@@ -77,23 +77,21 @@ async function get<T>(key: string): Promise<T | null> {
   }
 }
 
-/** Deletes everything staged for the job; returns how many objects went. */
+/**
+ * Deletes everything staged for the job; returns how many objects went. Each round lists the
+ * first page of what is left (S3 lists are consistent) and deletes it, until nothing is left: no
+ * continuation token is needed.
+ */
 export async function deleteStagedJob(jobId: string): Promise<number> {
   let deleted = 0;
-  let token: string | undefined;
-  do {
-    const page = await s3().send(
-      new ListObjectsV2Command({ Bucket: bucket(), Prefix: prefix(jobId), ContinuationToken: token }),
-    );
+  for (;;) {
+    const page = await s3().send(new ListObjectsV2Command({ Bucket: bucket(), Prefix: prefix(jobId) }));
     const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
-    if (keys.length > 0) {
-      const out = await s3().send(
-        new DeleteObjectsCommand({ Bucket: bucket(), Delete: { Objects: keys, Quiet: true } }),
-      );
-      if (out.Errors?.length) throw new Error(`Could not delete staged objects: ${out.Errors[0]?.Code}`);
-      deleted += keys.length;
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return deleted;
+    if (keys.length === 0) return deleted;
+    const out = await s3().send(
+      new DeleteObjectsCommand({ Bucket: bucket(), Delete: { Objects: keys, Quiet: true } }),
+    );
+    if (out.Errors?.length) throw new Error(`Could not delete staged objects: ${out.Errors[0]?.Code}`);
+    deleted += keys.length;
+  }
 }

@@ -1,4 +1,10 @@
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CfnTemplate, localArn, TemplateResolver } from '../../local/cloudformation.ts';
 import { LocalIam, type PolicyStatement, runAs } from '../../local/iam.ts';
@@ -121,5 +127,69 @@ describe('writes, as S3 makes them', () => {
     }
     await put;
     for (const read of await Promise.all(reads)) expect(['NoSuchKey', body]).toContain(read);
+  });
+});
+
+describe('listing and deleting many objects, as S3 does', () => {
+  it('pages a listing of more than 1,000 keys with continuation tokens, and deletes them in batches', async () => {
+    const keys = Array.from(
+      { length: 1_100 },
+      (_, i) => `jobs/many/s${i % 3}/${String(i).padStart(6, '0')}.json`,
+    );
+    for (let i = 0; i < keys.length; i += 50)
+      await Promise.all(
+        keys
+          .slice(i, i + 50)
+          .map((Key) => client.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: '{}' }))),
+      );
+    const listed: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const page = await client.send(
+        new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'jobs/many/', ContinuationToken: token }),
+      );
+      pages++;
+      listed.push(...(page.Contents ?? []).map((o) => o.Key ?? ''));
+      expect(page.KeyCount).toBe(page.Contents?.length ?? 0);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    expect(pages).toBe(2);
+    expect(listed).toEqual([...keys].sort());
+
+    for (let i = 0; i < listed.length; i += 1000) {
+      const out = await client.send(
+        new DeleteObjectsCommand({
+          Bucket: BUCKET,
+          Delete: { Objects: listed.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
+        }),
+      );
+      expect(out.Errors ?? []).toEqual([]);
+    }
+    const left = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'jobs/many/' }));
+    expect(left.KeyCount).toBe(0);
+  });
+
+  it('checks s3:DeleteObject key by key in a batch delete, and reports a denied key in the answer', async () => {
+    await runAs(stager, () =>
+      client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'jobs/kept.json', Body: '{}' })),
+    );
+    const out = await runAs(stager, () =>
+      client.send(
+        new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: [{ Key: 'jobs/kept.json' }] } }),
+      ),
+    );
+    expect(out.Errors).toEqual([expect.objectContaining({ Key: 'jobs/kept.json', Code: 'AccessDenied' })]);
+    expect(iam.takeDenials()).toEqual([
+      expect.objectContaining({
+        caller: stager,
+        action: 's3:DeleteObject',
+        resource: object('jobs/kept.json'),
+      }),
+    ]);
+    const still = await runAs(stager, () =>
+      client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'jobs/kept.json' })),
+    );
+    expect(await still.Body?.transformToString()).toBe('{}');
   });
 });
