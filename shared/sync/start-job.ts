@@ -5,7 +5,7 @@ import { conflict, forbidden, HttpError, notFound } from '../errors.ts';
 import { publishJobEvent } from '../events/lifecycle.ts';
 import { countOne, logger } from '../observability.ts';
 import { sfn, stateMachineArn } from '../sfn.ts';
-import { ddb, JOB_SK, tables, transactionReasons } from '../store/db.ts';
+import { cancellationReasons, ddb, JOB_SK, tables } from '../store/db.ts';
 import { annotateJob, getJob, transitionJob } from '../store/job-repository.ts';
 import { getPage, releasePageLock, type StoredPage } from '../store/page-repository.ts';
 import { isTerminal, type SyncJob, type SyncMode } from './job.ts';
@@ -30,26 +30,16 @@ export async function startSync(req: StartRequest): Promise<SyncJob> {
   if (!page) throw notFound('Page not connected');
   if (page.organizationId !== req.organizationId) throw forbidden('Page belongs to another organization');
 
-  const now = new Date().toISOString();
-  const job: SyncJob = {
-    jobId: randomUUID(),
-    organizationId: req.organizationId,
-    pageId: req.pageId,
-    status: 'PENDING',
-    phase: 'queued',
-    syncedContacts: 0,
-    failedContacts: 0,
-    totalContacts: 0,
-    ...planSync(page, req.mode),
-    // Maps the workers and the reader write into (DynamoDB sets no path inside a missing map).
-    listed: {},
-    seenWatermarks: {},
-    createdBy: req.userId,
-    createdAt: now,
-    updatedAt: now,
-    ...(req.resumedFrom ? { resumedFrom: req.resumedFrom } : {}),
-  };
-  if (!(await createJobWithLock(job))) {
+  let job = newJob(req, page);
+  let outcome = await createJobWithLock(job, page);
+  for (let replans = 0; outcome === 'page-moved' && replans < 3; replans++) {
+    // A sync of the page completed between our read and the lock: plan again from its watermarks.
+    const latest = await getPage(req.pageId);
+    if (!latest) throw notFound('Page not connected');
+    job = newJob(req, latest);
+    outcome = await createJobWithLock(job, latest);
+  }
+  if (outcome !== 'created') {
     // The lock may be stale: a terminal job whose release failed. Heal it once and try again.
     const locked = await getPage(req.pageId);
     const holder = locked?.activeJobId;
@@ -58,7 +48,9 @@ export async function startSync(req: StartRequest): Promise<SyncJob> {
       holder && (!holderJob || (isTerminal(holderJob.status) && !stillFinalizing(holderJob, locked)));
     // Whoever frees it (us, or the job's own cleanup racing us), try the lock once more.
     if (stale) await releasePageLock(req.pageId, holder);
-    if (!stale || !(await createJobWithLock(job))) {
+    const healed = stale ? await getPage(req.pageId) : undefined;
+    if (healed) job = newJob(req, healed);
+    if (!healed || (await createJobWithLock(job, healed)) !== 'created') {
       const current = await getPage(req.pageId);
       throw conflict('A sync is already running for this page', {
         activeJobId: current?.activeJobId ?? null,
@@ -112,8 +104,39 @@ function stillFinalizing(job: SyncJob, page: StoredPage | undefined): boolean {
   return Date.now() - Date.parse(job.completedAt ?? '') < 60_000;
 }
 
-/** Puts the PENDING job and takes the page lock in one transaction; false if the page is locked. */
-async function createJobWithLock(job: SyncJob): Promise<boolean> {
+/** A new PENDING job of `page`, its mode and watermarks planned from the page as read. */
+function newJob(req: StartRequest, page: StoredPage): SyncJob {
+  const now = new Date().toISOString();
+  return {
+    jobId: randomUUID(),
+    organizationId: req.organizationId,
+    pageId: req.pageId,
+    status: 'PENDING',
+    phase: 'queued',
+    syncedContacts: 0,
+    failedContacts: 0,
+    totalContacts: 0,
+    ...planSync(page, req.mode),
+    // Maps the workers and the reader write into (DynamoDB sets no path inside a missing map).
+    listed: {},
+    seenWatermarks: {},
+    createdBy: req.userId,
+    createdAt: now,
+    updatedAt: now,
+    ...(req.resumedFrom ? { resumedFrom: req.resumedFrom } : {}),
+  };
+}
+
+/**
+ * Puts the PENDING job and takes the page lock in one transaction, on the condition that the page
+ * still has the watermarks the job was planned from. `locked`: another job holds the page;
+ * `page-moved`: a completed sync recorded new watermarks meanwhile (plan again).
+ */
+async function createJobWithLock(
+  job: SyncJob,
+  plannedFrom: StoredPage,
+): Promise<'created' | 'locked' | 'page-moved'> {
+  const recorded = plannedFrom.watermarkRecordedAt;
   try {
     await ddb.send(
       new TransactWriteCommand({
@@ -123,8 +146,11 @@ async function createJobWithLock(job: SyncJob): Promise<boolean> {
               TableName: tables.pages,
               Key: { pageId: job.pageId },
               UpdateExpression: 'SET activeJobId = :j',
-              ConditionExpression: 'attribute_exists(pageId) AND attribute_not_exists(activeJobId)',
-              ExpressionAttributeValues: { ':j': job.jobId },
+              ConditionExpression: `attribute_exists(pageId) AND attribute_not_exists(activeJobId) AND ${
+                recorded ? 'watermarkRecordedAt = :recorded' : 'attribute_not_exists(watermarkRecordedAt)'
+              }`,
+              ExpressionAttributeValues: { ':j': job.jobId, ...(recorded ? { ':recorded': recorded } : {}) },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             },
           },
           {
@@ -137,9 +163,10 @@ async function createJobWithLock(job: SyncJob): Promise<boolean> {
         ],
       }),
     );
-    return true;
+    return 'created';
   } catch (error) {
-    if (transactionReasons(error)?.[0] === 'ConditionalCheckFailed') return false;
-    throw error;
+    const [page] = cancellationReasons(error) ?? [];
+    if (page?.Code !== 'ConditionalCheckFailed') throw error;
+    return page.Item && !page.Item.activeJobId ? 'page-moved' : 'locked';
   }
 }

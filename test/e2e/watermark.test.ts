@@ -33,6 +33,7 @@ import {
 const RUNS = 6;
 const simPage = simPages('9520000000', 'Watermark');
 const PAGES = Array.from({ length: RUNS }, (_, i) => simPage(`run ${i + 1}`, 70, 20));
+const DEFAULTS = simPage('mode defaults', 30, 10);
 
 type Interrupt = { kind: 'none' } | { kind: 'cancel' | 'pause'; afterMs: number };
 type Step =
@@ -78,7 +79,7 @@ const ORIGINAL_ANALYZER_LATENCY = process.env.ANALYZER_LATENCY_MS;
 
 beforeAll(async () => {
   process.env.ANALYZER_LATENCY_MS = '5';
-  stack = await startLocalStack({ port: 0, sfnPort: 0, graphSimPort: 0, pages: PAGES });
+  stack = await startLocalStack({ port: 0, sfnPort: 0, graphSimPort: 0, pages: [...PAGES, DEFAULTS] });
   http = new HttpClient(stack.apiUrl);
   token = await signLocalToken(DATA_DIR, { org: 'demo-org', user: 'watermark-tester' });
   ddb = DynamoDBDocumentClient.from(stack.dynamo);
@@ -113,9 +114,9 @@ const settled = (jobId: string) =>
   );
 
 /** Starts a sync; a 409 while the last job's lock is being released is tried again. */
-async function start(page: SimPage, mode: 'incremental' | 'full'): Promise<string> {
+async function start(page: SimPage, mode: 'incremental' | 'full' | undefined): Promise<string> {
   for (let attempt = 0; ; attempt++) {
-    const answer = await http.post(PATHS.start, token, { pageId: page.id, mode });
+    const answer = await http.post(PATHS.start, token, { pageId: page.id, ...(mode ? { mode } : {}) });
     if (answer.status === 202) return StartSyncResponse.parse(answer.body).jobId;
     if (answer.status !== 409 || attempt > 100) throw new Error(`start: ${answer.status} ${answer.text}`);
     await sleep(50);
@@ -189,6 +190,38 @@ async function contactsOf(pageId: string): Promise<ContactFields> {
 }
 
 describe('incremental re-sync by watermark', () => {
+  it('runs in full without a mode until the page has completed a sync, incrementally after; another mode is a 400', async () => {
+    const bad = await http.post(PATHS.start, token, { pageId: DEFAULTS.id, mode: 'partial' });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toEqual({ error: 'mode must be "incremental" or "full"' });
+    const listed = async () =>
+      (
+        (await http.get(PATHS.pages, token)).body as { pages: { id: string; activeJob: unknown }[] }
+      ).pages.find((p) => p.id === DEFAULTS.id);
+    expect((await listed())?.activeJob).toBeNull();
+
+    const first = await http.post(PATHS.start, token, { pageId: DEFAULTS.id });
+    expect(first.body).toMatchObject({ mode: 'full', since: null });
+    const firstJob = await settled(StartSyncResponse.parse(first.body).jobId);
+    expect(firstJob).toMatchObject({ status: 'COMPLETED', mode: 'full', since: null, syncedContacts: 40 });
+
+    const newest = (platform: 'messenger' | 'instagram') =>
+      DEFAULTS.conversations[platform]
+        .map((c) => c.updated_time)
+        .sort()
+        .at(-1);
+    const oldestWatermark = [newest('messenger'), newest('instagram')].sort()[0];
+    const again = await start(DEFAULTS, undefined);
+    const againJob = await settled(again);
+    expect(againJob, await watermarksOf(DEFAULTS.id)).toMatchObject({
+      status: 'COMPLETED',
+      mode: 'incremental',
+      syncedContacts: 0,
+      totalContacts: 0,
+    });
+    expect(Date.parse(againJob.since ?? '')).toBe(Date.parse(oldestWatermark ?? ''));
+  });
+
   it('leaves every contact as a full sync would, after any history of changes, syncs, stops and failures', async () => {
     let run = 0;
     await fc.assert(

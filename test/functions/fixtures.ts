@@ -10,7 +10,7 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'vitest';
-import type { ConnectedPage } from '../../shared/store/page-repository.ts';
+import type { ConnectedPage, StoredPage } from '../../shared/store/page-repository.ts';
 import type { SyncJob } from '../../shared/sync/job.ts';
 import { CALLER, expectError, type Reply } from './event.ts';
 
@@ -101,7 +101,7 @@ export function cancelledJob(overrides: Partial<SyncJob> = {}): SyncJob {
 export const TOKEN_CIPHERTEXT = Buffer.from('kms-ciphertext:EAAG-secret-page-token').toString('base64');
 
 /** A page of CALLER's organization, as the pages table stores it: the token only as ciphertext. */
-export function storedPage(overrides: Partial<ConnectedPage> = {}): ConnectedPage {
+export function storedPage(overrides: Partial<StoredPage> = {}): StoredPage {
   return {
     pageId: PAGE_ID,
     organizationId: CALLER.org_id,

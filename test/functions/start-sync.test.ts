@@ -11,6 +11,7 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/start-sync/handler.ts';
 import { ConflictBody, StartSyncResponse } from '../../shared/contract.ts';
@@ -104,6 +105,48 @@ describe('POST /api/facebook/sync-background', () => {
     expect(JSON.parse(input)).toEqual({ jobId: body.jobId, pageId: PAGE_ID });
     expect(input).not.toContain(TOKEN_CIPHERTEXT);
     expect(kmsMock).not.toReceiveAnyCommand();
+  });
+
+  it('plans again when a sync of the page completed between its read and the lock, and runs incremental', async () => {
+    const watermarks = {
+      messengerWatermark: '2026-06-01T10:00:00.000Z',
+      instagramWatermark: '2026-05-01T10:00:00.000Z',
+      watermarkRecordedAt: new Date().toISOString(),
+      syncsSinceFull: 0,
+    };
+    givenStartablePage();
+    givenPage(storedPage(), storedPage(watermarks));
+    // The lock is free, but the page's watermarks are not those the job was planned from.
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(
+        new TransactionCanceledException({
+          message: 'Transaction cancelled [ConditionalCheckFailed, None]',
+          $metadata: {},
+          CancellationReasons: [
+            { Code: 'ConditionalCheckFailed', Item: marshall({ ...storedPage(), ...watermarks }) },
+            { Code: 'None' },
+          ],
+        }),
+      )
+      .resolves({});
+
+    const reply = await start({ pageId: PAGE_ID });
+
+    expect(reply.statusCode).toBe(202);
+    expect(reply.body).toMatchObject({ mode: 'incremental', since: '2026-05-01T10:00:00.000Z' });
+    const [first, second] = ddbMock.commandCalls(TransactWriteCommand).map((c) => c.args[0].input);
+    expect(first?.TransactItems?.[0]?.Update?.ConditionExpression).toContain(
+      'attribute_not_exists(watermarkRecordedAt)',
+    );
+    expect(second?.TransactItems?.[0]?.Update).toMatchObject({
+      ConditionExpression: expect.stringContaining('watermarkRecordedAt = :recorded'),
+      ExpressionAttributeValues: expect.objectContaining({ ':recorded': watermarks.watermarkRecordedAt }),
+    });
+    expect(second?.TransactItems?.[1]?.Put?.Item).toMatchObject({
+      mode: 'incremental',
+      sinceByPlatform: { messenger: watermarks.messengerWatermark, instagram: watermarks.instagramWatermark },
+    });
   });
 
   it('creates the PENDING job and takes the page lock in one transaction', async () => {
