@@ -84,10 +84,14 @@ async function get<T>(key: string): Promise<T | null> {
  */
 export async function deleteStagedJob(jobId: string): Promise<number> {
   let deleted = 0;
+  let gone = new Set<string>();
   for (;;) {
     const page = await s3().send(new ListObjectsV2Command({ Bucket: bucket(), Prefix: prefix(jobId) }));
     const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
     if (keys.length === 0) return deleted;
+    // A store that lists what it just deleted would keep this loop going: fail instead.
+    if (keys.some((k) => gone.has(k.Key))) throw new Error('Deleted staged objects are still listed');
+    gone = new Set(keys.map((k) => k.Key));
     const out = await s3().send(
       new DeleteObjectsCommand({ Bucket: bucket(), Delete: { Objects: keys, Quiet: true } }),
     );

@@ -159,37 +159,42 @@ describe('deleteStagedJob', () => {
   const keys = (from: number, to: number) =>
     Array.from({ length: to - from }, (_, i) => `jobs/${JOB}/s0/${String(from + i).padStart(6, '0')}.json`);
 
-  it("pages through the job's objects and deletes each page of them in one call", async () => {
-    s3Mock
-      .on(ListObjectsV2Command, { ContinuationToken: undefined })
-      .resolves({
-        Contents: keys(0, 3).map((Key) => ({ Key })),
-        IsTruncated: true,
-        NextContinuationToken: 'page-2',
-      })
-      .on(ListObjectsV2Command, { ContinuationToken: 'page-2' })
-      .resolves({
-        Contents: [...keys(3, 5), `jobs/${JOB}/s0/end.json`].map((Key) => ({ Key })),
-        IsTruncated: false,
-      });
-    s3Mock.on(DeleteObjectsCommand).resolves({});
+  /** A bucket that lists at most 3 keys a page and forgets what it deletes. */
+  function bucketOf(stored: string[]) {
+    const left = new Set(stored);
+    s3Mock.on(ListObjectsV2Command).callsFake((input: { Prefix?: string }) => {
+      const matching = [...left].filter((k) => k.startsWith(input.Prefix ?? '')).sort();
+      return { Contents: matching.slice(0, 3).map((Key) => ({ Key })), IsTruncated: matching.length > 3 };
+    });
+    s3Mock.on(DeleteObjectsCommand).callsFake((input: { Delete: { Objects: { Key: string }[] } }) => {
+      for (const { Key } of input.Delete.Objects) left.delete(Key);
+      return {};
+    });
+    return left;
+  }
+
+  it("deletes the job's objects a listed page at a time until none is left, and no other job's", async () => {
+    const other = `jobs/${JOB}0/s0/000000.json`;
+    const left = bucketOf([...keys(0, 5), `jobs/${JOB}/s0/end.json`, other]);
 
     await expect(deleteStagedJob(JOB)).resolves.toBe(6);
 
+    expect([...left]).toEqual([other]);
     const lists = s3Mock.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input);
-    // The job's own prefix, with its slash: never another job whose id starts the same.
-    expect(lists).toEqual([
-      { Bucket: BUCKET, Prefix: `jobs/${JOB}/`, ContinuationToken: undefined },
-      { Bucket: BUCKET, Prefix: `jobs/${JOB}/`, ContinuationToken: 'page-2' },
-    ]);
+    // The job's own prefix, with its slash: never another job whose id starts the same. No
+    // continuation token: each round lists what is left.
+    expect(lists).toEqual(Array.from({ length: 3 }, () => ({ Bucket: BUCKET, Prefix: `jobs/${JOB}/` })));
     const deletes = s3Mock.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input);
-    expect(deletes).toEqual([
-      { Bucket: BUCKET, Delete: { Objects: keys(0, 3).map((Key) => ({ Key })), Quiet: true } },
-      {
-        Bucket: BUCKET,
-        Delete: { Objects: [...keys(3, 5), `jobs/${JOB}/s0/end.json`].map((Key) => ({ Key })), Quiet: true },
-      },
-    ]);
+    expect(deletes.map((d) => d.Delete?.Objects?.length)).toEqual([3, 3]);
+    expect(deletes.every((d) => d.Delete?.Quiet === true && d.Bucket === BUCKET)).toBe(true);
+  });
+
+  it('fails, rather than loop, when deleted objects are listed again', async () => {
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: keys(0, 2).map((Key) => ({ Key })) });
+    s3Mock.on(DeleteObjectsCommand).resolves({});
+
+    await expect(deleteStagedJob(JOB)).rejects.toThrow('still listed');
+    expect(s3Mock).toReceiveCommandTimes(DeleteObjectsCommand, 1);
   });
 
   it('makes no delete call for a job with nothing staged', async () => {
