@@ -2,18 +2,27 @@ import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Locator, type Page, type Route } from 'playwright-core';
 
 /**
- * Real headless Chromium for the console's tests and screenshots: Debian's `chromium` package
- * (`.ci/run` installs it when missing), driven by playwright-core. No browser is downloaded.
+ * Real headless Chromium for the console's tests and screenshots, driven by playwright-core:
+ * CHROMIUM_PATH when set, else Debian's `chromium` when installed, else the Chromium that the
+ * `@sparticuz/chromium` package carries inside the npm registry (unpacked to the temp folder on
+ * first use, about 2 s). So `npm ci && npm test` needs no root and downloads no browser.
  */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const DEBIAN_CHROMIUM = '/usr/bin/chromium';
+
+async function chromiumPath(): Promise<string> {
+  if (process.env.CHROMIUM_PATH) {
+    if (!existsSync(process.env.CHROMIUM_PATH))
+      throw new Error(`CHROMIUM_PATH names no file: ${process.env.CHROMIUM_PATH}`);
+    return process.env.CHROMIUM_PATH;
+  }
+  if (existsSync(DEBIAN_CHROMIUM)) return DEBIAN_CHROMIUM;
+  const { default: packaged } = await import('@sparticuz/chromium');
+  return packaged.executablePath();
+}
 
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH))
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM_PATH}: apt-get install -y chromium (.ci/run does it when missing)`,
-    );
   return chromium.launch({
-    executablePath: CHROMIUM_PATH,
+    executablePath: await chromiumPath(),
     args: [
       '--headless',
       '--no-sandbox',
