@@ -1,6 +1,7 @@
 import type { ConversationAnalyzer } from '../analyzer/analyzer.ts';
 import { numberEnv } from '../config.ts';
 import type { ChunkInput } from '../schemas.ts';
+import { sleep } from '../sleep.ts';
 import { getChunk, getSegmentEnd, type StagedChunk } from '../staging/staged-chunks.ts';
 import { getJobStatus } from '../store/job-repository.ts';
 import { type ChunkResult, processChunk } from './process-chunk.ts';
@@ -9,8 +10,6 @@ export interface WorkerTurn extends Partial<ChunkResult> {
   /** The chunk this worker slot takes next (the same one while it is not staged yet); null: the segment is done. */
   next: number | null;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * One turn of a worker slot of the Map: slot w of W takes the segment's chunks w, w + W, w + 2W...

@@ -1,4 +1,4 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { numberEnv } from '../config.ts';
 import { SyncFailedError } from '../errors.ts';
 import { GraphApiError } from '../graph/errors.ts';
@@ -15,6 +15,7 @@ import {
 } from '../staging/staged-chunks.ts';
 import { contactKey, findContacts } from '../store/contact-repository.ts';
 import { conditionFailedItem, ddb, isConditionalCheckFailed, JOB_SK, tables } from '../store/db.ts';
+import { getJob } from '../store/job-repository.ts';
 import { customerOf, displayNameOf, lastMessageAtOf, messageCountOf } from './conversation.ts';
 import { isTerminal, type JobStatus, type SyncJob } from './job.ts';
 import { pageForSync } from './page-token.ts';
@@ -76,7 +77,7 @@ export async function readConversations(input: ReadInput, graph = new GraphClien
   const limit = Math.min(numberEnv('CHUNK_SIZE', 50), 50);
   const maxChunks = numberEnv('MAX_CHUNKS_PER_SEGMENT', 200);
   const page = await pageForSync(input.pageId);
-  const job = await readJob(jobId);
+  const job = await getJob(jobId);
   // Stopped before reading: the workers stop at their cancel checks.
   if (job?.status !== 'IN_PROGRESS') return { next: null, stopped: true, chunks: 0, conversations: 0 };
 
@@ -284,13 +285,6 @@ async function withoutUnchanged(
   });
 }
 
-async function readJob(jobId: string) {
-  const out = await ddb.send(
-    new GetCommand({ TableName: tables.jobs, Key: { jobId, sk: JOB_SK }, ConsistentRead: true }),
-  );
-  return out.Item as (SyncJob & { listed?: Record<string, number> }) | undefined;
-}
-
 /**
  * Adds what was listed since the last write to totalContacts, on top of the count last seen (so a
  * rerun adds nothing twice). Returns false when the job is no longer IN_PROGRESS.
@@ -353,7 +347,7 @@ async function recordListed(
       return 'recorded';
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-      const old = conditionFailedItem(error) as (SyncJob & { listed?: Record<string, number> }) | undefined;
+      const old = conditionFailedItem(error) as SyncJob | undefined;
       if (old?.status !== 'IN_PROGRESS') return old?.status;
       counted = old.listed?.[`s${segment}`] ?? 0;
     }
