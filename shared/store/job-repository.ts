@@ -1,6 +1,21 @@
-import { GetCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import type { JobPhase, JobStatus, SyncJob } from '../sync/job.ts';
-import { conditionFailedItem, ddb, isConditionalCheckFailed, JOB_SK, setExpression, tables } from './db.ts';
+import {
+  conditionFailedItem,
+  ddb,
+  isConditionalCheckFailed,
+  JOB_SK,
+  setExpression,
+  tables,
+  transactionReasons,
+} from './db.ts';
 
 export async function getJob(jobId: string): Promise<SyncJob | undefined> {
   const out = await ddb.send(
@@ -92,6 +107,43 @@ export async function transitionJob(jobId: string, t: Transition): Promise<SyncJ
     return out.Attributes as SyncJob;
   } catch (error) {
     if (isConditionalCheckFailed(error)) return null;
+    throw error;
+  }
+}
+
+/**
+ * The transition of `transitionJob` and `alongside` (an update of another item) in one
+ * transaction: both or neither. `job-lost`: the job was not in one of `from`; `other-refused`:
+ * the other item's condition failed.
+ */
+export async function transitionJobWith(
+  jobId: string,
+  t: Transition,
+  alongside: NonNullable<TransactWriteCommandInput['TransactItems']>[number],
+): Promise<'won' | 'job-lost' | 'other-refused'> {
+  const {
+    TableName,
+    Key,
+    UpdateExpression,
+    ConditionExpression,
+    ExpressionAttributeNames,
+    ExpressionAttributeValues,
+  } = transitionUpdate(jobId, t);
+  const update = {
+    TableName: TableName as string,
+    Key: Key as Record<string, unknown>,
+    UpdateExpression: UpdateExpression as string,
+    ConditionExpression,
+    ExpressionAttributeNames,
+    ExpressionAttributeValues,
+  };
+  try {
+    await ddb.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, alongside] }));
+    return 'won';
+  } catch (error) {
+    const [job, other] = transactionReasons(error) ?? [];
+    if (job === 'ConditionalCheckFailed') return 'job-lost';
+    if (other === 'ConditionalCheckFailed') return 'other-refused';
     throw error;
   }
 }

@@ -93,37 +93,21 @@ export async function deletePage(pageId: string, organizationId: string): Promis
 }
 
 /**
- * What a COMPLETED sync leaves on its page (shared/sync/watermark.ts): the watermarks and the
- * conversations to read again, once (keyed by the sync's completion time). A page disconnected
- * meanwhile is left alone.
+ * What a COMPLETED sync leaves on its page (shared/sync/watermark.ts), with the release of its
+ * lock: an item of the transaction that completes the job (finalize-job.ts), so the job is
+ * COMPLETED, the watermarks recorded and the page free at the same instant. Refused when the page
+ * is gone or not locked by `jobId`.
  */
-export async function recordCompletedSync(
-  pageId: string,
-  fields: PageWatermarks,
-  full: boolean,
-): Promise<void> {
+export function completedSyncUpdate(pageId: string, jobId: string, fields: PageWatermarks, full: boolean) {
   const { expression, names, values } = setExpression({ ...fields });
-  try {
-    await ddb.send(
-      new UpdateCommand({
-        TableName: tables.pages,
-        Key: { pageId },
-        UpdateExpression: full
-          ? `${expression}, syncsSinceFull = :zero`
-          : `${expression}, syncsSinceFull = if_not_exists(syncsSinceFull, :zero) + :one`,
-        // Once per sync: a retried finalize finds its own record and changes nothing.
-        ConditionExpression:
-          'attribute_exists(pageId) AND (attribute_not_exists(watermarkRecordedAt) OR watermarkRecordedAt <> :recordedAt)',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: {
-          ...values,
-          ':recordedAt': fields.watermarkRecordedAt,
-          ':zero': 0,
-          ...(full ? {} : { ':one': 1 }),
-        },
-      }),
-    );
-  } catch (error) {
-    if (!isConditionalCheckFailed(error)) throw error;
-  }
+  return {
+    Update: {
+      TableName: tables.pages,
+      Key: { pageId },
+      UpdateExpression: `${expression}, syncsSinceFull = ${full ? ':zero' : 'if_not_exists(syncsSinceFull, :zero) + :one'} REMOVE activeJobId`,
+      ConditionExpression: 'attribute_exists(pageId) AND activeJobId = :job',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ...values, ':job': jobId, ':zero': 0, ...(full ? {} : { ':one': 1 }) },
+    },
+  };
 }

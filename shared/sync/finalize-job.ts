@@ -1,16 +1,16 @@
 import { publishJobEvent } from '../events/lifecycle.ts';
 import { countOne, logger } from '../observability.ts';
 import { failedConversationsOf } from '../store/contact-commit.ts';
-import { getJob, transitionJob } from '../store/job-repository.ts';
-import { recordCompletedSync, releasePageLock } from '../store/page-repository.ts';
-import { isTerminal } from './job.ts';
+import { getJob, transitionJob, transitionJobWith } from '../store/job-repository.ts';
+import { completedSyncUpdate, releasePageLock } from '../store/page-repository.ts';
+import { isTerminal, type SyncJob } from './job.ts';
 import { afterCompletedSync } from './watermark.ts';
 
 /**
  * Ends a job from the workflow: COMPLETED only from IN_PROGRESS, FAILED from PENDING|IN_PROGRESS.
- * Losing the race to a cancel is normal and quiet. A COMPLETED sync leaves its watermarks on the
- * page before the page lock is released, so the next sync starts from them. The lock is released
- * whenever the job is terminal, so a crash between the writes heals on retry.
+ * Losing the race to a cancel is normal and quiet. COMPLETED commits with the page's watermarks
+ * and the lock's release (one transaction); the lock is also released whenever the job is
+ * terminal, so a crash between a FAILED transition and the release heals on retry.
  */
 export async function finalizeJob(input: {
   jobId: string;
@@ -21,12 +21,7 @@ export async function finalizeJob(input: {
   const now = new Date().toISOString();
   const written =
     input.outcome === 'COMPLETED'
-      ? await transitionJob(input.jobId, {
-          from: ['IN_PROGRESS'],
-          to: 'COMPLETED',
-          phase: 'done',
-          set: { completedAt: now },
-        })
+      ? await complete(input.jobId, now)
       : await transitionJob(input.jobId, {
           from: ['PENDING', 'IN_PROGRESS'],
           to: 'FAILED',
@@ -34,17 +29,8 @@ export async function finalizeJob(input: {
           set: { completedAt: now, error: userFacingError(input.error) },
         });
   const job = written ?? (await getJob(input.jobId));
-  // Only a COMPLETED sync moves the page's watermarks, once (a retried finalize heals a crash before it).
-  if (job?.status === 'COMPLETED') {
-    const failed = await failedConversationsOf(job.jobId);
-    await recordCompletedSync(
-      job.pageId,
-      afterCompletedSync(job, failed, job.completedAt ?? now),
-      job.mode !== 'incremental',
-    );
-  }
   // A job deleted mid-run (an edge case the product must survive) must not leave its page locked
-  // either. Released last: the next sync of the page starts from the watermarks just recorded.
+  // either; a retry heals a crash between a FAILED transition and this release.
   if (!job || isTerminal(job.status)) await releasePageLock(input.pageId, input.jobId);
   // Only the winner of the transition publishes; a retried finalize does not publish twice.
   if (written) {
@@ -57,6 +43,30 @@ export async function finalizeJob(input: {
     await publishJobEvent(completed ? 'Sync Job Completed' : 'Sync Job Failed', written);
   }
   return { status: job?.status ?? 'UNKNOWN', finalized: written !== null };
+}
+
+const COMPLETE = { from: ['IN_PROGRESS'], to: 'COMPLETED', phase: 'done' } as const;
+
+/**
+ * COMPLETED, the page's watermarks and the release of its lock in one transaction: a start that
+ * finds the page free always plans from this sync's watermarks. A page that is gone (or no longer
+ * locked by the job) still sees the job completed, without watermarks. Null when the job was not
+ * IN_PROGRESS (a cancel or pause won, or a retry finds it done).
+ */
+async function complete(jobId: string, now: string): Promise<SyncJob | null> {
+  const job = await getJob(jobId);
+  if (job?.status !== 'IN_PROGRESS') return null;
+  const transition = { ...COMPLETE, from: [...COMPLETE.from], set: { completedAt: now } };
+  const failed = await failedConversationsOf(jobId);
+  const page = completedSyncUpdate(
+    job.pageId,
+    jobId,
+    afterCompletedSync(job, failed, now),
+    job.mode !== 'incremental',
+  );
+  const outcome = await transitionJobWith(jobId, transition, page);
+  if (outcome === 'won') return (await getJob(jobId)) ?? null;
+  return outcome === 'other-refused' ? transitionJob(jobId, transition) : null;
 }
 
 /**

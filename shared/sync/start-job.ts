@@ -44,8 +44,7 @@ export async function startSync(req: StartRequest): Promise<SyncJob> {
     const locked = await getPage(req.pageId);
     const holder = locked?.activeJobId;
     const holderJob = holder ? await getJob(holder) : undefined;
-    const stale =
-      holder && (!holderJob || (isTerminal(holderJob.status) && !stillFinalizing(holderJob, locked)));
+    const stale = holder && (!holderJob || isTerminal(holderJob.status));
     // Whoever frees it (us, or the job's own cleanup racing us), try the lock once more.
     if (stale) await releasePageLock(req.pageId, holder);
     const healed = stale ? await getPage(req.pageId) : undefined;
@@ -92,16 +91,6 @@ export async function startSync(req: StartRequest): Promise<SyncJob> {
   logger.info('Sync started', { jobId: job.jobId, pageId: job.pageId, resumedFrom: job.resumedFrom });
   await publishJobEvent('Sync Job Started', started);
   return started;
-}
-
-/**
- * A COMPLETED job whose finalize has not yet left its watermarks on the page (it does so before it
- * frees the lock): its lock is not stale, or the new sync would start without them. A finalize
- * that never gets there (it is retried) is given up on after a minute.
- */
-function stillFinalizing(job: SyncJob, page: StoredPage | undefined): boolean {
-  if (job.status !== 'COMPLETED' || page?.watermarkRecordedAt === job.completedAt) return false;
-  return Date.now() - Date.parse(job.completedAt ?? '') < 60_000;
 }
 
 /** A new PENDING job of `page`, its mode and watermarks planned from the page as read. */

@@ -206,7 +206,10 @@ describe('SyncsCompleted and SyncsFailed (the finalize step)', () => {
     ['COMPLETED', 'SyncsCompleted'],
     ['FAILED', 'SyncsFailed'],
   ])('counts 1 when the transition to %s wins', async (outcome, metric) => {
+    // FAILED is one conditional update; COMPLETED a transaction with the page, the job read around it.
     ddbMock.on(UpdateCommand, CANCEL_COMMIT).resolves({ Attributes: storedJob({ status: outcome }) });
+    givenJob(storedJob({ status: 'IN_PROGRESS' }), storedJob({ status: outcome }));
+    ddbMock.on(TransactWriteCommand).resolves({});
 
     await expect(finalize(outcome)).resolves.toEqual({ status: outcome, finalized: true });
 
