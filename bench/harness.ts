@@ -6,12 +6,12 @@ import {
   ListExecutionsCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
+import { conflictRetries } from '#shared/store/conflict-retry.ts';
+import { ddb, JOB_SK, tables } from '#shared/store/db.ts';
 import { signLocalToken } from '../local/auth.ts';
 import type { SimPage } from '../local/graph-sim/seed.ts';
 import { LambdaRuntime } from '../local/lambda-runtime.ts';
 import { DATA_DIR, type LocalStack, startLocalStack } from '../local/stack.ts';
-import { conflictRetries } from '../shared/store/conflict-retry.ts';
-import { ddb, JOB_SK, tables } from '../shared/store/db.ts';
 import { capacityUnits } from './stats.ts';
 
 /**

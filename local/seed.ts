@@ -8,8 +8,8 @@ export const DEMO_ORG = 'demo-org';
  * Imported lazily: the store's clients must see the local endpoints first.
  */
 export async function connectPage(organizationId: string, page: SimPage): Promise<void> {
-  const { insertPage } = await import('../shared/store/page-repository.ts');
-  const { encryptPageToken } = await import('../shared/secrets/page-token-vault.ts');
+  const { insertPage } = await import('#shared/store/page-repository.ts');
+  const { encryptPageToken } = await import('#shared/secrets/page-token-vault.ts');
   await insertPage({
     pageId: page.id,
     organizationId,

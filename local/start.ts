@@ -1,4 +1,4 @@
-import { numberEnv } from '../shared/config.ts';
+import { numberEnv } from '#shared/config.ts';
 import { startLocalStack } from './stack.ts';
 import { ensureConsoleBuilt, WEB_DIST } from './web-console.ts';
 

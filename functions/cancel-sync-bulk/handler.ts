@@ -1,7 +1,7 @@
-import { callerOf, type HttpEvent, httpHandler, json, parseJsonBody } from '../../shared/http.ts';
-import { CancelBulkBody, MAX_BULK_CANCEL } from '../../shared/schemas.ts';
-import { cancelBulk } from '../../shared/sync/cancel-bulk.ts';
-import { stoppedJobView } from '../../shared/sync/job-view.ts';
+import { callerOf, type HttpEvent, httpHandler, json, parseJsonBody } from '#shared/http.ts';
+import { CancelBulkBody, MAX_BULK_CANCEL } from '#shared/schemas.ts';
+import { cancelBulk } from '#shared/sync/cancel-bulk.ts';
+import { stoppedJobView } from '#shared/sync/job-view.ts';
 
 /**
  * POST /api/facebook/sync-cancel-bulk {pageIds? | all?, reason?} -> 200 {results, hasMore}:

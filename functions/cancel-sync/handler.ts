@@ -1,8 +1,8 @@
-import { callerOf, type HttpEvent, httpHandler, json, parseJsonBody } from '../../shared/http.ts';
-import { correlate } from '../../shared/observability.ts';
-import { CancelSyncBody } from '../../shared/schemas.ts';
-import { cancelSync } from '../../shared/sync/cancel-job.ts';
-import { cleanupCancelledJob } from '../../shared/sync/cleanup-job.ts';
+import { callerOf, type HttpEvent, httpHandler, json, parseJsonBody } from '#shared/http.ts';
+import { correlate } from '#shared/observability.ts';
+import { CancelSyncBody } from '#shared/schemas.ts';
+import { cancelSync } from '#shared/sync/cancel-job.ts';
+import { cleanupCancelledJob } from '#shared/sync/cleanup-job.ts';
 
 /**
  * POST /api/facebook/sync-cancel {jobId, reason?, cleanup?} -> 200 {success, job[, cleanup]}

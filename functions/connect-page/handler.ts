@@ -1,7 +1,7 @@
-import { callerOf, type HttpEvent, httpHandler, json, parseJsonBody } from '../../shared/http.ts';
-import { connectPage } from '../../shared/pages/connect-page.ts';
-import { pageView } from '../../shared/pages/page-view.ts';
-import { ConnectPageBody } from '../../shared/schemas.ts';
+import { callerOf, type HttpEvent, httpHandler, json, parseJsonBody } from '#shared/http.ts';
+import { connectPage } from '#shared/pages/connect-page.ts';
+import { pageView } from '#shared/pages/page-view.ts';
+import { ConnectPageBody } from '#shared/schemas.ts';
 
 /** POST /api/facebook/pages {pageId, pageName, accessToken, instagramAccountId?} -> 201 {page} */
 async function core(event: HttpEvent) {

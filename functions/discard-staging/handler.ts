@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { correlate, logger } from '../../shared/observability.ts';
-import { JobId } from '../../shared/schemas.ts';
-import { deleteStagedJob } from '../../shared/staging/staged-chunks.ts';
-import { workerHandler } from '../../shared/worker.ts';
+import { correlate, logger } from '#shared/observability.ts';
+import { JobId } from '#shared/schemas.ts';
+import { deleteStagedJob } from '#shared/staging/staged-chunks.ts';
+import { workerHandler } from '#shared/worker.ts';
 
 /** A job lifecycle event that ends the job (the rule in infra/events.ts picks them). */
 const JobEnded = z.object({ detail: z.object({ jobId: JobId }).loose() }).loose();

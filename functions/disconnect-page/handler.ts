@@ -1,6 +1,6 @@
-import { callerOf, type HttpEvent, httpHandler, parsePath } from '../../shared/http.ts';
-import { disconnectPage } from '../../shared/pages/disconnect-page.ts';
-import { PagePath } from '../../shared/schemas.ts';
+import { callerOf, type HttpEvent, httpHandler, parsePath } from '#shared/http.ts';
+import { disconnectPage } from '#shared/pages/disconnect-page.ts';
+import { PagePath } from '#shared/schemas.ts';
 
 /** DELETE /api/facebook/pages/{pageId} -> 204; an active sync is cancelled first. */
 async function core(event: HttpEvent) {

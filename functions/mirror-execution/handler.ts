@@ -1,10 +1,10 @@
-import { correlate } from '../../shared/observability.ts';
+import { correlate } from '#shared/observability.ts';
 import {
   ExecutionStatusChange,
   jobOfExecution,
   mirrorExecutionStatus,
-} from '../../shared/sync/execution-mirror.ts';
-import { workerHandler } from '../../shared/worker.ts';
+} from '#shared/sync/execution-mirror.ts';
+import { workerHandler } from '#shared/worker.ts';
 
 /**
  * Target of the EventBridge rule on this state machine's "Step Functions Execution Status Change"

@@ -1,5 +1,5 @@
-import { openApiDocument } from '../../shared/contract.ts';
-import { httpHandler, json } from '../../shared/http.ts';
+import { openApiDocument } from '#shared/contract.ts';
+import { httpHandler, json } from '#shared/http.ts';
 
 const document = openApiDocument();
 

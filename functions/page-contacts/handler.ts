@@ -1,7 +1,7 @@
-import { callerOf, type HttpEvent, httpHandler, json, parsePath, parseQuery } from '../../shared/http.ts';
-import { pageOfCaller } from '../../shared/pages/page-access.ts';
-import { ContactsQuery, PagePath } from '../../shared/schemas.ts';
-import { listContactsPage } from '../../shared/store/contact-repository.ts';
+import { callerOf, type HttpEvent, httpHandler, json, parsePath, parseQuery } from '#shared/http.ts';
+import { pageOfCaller } from '#shared/pages/page-access.ts';
+import { ContactsQuery, PagePath } from '#shared/schemas.ts';
+import { listContactsPage } from '#shared/store/contact-repository.ts';
 
 /** GET /api/facebook/pages/{pageId}/contacts?limit=&cursor= -> 200 {contacts, nextCursor} */
 async function core(event: HttpEvent) {

@@ -1,7 +1,7 @@
-import { analyzerFromEnv } from '../../shared/analyzer/from-env.ts';
-import { ChunkInput } from '../../shared/schemas.ts';
-import { runWorkerTurn } from '../../shared/sync/chunk-worker.ts';
-import { workerHandler } from '../../shared/worker.ts';
+import { analyzerFromEnv } from '#shared/analyzer/from-env.ts';
+import { ChunkInput } from '#shared/schemas.ts';
+import { runWorkerTurn } from '#shared/sync/chunk-worker.ts';
+import { workerHandler } from '#shared/worker.ts';
 
 const analyzer = analyzerFromEnv();
 

@@ -1,8 +1,8 @@
-import { callerOf, type HttpEvent, httpHandler, json, parseJsonBody } from '../../shared/http.ts';
-import { correlate } from '../../shared/observability.ts';
-import { RetrySyncBody } from '../../shared/schemas.ts';
-import { startedAnswer } from '../../shared/sync/job.ts';
-import { retrySync } from '../../shared/sync/retry-job.ts';
+import { callerOf, type HttpEvent, httpHandler, json, parseJsonBody } from '#shared/http.ts';
+import { correlate } from '#shared/observability.ts';
+import { RetrySyncBody } from '#shared/schemas.ts';
+import { startedAnswer } from '#shared/sync/job.ts';
+import { retrySync } from '#shared/sync/retry-job.ts';
 
 /**
  * POST /api/facebook/sync-retry {jobId} -> 202 {jobId, status, mode, since, message}: a new job for the page

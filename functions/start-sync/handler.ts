@@ -1,9 +1,9 @@
-import { callerOf, type HttpEvent, httpHandler, json, parseJsonBody } from '../../shared/http.ts';
-import { idempotencyKeyMiddlewares } from '../../shared/idempotency.ts';
-import { correlate } from '../../shared/observability.ts';
-import { StartSyncBody } from '../../shared/schemas.ts';
-import { startedAnswer } from '../../shared/sync/job.ts';
-import { startSync } from '../../shared/sync/start-job.ts';
+import { callerOf, type HttpEvent, httpHandler, json, parseJsonBody } from '#shared/http.ts';
+import { idempotencyKeyMiddlewares } from '#shared/idempotency.ts';
+import { correlate } from '#shared/observability.ts';
+import { StartSyncBody } from '#shared/schemas.ts';
+import { startedAnswer } from '#shared/sync/job.ts';
+import { startSync } from '#shared/sync/start-job.ts';
 
 /**
  * POST /api/facebook/sync-background {pageId, mode?} -> 202 {jobId, status, mode, since, message}.

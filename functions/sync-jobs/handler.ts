@@ -1,9 +1,9 @@
-import { forbidden } from '../../shared/errors.ts';
-import { callerOf, type HttpEvent, httpHandler, json, parseQuery } from '../../shared/http.ts';
-import { SyncJobsQuery } from '../../shared/schemas.ts';
-import { listJobsForPage } from '../../shared/store/job-repository.ts';
-import { getPage } from '../../shared/store/page-repository.ts';
-import { publicJob } from '../../shared/sync/job.ts';
+import { forbidden } from '#shared/errors.ts';
+import { callerOf, type HttpEvent, httpHandler, json, parseQuery } from '#shared/http.ts';
+import { SyncJobsQuery } from '#shared/schemas.ts';
+import { listJobsForPage } from '#shared/store/job-repository.ts';
+import { getPage } from '#shared/store/page-repository.ts';
+import { publicJob } from '#shared/sync/job.ts';
 
 /**
  * GET /api/facebook/sync-jobs?pageId= -> 200 {jobs} newest first. A page that is not the caller's

@@ -1,9 +1,9 @@
-import { forbidden, notFound } from '../../shared/errors.ts';
-import { callerOf, type HttpEvent, httpHandler, json, parseQuery } from '../../shared/http.ts';
-import { correlate } from '../../shared/observability.ts';
-import { SyncStatusQuery } from '../../shared/schemas.ts';
-import { getJob } from '../../shared/store/job-repository.ts';
-import { publicJob } from '../../shared/sync/job.ts';
+import { forbidden, notFound } from '#shared/errors.ts';
+import { callerOf, type HttpEvent, httpHandler, json, parseQuery } from '#shared/http.ts';
+import { correlate } from '#shared/observability.ts';
+import { SyncStatusQuery } from '#shared/schemas.ts';
+import { getJob } from '#shared/store/job-repository.ts';
+import { publicJob } from '#shared/sync/job.ts';
 
 /** GET /api/facebook/sync-status?jobId= -> 200 {job} */
 async function core(event: HttpEvent) {

@@ -6,9 +6,6 @@ import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { LOCAL_AUDIENCE, LOCAL_ISSUER, signLocalToken } from '../../local/auth.ts';
-import type { SimPage } from '../../local/graph-sim/seed.ts';
-import { DATA_DIR, type LocalStack, ROOT, startLocalStack } from '../../local/stack.ts';
 import {
   CancelSyncResponse,
   ConflictBody,
@@ -19,7 +16,10 @@ import {
   PagesResponse,
   StartSyncResponse,
   SyncJobsResponse,
-} from '../../shared/contract.ts';
+} from '#shared/contract.ts';
+import { LOCAL_AUDIENCE, LOCAL_ISSUER, signLocalToken } from '../../local/auth.ts';
+import type { SimPage } from '../../local/graph-sim/seed.ts';
+import { DATA_DIR, type LocalStack, ROOT, startLocalStack } from '../../local/stack.ts';
 import {
   finalView,
   type HttpAnswer,

@@ -1,8 +1,8 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { expect } from 'vitest';
 import { z } from 'zod';
+import { Job } from '#shared/contract.ts';
 import { generatePage, type SimPage } from '../../local/graph-sim/seed.ts';
-import { Job } from '../../shared/contract.ts';
 /**
  * A tiny HTTP client for the end-to-end contract tests: real requests with fetch, answers kept
  * whole (status, headers, raw text and parsed JSON) so tests can check codes, shapes and headers.

@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { signLocalToken } from '../../local/auth.ts';
-import type { SimPage } from '../../local/graph-sim/seed.ts';
-import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import {
   CancelBulkResponse,
   CancelSyncResponse,
@@ -10,8 +7,11 @@ import {
   ErrorBody,
   PagesResponse,
   StartSyncResponse,
-} from '../../shared/contract.ts';
-import { EVENT_SOURCE, JobEventDetail } from '../../shared/events/lifecycle.ts';
+} from '#shared/contract.ts';
+import { EVENT_SOURCE, JobEventDetail } from '#shared/events/lifecycle.ts';
+import { signLocalToken } from '../../local/auth.ts';
+import type { SimPage } from '../../local/graph-sim/seed.ts';
+import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import {
   HttpClient,
   isActive,

@@ -1,8 +1,5 @@
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signLocalToken } from '../../local/auth.ts';
-import type { SimPage } from '../../local/graph-sim/seed.ts';
-import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import {
   CancelSyncResponse,
   ConflictBody,
@@ -10,7 +7,10 @@ import {
   PauseSyncResponse,
   ResumeSyncResponse,
   StartSyncResponse,
-} from '../../shared/contract.ts';
+} from '#shared/contract.ts';
+import { signLocalToken } from '../../local/auth.ts';
+import type { SimPage } from '../../local/graph-sim/seed.ts';
+import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import {
   finalView,
   HttpClient,

@@ -8,10 +8,10 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ContactsResponse, PagesResponse, StartSyncResponse } from '#shared/contract.ts';
 import { signLocalToken } from '../../local/auth.ts';
 import { generatePage } from '../../local/graph-sim/seed.ts';
 import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
-import { ContactsResponse, PagesResponse, StartSyncResponse } from '../../shared/contract.ts';
 import { HttpClient, isActive, localSfnClient, PATHS, pollUntil, query, readJob } from './http-client.ts';
 
 /**

@@ -1,14 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { signLocalToken } from '../../local/auth.ts';
-import { mulberry32, type SimPage } from '../../local/graph-sim/seed.ts';
-import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import {
   CancelSyncResponse,
   ContactsResponse,
   ErrorBody,
   PagesResponse,
   StartSyncResponse,
-} from '../../shared/contract.ts';
+} from '#shared/contract.ts';
+import { signLocalToken } from '../../local/auth.ts';
+import { mulberry32, type SimPage } from '../../local/graph-sim/seed.ts';
+import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import {
   finalView,
   HttpClient,

@@ -1,10 +1,10 @@
 import { DynamoDBClient, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StartSyncResponse } from '#shared/contract.ts';
 import { signLocalToken } from '../../local/auth.ts';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
 import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
-import { StartSyncResponse } from '../../shared/contract.ts';
 import { HttpClient, isActive, PATHS, pollUntil, readJob, simPages } from './http-client.ts';
 
 /**

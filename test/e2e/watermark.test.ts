@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LocalAnalyzer } from '#shared/analyzer/local-analyzer.ts';
+import { StartSyncResponse } from '#shared/contract.ts';
 import { signLocalToken } from '../../local/auth.ts';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
 import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
-import { LocalAnalyzer } from '../../shared/analyzer/local-analyzer.ts';
-import { StartSyncResponse } from '../../shared/contract.ts';
 import {
   HttpClient,
   isActive,

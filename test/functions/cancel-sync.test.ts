@@ -2,10 +2,10 @@ import { TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { CancelSyncResponse } from '#shared/contract.ts';
+import { BUSY_MESSAGE } from '#shared/http.ts';
+import type { JobStatus } from '#shared/sync/job.ts';
 import { handler } from '../../functions/cancel-sync/handler.ts';
-import { CancelSyncResponse } from '../../shared/contract.ts';
-import { BUSY_MESSAGE } from '../../shared/http.ts';
-import type { JobStatus } from '../../shared/sync/job.ts';
 import {
   allowedStatuses,
   CALLER,

@@ -1,10 +1,10 @@
 import { DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { ConnectPageResponse } from '#shared/contract.ts';
+import { BUSY_MESSAGE } from '#shared/http.ts';
+import { captureOutput } from '#test/shared/output.ts';
 import { handler } from '../../functions/connect-page/handler.ts';
-import { ConnectPageResponse } from '../../shared/contract.ts';
-import { BUSY_MESSAGE } from '../../shared/http.ts';
-import { captureOutput } from '../shared/output.ts';
 import { CALLER, expectError, expectInternalError, httpEvent, invoke } from './event.ts';
 import {
   conditionFailed,
@@ -20,7 +20,7 @@ import {
 } from './fixtures.ts';
 
 // Everything the handler can log (DEBUG), and its metrics: looked at for the token below.
-await vi.hoisted(async () => (await import('../shared/output.ts')).turnOutputOn());
+await vi.hoisted(async () => (await import('#test/shared/output.ts')).turnOutputOn());
 
 // The connect function's key (infra/stack.ts sets it in the Lambda environment).
 process.env.PAGE_TOKEN_KEY_ID ??= 'arn:aws:kms:us-east-1:000000000000:key/page-tokens';

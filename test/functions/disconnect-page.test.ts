@@ -1,8 +1,8 @@
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { BUSY_MESSAGE } from '#shared/http.ts';
 import { handler } from '../../functions/disconnect-page/handler.ts';
-import { BUSY_MESSAGE } from '../../shared/http.ts';
 import {
   allowedStatuses,
   CALLER,

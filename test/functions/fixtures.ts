@@ -10,8 +10,8 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'vitest';
-import type { ConnectedPage, StoredPage } from '../../shared/store/page-repository.ts';
-import type { SyncJob } from '../../shared/sync/job.ts';
+import type { ConnectedPage, StoredPage } from '#shared/store/page-repository.ts';
+import type { SyncJob } from '#shared/sync/job.ts';
 import { CALLER, expectError, type Reply } from './event.ts';
 
 /** Every AWS client a route handler uses, stubbed: no unit test reaches AWS. */

@@ -8,6 +8,7 @@ import { EncryptCommand } from '@aws-sdk/client-kms';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { BUSY_MESSAGE } from '#shared/http.ts';
 import { handler as cancelSync } from '../../functions/cancel-sync/handler.ts';
 import { handler as connectPage } from '../../functions/connect-page/handler.ts';
 import { handler as disconnectPage } from '../../functions/disconnect-page/handler.ts';
@@ -17,7 +18,6 @@ import { handler as pages } from '../../functions/pages/handler.ts';
 import { handler as startSync } from '../../functions/start-sync/handler.ts';
 import { handler as syncJobs } from '../../functions/sync-jobs/handler.ts';
 import { handler as syncStatus } from '../../functions/sync-status/handler.ts';
-import { BUSY_MESSAGE } from '../../shared/http.ts';
 import {
   CALLER,
   type EventInit,

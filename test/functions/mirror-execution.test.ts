@@ -2,8 +2,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { JobEventDetail, publishJobEvent } from '#shared/events/lifecycle.ts';
 import { handler as mirrorHandler } from '../../functions/mirror-execution/handler.ts';
-import { JobEventDetail, publishJobEvent } from '../../shared/events/lifecycle.ts';
 import { lambdaContext, setFields } from './event.ts';
 import { ddbMock, eventsMock, JOB_ID, JOBS_TABLE, resetAwsMocks, storedJob } from './fixtures.ts';
 

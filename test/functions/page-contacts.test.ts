@@ -1,8 +1,8 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { ContactsResponse } from '#shared/contract.ts';
+import type { Contact } from '#shared/store/contact-repository.ts';
 import { handler } from '../../functions/page-contacts/handler.ts';
-import { ContactsResponse } from '../../shared/contract.ts';
-import type { Contact } from '../../shared/store/contact-repository.ts';
 import { CALLER, type EventInit, expectError, expectInternalError, httpEvent, invoke } from './event.ts';
 import {
   CONTACTS_TABLE,

@@ -1,10 +1,10 @@
 import { DecryptCommand } from '@aws-sdk/client-kms';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { PagesResponse } from '#shared/contract.ts';
+import type { ConnectedPage } from '#shared/store/page-repository.ts';
+import type { SyncJob } from '#shared/sync/job.ts';
 import { handler } from '../../functions/pages/handler.ts';
-import { PagesResponse } from '../../shared/contract.ts';
-import type { ConnectedPage } from '../../shared/store/page-repository.ts';
-import type { SyncJob } from '../../shared/sync/job.ts';
 import { CALLER, type EventInit, httpEvent, invoke } from './event.ts';
 import { ddbMock, JOBS_TABLE, kmsMock, PAGES_TABLE, resetAwsMocks } from './fixtures.ts';
 

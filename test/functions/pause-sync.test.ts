@@ -2,9 +2,9 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { PauseSyncResponse } from '#shared/contract.ts';
+import type { JobStatus, SyncJob } from '#shared/sync/job.ts';
 import { handler } from '../../functions/pause-sync/handler.ts';
-import { PauseSyncResponse } from '../../shared/contract.ts';
-import type { JobStatus, SyncJob } from '../../shared/sync/job.ts';
 import {
   allowedStatuses,
   CALLER,

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { putChunk } from '#shared/staging/staged-chunks.ts';
+import { ddb } from '#shared/store/db.ts';
+import { transitionJob } from '#shared/store/job-repository.ts';
+import { getPage } from '#shared/store/page-repository.ts';
+import { captureOutput, total } from '#test/shared/output.ts';
+import { givenJob, readJob } from '#test/shared/store/fixtures.ts';
+import { chunk, connect, listChunk, startChunkWorld } from '#test/shared/sync/chunk-world.ts';
 import { handler } from '../../functions/process-chunk/handler.ts';
 import { conversationMessages, generatePage } from '../../local/graph-sim/seed.ts';
 import { startLocalS3 } from '../../local/s3.ts';
-import { putChunk } from '../../shared/staging/staged-chunks.ts';
-import { ddb } from '../../shared/store/db.ts';
-import { transitionJob } from '../../shared/store/job-repository.ts';
-import { getPage } from '../../shared/store/page-repository.ts';
-import { captureOutput, total } from '../shared/output.ts';
-import { givenJob, readJob } from '../shared/store/fixtures.ts';
-import { chunk, connect, listChunk, startChunkWorld } from '../shared/sync/chunk-world.ts';
 import { lambdaContext } from './event.ts';
 
 const BUCKET = 'contact-sync-staging-handler-test';
@@ -20,7 +20,7 @@ const BUCKET = 'contact-sync-staging-handler-test';
  * nothing it writes to stdout/stderr carries the page token, its ciphertext or message text.
  */
 await vi.hoisted(async () =>
-  (await import('../shared/output.ts')).turnOutputOn({
+  (await import('#test/shared/output.ts')).turnOutputOn({
     // One conversation at a time, each result committed as soon as it is ready (no batching
     // wait), so that a cancel after k commits lands in the middle of the chunk.
     CONVERSATION_CONCURRENCY: '1',

@@ -2,9 +2,9 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { ResumeSyncResponse } from '#shared/contract.ts';
+import type { JobStatus, SyncJob } from '#shared/sync/job.ts';
 import { handler } from '../../functions/resume-sync/handler.ts';
-import { ResumeSyncResponse } from '../../shared/contract.ts';
-import type { JobStatus, SyncJob } from '../../shared/sync/job.ts';
 import { allowedStatuses, CALLER, expectError, httpEvent, invoke, setFields } from './event.ts';
 import {
   conditionFailed,

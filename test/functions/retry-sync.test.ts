@@ -2,9 +2,9 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { ConflictBody, StartSyncResponse } from '#shared/contract.ts';
+import type { JobStatus } from '#shared/sync/job.ts';
 import { handler } from '../../functions/retry-sync/handler.ts';
-import { ConflictBody, StartSyncResponse } from '../../shared/contract.ts';
-import type { JobStatus } from '../../shared/sync/job.ts';
 import { CALLER, expectError, httpEvent, invoke } from './event.ts';
 import {
   ddbMock,

@@ -13,8 +13,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { ConflictBody, StartSyncResponse } from '#shared/contract.ts';
 import { handler } from '../../functions/start-sync/handler.ts';
-import { ConflictBody, StartSyncResponse } from '../../shared/contract.ts';
 import {
   CALLER,
   type EventInit,

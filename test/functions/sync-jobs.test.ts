@@ -1,7 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { SyncJobsResponse } from '#shared/contract.ts';
 import { handler } from '../../functions/sync-jobs/handler.ts';
-import { SyncJobsResponse } from '../../shared/contract.ts';
 import { CALLER, type EventInit, expectError, expectInternalError, httpEvent, invoke } from './event.ts';
 import {
   ddbMock,

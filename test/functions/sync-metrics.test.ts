@@ -2,6 +2,8 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { JobStatus } from '#shared/sync/job.ts';
+import { captureOutput, total } from '#test/shared/output.ts';
 import { handler as cancelHandler } from '../../functions/cancel-sync/handler.ts';
 import { handler as cancelBulkHandler } from '../../functions/cancel-sync-bulk/handler.ts';
 import { handler as disconnectHandler } from '../../functions/disconnect-page/handler.ts';
@@ -9,8 +11,6 @@ import { handler as finalizeHandler } from '../../functions/finalize-sync/handle
 import { handler as pauseHandler } from '../../functions/pause-sync/handler.ts';
 import { handler as retryHandler } from '../../functions/retry-sync/handler.ts';
 import { handler as startHandler } from '../../functions/start-sync/handler.ts';
-import type { JobStatus } from '../../shared/sync/job.ts';
-import { captureOutput, total } from '../shared/output.ts';
 import { httpEvent, invoke, lambdaContext } from './event.ts';
 import {
   CANCEL_COMMIT,
@@ -36,7 +36,7 @@ import {
  * never an idempotent repeat or a lost race. And the log lines of a request carry its job and
  * page, and only its own.
  */
-await vi.hoisted(async () => (await import('../shared/output.ts')).turnOutputOn());
+await vi.hoisted(async () => (await import('#test/shared/output.ts')).turnOutputOn());
 
 const output = captureOutput();
 const post = (handler: Parameters<typeof invoke>[0], path: string, body: unknown) =>

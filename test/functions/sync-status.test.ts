@@ -1,8 +1,8 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { SyncStatusResponse } from '#shared/contract.ts';
+import type { SyncJob } from '#shared/sync/job.ts';
 import { handler } from '../../functions/sync-status/handler.ts';
-import { SyncStatusResponse } from '../../shared/contract.ts';
-import type { SyncJob } from '../../shared/sync/job.ts';
 import { CALLER, expectError, httpEvent, invoke } from './event.ts';
 import {
   ddbMock,

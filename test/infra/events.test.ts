@@ -1,6 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_SOURCE, JOB_EVENT_TYPES } from '../../shared/events/lifecycle.ts';
+import { EVENT_SOURCE, JOB_EVENT_TYPES } from '#shared/events/lifecycle.ts';
 import { type Statement, synthesize } from './template.ts';
 
 let template: Template;

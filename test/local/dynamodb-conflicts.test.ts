@@ -7,14 +7,14 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { itemSize } from '../../local/dynamodb-capacity.ts';
-import { ConflictModel, conflictSettingsFromEnv } from '../../local/dynamodb-conflicts.ts';
-import { startDynamoFaultProxy } from '../../local/dynamodb-faults.ts';
 import {
   conflictRetries,
   isTransactionConflict,
   retryTransactionConflicts,
-} from '../../shared/store/conflict-retry.ts';
+} from '#shared/store/conflict-retry.ts';
+import { itemSize } from '../../local/dynamodb-capacity.ts';
+import { ConflictModel, conflictSettingsFromEnv } from '../../local/dynamodb-conflicts.ts';
+import { startDynamoFaultProxy } from '../../local/dynamodb-faults.ts';
 
 const TABLE = 'jobs';
 const keySchemas = new Map([[TABLE, ['jobId', 'sk']]]);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONVERSATION_FIELDS } from '#shared/graph/graph-client.ts';
 import { parseFields } from '../../local/graph-sim/fields.ts';
 import { conversationMessages, demoPage, generatePage, type SimPage } from '../../local/graph-sim/seed.ts';
 import { type GraphSimulator, startGraphSimulator } from '../../local/graph-sim/server.ts';
-import { CONVERSATION_FIELDS } from '../../shared/graph/graph-client.ts';
 
 const TOKEN = 'demo-page-token';
 const GRAPH_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0000$/;

@@ -10,12 +10,12 @@ import {
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executionArnFor } from '#shared/sfn.ts';
 import { ContactSyncStack, configFromContext } from '../../infra/stack.ts';
 import { signLocalToken } from '../../local/auth.ts';
 import { TemplateResolver } from '../../local/cloudformation.ts';
 import { generatePage } from '../../local/graph-sim/seed.ts';
 import { DATA_DIR, type LocalStack, ROOT, startLocalStack } from '../../local/stack.ts';
-import { executionArnFor } from '../../shared/sfn.ts';
 
 // Two chunks per execution, so the 3 messenger chunks need a continuation (continue-as-new).
 const context = { mapConcurrency: 7, chunkSize: 20, maxChunksPerSegment: 2 };

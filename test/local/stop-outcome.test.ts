@@ -2,11 +2,11 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executionArnFor } from '#shared/sfn.ts';
+import { JOB_SK } from '#shared/store/db.ts';
 import { signLocalToken } from '../../local/auth.ts';
 import { generatePage } from '../../local/graph-sim/seed.ts';
 import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
-import { executionArnFor } from '../../shared/sfn.ts';
-import { JOB_SK } from '../../shared/store/db.ts';
 
 /**
  * Where a stop's StopExecution outcome ends up, on the embedded stack: a cancel or pause that

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
+import { CancelSyncResponse, ErrorBody, StartSyncResponse, SyncJobsResponse } from '#shared/contract.ts';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
-import { CancelSyncResponse, ErrorBody, StartSyncResponse, SyncJobsResponse } from '../../shared/contract.ts';
 import { type HttpAnswer, isActive, type JobView, PATHS, query, sleep } from '../e2e/http-client.ts';
 import type { Harness, SectionResult } from './harness.ts';
 import {

@@ -1,5 +1,5 @@
+import { CancelSyncResponse, ErrorBody, StartSyncResponse } from '#shared/contract.ts';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
-import { CancelSyncResponse, ErrorBody, StartSyncResponse } from '../../shared/contract.ts';
 import { type JobView, PATHS, sleep } from '../e2e/http-client.ts';
 import type { Harness, SectionResult } from './harness.ts';
 import {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StartSyncResponse } from '../../shared/contract.ts';
+import { StartSyncResponse } from '#shared/contract.ts';
 import { PATHS, pollUntil, readJob } from '../e2e/http-client.ts';
 import { type Harness, startHarness } from './harness.ts';
 import { CATEGORIES, ROUTES, runHostileInput } from './hostile-input.ts';

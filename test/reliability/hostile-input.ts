@@ -4,10 +4,6 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
 import { generateKeyPair, SignJWT } from 'jose';
 import type { z } from 'zod';
-import { localVerifier, signLocalToken, type Verifier } from '../../local/auth.ts';
-import { TemplateResolver } from '../../local/cloudformation.ts';
-import { routesFromTemplate } from '../../local/http-api.ts';
-import { DATA_DIR } from '../../local/stack.ts';
 import {
   CancelBulkResponse,
   ContactsResponse,
@@ -15,8 +11,8 @@ import {
   PagesResponse,
   SyncJobsResponse,
   SyncStatusResponse,
-} from '../../shared/contract.ts';
-import { type HttpEvent, parseJsonBody } from '../../shared/http.ts';
+} from '#shared/contract.ts';
+import { type HttpEvent, parseJsonBody } from '#shared/http.ts';
 import {
   CancelBulkBody,
   CancelSyncBody,
@@ -29,7 +25,11 @@ import {
   ResumeSyncBody,
   RetrySyncBody,
   StartSyncBody,
-} from '../../shared/schemas.ts';
+} from '#shared/schemas.ts';
+import { localVerifier, signLocalToken, type Verifier } from '../../local/auth.ts';
+import { TemplateResolver } from '../../local/cloudformation.ts';
+import { routesFromTemplate } from '../../local/http-api.ts';
+import { DATA_DIR } from '../../local/stack.ts';
 import { PATHS } from '../e2e/http-client.ts';
 import type { Harness, SectionResult } from './harness.ts';
 

@@ -1,6 +1,5 @@
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import autocannon from 'autocannon';
-import { mulberry32, type SimPage } from '../../local/graph-sim/seed.ts';
 import {
   CancelSyncResponse,
   ConflictBody,
@@ -8,7 +7,8 @@ import {
   PagesResponse,
   StartSyncResponse,
   SyncJobsResponse,
-} from '../../shared/contract.ts';
+} from '#shared/contract.ts';
+import { mulberry32, type SimPage } from '../../local/graph-sim/seed.ts';
 import { finalView, isActive, type JobView, PATHS, query, StrictStatus, sleep } from '../e2e/http-client.ts';
 import type { Harness, SectionResult } from './harness.ts';
 

@@ -1,6 +1,6 @@
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PagesResponse } from '#shared/contract.ts';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
-import { PagesResponse } from '../../shared/contract.ts';
 import {
   type HttpAnswer,
   isActive,

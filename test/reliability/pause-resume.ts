@@ -1,15 +1,15 @@
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
-import { signLocalToken } from '../../local/auth.ts';
-import { generatePage, type SimPage } from '../../local/graph-sim/seed.ts';
-import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import {
   ErrorBody,
   PagesResponse,
   PauseSyncResponse,
   ResumeSyncResponse,
   StartSyncResponse,
-} from '../../shared/contract.ts';
+} from '#shared/contract.ts';
+import { signLocalToken } from '../../local/auth.ts';
+import { generatePage, type SimPage } from '../../local/graph-sim/seed.ts';
+import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { HttpClient, isActive, type JobView, PATHS, query, StrictStatus, sleep } from '../e2e/http-client.ts';
 import { now, pool } from './observe.ts';
 

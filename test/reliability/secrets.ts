@@ -1,7 +1,7 @@
 import { format } from 'node:util';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ContactsResponse, PagesResponse, SyncJobsResponse } from '#shared/contract.ts';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
-import { ContactsResponse, PagesResponse, SyncJobsResponse } from '../../shared/contract.ts';
 import { PATHS, query } from '../e2e/http-client.ts';
 import type { Harness, SectionResult } from './harness.ts';
 

@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { HttpError } from '../../shared/errors.ts';
-import { callerOf, parseJsonBody, parseQuery } from '../../shared/http.ts';
-import {
-  CancelSyncBody,
-  ConnectPageBody,
-  PageId,
-  StartSyncBody,
-  SyncStatusQuery,
-} from '../../shared/schemas.ts';
+import { HttpError } from '#shared/errors.ts';
+import { callerOf, parseJsonBody, parseQuery } from '#shared/http.ts';
+import { CancelSyncBody, ConnectPageBody, PageId, StartSyncBody, SyncStatusQuery } from '#shared/schemas.ts';
 import { httpEvent, type JwtClaims } from '../functions/event.ts';
 
 const LIMIT = 16 * 1024;

@@ -13,7 +13,7 @@ const output = captureOutput();
 async function load(env: Record<string, string | undefined>) {
   for (const [key, value] of Object.entries(env)) vi.stubEnv(key, value);
   vi.resetModules();
-  return import('../../shared/observability.ts');
+  return import('#shared/observability.ts');
 }
 const QUIET_BY_DEFAULT = {
   POWERTOOLS_LOG_LEVEL: undefined,
@@ -86,7 +86,7 @@ describe('a wrapped handler', () => {
 
   it('never logs its event, even with POWERTOOLS_LOGGER_LOG_EVENT, nor the fields of an error', async () => {
     await load({ POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_LOGGER_LOG_EVENT: 'true' });
-    const { workerHandler } = await import('../../shared/worker.ts');
+    const { workerHandler } = await import('#shared/worker.ts');
     const handler = workerHandler(z.object({ jobId: z.string(), accessToken: z.string() }), async () => {
       throw Object.assign(new Error('Graph refused the call'), {
         name: 'GraphApiError',
@@ -110,7 +110,7 @@ describe('a wrapped handler', () => {
   it('counts a cold start once per module load, with the function name', async () => {
     // Lambda sets the initialization type; Powertools counts a cold start only for 'on-demand'.
     await load({ POWERTOOLS_METRICS_DISABLED: 'false', AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' });
-    const { workerHandler } = await import('../../shared/worker.ts');
+    const { workerHandler } = await import('#shared/worker.ts');
     const handler = workerHandler(z.object({}), async () => 'ok');
 
     await handler({}, lambdaContext);

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeEach, vi } from 'vitest';
  * of logs and metrics. test/setup.ts silences both for the rest of the suite. A test file that
  * looks at them turns them on before any import loads that module (Logger and Metrics read the
  * variables once, and every invocation goes back to the initial log level):
- *   await vi.hoisted(async () => (await import('../shared/output.ts')).turnOutputOn());
+ *   await vi.hoisted(async () => (await import('#test/shared/output.ts')).turnOutputOn());
  * then calls `captureOutput()` at its top level.
  */
 export function turnOutputOn(extra: Record<string, string> = {}): void {

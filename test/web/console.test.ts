@@ -1,15 +1,15 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signLocalToken } from '../../local/auth.ts';
-import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
-import { ensureConsoleBuilt } from '../../local/web-console.ts';
 import {
   CancelSyncResponse,
   PagesResponse,
   PauseSyncResponse,
   StartSyncResponse,
   SyncStatusResponse,
-} from '../../shared/contract.ts';
+} from '#shared/contract.ts';
+import { signLocalToken } from '../../local/auth.ts';
+import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { ensureConsoleBuilt } from '../../local/web-console.ts';
 import { HttpClient, PATHS, query, simPages } from '../e2e/http-client.ts';
 import {
   card,

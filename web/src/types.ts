@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { CancelSyncResponse, Job, Page } from '../../shared/contract.ts';
+import type { CancelSyncResponse, Job, Page } from '#shared/contract.ts';
 
 /** The API's shapes, taken from the contract's zod schemas (types only: nothing of zod is bundled). */
 export type SyncJob = z.infer<typeof Job>;

@@ -9,14 +9,14 @@ import {
 } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { AnalyzerMessage } from '../../../shared/analyzer/analyzer.ts';
+import type { AnalyzerMessage } from '#shared/analyzer/analyzer.ts';
 import {
   AnalysisFailedError,
   BedrockAnalyzer,
   MAX_TRANSCRIPT_CHARS,
   NO_TEXT_CONTEXT,
   SYSTEM_PROMPT,
-} from '../../../shared/analyzer/bedrock-analyzer.ts';
+} from '#shared/analyzer/bedrock-analyzer.ts';
 
 const bedrockMock = mockClient(BedrockRuntimeClient);
 const MODEL_ID = 'eu.anthropic.claude-haiku-4-5-20251001-v1:0';

@@ -1,9 +1,9 @@
 import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AnalysisFailedError, BedrockAnalyzer } from '../../../shared/analyzer/bedrock-analyzer.ts';
-import { analyzerFromEnv } from '../../../shared/analyzer/from-env.ts';
-import { LocalAnalyzer } from '../../../shared/analyzer/local-analyzer.ts';
+import { AnalysisFailedError, BedrockAnalyzer } from '#shared/analyzer/bedrock-analyzer.ts';
+import { analyzerFromEnv } from '#shared/analyzer/from-env.ts';
+import { LocalAnalyzer } from '#shared/analyzer/local-analyzer.ts';
 
 const bedrockMock = mockClient(BedrockRuntimeClient);
 const MESSAGES = [

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { AnalyzerMessage } from '../../../shared/analyzer/analyzer.ts';
-import { LocalAnalyzer } from '../../../shared/analyzer/local-analyzer.ts';
-import { AiContext } from '../../../shared/schemas.ts';
+import type { AnalyzerMessage } from '#shared/analyzer/analyzer.ts';
+import { LocalAnalyzer } from '#shared/analyzer/local-analyzer.ts';
+import { AiContext } from '#shared/schemas.ts';
 
 const customer = (text: string, minute = 0): AnalyzerMessage => ({
   fromCustomer: true,

@@ -1,12 +1,12 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { GraphApiError } from '#shared/graph/errors.ts';
+import { type ConversationPage, GraphClient, type ListRequest } from '#shared/graph/graph-client.ts';
+import type { Conversation } from '#shared/graph/schemas.ts';
+import type { Platform } from '#shared/schemas.ts';
 import { conversationCustomer, conversationMessages, generatePage } from '../../../local/graph-sim/seed.ts';
 import { type GraphSimulator, startGraphSimulator } from '../../../local/graph-sim/server.ts';
-import { GraphApiError } from '../../../shared/graph/errors.ts';
-import { type ConversationPage, GraphClient, type ListRequest } from '../../../shared/graph/graph-client.ts';
-import type { Conversation } from '../../../shared/graph/schemas.ts';
-import type { Platform } from '../../../shared/schemas.ts';
 import { listIds } from './list-ids.ts';
 
 const TOKEN = 'EAAG-test-page-token';

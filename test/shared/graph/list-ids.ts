@@ -1,4 +1,4 @@
-import type { ConversationPage, GraphClient } from '../../../shared/graph/graph-client.ts';
+import type { ConversationPage, GraphClient } from '#shared/graph/graph-client.ts';
 
 /** The ids of one list page as the product reads it (conversations with their messages). */
 export const listIds = (

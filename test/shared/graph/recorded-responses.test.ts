@@ -3,15 +3,15 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { GraphApiError, type GraphErrorKind } from '../../../shared/graph/errors.ts';
-import { type ConversationPage, GraphClient, type ListRequest } from '../../../shared/graph/graph-client.ts';
-import type { Conversation, Message } from '../../../shared/graph/schemas.ts';
-import { sleep } from '../../../shared/sleep.ts';
+import { GraphApiError, type GraphErrorKind } from '#shared/graph/errors.ts';
+import { type ConversationPage, GraphClient, type ListRequest } from '#shared/graph/graph-client.ts';
+import type { Conversation, Message } from '#shared/graph/schemas.ts';
+import { sleep } from '#shared/sleep.ts';
 import { listIds } from './list-ids.ts';
 
 // The client still really waits; this only records how long it asks to wait, so the tests can
 // assert the requested waits (deterministic) instead of measuring time.
-vi.mock(import('../../../shared/sleep.ts'), async (importOriginal) => {
+vi.mock(import('#shared/sleep.ts'), async (importOriginal) => {
   const actual = await importOriginal();
   return { ...actual, sleep: vi.fn(actual.sleep) };
 });

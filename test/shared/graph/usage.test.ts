@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GraphApiError } from '../../../shared/graph/errors.ts';
-import { slowDownMs } from '../../../shared/graph/graph-client.ts';
+import { GraphApiError } from '#shared/graph/errors.ts';
+import { slowDownMs } from '#shared/graph/graph-client.ts';
 
 const headers = (values: Record<string, unknown>) =>
   new Headers(Object.fromEntries(Object.entries(values).map(([k, v]) => [k, JSON.stringify(v)])));

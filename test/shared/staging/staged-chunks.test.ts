@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Conversation } from '../../../shared/graph/schemas.ts';
+import type { Conversation } from '#shared/graph/schemas.ts';
 import {
   deleteStagedJob,
   getChunk,
@@ -18,7 +18,7 @@ import {
   putChunk,
   putSegmentEnd,
   type StagedChunk,
-} from '../../../shared/staging/staged-chunks.ts';
+} from '#shared/staging/staged-chunks.ts';
 
 const s3Mock = mockClient(S3Client);
 const BUCKET = 'contact-sync-staging-unit';

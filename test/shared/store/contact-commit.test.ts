@@ -7,17 +7,17 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { JobNotRunningError } from '../../../shared/errors.ts';
-import type { AiContext } from '../../../shared/schemas.ts';
-import { chunkSk } from '../../../shared/store/chunk-repository.ts';
+import { JobNotRunningError } from '#shared/errors.ts';
+import type { AiContext } from '#shared/schemas.ts';
+import { chunkSk } from '#shared/store/chunk-repository.ts';
 import {
   type CommitEntry,
   commitBatch,
   MAX_BATCH_ENTRIES,
   recordFailedConversation,
   saveContact,
-} from '../../../shared/store/contact-commit.ts';
-import type { ContactInput } from '../../../shared/store/contact-repository.ts';
+} from '#shared/store/contact-commit.ts';
+import type { ContactInput } from '#shared/store/contact-repository.ts';
 
 /**
  * Unit tests of the batch commit with a mocked client: the shape of the one transaction, and how

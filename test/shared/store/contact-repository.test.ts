@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { JobNotRunningError } from '../../../shared/errors.ts';
-import { commitBatch, recordFailedConversation, saveContact } from '../../../shared/store/contact-commit.ts';
-import { transitionJob } from '../../../shared/store/job-repository.ts';
+import { JobNotRunningError } from '#shared/errors.ts';
+import { commitBatch, recordFailedConversation, saveContact } from '#shared/store/contact-commit.ts';
+import { transitionJob } from '#shared/store/job-repository.ts';
 import { contact, contactsOf, givenJob, givenPage, readJob, readPage } from './fixtures.ts';
 
 /** Against DynamoDB Local: the transactions and conditions are real. */

@@ -1,8 +1,8 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { ddb, tables } from '../../../shared/store/db.ts';
-import { transitionJob } from '../../../shared/store/job-repository.ts';
-import { finalizeJob } from '../../../shared/sync/finalize-job.ts';
+import { ddb, tables } from '#shared/store/db.ts';
+import { transitionJob } from '#shared/store/job-repository.ts';
+import { finalizeJob } from '#shared/sync/finalize-job.ts';
 import { givenJob, givenPage, readJob, readPage } from './fixtures.ts';
 
 async function lock(pageId: string, jobId: string) {

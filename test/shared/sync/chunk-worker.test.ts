@@ -16,13 +16,13 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ConversationAnalyzer } from '../../../shared/analyzer/analyzer.ts';
-import type { Conversation } from '../../../shared/graph/schemas.ts';
-import type { AiContext, ChunkInput } from '../../../shared/schemas.ts';
-import type { SegmentEnd, StagedChunk } from '../../../shared/staging/staged-chunks.ts';
-import { chunkSk } from '../../../shared/store/chunk-repository.ts';
-import type { ConnectedPage } from '../../../shared/store/page-repository.ts';
-import { runWorkerTurn } from '../../../shared/sync/chunk-worker.ts';
+import type { ConversationAnalyzer } from '#shared/analyzer/analyzer.ts';
+import type { Conversation } from '#shared/graph/schemas.ts';
+import type { AiContext, ChunkInput } from '#shared/schemas.ts';
+import type { SegmentEnd, StagedChunk } from '#shared/staging/staged-chunks.ts';
+import { chunkSk } from '#shared/store/chunk-repository.ts';
+import type { ConnectedPage } from '#shared/store/page-repository.ts';
+import { runWorkerTurn } from '#shared/sync/chunk-worker.ts';
 
 const s3Mock = mockClient(S3Client);
 const ddbMock = mockClient(DynamoDBDocumentClient);

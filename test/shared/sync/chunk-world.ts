@@ -1,16 +1,16 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { AnalyzerMessage, ConversationAnalyzer } from '#shared/analyzer/analyzer.ts';
+import { LocalAnalyzer } from '#shared/analyzer/local-analyzer.ts';
+import { GraphClient } from '#shared/graph/graph-client.ts';
+import type { Conversation } from '#shared/graph/schemas.ts';
+import type { ChunkInput, Platform } from '#shared/schemas.ts';
+import { encryptPageToken } from '#shared/secrets/page-token-vault.ts';
+import { ddb, tables } from '#shared/store/db.ts';
+import type { ChunkRef } from '#shared/sync/process-chunk.ts';
 import { serveAwsJson } from '../../../local/aws-json-server.ts';
 import type { SimPage } from '../../../local/graph-sim/seed.ts';
 import { type GraphSimulator, startGraphSimulator } from '../../../local/graph-sim/server.ts';
 import { LocalKms } from '../../../local/kms.ts';
-import type { AnalyzerMessage, ConversationAnalyzer } from '../../../shared/analyzer/analyzer.ts';
-import { LocalAnalyzer } from '../../../shared/analyzer/local-analyzer.ts';
-import { GraphClient } from '../../../shared/graph/graph-client.ts';
-import type { Conversation } from '../../../shared/graph/schemas.ts';
-import type { ChunkInput, Platform } from '../../../shared/schemas.ts';
-import { encryptPageToken } from '../../../shared/secrets/page-token-vault.ts';
-import { ddb, tables } from '../../../shared/store/db.ts';
-import type { ChunkRef } from '../../../shared/sync/process-chunk.ts';
 
 /**
  * The real parts of a sync, for integration tests of processChunk and of the reader: DynamoDB Local

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CommitEntry, CommitOutcome } from '../../../shared/store/contact-commit.ts';
-import { CommitBatcher } from '../../../shared/sync/commit-batcher.ts';
+import type { CommitEntry, CommitOutcome } from '#shared/store/contact-commit.ts';
+import { CommitBatcher } from '#shared/sync/commit-batcher.ts';
 import { contact } from '../store/fixtures.ts';
 
 /** A whole number of every slot cycle used below, so that slot arithmetic is easy to read. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Job } from '../../../shared/contract.ts';
-import { isTerminal, type JobStatus, progressOf, publicJob, type SyncJob } from '../../../shared/sync/job.ts';
+import { Job } from '#shared/contract.ts';
+import { isTerminal, type JobStatus, progressOf, publicJob, type SyncJob } from '#shared/sync/job.ts';
 
 function job(overrides: Partial<SyncJob> = {}): SyncJob {
   return {

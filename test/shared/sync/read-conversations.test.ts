@@ -2,17 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { GraphClient, ListRequest } from '#shared/graph/graph-client.ts';
+import type { Conversation } from '#shared/graph/schemas.ts';
+import type { ListPosition, Platform, ReadInput } from '#shared/schemas.ts';
+import { contactKey } from '#shared/store/contact-repository.ts';
+import { ddb, JOB_SK, tables } from '#shared/store/db.ts';
+import { transitionJob } from '#shared/store/job-repository.ts';
+import { customerOf, messageCountOf } from '#shared/sync/conversation.ts';
+import type { SyncJob } from '#shared/sync/job.ts';
+import { processChunk } from '#shared/sync/process-chunk.ts';
 import { generatePage, type SimPage } from '../../../local/graph-sim/seed.ts';
 import { startLocalS3 } from '../../../local/s3.ts';
-import type { GraphClient, ListRequest } from '../../../shared/graph/graph-client.ts';
-import type { Conversation } from '../../../shared/graph/schemas.ts';
-import type { ListPosition, Platform, ReadInput } from '../../../shared/schemas.ts';
-import { contactKey } from '../../../shared/store/contact-repository.ts';
-import { ddb, JOB_SK, tables } from '../../../shared/store/db.ts';
-import { transitionJob } from '../../../shared/store/job-repository.ts';
-import { customerOf, messageCountOf } from '../../../shared/sync/conversation.ts';
-import type { SyncJob } from '../../../shared/sync/job.ts';
-import { processChunk } from '../../../shared/sync/process-chunk.ts';
 import { contactsOf, readJob } from '../store/fixtures.ts';
 import { connect, countingAnalyzer, startChunkWorld } from './chunk-world.ts';
 
@@ -49,8 +49,8 @@ const PAGES = {
 let world: Awaited<ReturnType<typeof startChunkWorld>>;
 let s3: Awaited<ReturnType<typeof startLocalS3>>;
 let s3Client: S3Client;
-let staging: typeof import('../../../shared/staging/staged-chunks.ts');
-let reader: typeof import('../../../shared/sync/read-conversations.ts');
+let staging: typeof import('#shared/staging/staged-chunks.ts');
+let reader: typeof import('#shared/sync/read-conversations.ts');
 const ENV = ['AWS_ENDPOINT_URL_S3', 'STAGING_BUCKET', 'MAX_CHUNKS_PER_SEGMENT', 'CHUNK_SIZE'] as const;
 const savedEnv = Object.fromEntries(ENV.map((name) => [name, process.env[name]]));
 
@@ -62,8 +62,8 @@ beforeAll(async () => {
   delete process.env.CHUNK_SIZE;
   s3Client = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true });
   world = await startChunkWorld(Object.values(PAGES));
-  staging = await import('../../../shared/staging/staged-chunks.ts');
-  reader = await import('../../../shared/sync/read-conversations.ts');
+  staging = await import('#shared/staging/staged-chunks.ts');
+  reader = await import('#shared/sync/read-conversations.ts');
 });
 afterAll(async () => {
   for (const name of ENV) {

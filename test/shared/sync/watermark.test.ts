@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { StoredPage } from '../../../shared/store/page-repository.ts';
-import type { SyncJob } from '../../../shared/sync/job.ts';
-import { afterCompletedSync, planSync, watermarkOf } from '../../../shared/sync/watermark.ts';
+import type { StoredPage } from '#shared/store/page-repository.ts';
+import type { SyncJob } from '#shared/sync/job.ts';
+import { afterCompletedSync, planSync, watermarkOf } from '#shared/sync/watermark.ts';
 
 const NOW = Date.parse('2026-06-15T12:00:00.000Z');
 const DAY_MS = 86_400_000;
