@@ -1,23 +1,19 @@
 /**
- * The sync job and its lifecycle rules:
- *   PENDING -> IN_PROGRESS -> COMPLETED | FAILED | CANCELLED, and PENDING -> CANCELLED;
- *   PENDING | IN_PROGRESS -> PAUSED -> IN_PROGRESS (resume) | CANCELLED.
+ * The sync job and its lifecycle rules (the statuses and their sets: shared/job-status.ts).
  * Every transition is a conditional write on the current status (see shared/store/job-repository.ts),
  * so no code path ever overwrites a terminal status. A PAUSED job is not terminal: it keeps the
  * page lock, and only resume or cancel move it on (finalize and mark-failed need IN_PROGRESS).
  */
-export const JOB_STATUSES = ['PENDING', 'IN_PROGRESS', 'PAUSED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
-/** The statuses that hold the page lock, and that a cancel accepts. */
-export const ACTIVE_STATUSES: readonly JobStatus[] = ['PENDING', 'IN_PROGRESS', 'PAUSED'];
-/** The statuses a pause accepts. */
-export const PAUSABLE_STATUSES: readonly JobStatus[] = ['PENDING', 'IN_PROGRESS'];
-/** The statuses a retry accepts: the sync stopped before it finished. */
-export const RETRYABLE_STATUSES: readonly JobStatus[] = ['FAILED', 'CANCELLED'];
+import type { JobStatus } from '../job-status.ts';
 
-export function isTerminal(status: JobStatus): boolean {
-  return !ACTIVE_STATUSES.includes(status);
-}
+export {
+  ACTIVE_STATUSES,
+  isTerminal,
+  JOB_STATUSES,
+  type JobStatus,
+  RETRYABLE_STATUSES,
+  RUNNING_STATUSES as PAUSABLE_STATUSES,
+} from '../job-status.ts';
 
 export type JobPhase =
   | 'queued'

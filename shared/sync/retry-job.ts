@@ -1,6 +1,7 @@
 import { badRequest, forbidden, notFound } from '../errors.ts';
+import { isRetryableStatus } from '../job-status.ts';
 import { getJob } from '../store/job-repository.ts';
-import { RETRYABLE_STATUSES, type SyncJob } from './job.ts';
+import type { SyncJob } from './job.ts';
 import { startSync } from './start-job.ts';
 
 /**
@@ -18,8 +19,7 @@ export async function retrySync(req: {
   const old = await getJob(req.jobId);
   if (!old) throw notFound('Sync job not found');
   if (old.organizationId !== req.organizationId) throw forbidden('Sync job belongs to another organization');
-  if (!RETRYABLE_STATUSES.includes(old.status))
-    throw badRequest(`Cannot retry job with status: ${old.status}`);
+  if (!isRetryableStatus(old.status)) throw badRequest(`Cannot retry job with status: ${old.status}`);
   return startSync({
     pageId: old.pageId,
     organizationId: req.organizationId,
