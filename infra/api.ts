@@ -3,7 +3,7 @@ import {
   type CfnStage,
   CorsHttpMethod,
   HttpApi,
-  type HttpMethod,
+  HttpMethod,
   HttpNoneAuthorizer,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -11,15 +11,8 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ROUTE_NAMES, ROUTES, type RouteFunction, type RouteSpec } from '#shared/api/routes.ts';
 import { acknowledge } from './nag.ts';
-
-export interface ApiRoute {
-  method: HttpMethod;
-  path: string;
-  handler: IFunction;
-  /** Reachable without a token (the OpenAPI document). @default false */
-  public?: boolean;
-}
 
 export interface ApiProps {
   /** JWT issuer URL (the authorizer fetches its JWKS from `<issuer>/.well-known/openid-configuration`). */
@@ -28,7 +21,8 @@ export interface ApiProps {
   jwtAudience: string[];
   /** @default ['*'] */
   corsOrigins?: string[];
-  routes: ApiRoute[];
+  /** The function of each route of the route table (shared/api/routes.ts), by its folder name. */
+  handlers: Record<RouteFunction, IFunction>;
   /** Requests per second (steady, burst) before the API answers 429 Too Many Requests. */
   rateLimit: number;
   burstLimit: number;
@@ -38,7 +32,8 @@ export interface ApiProps {
 }
 
 /**
- * The HTTP API: every route sits behind the JWT authorizer; claims reach handlers verified.
+ * The HTTP API, one route per entry of the route table: every route but the public ones sits
+ * behind the JWT authorizer; claims reach handlers verified.
  * An access log records each request (never its headers or body, so no token or PII).
  */
 export class Api extends Construct {
@@ -82,13 +77,14 @@ export class Api extends Construct {
         user: '$context.authorizer.claims.sub',
       }),
     };
-    for (const route of props.routes) {
+    for (const name of ROUTE_NAMES) {
+      const route: RouteSpec = ROUTES[name];
       const [added] = this.httpApi.addRoutes({
         path: route.path,
-        methods: [route.method],
+        methods: [HttpMethod[route.method]],
         integration: new HttpLambdaIntegration(
           `${route.method}${route.path}`.replace(/[^A-Za-z0-9]/g, ''),
-          route.handler,
+          props.handlers[ROUTES[name].function],
         ),
         ...(route.public ? { authorizer: new HttpNoneAuthorizer() } : {}),
       });

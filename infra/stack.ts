@@ -1,5 +1,4 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
@@ -230,21 +229,22 @@ export class ContactSyncStack extends Stack {
       rateLimit: config.apiRateLimit,
       burstLimit: config.apiBurstLimit,
       ...logs,
-      routes: [
-        { method: HttpMethod.POST, path: '/api/facebook/sync-background', handler: startSync.fn },
-        { method: HttpMethod.POST, path: '/api/facebook/sync-cancel', handler: cancelSync.fn },
-        { method: HttpMethod.POST, path: '/api/facebook/sync-cancel-bulk', handler: cancelSyncBulk.fn },
-        { method: HttpMethod.POST, path: '/api/facebook/sync-pause', handler: pauseSync.fn },
-        { method: HttpMethod.POST, path: '/api/facebook/sync-resume', handler: resumeSync.fn },
-        { method: HttpMethod.POST, path: '/api/facebook/sync-retry', handler: retrySync.fn },
-        { method: HttpMethod.GET, path: '/api/facebook/sync-status', handler: syncStatus.fn },
-        { method: HttpMethod.GET, path: '/api/facebook/sync-jobs', handler: syncJobs.fn },
-        { method: HttpMethod.GET, path: '/api/facebook/pages', handler: listPages.fn },
-        { method: HttpMethod.POST, path: '/api/facebook/pages', handler: connectPage.fn },
-        { method: HttpMethod.DELETE, path: '/api/facebook/pages/{pageId}', handler: disconnectPage.fn },
-        { method: HttpMethod.GET, path: '/api/facebook/pages/{pageId}/contacts', handler: pageContacts.fn },
-        { method: HttpMethod.GET, path: '/openapi.json', handler: openApi.fn, public: true },
-      ],
+      // The function of each route of the route table (shared/api/routes.ts).
+      handlers: {
+        'start-sync': startSync.fn,
+        'cancel-sync': cancelSync.fn,
+        'cancel-sync-bulk': cancelSyncBulk.fn,
+        'pause-sync': pauseSync.fn,
+        'resume-sync': resumeSync.fn,
+        'retry-sync': retrySync.fn,
+        'sync-status': syncStatus.fn,
+        'sync-jobs': syncJobs.fn,
+        pages: listPages.fn,
+        'connect-page': connectPage.fn,
+        'disconnect-page': disconnectPage.fn,
+        'page-contacts': pageContacts.fn,
+        openapi: openApi.fn,
+      },
     });
     this.webConsole?.publish(this.api.url);
     // The authorizer reads the issuer's discovery document when it is created.

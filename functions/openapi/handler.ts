@@ -1,7 +1,7 @@
-import { openApiDocument } from '#shared/contract.ts';
+import { openApiDocument } from '#shared/api/openapi.ts';
 import { httpHandler, json } from '#shared/http.ts';
 
 const document = openApiDocument();
 
-/** GET /openapi.json (no token): the OpenAPI 3.1 document generated from the zod schemas. */
+/** The `openApi` route (public, no token): the OpenAPI 3.1 document generated from the zod schemas. */
 export const handler = httpHandler(async () => json(200, document));
