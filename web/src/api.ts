@@ -1,4 +1,5 @@
-import type { ConsoleConfig } from './config.ts';
+import { ROUTES, type RouteName, routePath } from '#shared/api/routes.ts';
+import type { ConsoleConfig } from './console-config.ts';
 import type { CancelResult, ConnectedPage, SyncJob, SyncMode } from './types.ts';
 
 /** An answer other than 2xx: the status and the API's `{ error }` message. */
@@ -72,20 +73,19 @@ export function createApi(config: ConsoleConfig, renewToken: () => Promise<strin
     return parsed as T;
   }
 
-  const enc = encodeURIComponent;
+  /** A route of the table (shared/api/routes.ts), at `path` (default: its own, without parameters). */
+  const route = <T>(name: RouteName, body?: unknown, path: string = ROUTES[name].path) =>
+    call<T>(ROUTES[name].method, path, body);
   return {
-    listPages: async () => (await call<{ pages: ConnectedPage[] }>('GET', '/api/facebook/pages')).pages,
-    startSync: (pageId, mode) =>
-      call('POST', '/api/facebook/sync-background', mode ? { pageId, mode } : { pageId }),
-    cancelSync: (jobId, reason) =>
-      call('POST', '/api/facebook/sync-cancel', reason ? { jobId, reason } : { jobId }),
-    pauseSync: (jobId) => call('POST', '/api/facebook/sync-pause', { jobId }),
-    resumeSync: (jobId) => call('POST', '/api/facebook/sync-resume', { jobId }),
-    retrySync: (jobId) => call('POST', '/api/facebook/sync-retry', { jobId }),
+    listPages: async () => (await route<{ pages: ConnectedPage[] }>('listPages')).pages,
+    startSync: (pageId, mode) => route('startSync', mode ? { pageId, mode } : { pageId }),
+    cancelSync: (jobId, reason) => route('cancelSync', reason ? { jobId, reason } : { jobId }),
+    pauseSync: (jobId) => route('pauseSync', { jobId }),
+    resumeSync: (jobId) => route('resumeSync', { jobId }),
+    retrySync: (jobId) => route('retrySync', { jobId }),
     disconnectPage: async (pageId) => {
-      await call('DELETE', `/api/facebook/pages/${enc(pageId)}`);
+      await route('disconnectPage', undefined, routePath('disconnectPage', { pageId }));
     },
-    connectPage: async (input) =>
-      (await call<{ page: ConnectedPage }>('POST', '/api/facebook/pages', input)).page,
+    connectPage: async (input) => (await route<{ page: ConnectedPage }>('connectPage', input)).page,
   };
 }
