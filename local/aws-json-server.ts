@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { callerOf, type IamRequest, type LocalIam } from './iam.ts';
+import { callerOf } from './iam/caller-identity.ts';
+import type { LocalIam } from './iam/local-iam.ts';
+import type { IamRequest } from './iam/policy-evaluation.ts';
 
 /** An AWS service error as the JSON protocols carry it: `{ "__type", "message" }` with a 400. */
 export class AwsJsonError extends Error {

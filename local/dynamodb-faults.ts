@@ -3,13 +3,15 @@ import { localDynamoClient } from './dynamodb.ts';
 import { transactionCapacity } from './dynamodb-capacity.ts';
 import type { ConflictModel, ConflictStats } from './dynamodb-conflicts.ts';
 import { mulberry32, type Rng } from './graph-sim/seed.ts';
-import { callerOf, dynamoDbRequests, type LocalIam } from './iam.ts';
+import { dynamoDbRequests } from './iam/action-mapping.ts';
+import { callerOf } from './iam/caller-identity.ts';
+import type { LocalIam } from './iam/local-iam.ts';
 
 /**
  * The proxy in front of DynamoDB Local. Every client of the embedded stack reaches DynamoDB
  * through it (the handlers by AWS_ENDPOINT_URL_DYNAMODB, the state machine's direct tasks by their
  * client), so it:
- * - checks each handler call against the caller's role (iam.ts) and answers a denied one with
+ * - checks each handler call against the caller's role (iam/local-iam.ts) and answers a denied one with
  *   AccessDeniedException, as DynamoDB does;
  * - runs the transaction conflict model (dynamodb-conflicts.ts), when given one: a request that
  *   loses to one in flight gets DynamoDB's conflict error, an admitted transaction stays in flight

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AwsJsonError } from './aws-json-server.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, localArn, type TemplateResolver } from './cloudformation.ts';
-import type { IamRequest } from './iam.ts';
+import type { IamRequest } from './iam/policy-evaluation.ts';
 
 type Json = Record<string, unknown>;
 

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { AwsJsonError } from './aws-json-server.ts';
-import type { IamRequest } from './iam.ts';
+import type { IamRequest } from './iam/policy-evaluation.ts';
 
 type Json = Record<string, unknown>;
 

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { ENTRY_METADATA } from '../infra/sync-function.ts';
 import type { TemplateResolver } from './cloudformation.ts';
-import { runAs } from './iam.ts';
+import { runAs } from './iam/caller-identity.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -114,7 +114,7 @@ export class LambdaRuntime {
     } as Context;
     try {
       // A round trip through JSON, as over the wire: no shared object references. The AWS calls
-      // the handler makes (also after it returns) are checked against its role (iam.ts).
+      // the handler makes (also after it returns) are checked against its role (iam/caller-identity.ts).
       const result = await runAs(context.invokedFunctionArn, () =>
         handler(JSON.parse(JSON.stringify(event ?? null)), context),
       );

@@ -6,11 +6,13 @@ import path from 'node:path';
 import S3rver from 's3rver';
 import AWSAccount from 's3rver/lib/models/account.js';
 import { localArn } from './cloudformation.ts';
-import { callerOf, type IamRequest, type LocalIam } from './iam.ts';
+import { callerOf } from './iam/caller-identity.ts';
+import type { LocalIam } from './iam/local-iam.ts';
+import type { IamRequest } from './iam/policy-evaluation.ts';
 
 /**
  * S3 for the embedded stack: s3rver (an S3 emulator from npm) on a temporary folder, behind a
- * proxy that applies the template's IAM policies to the handlers' calls (local/iam.ts), as the
+ * proxy that applies the template's IAM policies to the handlers' calls (local/iam/local-iam.ts), as the
  * DynamoDB proxy does. Clients reach it through the SDK's standard AWS_ENDPOINT_URL_S3, path-style.
  *
  * Stricter than s3rver alone, as AWS is: a caller without s3:ListBucket on the bucket gets 403

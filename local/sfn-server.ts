@@ -2,7 +2,9 @@ import * as ddb from '@aws-sdk/client-dynamodb';
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
 import { AwsJsonError } from './aws-json-server.ts';
 import { localArn } from './cloudformation.ts';
-import { dynamoDbRequests, type IamRequest, type LocalIam } from './iam.ts';
+import { dynamoDbRequests } from './iam/action-mapping.ts';
+import type { LocalIam } from './iam/local-iam.ts';
+import type { IamRequest } from './iam/policy-evaluation.ts';
 import { LambdaFunctionError, type LambdaRuntime } from './lambda-runtime.ts';
 
 type Json = Record<string, unknown>;

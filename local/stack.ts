@@ -16,7 +16,7 @@ import { LocalEventBridge, rulesFromTemplate } from './events.ts';
 import { demoPage, type SimPage } from './graph-sim/seed.ts';
 import { startGraphSimulator } from './graph-sim/server.ts';
 import { routesFromTemplate, serveHttpApi } from './http-api.ts';
-import { type IamMode, iamModeFromEnv, LocalIam } from './iam.ts';
+import { type IamMode, iamModeFromEnv, LocalIam } from './iam/local-iam.ts';
 import { LocalKms } from './kms.ts';
 import { LambdaRuntime } from './lambda-runtime.ts';
 import { startLocalS3 } from './s3.ts';
@@ -51,7 +51,7 @@ export interface LocalStackOptions {
    */
   dynamoDbConflicts?: boolean | { txHoldMs: number };
   /**
-   * Enforcement of the template's IAM policies (local/iam.ts): `enforce` denies what a role does
+   * Enforcement of the template's IAM policies (local/iam/local-iam.ts): `enforce` denies what a role does
    * not allow and makes `stop()` fail if anything was denied; `audit` only records and reports
    * (and fails at stop); `off` checks nothing (debugging). @default LOCAL_IAM, else `enforce`
    */

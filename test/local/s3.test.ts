@@ -5,33 +5,25 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type CfnTemplate, localArn, TemplateResolver } from '../../local/cloudformation.ts';
-import { LocalIam, type PolicyStatement, runAs } from '../../local/iam.ts';
+import { runAs } from '../../local/iam/caller-identity.ts';
+import { LocalIam } from '../../local/iam/local-iam.ts';
 import { s3Requests, startLocalS3 } from '../../local/s3.ts';
+import { functionWithRole, serveBehindIam } from './iam/function-roles.ts';
 
 const BUCKET = 'stagingbucket';
 const reported: string[] = [];
 const object = (key: string) => `${localArn.bucket(BUCKET)}/${key}`;
 
 /** Two functions: a stager that may put and get (and list, so a missing object is a 404), a reader that may only get. */
-function roleOf(name: string, statements: PolicyStatement[]): CfnTemplate['Resources'] {
-  return {
-    [name]: { Type: 'AWS::Lambda::Function', Properties: { Role: { 'Fn::GetAtt': [`${name}Role`, 'Arn'] } } },
-    [`${name}Role`]: { Type: 'AWS::IAM::Role', Properties: {} },
-    [`${name}Policy`]: {
-      Type: 'AWS::IAM::Policy',
-      Properties: { Roles: [{ Ref: `${name}Role` }], PolicyDocument: { Statement: statements } },
-    },
-  };
-}
 const template: CfnTemplate = {
   Resources: {
-    ...roleOf('Stager', [
+    ...functionWithRole('Stager', [
       { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: object('jobs/*') },
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: localArn.bucket(BUCKET) },
     ]),
-    ...roleOf('Reader', [{ Effect: 'Allow', Action: 's3:GetObject', Resource: object('jobs/*') }]),
+    ...functionWithRole('Reader', [{ Effect: 'Allow', Action: 's3:GetObject', Resource: object('jobs/*') }]),
   },
 };
 const iam = LocalIam.fromTemplate(new TemplateResolver(template), ['Stager', 'Reader'], {
@@ -41,24 +33,18 @@ const iam = LocalIam.fromTemplate(new TemplateResolver(template), ['Stager', 'Re
 const stager = localArn.lambda('Stager');
 const reader = localArn.lambda('Reader');
 
-let s3: Awaited<ReturnType<typeof startLocalS3>>;
-let client: S3Client;
-let untag: () => void;
-beforeAll(async () => {
-  s3 = await startLocalS3([BUCKET], iam);
-  untag = iam.tagRequests([s3.endpoint]);
-  client = new S3Client({
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'any-key', secretAccessKey: 'any-secret' },
-    maxAttempts: 1,
-  });
-});
-afterAll(async () => {
-  untag?.();
-  await s3?.close();
-});
+const s3 = serveBehindIam(
+  iam,
+  () => startLocalS3([BUCKET], iam),
+  (endpoint) =>
+    new S3Client({
+      endpoint,
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'any-key', secretAccessKey: 'any-secret' },
+      maxAttempts: 1,
+    }),
+);
 
 describe('the local S3 (s3rver behind the IAM checks)', () => {
   it('maps each REST call to the IAM action and resource S3 checks', () => {
@@ -78,10 +64,10 @@ describe('the local S3 (s3rver behind the IAM checks)', () => {
 
   it('stores and serves what an allowed caller puts, with any credentials', async () => {
     await runAs(stager, () =>
-      client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'jobs/j1/a.json', Body: '{"a":1}' })),
+      s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'jobs/j1/a.json', Body: '{"a":1}' })),
     );
     const got = await runAs(reader, () =>
-      client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'jobs/j1/a.json' })),
+      s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'jobs/j1/a.json' })),
     );
     expect(await got.Body?.transformToString()).toBe('{"a":1}');
     expect(iam.denials).toEqual([]);
@@ -89,7 +75,7 @@ describe('the local S3 (s3rver behind the IAM checks)', () => {
 
   it('denies what the role does not allow, as S3 does (403 AccessDenied), and records it', async () => {
     const error = await runAs(reader, () =>
-      client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'jobs/j1/b.json', Body: '{}' })),
+      s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'jobs/j1/b.json', Body: '{}' })),
     ).catch((e: Error & { $metadata?: { httpStatusCode?: number } }) => e);
     expect(error).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
     expect(iam.takeDenials()).toEqual([
@@ -99,7 +85,7 @@ describe('the local S3 (s3rver behind the IAM checks)', () => {
   });
 
   it('answers a missing object with 404 only to a caller allowed to list the bucket, else 403', async () => {
-    const get = () => client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'jobs/none.json' }));
+    const get = () => s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'jobs/none.json' }));
     expect(await runAs(stager, get).catch((e: Error) => e.name)).toBe('NoSuchKey');
     expect(await runAs(reader, get).catch((e: Error) => e.name)).toBe('AccessDenied');
     // Not knowing is not a denied call: nothing recorded.
@@ -113,12 +99,12 @@ describe('writes, as S3 makes them', () => {
     const key = 'jobs/atomic/000000.json';
     const reads: Promise<string>[] = [];
     const put = runAs(stager, () =>
-      client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body })),
+      s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body })),
     );
     // Readers poll while the object is being written, as workers wait for a staged chunk.
     for (let i = 0; i < 20; i++) {
       reads.push(
-        runAs(stager, () => client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).then(
+        runAs(stager, () => s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).then(
           async (got) => (await got.Body?.transformToString()) ?? '',
           (error: Error) => error.name,
         ),
@@ -140,13 +126,13 @@ describe('listing and deleting many objects, as S3 does', () => {
       await Promise.all(
         keys
           .slice(i, i + 50)
-          .map((Key) => client.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: '{}' }))),
+          .map((Key) => s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: '{}' }))),
       );
     const listed: string[] = [];
     let token: string | undefined;
     let pages = 0;
     do {
-      const page = await client.send(
+      const page = await s3.client.send(
         new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'jobs/many/', ContinuationToken: token }),
       );
       pages++;
@@ -158,7 +144,7 @@ describe('listing and deleting many objects, as S3 does', () => {
     expect(listed).toEqual([...keys].sort());
 
     for (let i = 0; i < listed.length; i += 1000) {
-      const out = await client.send(
+      const out = await s3.client.send(
         new DeleteObjectsCommand({
           Bucket: BUCKET,
           Delete: { Objects: listed.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
@@ -166,16 +152,16 @@ describe('listing and deleting many objects, as S3 does', () => {
       );
       expect(out.Errors ?? []).toEqual([]);
     }
-    const left = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'jobs/many/' }));
+    const left = await s3.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'jobs/many/' }));
     expect(left.KeyCount).toBe(0);
   });
 
   it('checks s3:DeleteObject key by key in a batch delete, and reports a denied key in the answer', async () => {
     await runAs(stager, () =>
-      client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'jobs/kept.json', Body: '{}' })),
+      s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'jobs/kept.json', Body: '{}' })),
     );
     const out = await runAs(stager, () =>
-      client.send(
+      s3.client.send(
         new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: [{ Key: 'jobs/kept.json' }] } }),
       ),
     );
@@ -188,7 +174,7 @@ describe('listing and deleting many objects, as S3 does', () => {
       }),
     ]);
     const still = await runAs(stager, () =>
-      client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'jobs/kept.json' })),
+      s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'jobs/kept.json' })),
     );
     expect(await still.Body?.transformToString()).toBe('{}');
   });
