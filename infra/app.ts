@@ -1,7 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { stackNameOf } from './config.ts';
 import { ContactSyncStack, configFromContext } from './stack.ts';
+import { stackNameOf } from './stage-settings.ts';
 
 /**
  * `npm run synth` / `cdk deploy`: one stack per stage (`-c stage=prod`), configured from the

@@ -3,17 +3,17 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { Api } from './api.ts';
-import type { ContactSyncConfig } from './config.ts';
 import { Data } from './data.ts';
 import { Events } from './events.ts';
 import { Monitoring } from './monitoring.ts';
 import { SelfIssuer } from './self-issuer.ts';
+import type { ContactSyncConfig } from './stage-settings.ts';
 import { Staging } from './staging.ts';
 import { SyncFunction } from './sync-function.ts';
 import { WebConsole } from './web-console.ts';
 import { Workflow } from './workflow.ts';
 
-export { type ContactSyncConfig, configFromContext } from './config.ts';
+export { type ContactSyncConfig, configFromContext } from './stage-settings.ts';
 
 /**
  * The whole product: data, workers + workflow, the HTTP API, monitoring and the web console.

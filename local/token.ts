@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { stackNameOf } from '../infra/config.ts';
 import { issuerKey, issuerKeyDir, issuerKeyFile, signWithIssuerKey } from '../infra/self-issuer.ts';
+import { stackNameOf } from '../infra/stage-settings.ts';
 import { signLocalToken } from './auth.ts';
 import { DATA_DIR } from './stack.ts';
 
