@@ -1,23 +1,14 @@
-import * as ddb from '@aws-sdk/client-dynamodb';
+import type * as ddb from '@aws-sdk/client-dynamodb';
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
 import { AwsJsonError } from './aws-json-server.ts';
-import { localArn } from './cloudformation.ts';
-import { dynamoDbRequests } from './iam/action-mapping.ts';
 import type { LocalIam } from './iam/local-iam.ts';
 import type { IamRequest } from './iam/policy-evaluation.ts';
-import { LambdaFunctionError, type LambdaRuntime } from './lambda-runtime.ts';
+import type { LambdaRuntime } from './lambda-runtime.ts';
+import { addHistoryEvent, awsHistoryEvent, type HistoryEvent } from './sfn-history.ts';
+import { type TaskHandler, taskHandlers } from './sfn-tasks.ts';
 
 type Json = Record<string, unknown>;
-type TaskHandler = (input: unknown) => Promise<unknown>;
 type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
-
-interface HistoryEvent {
-  id: number;
-  previousEventId: number;
-  timestamp: number;
-  type: string;
-  [details: string]: unknown;
-}
 
 interface Execution {
   executionArn: string;
@@ -44,28 +35,12 @@ export interface LocalStateMachine {
 
 const PLACEHOLDER_ROLE = 'arn:aws:iam::000000000000:role/local';
 
-/** Error names Step Functions gives failed DynamoDB integrations, e.g. DynamoDB.ConditionalCheckFailedException. */
-class TaskError extends Error {
-  constructor(name: string, message: string) {
-    super(message);
-    this.name = name;
-  }
-}
-
-/** The optimized DynamoDB integrations: Parameters are the API's own request, in AttributeValue form. */
-const DYNAMO_COMMANDS: Record<string, (input: never) => object> = {
-  getItem: (input: ddb.GetItemCommandInput) => new ddb.GetItemCommand(input),
-  putItem: (input: ddb.PutItemCommandInput) => new ddb.PutItemCommand(input),
-  updateItem: (input: ddb.UpdateItemCommandInput) => new ddb.UpdateItemCommand(input),
-  deleteItem: (input: ddb.DeleteItemCommandInput) => new ddb.DeleteItemCommand(input),
-};
-
 /**
  * The Step Functions API (AWS JSON 1.0, served by aws-json-server.ts: StartExecution,
  * StopExecution, DescribeExecution, GetExecutionHistory, ListExecutions, DescribeStateMachine)
- * and runs executions on aws-local-stepfunctions. Task states reach the same services they reach
- * on AWS: `lambda:invoke` runs the template's functions, `dynamodb:*` calls DynamoDB Local. With
- * `iam`, each task is checked against the state machine's role first, as on AWS.
+ * and runs executions on aws-local-stepfunctions. Its task states (sfn-tasks.ts) reach the same
+ * services they reach on AWS, checked against the state machine's role when there is an `iam`; its
+ * history (sfn-history.ts) has the shapes AWS records.
  */
 export class LocalStepFunctions {
   private readonly machines = new Map<
@@ -87,8 +62,16 @@ export class LocalStepFunctions {
   ) {}
 
   register(machine: LocalStateMachine): void {
-    const tasks: Record<string, TaskHandler> = {};
-    this.collectTasks(machine.arn, machine.definition, tasks);
+    const tasks = taskHandlers(
+      {
+        lambdas: this.lambdas,
+        dynamo: this.dynamo,
+        iam: this.iam,
+        startExecution: (req) => this.StartExecution(req),
+      },
+      machine.arn,
+      machine.definition,
+    );
     // The engine annotates the definition it is given; keep the served copy exactly as synthesized.
     const engine = new StateMachine(structuredClone(machine.definition) as never, {
       validationOptions: { checkArn: false },
@@ -98,88 +81,6 @@ export class LocalStepFunctions {
 
   definitionOf(arn: string): Json | undefined {
     return this.machines.get(arn)?.definition;
-  }
-
-  private collectTasks(machineArn: string, definition: Json, tasks: Record<string, TaskHandler>): void {
-    for (const [name, state] of Object.entries(definition.States as Record<string, Json>)) {
-      if (state.Type === 'Task') tasks[name] = this.taskHandler(machineArn, name, String(state.Resource));
-      if (state.Type === 'Map')
-        this.collectTasks(machineArn, (state.ItemProcessor ?? state.Iterator) as Json, tasks);
-      if (state.Type === 'Parallel')
-        for (const branch of state.Branches as Json[]) this.collectTasks(machineArn, branch, tasks);
-    }
-  }
-
-  /** Fails the task with `errorName` when the state machine's role does not allow `requests`. */
-  private authorize(machineArn: string, requests: IamRequest[], errorName: string): void {
-    const denial = this.iam?.authorize(machineArn, requests);
-    if (denial) throw new TaskError(errorName, denial.message);
-  }
-
-  private taskHandler(machineArn: string, stateName: string, resource: string): TaskHandler {
-    const invoke = (functionName: string, payload: unknown) => {
-      const functionArn = functionName.startsWith('arn:') ? functionName : localArn.lambda(functionName);
-      const request = { action: 'lambda:InvokeFunction', resource: functionArn };
-      this.authorize(machineArn, [request], 'Lambda.AWSLambdaException');
-      return this.invokeLambda(functionArn, payload);
-    };
-    if (resource === 'arn:aws:states:::lambda:invoke') {
-      return async (input) => {
-        const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
-        return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: await invoke(FunctionName, Payload) };
-      };
-    }
-    if (resource.startsWith('arn:aws:lambda:')) return async (input) => invoke(resource, input);
-    if (resource === 'arn:aws:states:::states:startExecution') {
-      return async (input) => {
-        const req = input as { StateMachineArn?: string; Name?: string; Input?: unknown };
-        const request = { action: 'states:StartExecution', resource: String(req.StateMachineArn) };
-        this.authorize(machineArn, [request], 'StepFunctions.AccessDeniedException');
-        try {
-          const out = await this.StartExecution({
-            stateMachineArn: req.StateMachineArn,
-            name: req.Name,
-            input: typeof req.Input === 'string' ? req.Input : JSON.stringify(req.Input ?? {}),
-          });
-          return { ExecutionArn: out.executionArn, StartDate: out.startDate };
-        } catch (error) {
-          if (error instanceof AwsJsonError)
-            throw new TaskError(`StepFunctions.${error.type}`, error.message);
-          throw error;
-        }
-      };
-    }
-    const dynamo = /^arn:aws:states:::dynamodb:(\w+)$/.exec(resource);
-    const command = dynamo && DYNAMO_COMMANDS[dynamo[1] as string];
-    if (command) {
-      const send = this.dynamo.send.bind(this.dynamo) as (c: object) => Promise<Json>;
-      const operation = `${dynamo[1]?.[0]?.toUpperCase()}${dynamo[1]?.slice(1)}`;
-      return async (input) => {
-        this.authorize(
-          machineArn,
-          dynamoDbRequests(operation, input as Json),
-          'DynamoDB.AccessDeniedException',
-        );
-        try {
-          const { $metadata: _, ...output } = await send(command(input as never));
-          return output;
-        } catch (error) {
-          const e = error as Error;
-          throw new TaskError(`DynamoDB.${e.name}`, e.message);
-        }
-      };
-    }
-    throw new Error(`State "${stateName}": the local stack cannot run resource ${resource}`);
-  }
-
-  private async invokeLambda(functionArn: string, payload: unknown): Promise<unknown> {
-    try {
-      return await this.lambdas.invoke(functionArn, payload);
-    } catch (error) {
-      if (error instanceof LambdaFunctionError)
-        throw new TaskError(error.errorType, error.stepFunctionsCause);
-      throw error;
-    }
   }
 
   // --- the API -------------------------------------------------------------------------------
@@ -210,12 +111,7 @@ export class LocalStepFunctions {
   async StartExecution(req: { stateMachineArn?: string; name?: string; input?: string }): Promise<Json> {
     this.injectFault('StartExecution');
     if (this.startDelayMs > 0) await new Promise((r) => setTimeout(r, this.startDelayMs));
-    const machine = this.machines.get(String(req.stateMachineArn));
-    if (!machine)
-      throw new AwsJsonError(
-        'StateMachineDoesNotExist',
-        `State Machine Does Not Exist: '${req.stateMachineArn}'`,
-      );
+    const machine = this.machine(req.stateMachineArn);
     const name = req.name ?? crypto.randomUUID();
     if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw new AwsJsonError('InvalidName', `Invalid Name: '${name}'`);
     const input = req.input ?? '{}';
@@ -300,12 +196,7 @@ export class LocalStepFunctions {
   }
 
   ListExecutions(req: { stateMachineArn?: string; statusFilter?: ExecutionStatus; maxResults?: number }) {
-    if (!this.machines.has(String(req.stateMachineArn))) {
-      throw new AwsJsonError(
-        'StateMachineDoesNotExist',
-        `State Machine Does Not Exist: '${req.stateMachineArn}'`,
-      );
-    }
+    this.machine(req.stateMachineArn);
     const executions = [...this.executions.values()]
       .filter(
         (e) =>
@@ -325,12 +216,7 @@ export class LocalStepFunctions {
   }
 
   DescribeStateMachine(req: { stateMachineArn?: string }): Json {
-    const machine = this.machines.get(String(req.stateMachineArn));
-    if (!machine)
-      throw new AwsJsonError(
-        'StateMachineDoesNotExist',
-        `State Machine Does Not Exist: '${req.stateMachineArn}'`,
-      );
+    const machine = this.machine(req.stateMachineArn);
     return {
       stateMachineArn: machine.arn,
       name: machine.name,
@@ -350,6 +236,16 @@ export class LocalStepFunctions {
     }
   }
 
+  private machine(stateMachineArn?: string) {
+    const machine = this.machines.get(String(stateMachineArn));
+    if (!machine)
+      throw new AwsJsonError(
+        'StateMachineDoesNotExist',
+        `State Machine Does Not Exist: '${stateMachineArn}'`,
+      );
+    return machine;
+  }
+
   private get(executionArn?: string): Execution {
     const execution = this.executions.get(String(executionArn));
     if (!execution)
@@ -362,8 +258,9 @@ export class LocalStepFunctions {
     Object.assign(execution, details, { status, stopDate: Date.now() / 1000 });
     this.notify(execution);
     if (status === 'ABORTED') {
-      this.addEvent(execution, 'ExecutionAborted', {
-        executionAbortedEventDetails: { error: details.error, cause: details.cause },
+      addHistoryEvent(execution.events, 'ExecutionAborted', 'executionAborted', {
+        error: details.error,
+        cause: details.cause,
       });
     }
   }
@@ -383,71 +280,11 @@ export class LocalStepFunctions {
     });
   }
 
-  private addEvent(execution: Execution, type: string, details: Json): void {
-    const id = execution.events.length + 1;
-    execution.events.push({ id, previousEventId: id - 1, timestamp: Date.now() / 1000, type, ...details });
-  }
-
-  /** Translates the engine's event log into the AWS history event shapes the console shows. */
+  /** Records the engine's event log as the AWS history events the console shows. */
   private async recordHistory(execution: Execution, log: AsyncIterable<unknown>): Promise<void> {
     for await (const raw of log) {
-      const event = raw as Json;
-      const state = event.state as
-        | { name: string; type: string; input?: unknown; output?: unknown }
-        | undefined;
-      switch (event.type) {
-        case 'ExecutionStarted':
-          this.addEvent(execution, 'ExecutionStarted', {
-            executionStartedEventDetails: { input: execution.input },
-          });
-          break;
-        case 'ExecutionSucceeded':
-          this.addEvent(execution, 'ExecutionSucceeded', {
-            executionSucceededEventDetails: { output: JSON.stringify(event.output ?? null) },
-          });
-          break;
-        case 'ExecutionFailed':
-          this.addEvent(execution, 'ExecutionFailed', {
-            executionFailedEventDetails: { error: event.Error, cause: event.Cause },
-          });
-          break;
-        case 'StateEntered':
-          if (state) {
-            this.addEvent(execution, `${state.type}StateEntered`, {
-              stateEnteredEventDetails: { name: state.name, input: JSON.stringify(state.input ?? null) },
-            });
-          }
-          break;
-        case 'StateExited':
-          if (state) {
-            this.addEvent(execution, `${state.type}StateExited`, {
-              stateExitedEventDetails: { name: state.name, output: JSON.stringify(state.output ?? null) },
-            });
-          }
-          break;
-        case 'StateFailed':
-          this.addEvent(execution, 'TaskFailed', {
-            taskFailedEventDetails: { error: event.Error, cause: event.Cause },
-          });
-          break;
-        case 'MapIterationStarted':
-          this.addEvent(execution, 'MapIterationStarted', {
-            mapIterationStartedEventDetails: { index: event.index },
-          });
-          break;
-        case 'MapIterationSucceeded':
-          this.addEvent(execution, 'MapIterationSucceeded', {
-            mapIterationSucceededEventDetails: { index: event.index },
-          });
-          break;
-        case 'MapIterationFailed':
-          this.addEvent(execution, 'MapIterationFailed', {
-            mapIterationFailedEventDetails: { index: event.index },
-          });
-          break;
-        default:
-          break;
-      }
+      const event = awsHistoryEvent(raw as Json, execution.input);
+      if (event) addHistoryEvent(execution.events, ...event);
     }
   }
 }
