@@ -3,7 +3,9 @@ import httpErrorHandler from '@middy/http-error-handler';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
-import { badRequest, HttpError, isThrottling, unauthorized } from './errors.ts';
+import { isThrottling } from './aws-errors.ts';
+import { domainErrorsAsHttp } from './http-error-map.ts';
+import { badRequest, HttpError, unauthorized } from './http-errors.ts';
 import { correlate, errorFields, logger, observabilityMiddlewares } from './observability.ts';
 import { isTransactionConflict } from './store/conflict-retry.ts';
 
@@ -14,7 +16,8 @@ const MAX_BODY_BYTES = 16 * 1024;
 
 /**
  * Wraps a plain async core into a Lambda handler with the one error path: HttpError becomes its
- * `{ error }` response; AWS throttling a 503 to retry; anything else a 500 with a fixed message. Every answer, error or not,
+ * `{ error }` response; a domain error the answer shared/http-error-map.ts gives it; AWS
+ * throttling a 503 to retry; anything else a 500 with a fixed message. Every answer, error or not,
  * carries the security headers. `inner` middlewares run closest to the core; their errors still
  * pass through the error handler. Outermost, the logs and metrics of shared/observability.ts; the
  * jobId and pageId of the request go on its log lines as soon as it is parsed (parseJsonBody...).
@@ -43,7 +46,8 @@ export function httpHandler(
         },
       }),
     )
-    // Runs before the error handler (onError runs in reverse order).
+    // These run before the error handler (onError runs in reverse order).
+    .use(domainErrorsAsHttp as MiddlewareObj<HttpEvent, HttpResult>)
     .use(busyWhenThrottled);
   for (const middleware of inner) handler.use(middleware);
   return handler;
@@ -87,8 +91,36 @@ export function json(statusCode: number, body: unknown): HttpResult {
   };
 }
 
+/** Who makes a request: the user and the organization the token names. */
+export interface Caller {
+  userId: string;
+  organizationId: string;
+}
+
+/**
+ * A route that runs one command for the caller: the caller (401 first), then the JSON body, then
+ * `command` with both; the log lines then carry the job or page the command answers with.
+ */
+export function commandHandler<T extends z.ZodType, R>(
+  schema: T,
+  command: (input: z.infer<T> & Caller) => Promise<R>,
+  answer: (result: R, input: z.infer<T> & Caller) => HttpResult | Promise<HttpResult>,
+  ...inner: MiddlewareObj<HttpEvent, HttpResult>[]
+) {
+  return httpHandler(
+    async (event) => {
+      const caller = callerOf(event);
+      const input = { ...(parseJsonBody(event, schema) as object), ...caller } as z.infer<T> & Caller;
+      const result = await command(input);
+      correlate(result);
+      return answer(result, input);
+    },
+    ...inner,
+  );
+}
+
 /** The caller, from the claims the API's JWT authorizer verified. */
-export function callerOf(event: HttpEvent): { userId: string; organizationId: string } {
+export function callerOf(event: HttpEvent): Caller {
   const claims = event.requestContext?.authorizer?.jwt?.claims ?? {};
   const userId = claims.sub;
   const organizationId = claims.org_id;

@@ -1,5 +1,5 @@
 import { callerOf, type HttpEvent, httpHandler, json, parsePath, parseQuery } from '#shared/http.ts';
-import { pageOfCaller } from '#shared/pages/page-access.ts';
+import { ownedPage } from '#shared/pages/owned-page.ts';
 import { ContactsQuery, PagePath } from '#shared/schemas.ts';
 import { listContactsPage } from '#shared/store/contact-repository.ts';
 
@@ -8,7 +8,7 @@ async function core(event: HttpEvent) {
   const { organizationId } = callerOf(event);
   const { pageId } = parsePath(event, PagePath);
   const { limit, cursor } = parseQuery(event, ContactsQuery);
-  await pageOfCaller(pageId, organizationId);
+  await ownedPage(pageId, organizationId);
   const { contacts, nextCursor } = await listContactsPage(pageId, organizationId, limit, cursor);
   // The organization is the caller's own and stays internal: keys are shown without its prefix.
   const shown = contacts.map(({ organizationId: _org, contactKey, ...contact }) => ({

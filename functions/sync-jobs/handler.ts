@@ -1,9 +1,8 @@
-import { forbidden } from '#shared/errors.ts';
 import { callerOf, type HttpEvent, httpHandler, json, parseQuery } from '#shared/http.ts';
+import { ownedPage } from '#shared/pages/owned-page.ts';
 import { SyncJobsQuery } from '#shared/schemas.ts';
 import { listJobsForPage } from '#shared/store/job-repository.ts';
-import { getPage } from '#shared/store/page-repository.ts';
-import { publicJob } from '#shared/sync/job.ts';
+import { publicJob } from '#shared/sync/job-view.ts';
 
 /**
  * GET /api/facebook/sync-jobs?pageId= -> 200 {jobs} newest first. A page that is not the caller's
@@ -12,8 +11,7 @@ import { publicJob } from '#shared/sync/job.ts';
 async function core(event: HttpEvent) {
   const { organizationId } = callerOf(event);
   const { pageId, limit } = parseQuery(event, SyncJobsQuery);
-  const page = await getPage(pageId);
-  if (page?.organizationId !== organizationId) throw forbidden('Page belongs to another organization');
+  await ownedPage(pageId, organizationId, { concealMissing: true });
   const jobs = await listJobsForPage(pageId, organizationId, limit);
   return json(200, { jobs: jobs.map(publicJob) });
 }

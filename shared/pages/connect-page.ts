@@ -1,4 +1,4 @@
-import { conflict } from '../errors.ts';
+import { PageAlreadyConnected } from '../domain-errors.ts';
 import { logger } from '../observability.ts';
 import { encryptPageToken } from '../secrets/page-token-vault.ts';
 import { type ConnectedPage, insertPage } from '../store/page-repository.ts';
@@ -22,7 +22,7 @@ export async function connectPage(req: ConnectRequest): Promise<ConnectedPage> {
     contactCount: 0,
     connectedAt: new Date().toISOString(),
   };
-  if (!(await insertPage(page))) throw conflict('Page is already connected');
+  if (!(await insertPage(page))) throw new PageAlreadyConnected();
   logger.info('Page connected', { instagram: page.instagramAccountId !== undefined });
   return page;
 }

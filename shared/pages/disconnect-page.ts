@@ -1,7 +1,7 @@
-import { conflict } from '../errors.ts';
+import { InvalidTransition, JobNotFound, PageBusy } from '../domain-errors.ts';
 import { deletePage } from '../store/page-repository.ts';
-import { cancelSync } from '../sync/cancel-job.ts';
-import { pageOfCaller } from './page-access.ts';
+import { cancelSync } from '../sync/commands/cancel-sync.ts';
+import { ownedPage } from './owned-page.ts';
 
 /**
  * Disconnects a page: an active sync is cancelled first (as "Stop Sync" would, so its saved
@@ -15,7 +15,7 @@ export async function disconnectPage(req: {
 }): Promise<void> {
   const requestedAt = Date.now();
   for (let attempt = 0; attempt < 3; attempt++) {
-    const page = await pageOfCaller(req.pageId, req.organizationId);
+    const page = await ownedPage(req.pageId, req.organizationId);
     if (page.activeJobId) {
       await cancelSync({
         jobId: page.activeJobId,
@@ -23,12 +23,12 @@ export async function disconnectPage(req: {
         userId: req.userId,
         reason: 'Page disconnected',
         requestedAt,
-      }).catch((error: { statusCode?: number }) => {
-        // The job finished meanwhile (400) or is gone (404): nothing left to stop.
-        if (error.statusCode !== 400 && error.statusCode !== 404) throw error;
+      }).catch((error: unknown) => {
+        // The job finished meanwhile or is gone: nothing left to stop.
+        if (!(error instanceof InvalidTransition || error instanceof JobNotFound)) throw error;
       });
     }
     if (await deletePage(req.pageId, req.organizationId)) return;
   }
-  throw conflict('The page is busy with a sync that keeps restarting; try again');
+  throw new PageBusy();
 }

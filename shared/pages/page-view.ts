@@ -1,6 +1,6 @@
 import { getJob, listJobsForPage } from '../store/job-repository.ts';
 import type { ConnectedPage } from '../store/page-repository.ts';
-import { publicJob } from '../sync/job.ts';
+import { publicJob } from '../sync/job-view.ts';
 
 /** The page as clients see it, with its active and last job: never the token. */
 export async function pageView(page: ConnectedPage) {

@@ -1,9 +1,10 @@
 import { publishJobEvent } from '../events/lifecycle.ts';
+import { isTerminal } from '../job-status.ts';
 import { countOne, logger } from '../observability.ts';
 import { failedConversationsOf } from '../store/contact-commit.ts';
 import { getJob, transitionJob, transitionJobWith } from '../store/job-repository.ts';
 import { completedSyncUpdate, releasePageLock } from '../store/page-repository.ts';
-import { isTerminal, type SyncJob } from './job.ts';
+import type { SyncJob } from './job.ts';
 import { afterCompletedSync } from './watermark.ts';
 
 /**

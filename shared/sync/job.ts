@@ -6,14 +6,8 @@
  */
 import type { JobStatus } from '../job-status.ts';
 
-export {
-  ACTIVE_STATUSES,
-  isTerminal,
-  JOB_STATUSES,
-  type JobStatus,
-  RETRYABLE_STATUSES,
-  RUNNING_STATUSES as PAUSABLE_STATUSES,
-} from '../job-status.ts';
+// For the modules that still import the statuses from here: new code imports shared/job-status.ts.
+export { isTerminal, JOB_STATUSES, type JobStatus } from '../job-status.ts';
 
 export type JobPhase =
   | 'queued'
@@ -103,40 +97,4 @@ export function progressOf(job: SyncJob): { progress: number | null; progressEst
   if (job.expectedTotal && job.mode !== 'incremental')
     return { progress: percent(Math.max(job.expectedTotal, job.totalContacts)), progressEstimated: true };
   return { progress: null, progressEstimated: false };
-}
-
-/** The job as clients see it (sync-status). */
-export function publicJob(job: SyncJob) {
-  return {
-    id: job.jobId,
-    pageId: job.pageId,
-    status: job.status,
-    phase: job.phase,
-    syncedContacts: job.syncedContacts,
-    failedContacts: job.failedContacts,
-    totalContacts: job.totalContacts,
-    ...progressOf(job),
-    mode: job.mode ?? 'full',
-    since: job.since ?? null,
-    createdAt: job.createdAt,
-    startedAt: job.startedAt ?? null,
-    completedAt: job.completedAt ?? null,
-    ...(job.cancelledBy ? { cancelledBy: job.cancelledBy } : {}),
-    ...(job.cancelReason ? { cancelReason: job.cancelReason } : {}),
-    ...(job.error ? { error: job.error } : {}),
-    ...(job.executionStatus ? { executionStatus: job.executionStatus } : {}),
-    ...(job.pausedAt ? { pausedAt: job.pausedAt } : {}),
-    ...(job.resumedFrom ? { resumedFrom: job.resumedFrom } : {}),
-  };
-}
-
-/** The 202 answer of a started sync (start and retry). */
-export function startedAnswer(job: SyncJob) {
-  return {
-    jobId: job.jobId,
-    status: job.status,
-    mode: job.mode ?? 'full',
-    since: job.since ?? null,
-    message: 'Sync started',
-  };
 }

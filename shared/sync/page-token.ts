@@ -1,4 +1,4 @@
-import { SyncFailedError } from '../errors.ts';
+import { SyncFailedError } from '../domain-errors.ts';
 import { decryptPageToken } from '../secrets/page-token-vault.ts';
 import { getPage } from '../store/page-repository.ts';
 

@@ -1,9 +1,50 @@
 import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { InvalidTransition } from '../domain-errors.ts';
+import { type JobEventType, publishJobEvent } from '../events/lifecycle.ts';
 import { logger } from '../observability.ts';
 import { executionArnFor, sfn } from '../sfn.ts';
-import { annotateJob } from '../store/job-repository.ts';
+import { annotateJob, commitTransition, type Transition } from '../store/job-repository.ts';
 import { STOPPED } from './execution-mirror.ts';
 import type { SyncJob } from './job.ts';
+import { checkOwnedJob } from './owned-job.ts';
+
+/**
+ * A stop's commit point (cancel, pause), in one round trip: the transition, conditional on the
+ * caller's organization too. When it loses, the job as it was decides, with no read: no job
+ * (JobNotFound), another organization's (NotJobOwner), already where the stop leads (the stored
+ * job, `committed: false`: an idempotent replay), else InvalidTransition for `action`.
+ */
+export async function commitStop(
+  req: { jobId: string; organizationId: string },
+  action: string,
+  transition: Transition,
+): Promise<{ job: SyncJob; committed: boolean }> {
+  const commit = await commitTransition(req.jobId, req.organizationId, transition);
+  if (commit.won) return { job: commit.job, committed: true };
+  const job = checkOwnedJob(commit.job, req.organizationId);
+  if (job.status === transition.to) return { job, committed: false };
+  throw new InvalidTransition(action, job.status);
+}
+
+/**
+ * After a stop's commit point, at once and before the answer (a Lambda is frozen once it
+ * returns): stop the execution and record its outcome (stopAndRecord), publish `event`, and run
+ * `alongside`, all best effort. Returns the job with the stop's outcome.
+ */
+export async function stopAndAnnounce(
+  job: SyncJob,
+  stop: { error: string; cause: string },
+  event: JobEventType,
+  alongside: () => Promise<unknown> = async () => {},
+): Promise<SyncJob> {
+  const [stopExecutionOutcome] = await Promise.all([
+    stopAndRecord(job, stop),
+    alongside(),
+    // Only the call that committed publishes: an idempotent replay never comes here.
+    publishJobEvent(event, job),
+  ]);
+  return { ...job, stopExecutionOutcome };
+}
 
 /**
  * The step after a stop's commit point (cancel or pause): StopExecution on the job's current

@@ -1,10 +1,11 @@
-import { mapWithConcurrency } from '../concurrency.ts';
-import { HttpError } from '../errors.ts';
-import { logger } from '../observability.ts';
-import { getJob, listJobsForPage } from '../store/job-repository.ts';
-import { type ConnectedPage, getPage, listPagesForOrganization } from '../store/page-repository.ts';
-import { cancelSync } from './cancel-job.ts';
-import type { SyncJob } from './job.ts';
+import { mapWithConcurrency } from '../../concurrency.ts';
+import { InvalidTransition, JobNotFound, NotPageOwner, PageNotConnected } from '../../domain-errors.ts';
+import { logger } from '../../observability.ts';
+import { ownedPage } from '../../pages/owned-page.ts';
+import { getJob, listJobsForPage } from '../../store/job-repository.ts';
+import { type ConnectedPage, listPagesForOrganization } from '../../store/page-repository.ts';
+import type { SyncJob } from '../job.ts';
+import { cancelSync } from './cancel-sync.ts';
 
 /** Cancels in flight at once: each is a few DynamoDB writes and a StopExecution. */
 export const BULK_CANCEL_CONCURRENCY = 8;
@@ -37,16 +38,16 @@ export interface BulkCancelRequest {
 }
 
 /**
- * Bulk cancel: the single-job cancel (cancel-job.ts, the same commit point) for each page's
+ * Bulk cancel: the single-job cancel (cancel-sync.ts, the same commit point) for each page's
  * active job, a bounded number at a time. Idempotent: a page whose sync is already stopped
  * answers `not-active` with its last job, and nothing is written. One page's failure is its own
  * result, not the whole request's.
  */
-export async function cancelBulk(
+export async function cancelSyncBulk(
   req: BulkCancelRequest,
 ): Promise<{ results: BulkCancelResult[]; hasMore: boolean }> {
   const requestedAt = Date.now();
-  let targets: (ConnectedPage | { pageId: string; missing: true })[];
+  let targets: (ConnectedPage | BulkCancelResult)[];
   let hasMore = false;
   if (req.all) {
     const active = (await listPagesForOrganization(req.organizationId)).filter((page) => page.activeJobId);
@@ -54,18 +55,28 @@ export async function cancelBulk(
     targets = active.slice(0, req.limit);
   } else {
     const pageIds = [...new Set(req.pageIds ?? [])];
-    targets = await mapWithConcurrency(
-      pageIds,
-      BULK_CANCEL_CONCURRENCY,
-      async (pageId) => (await getPage(pageId)) ?? { pageId, missing: true as const },
+    targets = await mapWithConcurrency(pageIds, BULK_CANCEL_CONCURRENCY, (pageId) =>
+      pageOrOutcome(pageId, req.organizationId),
     );
   }
-  const results = await mapWithConcurrency(targets, BULK_CANCEL_CONCURRENCY, (page) =>
-    'missing' in page
-      ? Promise.resolve<BulkCancelResult>({ pageId: page.pageId, jobId: null, outcome: 'not-found' })
-      : cancelPage(page, req, requestedAt),
+  const results = await mapWithConcurrency(targets, BULK_CANCEL_CONCURRENCY, (target) =>
+    'outcome' in target ? Promise.resolve(target) : cancelPage(target, req, requestedAt),
   );
   return { results, hasMore };
+}
+
+/** The caller's page, or the outcome of a page the caller cannot stop: not connected, or another organization's. */
+async function pageOrOutcome(
+  pageId: string,
+  organizationId: string,
+): Promise<ConnectedPage | BulkCancelResult> {
+  try {
+    return await ownedPage(pageId, organizationId);
+  } catch (error) {
+    if (error instanceof PageNotConnected) return { pageId, jobId: null, outcome: 'not-found' };
+    if (error instanceof NotPageOwner) return { pageId, jobId: null, outcome: 'forbidden' };
+    throw error;
+  }
 }
 
 async function cancelPage(
@@ -74,7 +85,6 @@ async function cancelPage(
   requestedAt: number,
 ): Promise<BulkCancelResult> {
   const { pageId } = page;
-  if (page.organizationId !== req.organizationId) return { pageId, jobId: null, outcome: 'forbidden' };
   try {
     if (!page.activeJobId) {
       // Stopped already (by an earlier bulk cancel, say): the same answer as a repeated cancel.
@@ -97,12 +107,11 @@ async function cancelPage(
       return { pageId, jobId, outcome: 'cancelled', job };
     } catch (error) {
       // The job finished (COMPLETED or FAILED) before the cancel: it keeps its result.
-      if (error instanceof HttpError && error.statusCode === 400) {
+      if (error instanceof InvalidTransition) {
         const job = await getJob(jobId);
         return { pageId, jobId, outcome: 'finished', ...(job ? { job } : {}) };
       }
-      if (error instanceof HttpError && error.statusCode === 404)
-        return { pageId, jobId, outcome: 'not-found' };
+      if (error instanceof JobNotFound) return { pageId, jobId, outcome: 'not-found' };
       throw error;
     }
   } catch (error) {

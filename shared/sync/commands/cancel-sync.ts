@@ -1,10 +1,8 @@
-import { badRequest, forbidden, notFound } from '../errors.ts';
-import { publishJobEvent } from '../events/lifecycle.ts';
-import { countOne, logger, MetricUnit, metrics } from '../observability.ts';
-import { commitTransition } from '../store/job-repository.ts';
-import { releasePageLock } from '../store/page-repository.ts';
-import { ACTIVE_STATUSES, type SyncJob } from './job.ts';
-import { stopAndRecord } from './stop-execution.ts';
+import { ACTIVE_STATUSES } from '../../job-status.ts';
+import { countOne, logger, MetricUnit, metrics } from '../../observability.ts';
+import { releasePageLock } from '../../store/page-repository.ts';
+import type { SyncJob } from '../job.ts';
+import { commitStop, stopAndAnnounce } from '../stop-execution.ts';
 
 export interface CancelRequest {
   jobId: string;
@@ -17,11 +15,12 @@ export interface CancelRequest {
 
 /**
  * "Stop Sync" (the cancellation protocol, docs/contact-commits.md for the fence).
- * 1. Commit point, in one round trip: one update PENDING|IN_PROGRESS -> CANCELLED, conditional on
- *    the caller's organization too. It returns the job it wrote, or the job as it was when it
- *    loses: no such job 404, another organization's 403, already CANCELLED 200 with the stored job
- *    (idempotent), finished 400. Every batch of contacts is conditional on IN_PROGRESS, so from here
- *    on the job's counters and contacts are frozen, and the counters returned are final.
+ * 1. Commit point, in one round trip: one update PENDING|IN_PROGRESS|PAUSED -> CANCELLED,
+ *    conditional on the caller's organization too (commitStop). When it loses, the job as it was
+ *    decides: no such job JobNotFound, another organization's NotJobOwner, already CANCELLED the
+ *    stored job (idempotent), finished InvalidTransition. Every batch of contacts is conditional on
+ *    IN_PROGRESS, so from here on the job's counters and contacts are frozen, and the counters
+ *    returned are final.
  * 2. Then, at once and before the answer (a Lambda is frozen once it returns): stop the execution,
  *    best effort (if it fails, the workflow still stops at its next cancel check); release the page
  *    lock, so a new sync can start as soon as the stop is acknowledged; publish the lifecycle
@@ -31,7 +30,7 @@ export interface CancelRequest {
  */
 export async function cancelSync(req: CancelRequest): Promise<SyncJob> {
   const requestedAt = req.requestedAt ?? Date.now();
-  const commit = await commitTransition(req.jobId, req.organizationId, {
+  const { job: cancelled, committed } = await commitStop(req, 'cancel', {
     from: ACTIVE_STATUSES,
     to: 'CANCELLED',
     phase: 'cancelled',
@@ -41,8 +40,7 @@ export async function cancelSync(req: CancelRequest): Promise<SyncJob> {
       ...(req.reason ? { cancelReason: req.reason } : {}),
     },
   });
-  if (!commit.won) return refusedCancel(commit.job, req.organizationId);
-  const cancelled = commit.job;
+  if (!committed) return cancelled;
   // Only the call that committed counts: idempotent replays and lost races return above.
   countOne('SyncsCancelled');
   metrics.addMetric('CancelLatency', MetricUnit.Milliseconds, Date.now() - requestedAt);
@@ -50,21 +48,13 @@ export async function cancelSync(req: CancelRequest): Promise<SyncJob> {
 
   // Past the commit point the job is cancelled and its counters final: what follows is best
   // effort and must not turn the answer into an error.
-  const [stopExecutionOutcome] = await Promise.all([
-    stopAndRecord(cancelled, { error: 'SyncCancelled', cause: 'Cancelled by the user' }),
-    releasePageLock(cancelled.pageId, cancelled.jobId).catch((error: Error) =>
-      logger.error('Could not release the page lock', { jobId: cancelled.jobId, error: error.name }),
-    ),
-    // Only the call that committed publishes: an idempotent replay above returns before this.
-    publishJobEvent('Sync Job Cancelled', cancelled),
-  ]);
-  return { ...cancelled, stopExecutionOutcome };
-}
-
-/** The answer to a cancel that did not commit, from the job as it was. */
-function refusedCancel(job: SyncJob | undefined, organizationId: string): SyncJob {
-  if (!job) throw notFound('Sync job not found');
-  if (job.organizationId !== organizationId) throw forbidden('Sync job belongs to another organization');
-  if (job.status === 'CANCELLED') return job;
-  throw badRequest(`Cannot cancel job with status: ${job.status}`);
+  return stopAndAnnounce(
+    cancelled,
+    { error: 'SyncCancelled', cause: 'Cancelled by the user' },
+    'Sync Job Cancelled',
+    () =>
+      releasePageLock(cancelled.pageId, cancelled.jobId).catch((error: Error) =>
+        logger.error('Could not release the page lock', { jobId: cancelled.jobId, error: error.name }),
+      ),
+  );
 }

@@ -1,8 +1,8 @@
-import { mapWithConcurrency } from '../concurrency.ts';
-import { badRequest } from '../errors.ts';
-import { contactsCreatedBy, deleteCreatedContact } from '../store/cleanup-repository.ts';
-import { annotateJob, getJob } from '../store/job-repository.ts';
-import type { SyncJob } from './job.ts';
+import { mapWithConcurrency } from '../../concurrency.ts';
+import { InvalidTransition } from '../../domain-errors.ts';
+import { contactsCreatedBy, deleteCreatedContact } from '../../store/cleanup-repository.ts';
+import { annotateJob, getJob } from '../../store/job-repository.ts';
+import type { SyncJob } from '../job.ts';
 
 /**
  * What a cancel with cleanup did, over every call so far. `created = deleted + kept + remaining`.
@@ -45,7 +45,7 @@ export interface CleanupOptions {
  * rather than being missed.
  */
 export async function cleanupCancelledJob(job: SyncJob, opts: CleanupOptions = {}): Promise<CleanupReport> {
-  if (job.status !== 'CANCELLED') throw badRequest(`Cannot clean up job with status: ${job.status}`);
+  if (job.status !== 'CANCELLED') throw new InvalidTransition('clean up', job.status);
   const deadline = Date.now() + (opts.budgetMs ?? 20_000);
   let kept = 0;
   let startKey: Record<string, unknown> | undefined;

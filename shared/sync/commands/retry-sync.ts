@@ -1,25 +1,19 @@
-import { badRequest, forbidden, notFound } from '../errors.ts';
-import { isRetryableStatus } from '../job-status.ts';
-import { getJob } from '../store/job-repository.ts';
-import type { SyncJob } from './job.ts';
-import { startSync } from './start-job.ts';
+import { InvalidTransition } from '../../domain-errors.ts';
+import { isRetryable } from '../../job-status.ts';
+import type { SyncJob } from '../job.ts';
+import { type JobRequest, ownedJob } from '../owned-job.ts';
+import { startSync } from './start-sync.ts';
 
 /**
  * Retry a stopped sync from where it stopped: a NEW job for the same page, linked to the old one
- * (`resumedFrom`), started like any sync (it takes the page lock: 409 while another is active).
- * Its workers skip what the old job completed: chunks the old job recorded as done without a
- * failure (no Graph call) and conversations whose contact carries the old job's id (no analysis,
- * no write). Its counters count only its own writes.
+ * (`resumedFrom`), started like any sync (it takes the page lock: PageLocked while another is
+ * active). Its workers skip what the old job completed: chunks the old job recorded as done
+ * without a failure (no Graph call) and conversations whose contact carries the old job's id (no
+ * analysis, no write). Its counters count only its own writes.
  */
-export async function retrySync(req: {
-  jobId: string;
-  organizationId: string;
-  userId: string;
-}): Promise<SyncJob> {
-  const old = await getJob(req.jobId);
-  if (!old) throw notFound('Sync job not found');
-  if (old.organizationId !== req.organizationId) throw forbidden('Sync job belongs to another organization');
-  if (!isRetryableStatus(old.status)) throw badRequest(`Cannot retry job with status: ${old.status}`);
+export async function retrySync(req: JobRequest): Promise<SyncJob> {
+  const old = await ownedJob(req.jobId, req.organizationId);
+  if (!isRetryable(old)) throw new InvalidTransition('retry', old.status);
   return startSync({
     pageId: old.pageId,
     organizationId: req.organizationId,

@@ -1,21 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { conflict, forbidden, HttpError, notFound } from '../errors.ts';
-import { publishJobEvent } from '../events/lifecycle.ts';
-import { countOne, logger } from '../observability.ts';
-import { sfn, stateMachineArn } from '../sfn.ts';
-import { cancellationReasons, ddb, JOB_SK, tables } from '../store/db.ts';
-import { annotateJob, getJob, transitionJob } from '../store/job-repository.ts';
-import { getPage, releasePageLock, type StoredPage } from '../store/page-repository.ts';
-import { isTerminal, type SyncJob, type SyncMode } from './job.ts';
-import { planSync } from './watermark.ts';
+import { PageLocked, PageNotConnected } from '../../domain-errors.ts';
+import { publishJobEvent } from '../../events/lifecycle.ts';
+import { isTerminal } from '../../job-status.ts';
+import { countOne, logger } from '../../observability.ts';
+import { ownedPage } from '../../pages/owned-page.ts';
+import { cancellationReasons, ddb, JOB_SK, tables } from '../../store/db.ts';
+import { getJob, transitionJob } from '../../store/job-repository.ts';
+import { getPage, releasePageLock, type StoredPage } from '../../store/page-repository.ts';
+import type { SyncJob, SyncMode } from '../job.ts';
+import { startExecution } from '../start-execution.ts';
+import { planSync } from '../watermark.ts';
 
 export interface StartRequest {
   pageId: string;
   organizationId: string;
   userId: string;
-  /** A FAILED or CANCELLED job this one retries (shared/sync/retry-job.ts). */
+  /** A FAILED or CANCELLED job this one retries (retry-sync.ts). */
   resumedFrom?: string;
   /** Absent: incremental when the page has a watermark, else full (shared/sync/watermark.ts). */
   mode?: SyncMode;
@@ -26,16 +27,14 @@ export interface StartRequest {
  * one job and one 409), then starts the execution named after the job.
  */
 export async function startSync(req: StartRequest): Promise<SyncJob> {
-  const page = await getPage(req.pageId);
-  if (!page) throw notFound('Page not connected');
-  if (page.organizationId !== req.organizationId) throw forbidden('Page belongs to another organization');
+  const page = await ownedPage(req.pageId, req.organizationId);
 
   let job = newJob(req, page);
   let outcome = await createJobWithLock(job, page);
   for (let replans = 0; outcome === 'page-moved' && replans < 3; replans++) {
     // A sync of the page completed between our read and the lock: plan again from its watermarks.
     const latest = await getPage(req.pageId);
-    if (!latest) throw notFound('Page not connected');
+    if (!latest) throw new PageNotConnected();
     job = newJob(req, latest);
     outcome = await createJobWithLock(job, latest);
   }
@@ -51,42 +50,26 @@ export async function startSync(req: StartRequest): Promise<SyncJob> {
     if (healed) job = newJob(req, healed);
     if (!healed || (await createJobWithLock(job, healed)) !== 'created') {
       const current = await getPage(req.pageId);
-      throw conflict('A sync is already running for this page', {
-        activeJobId: current?.activeJobId ?? null,
-      });
+      throw new PageLocked(current?.activeJobId ?? null);
     }
   }
 
-  let executionArn: string | undefined;
-  try {
-    const out = await sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: stateMachineArn(),
-        name: job.jobId,
-        input: JSON.stringify({ jobId: job.jobId, pageId: job.pageId }),
-      }),
-    );
-    executionArn = out.executionArn;
-  } catch (error) {
+  const started = await startExecution(job, {
+    action: 'start',
+    name: job.jobId,
+    input: { jobId: job.jobId, pageId: job.pageId },
     // No job may stay PENDING forever: a start that could not launch ends FAILED and frees the page.
-    logger.error('StartExecution failed', { jobId: job.jobId, error: (error as Error).name });
-    const failed = await transitionJob(job.jobId, {
-      from: ['PENDING'],
-      to: 'FAILED',
-      phase: 'failed',
-      set: { completedAt: new Date().toISOString(), error: 'The sync could not be started. Try again.' },
-    });
-    await releasePageLock(job.pageId, job.jobId);
-    if (failed) await publishJobEvent('Sync Job Failed', failed);
-    throw new HttpError(503, 'The sync could not be started. Try again.');
-  }
-  // The execution runs: recording its ARN is a convenience (cancel can derive it from the job id).
-  if (executionArn) {
-    await annotateJob(job.jobId, { executionArn }).catch((error: Error) =>
-      logger.warn('Could not record the execution ARN', { jobId: job.jobId, error: error.name }),
-    );
-  }
-  const started = { ...job, executionArn };
+    rollback: async (error) => {
+      const failed = await transitionJob(job.jobId, {
+        from: ['PENDING'],
+        to: 'FAILED',
+        phase: 'failed',
+        set: { completedAt: new Date().toISOString(), error },
+      });
+      await releasePageLock(job.pageId, job.jobId);
+      if (failed) await publishJobEvent('Sync Job Failed', failed);
+    },
+  });
   countOne('SyncsStarted');
   logger.info('Sync started', { jobId: job.jobId, pageId: job.pageId, resumedFrom: job.resumedFrom });
   await publishJobEvent('Sync Job Started', started);

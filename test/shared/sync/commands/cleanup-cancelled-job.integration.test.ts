@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { saveContact } from '#shared/store/contact-commit.ts';
 import { transitionJob } from '#shared/store/job-repository.ts';
-import { cleanupCancelledJob } from '#shared/sync/cleanup-job.ts';
+import { cleanupCancelledJob } from '#shared/sync/commands/cleanup-cancelled-job.ts';
 import type { SyncJob } from '#shared/sync/job.ts';
-import { contact, contactsOf, givenJob, givenPage, readJob, readPage } from '../store/fixtures.ts';
+import { contact, contactsOf, givenJob, givenPage, readJob, readPage } from '#test/shared/store/fixtures.ts';
 
 /** Cancel with cleanup against DynamoDB Local: the conditional deletes and transactions are real. */
 const cancelled = (jobId: string) =>

@@ -1,0 +1,54 @@
+import type { MiddlewareObj } from '@middy/core';
+import {
+  type DomainError,
+  InvalidTransition,
+  JobNotFound,
+  NotJobOwner,
+  NotPageOwner,
+  PageAlreadyConnected,
+  PageBusy,
+  PageLocked,
+  PageNotConnected,
+  SyncNotLaunched,
+} from './domain-errors.ts';
+import { HttpError } from './http-errors.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: any constructor signature
+type ErrorClass<E extends DomainError> = abstract new (...args: any[]) => E;
+
+interface HttpAnswer<E extends DomainError> {
+  error: ErrorClass<E>;
+  status: number;
+  /** Fields the body carries besides `error`. */
+  body?: (error: E) => Record<string, unknown>;
+}
+
+const answer = <E extends DomainError>(entry: HttpAnswer<E>) => entry as unknown as HttpAnswer<DomainError>;
+
+/** How the HTTP edge answers each domain error: the one place a domain error meets a status code. */
+export const HTTP_ANSWERS: readonly HttpAnswer<DomainError>[] = [
+  answer({ error: JobNotFound, status: 404 }),
+  answer({ error: PageNotConnected, status: 404 }),
+  answer({ error: NotJobOwner, status: 403 }),
+  answer({ error: NotPageOwner, status: 403 }),
+  answer({ error: InvalidTransition, status: 400 }),
+  answer({ error: PageAlreadyConnected, status: 409 }),
+  answer({ error: PageBusy, status: 409 }),
+  answer({ error: PageLocked, status: 409, body: (e) => ({ activeJobId: e.activeJobId }) }),
+  answer({ error: SyncNotLaunched, status: 503 }),
+];
+
+/** The HTTP error a domain error is answered with; anything else is left as it is. */
+export function asHttpError(error: unknown): unknown {
+  const entry = HTTP_ANSWERS.find((candidate) => error instanceof candidate.error);
+  if (!entry) return error;
+  const domain = error as DomainError;
+  return new HttpError(entry.status, domain.message, entry.body?.(domain));
+}
+
+/** Answers the domain errors a core raises (runs before the error handler). */
+export const domainErrorsAsHttp: MiddlewareObj = {
+  onError: async (request) => {
+    if (request.response === undefined) request.error = asHttpError(request.error) as Error;
+  },
+};
