@@ -2,6 +2,17 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import {
+  CONTACTS_BY_CREATING_JOB,
+  CONTACTS_KEYS,
+  IDEMPOTENCY_KEYS,
+  JOBS_BY_PAGE,
+  JOBS_KEYS,
+  type KeyAttributes,
+  PAGES_BY_ORGANIZATION,
+  PAGES_KEYS,
+  RATE_LIMITS_KEYS,
+} from '#shared/store/table-keys.ts';
 
 export interface DataProps {
   /** @default RemovalPolicy.RETAIN: production data outlives the stack */
@@ -39,7 +50,8 @@ export interface DataProps {
  *   The Graph API budget (2 calls/s per Page) shared by every worker: a call takes a free slot
  *   with one conditional write and frees it a second after its answer (shared/graph/rate-limiter.ts).
  *
- * Page tokens are encrypted with `pageTokenKey` (KMS) before they reach the pages table.
+ * Page tokens are encrypted with `pageTokenKey` (KMS) before they reach the pages table. The key
+ * and index names come from shared/store/table-keys.ts, which the repositories use too.
  */
 export class Data extends Construct {
   readonly jobs: Table;
@@ -56,54 +68,38 @@ export class Data extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     };
-    this.jobs = new Table(this, 'Jobs', {
-      ...common,
-      partitionKey: { name: 'jobId', type: AttributeType.STRING },
-      sortKey: { name: 'sk', type: AttributeType.STRING },
-    });
+    this.jobs = new Table(this, 'Jobs', { ...common, ...keySchema(JOBS_KEYS) });
     this.jobs.addGlobalSecondaryIndex({
-      indexName: 'byPage',
-      partitionKey: { name: 'pageId', type: AttributeType.STRING },
-      sortKey: { name: 'createdAt', type: AttributeType.STRING },
+      indexName: JOBS_BY_PAGE.indexName,
+      ...keySchema(JOBS_BY_PAGE),
       projectionType: ProjectionType.ALL,
     });
-    this.pages = new Table(this, 'Pages', {
-      ...common,
-      partitionKey: { name: 'pageId', type: AttributeType.STRING },
-    });
+    this.pages = new Table(this, 'Pages', { ...common, ...keySchema(PAGES_KEYS) });
     this.pages.addGlobalSecondaryIndex({
-      indexName: 'byOrganization',
-      partitionKey: { name: 'organizationId', type: AttributeType.STRING },
+      indexName: PAGES_BY_ORGANIZATION.indexName,
+      ...keySchema(PAGES_BY_ORGANIZATION),
       // The token stays out of the index.
       projectionType: ProjectionType.INCLUDE,
       nonKeyAttributes: ['pageName', 'instagramAccountId', 'contactCount', 'activeJobId', 'connectedAt'],
     });
-    this.contacts = new Table(this, 'Contacts', {
-      ...common,
-      partitionKey: { name: 'pageId', type: AttributeType.STRING },
-      sortKey: { name: 'contactKey', type: AttributeType.STRING },
-    });
+    this.contacts = new Table(this, 'Contacts', { ...common, ...keySchema(CONTACTS_KEYS) });
     this.contacts.addGlobalSecondaryIndex({
-      indexName: 'byCreatingJob',
-      partitionKey: { name: 'createdByJobId', type: AttributeType.STRING },
-      sortKey: { name: 'contactKey', type: AttributeType.STRING },
+      indexName: CONTACTS_BY_CREATING_JOB.indexName,
+      ...keySchema(CONTACTS_BY_CREATING_JOB),
       projectionType: ProjectionType.INCLUDE,
       nonKeyAttributes: ['lastSyncJobId'],
     });
+    // Short-lived request records and counters of the last seconds: nothing to keep.
     this.idempotency = new Table(this, 'Idempotency', {
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      partitionKey: { name: 'id', type: AttributeType.STRING },
-      timeToLiveAttribute: 'expiration',
-      // Short-lived request records: nothing to keep.
+      ...common,
+      ...keySchema(IDEMPOTENCY_KEYS),
+      timeToLiveAttribute: IDEMPOTENCY_KEYS.timeToLive,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.rateLimits = new Table(this, 'RateLimits', {
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      partitionKey: { name: 'bucket', type: AttributeType.STRING },
-      timeToLiveAttribute: 'expiresAt',
-      // Counters of the last seconds: nothing to keep.
+      ...common,
+      ...keySchema(RATE_LIMITS_KEYS),
+      timeToLiveAttribute: RATE_LIMITS_KEYS.timeToLive,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.pageTokenKey = new Key(this, 'PageTokenKey', {
@@ -121,4 +117,12 @@ export class Data extends Construct {
       CONTACTS_TABLE: this.contacts.tableName,
     };
   }
+}
+
+/** A table's or an index's string key attributes, as CDK takes them. */
+function keySchema({ partitionKey, sortKey }: KeyAttributes) {
+  return {
+    partitionKey: { name: partitionKey, type: AttributeType.STRING },
+    ...(sortKey ? { sortKey: { name: sortKey, type: AttributeType.STRING } } : {}),
+  };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PLATFORMS } from './store/table-keys.ts';
 
 /** A required string field: absent, non-string and blank all say "<field> is required". */
 const required = (field: string) =>
@@ -15,9 +16,8 @@ const numericId = (field: string) =>
   required(field).regex(/^[0-9]{1,32}$/, `${field} must be a numeric Facebook id`);
 export const PageId = numericId('pageId').meta({ description: 'Facebook Page id.' });
 
-export const Platform = z.enum(['messenger', 'instagram']);
+export const Platform = z.enum(PLATFORMS);
 export type Platform = z.infer<typeof Platform>;
-export const PLATFORMS: readonly Platform[] = ['messenger', 'instagram'];
 
 export const SyncModeField = z
   .enum(['incremental', 'full'], { error: 'mode must be "incremental" or "full"' })

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Platform } from '../schemas.ts';
 import type { SyncJob } from '../sync/job.ts';
-import { ddb, JOB_SK, tables } from './db.ts';
+import { ddb, tables } from './db.ts';
+import { CHUNK_PREFIX, JOB_SK, jobKey } from './table-keys.ts';
 
 /**
  * Chunk markers: the checkpoint of pause/resume and retry. A chunk whose conversations were all
@@ -19,7 +20,7 @@ export interface ChunkMarker {
 }
 
 export function chunkSk(platform: Platform, after: string | null): string {
-  return `CHUNK#${platform}#${createHash('sha256')
+  return `${CHUNK_PREFIX}${platform}#${createHash('sha256')
     .update(after ?? '')
     .digest('hex')}`;
 }
@@ -79,10 +80,7 @@ export async function readChunkStart(
     new BatchGetCommand({
       RequestItems: {
         [tables.jobs]: {
-          Keys: [
-            { jobId, sk: JOB_SK },
-            { jobId, sk },
-          ],
+          Keys: [jobKey(jobId), { jobId, sk }],
           ProjectionExpression: 'jobId, sk, #status, resumedFrom, conversations, failed',
           ExpressionAttributeNames: { '#status': 'status' },
           ConsistentRead: true,

@@ -1,5 +1,6 @@
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb, JOB_SK, tables, transactionReasons } from './db.ts';
+import { ddb, tables, transactionReasons } from './db.ts';
+import { CONTACTS_BY_CREATING_JOB, jobKey } from './table-keys.ts';
 
 /** A contact a job created, as the byCreatingJob index shows it. */
 export interface CreatedContactRef {
@@ -17,8 +18,8 @@ export async function contactsCreatedBy(
   const out = await ddb.send(
     new QueryCommand({
       TableName: tables.contacts,
-      IndexName: 'byCreatingJob',
-      KeyConditionExpression: 'createdByJobId = :j',
+      IndexName: CONTACTS_BY_CREATING_JOB.indexName,
+      KeyConditionExpression: `${CONTACTS_BY_CREATING_JOB.partitionKey} = :j`,
       ExpressionAttributeValues: { ':j': jobId },
       Limit: limit,
       ExclusiveStartKey: startKey,
@@ -56,7 +57,7 @@ export async function deleteCreatedContact(
             {
               Update: {
                 TableName: tables.jobs,
-                Key: { jobId, sk: JOB_SK },
+                Key: jobKey(jobId),
                 UpdateExpression: 'ADD cleanupDeleted :one',
                 ConditionExpression: '#status = :cancelled',
                 ExpressionAttributeNames: { '#status': 'status' },

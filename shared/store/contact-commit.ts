@@ -3,8 +3,9 @@ import { JobNotRunningError } from '../errors.ts';
 import { logger } from '../observability.ts';
 import type { Platform } from '../schemas.ts';
 import { chunkMarkerItem } from './chunk-repository.ts';
-import { type Contact, type ContactInput, contactKey } from './contact-repository.ts';
-import { cancellationReasons, ddb, JOB_SK, queryAll, setExpression, tables } from './db.ts';
+import type { Contact, ContactInput } from './contact-repository.ts';
+import { cancellationReasons, ddb, queryAll, setExpression, tables } from './db.ts';
+import { contactKey, FAILED_PREFIX, failedMarkerSk, JOBS_KEYS, jobKey } from './table-keys.ts';
 
 /**
  * The sync's only writes of contacts and counters: a batch of a chunk's results commits in ONE
@@ -141,7 +142,7 @@ function countersInJob(jobId: string, counts: ReturnType<typeof countsOf>, now: 
   return {
     Update: {
       TableName: tables.jobs,
-      Key: { jobId, sk: JOB_SK },
+      Key: jobKey(jobId),
       UpdateExpression: `${add.length ? `ADD ${add.join(', ')} ` : ''}SET updatedAt = :now`,
       ConditionExpression: '#status = :running',
       ExpressionAttributeNames: { '#status': 'status' },
@@ -157,15 +158,13 @@ function countersInJob(jobId: string, counts: ReturnType<typeof countsOf>, now: 
   };
 }
 
-const FAILED_PREFIX = 'FAILED#';
-
 /** The conversations `jobId` counted as failed, as "<platform>#<conversationId>". */
 export async function failedConversationsOf(jobId: string): Promise<string[]> {
   const markers = await queryAll<{ sk: string }>({
     TableName: tables.jobs,
-    KeyConditionExpression: 'jobId = :job AND begins_with(sk, :failed)',
+    KeyConditionExpression: `${JOBS_KEYS.partitionKey} = :job AND begins_with(${JOBS_KEYS.sortKey}, :failed)`,
     ExpressionAttributeValues: { ':job': jobId, ':failed': FAILED_PREFIX },
-    ProjectionExpression: 'sk',
+    ProjectionExpression: JOBS_KEYS.sortKey,
     ConsistentRead: true,
   });
   return markers.map((m) => m.sk.slice(FAILED_PREFIX.length));
@@ -188,7 +187,7 @@ function entryAction(jobId: string, entry: CommitEntry, now: string): TransactIt
   if (entry.kind === 'failure') {
     const marker = {
       jobId,
-      sk: `${FAILED_PREFIX}${entry.platform}#${entry.conversationId}`,
+      sk: failedMarkerSk(entry.platform, entry.conversationId),
       reason: entry.reason.slice(0, 500),
       at: now,
     };

@@ -2,6 +2,7 @@ import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { badRequest } from '../errors.ts';
 import type { AiContext, Platform } from '../schemas.ts';
 import { ddb, tables } from './db.ts';
+import { isContactKeyOf } from './table-keys.ts';
 
 export interface Contact {
   pageId: string;
@@ -32,8 +33,7 @@ export type ContactInput = Omit<
   'contactKey' | 'firstSyncedAt' | 'lastSyncedAt' | 'lastSyncJobId' | 'createdByJobId'
 >;
 
-export const contactKey = (organizationId: string, platform: Platform, participantId: string) =>
-  `${organizationId}#${platform}#${participantId}`;
+export { contactKey } from './table-keys.ts';
 
 /**
  * One page of an organization's contacts of a page. The cursor is opaque to clients and holds only
@@ -66,8 +66,7 @@ export async function listContactsPage(
 function decodeCursor(cursor: string, prefix: string): string {
   try {
     const { k } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown };
-    if (typeof k === 'string' && k.startsWith(prefix) && /^[^#]+#(messenger|instagram)#.{1,128}$/.test(k))
-      return k;
+    if (typeof k === 'string' && isContactKeyOf(prefix, k)) return k;
   } catch {
     // fall through
   }

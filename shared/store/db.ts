@@ -27,8 +27,7 @@ export const tables = {
   },
 };
 
-/** Sort key of the job item itself in the jobs table (failure markers share the partition). */
-export const JOB_SK = 'JOB';
+export { JOB_SK } from './table-keys.ts';
 
 export function isConditionalCheckFailed(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';

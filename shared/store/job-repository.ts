@@ -11,15 +11,15 @@ import {
   conditionFailedItem,
   ddb,
   isConditionalCheckFailed,
-  JOB_SK,
   setExpression,
   tables,
   transactionReasons,
 } from './db.ts';
+import { JOBS_BY_PAGE, jobKey } from './table-keys.ts';
 
 export async function getJob(jobId: string): Promise<SyncJob | undefined> {
   const out = await ddb.send(
-    new GetCommand({ TableName: tables.jobs, Key: { jobId, sk: JOB_SK }, ConsistentRead: true }),
+    new GetCommand({ TableName: tables.jobs, Key: jobKey(jobId), ConsistentRead: true }),
   );
   return out.Item as SyncJob | undefined;
 }
@@ -29,7 +29,7 @@ export async function getJobStatus(jobId: string): Promise<JobStatus | undefined
   const out = await ddb.send(
     new GetCommand({
       TableName: tables.jobs,
-      Key: { jobId, sk: JOB_SK },
+      Key: jobKey(jobId),
       ConsistentRead: true,
       ProjectionExpression: '#status',
       ExpressionAttributeNames: { '#status': 'status' },
@@ -53,8 +53,8 @@ export async function listJobsForPage(
     const out = await ddb.send(
       new QueryCommand({
         TableName: tables.jobs,
-        IndexName: 'byPage',
-        KeyConditionExpression: 'pageId = :p',
+        IndexName: JOBS_BY_PAGE.indexName,
+        KeyConditionExpression: `${JOBS_BY_PAGE.partitionKey} = :p`,
         FilterExpression: 'organizationId = :o',
         ExpressionAttributeValues: { ':p': pageId, ':o': organizationId },
         ScanIndexForward: false,
@@ -88,7 +88,7 @@ function transitionUpdate(jobId: string, t: Transition, organizationId?: string)
   if (organizationId !== undefined) values[':org'] = organizationId;
   return {
     TableName: tables.jobs,
-    Key: { jobId, sk: JOB_SK },
+    Key: jobKey(jobId),
     UpdateExpression: set.expression,
     ConditionExpression: `${organizationId !== undefined ? 'organizationId = :org AND ' : ''}#status IN (${allowed.join(', ')})`,
     ExpressionAttributeNames: names,
@@ -182,7 +182,7 @@ export async function annotateJob(jobId: string, fields: Record<string, string>)
   await ddb.send(
     new UpdateCommand({
       TableName: tables.jobs,
-      Key: { jobId, sk: JOB_SK },
+      Key: jobKey(jobId),
       UpdateExpression: set.expression,
       ConditionExpression: 'attribute_exists(jobId)',
       ExpressionAttributeNames: set.names,
@@ -210,7 +210,7 @@ export async function recordExecutionStatus(
     await ddb.send(
       new UpdateCommand({
         TableName: tables.jobs,
-        Key: { jobId, sk: JOB_SK },
+        Key: jobKey(jobId),
         UpdateExpression: 'SET executionStatus = :s, executionStatusAt = :at, executionStatusArn = :arn',
         ConditionExpression: `attribute_exists(jobId) AND ${current} AND (attribute_not_exists(executionStatusAt) OR executionStatusArn <> :arn OR executionStatusAt ${notBefore} :at)`,
         ExpressionAttributeValues: { ':s': report.status, ':at': report.at, ':arn': report.executionArn },

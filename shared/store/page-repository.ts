@@ -1,6 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PageWatermarks } from '../sync/watermark.ts';
 import { ddb, isConditionalCheckFailed, queryAll, setExpression, tables } from './db.ts';
+import { PAGES_BY_ORGANIZATION } from './table-keys.ts';
 
 export interface ConnectedPage {
   pageId: string;
@@ -28,8 +29,8 @@ export async function getPage(pageId: string): Promise<StoredPage | undefined> {
 export async function listPagesForOrganization(organizationId: string): Promise<ConnectedPage[]> {
   const pages = await queryAll<ConnectedPage>({
     TableName: tables.pages,
-    IndexName: 'byOrganization',
-    KeyConditionExpression: 'organizationId = :o',
+    IndexName: PAGES_BY_ORGANIZATION.indexName,
+    KeyConditionExpression: `${PAGES_BY_ORGANIZATION.partitionKey} = :o`,
     ExpressionAttributeValues: { ':o': organizationId },
   });
   return pages.sort((a, b) => a.pageName.localeCompare(b.pageName));
