@@ -2,9 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PATHS } from '#test/e2e/http-client.ts';
 import { consoleFallback, ensureConsoleBuilt } from '../../local/web-console.ts';
-import type { ConnectedPage, SyncJob } from '../../web/src/types.ts';
-import { PATHS } from '../e2e/http-client.ts';
+import type { ConnectedPage } from '../../web/src/types.ts';
 import {
   card,
   eventually,
@@ -15,6 +15,7 @@ import {
   text,
   WAIT_MS,
 } from './browser.ts';
+import { connectedPage, AT as NOW, syncJob } from './fixtures.ts';
 
 /**
  * The console's texts for estimated progress, incremental re-syncs and the full re-sync, in real
@@ -54,33 +55,6 @@ const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString
 /** Only read for its claims by the console; the fake API does not check it. */
 const TOKEN = `${base64url({ alg: 'none' })}.${base64url({ sub: 'console-tester', org_id: 'demo-org' })}.x`;
 
-const NOW = '2025-03-01T10:00:00.000Z';
-const job = (over: Partial<SyncJob> & Pick<SyncJob, 'id' | 'pageId'>): SyncJob => ({
-  status: 'IN_PROGRESS',
-  phase: 'syncing',
-  syncedContacts: 0,
-  failedContacts: 0,
-  totalContacts: 0,
-  progress: null,
-  createdAt: NOW,
-  startedAt: NOW,
-  completedAt: null,
-  progressEstimated: false,
-  mode: 'full',
-  since: null,
-  ...over,
-});
-const connected = (id: string, pageName: string, over: Partial<ConnectedPage> = {}): ConnectedPage => ({
-  id,
-  pageName,
-  instagramAccountId: null,
-  contactCount: 0,
-  connectedAt: NOW,
-  activeJob: null,
-  lastJob: null,
-  ...over,
-});
-
 /**
  * A fake API for one tab: GET pages answers `pages` as they are now; a start records its body,
  * answers 202 (after `hold`, when set) and makes a PENDING job of the asked mode the page's active job.
@@ -107,7 +81,7 @@ async function openConsole(pages: ConnectedPage[]) {
       const page = pages.find((p) => p.id === body.pageId);
       if (!page) return json(route, 404, { error: 'Page not found' });
       const mode = body.mode ?? 'incremental';
-      page.activeJob = job({
+      page.activeJob = syncJob({
         id: `job-${started.length}-${page.id}`,
         pageId: page.id,
         status: 'PENDING',
@@ -148,8 +122,8 @@ const liveRegion = (tab: Page, name: string) => card(tab, name).getByRole('statu
 describe('the web console with estimated progress and incremental re-syncs', () => {
   it('shows an estimated progress as "about N %" with a filled bar, and an exact one as "N%"', async () => {
     const name = 'Estimate page';
-    const page = connected('9600000001', name, { contactCount: 120 });
-    page.activeJob = job({
+    const page = connectedPage('9600000001', name, { contactCount: 120 });
+    page.activeJob = syncJob({
       id: 'job-estimate',
       pageId: page.id,
       syncedContacts: 120,
@@ -187,8 +161,8 @@ describe('the web console with estimated progress and incremental re-syncs', () 
 
   it('shows an incremental re-sync checking for changes, then its counters, then "N updated"', async () => {
     const name = 'Changes page';
-    const page = connected('9600000002', name, { contactCount: 300 });
-    const running = job({ id: 'job-changes', pageId: page.id, mode: 'incremental', since: NOW });
+    const page = connectedPage('9600000002', name, { contactCount: 300 });
+    const running = syncJob({ id: 'job-changes', pageId: page.id, mode: 'incremental', since: NOW });
     page.activeJob = running;
     const { tab } = await openConsole([page]);
     await eventually('checking for changes', async () => {
@@ -224,9 +198,9 @@ describe('the web console with estimated progress and incremental re-syncs', () 
   }, 120_000);
 
   it('shows "Up to date", starts a full re-sync on request, and leaves Sync to the API', async () => {
-    const quiet = connected('9600000003', 'Quiet page', {
+    const quiet = connectedPage('9600000003', 'Quiet page', {
       contactCount: 347,
-      lastJob: job({
+      lastJob: syncJob({
         id: 'job-quiet',
         pageId: '9600000003',
         status: 'COMPLETED',
@@ -236,9 +210,9 @@ describe('the web console with estimated progress and incremental re-syncs', () 
         completedAt: NOW,
       }),
     });
-    const other = connected('9600000004', 'Other page', {
+    const other = connectedPage('9600000004', 'Other page', {
       contactCount: 20,
-      lastJob: job({
+      lastJob: syncJob({
         id: 'job-other',
         pageId: '9600000004',
         status: 'COMPLETED',
@@ -246,7 +220,7 @@ describe('the web console with estimated progress and incremental re-syncs', () 
         progress: 100,
       }),
     });
-    const fresh = connected('9600000005', 'Fresh page');
+    const fresh = connectedPage('9600000005', 'Fresh page');
     const { tab, started, holdStarts } = await openConsole([quiet, other, fresh]);
     const name = quiet.pageName;
     await eventually('the up-to-date card', async () => {

@@ -2,51 +2,37 @@ import { describe, expect, it } from 'vitest';
 import {
   announcement,
   completedText,
+  errorMessage,
   isCheckingForChanges,
+  outcomeNotice,
   percentText,
   runningText,
   syncedBefore,
   syncedText,
 } from '../../web/src/sync-text.ts';
 import type { SyncJob } from '../../web/src/types.ts';
+import { syncJob } from './fixtures.ts';
 
 /**
  * The console's words for a sync, for every combination of mode and progress the API sends: the
- * job objects are built here as the API answers them (GET /api/facebook/pages), with
+ * job objects are built as the API answers them (GET /api/facebook/pages), with
  * `progressEstimated`, `mode` and `since`, and without them (an API that does not send them yet).
  */
-const job = (over: Partial<SyncJob> = {}): SyncJob => ({
-  id: 'job-1',
-  pageId: 'page-1',
-  status: 'IN_PROGRESS',
-  phase: 'syncing',
-  syncedContacts: 0,
-  failedContacts: 0,
-  totalContacts: 0,
-  progress: null,
-  createdAt: '2025-01-01T10:00:00.000Z',
-  startedAt: '2025-01-01T10:00:01.000Z',
-  completedAt: null,
-  progressEstimated: false,
-  mode: 'full',
-  since: null,
-  ...over,
-});
 const incremental = (over: Partial<SyncJob> = {}) =>
-  job({ mode: 'incremental', since: '2024-12-31T09:00:00.000Z', ...over });
+  syncJob({ mode: 'incremental', since: '2024-12-31T09:00:00.000Z', ...over });
 const page = { pageName: 'Shop', contactCount: 120 };
 
 describe('the progress beside the bar', () => {
   it('is "N%" when exact, "about N %" when estimated, and nothing while unknown', () => {
-    expect(percentText(job({ progress: 40 }))).toBe('40%');
-    expect(percentText(job({ progress: 40, progressEstimated: true }))).toBe('about 40 %');
-    expect(percentText(job({ progress: null }))).toBeNull();
+    expect(percentText(syncJob({ progress: 40 }))).toBe('40%');
+    expect(percentText(syncJob({ progress: 40, progressEstimated: true }))).toBe('about 40 %');
+    expect(percentText(syncJob({ progress: null }))).toBeNull();
     // An estimate with no number is still unknown: "Counting..." stays.
-    expect(percentText(job({ progress: null, progressEstimated: true }))).toBeNull();
+    expect(percentText(syncJob({ progress: null, progressEstimated: true }))).toBeNull();
   });
 
   it('reads as exact when the API does not say whether it is estimated', () => {
-    const { progressEstimated: _, mode: __, since: ___, ...fields } = job({ progress: 55 });
+    const { progressEstimated: _, mode: __, since: ___, ...fields } = syncJob({ progress: 55 });
     const older = fields as SyncJob; // as an API without these fields answers
     expect(percentText(older)).toBe('55%');
     expect(runningText({ ...older, syncedContacts: 3 })).toBe('Synced 3 contacts...');
@@ -54,11 +40,11 @@ describe('the progress beside the bar', () => {
 
   it('is announced in steps of 10 %, with "about" when estimated', () => {
     const syncing = (j: SyncJob) => announcement({ page, phase: 'syncing', job: j });
-    expect(syncing(job({ progress: 47, syncedContacts: 5 }))).toBe('Syncing Shop: 40% done');
-    expect(syncing(job({ progress: 47, syncedContacts: 5, progressEstimated: true }))).toBe(
+    expect(syncing(syncJob({ progress: 47, syncedContacts: 5 }))).toBe('Syncing Shop: 40% done');
+    expect(syncing(syncJob({ progress: 47, syncedContacts: 5, progressEstimated: true }))).toBe(
       'Syncing Shop: about 40 % done',
     );
-    expect(syncing(job({ progress: null }))).toBe('Syncing Shop: counting conversations');
+    expect(syncing(syncJob({ progress: null }))).toBe('Syncing Shop: counting conversations');
   });
 });
 
@@ -100,9 +86,9 @@ describe('an incremental re-sync', () => {
 
 describe('a full sync', () => {
   it("keeps today's texts", () => {
-    expect(runningText(job({ status: 'PENDING' }))).toBe('Starting sync...');
-    expect(runningText(job({ syncedContacts: 1_500 }))).toBe('Synced 1,500 contacts...');
-    const done = job({ status: 'COMPLETED', syncedContacts: 60, failedContacts: 2, progress: 100 });
+    expect(runningText(syncJob({ status: 'PENDING' }))).toBe('Starting sync...');
+    expect(runningText(syncJob({ syncedContacts: 1_500 }))).toBe('Synced 1,500 contacts...');
+    const done = syncJob({ status: 'COMPLETED', syncedContacts: 60, failedContacts: 2, progress: 100 });
     expect(completedText(done)).toBe('60 contacts synced, 2 failed');
     expect(completedText({ ...done, syncedContacts: 0, failedContacts: 0 })).toBe('0 contacts synced');
     expect(announcement({ page, phase: 'idle', job: done })).toBe(
@@ -119,9 +105,41 @@ describe('a full sync', () => {
 
   it('is offered once the page was synced before', () => {
     expect(syncedBefore({ contactCount: 0, lastJob: null })).toBe(false);
-    expect(syncedBefore({ contactCount: 0, lastJob: job({ status: 'FAILED' }) })).toBe(false);
-    expect(syncedBefore({ contactCount: 0, lastJob: job({ status: 'COMPLETED' }) })).toBe(true);
+    expect(syncedBefore({ contactCount: 0, lastJob: syncJob({ status: 'FAILED' }) })).toBe(false);
+    expect(syncedBefore({ contactCount: 0, lastJob: syncJob({ status: 'COMPLETED' }) })).toBe(true);
     expect(syncedBefore({ contactCount: 0, lastJob: incremental({ status: 'CANCELLED' }) })).toBe(true);
-    expect(syncedBefore({ contactCount: 3, lastJob: job({ status: 'CANCELLED' }) })).toBe(true);
+    expect(syncedBefore({ contactCount: 3, lastJob: syncJob({ status: 'CANCELLED' }) })).toBe(true);
+  });
+});
+
+describe('the toast when a sync is seen ending', () => {
+  it('says how it ended, with the result or the error under the title', () => {
+    expect(outcomeNotice(syncJob({ status: 'CANCELLED', syncedContacts: 4 }), 'Shop')).toEqual({
+      tone: 'success',
+      title: 'Sync cancelled for Shop',
+    });
+    expect(
+      outcomeNotice(syncJob({ status: 'COMPLETED', syncedContacts: 60, failedContacts: 2 }), 'Shop'),
+    ).toEqual({
+      tone: 'success',
+      title: 'Sync completed for Shop',
+      description: '60 contacts synced, 2 failed',
+    });
+    expect(outcomeNotice(syncJob({ status: 'FAILED', error: 'Token expired' }), 'Shop')).toEqual({
+      tone: 'error',
+      title: 'Sync failed for Shop',
+      description: 'Token expired',
+    });
+    expect(outcomeNotice(syncJob({ status: 'FAILED' }), 'Shop')?.description).toBe('Unknown error');
+  });
+
+  it('says nothing of a sync that has not ended', () => {
+    for (const status of ['PENDING', 'IN_PROGRESS', 'PAUSED'] as const)
+      expect(outcomeNotice(syncJob({ status }), 'Shop')).toBeNull();
+  });
+
+  it("shows an error's message, or the thrown value itself", () => {
+    expect(errorMessage(new Error('The API cannot be reached'))).toBe('The API cannot be reached');
+    expect(errorMessage('offline')).toBe('offline');
   });
 });

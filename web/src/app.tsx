@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { Toaster } from 'sonner';
 import { createApi } from './api.ts';
 import { ConnectedPagesList } from './components/connected-pages-list.tsx';
-import { type ConsoleConfig, loadConfig, tokenClaims } from './config.ts';
+import { type ConsoleConfig, loadConfig, tokenClaims } from './console-config.ts';
 import { loadPreferences, type Preferences, savePreferences } from './preferences.ts';
 import { useConnectedPages } from './use-connected-pages.ts';
 

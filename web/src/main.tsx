@@ -1,7 +1,7 @@
 import { StrictMode, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app.tsx';
-import { type ConsoleConfig, loadConfig, rememberToken } from './config.ts';
+import { type ConsoleConfig, loadConfig, rememberToken } from './console-config.ts';
 import './styles.css';
 
 function Root({ initial }: { initial: ConsoleConfig }) {

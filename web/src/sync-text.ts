@@ -1,12 +1,12 @@
-import { type ConnectedPage, isActive, type SyncJob } from './types.ts';
+import { isRunning } from '#shared/job-status.ts';
+import type { PageView } from './page-view.ts';
+import type { ConnectedPage, SyncJob } from './types.ts';
 
 /**
  * The words the console shows for a sync, kept apart from the components (no React, no DOM) so
  * that every text can be checked on its own. A job without `mode` or `progressEstimated` (an API
  * that does not send them) reads as a full sync with an exact progress.
  */
-
-export type PagePhase = 'idle' | 'starting' | 'syncing' | 'stopping' | 'paused' | 'pausing' | 'resuming';
 
 export const plural = (n: number, word: string) =>
   `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
@@ -33,7 +33,7 @@ export function percentText(job: SyncJob): string | null {
  */
 export const isCheckingForChanges = (job: SyncJob) =>
   isIncremental(job) &&
-  isActive(job) &&
+  isRunning(job) &&
   job.syncedContacts === 0 &&
   job.failedContacts === 0 &&
   (job.totalContacts === 0 || isEstimated(job));
@@ -70,12 +70,9 @@ export const syncedBefore = (page: Pick<ConnectedPage, 'contactCount' | 'lastJob
  * What the polite live region says: the state, and while syncing the progress in steps of 10 %,
  * so a screen reader hears the sync move without hearing every poll.
  */
-export function announcement(view: {
-  page: Pick<ConnectedPage, 'pageName' | 'contactCount'>;
-  phase: PagePhase;
-  job: SyncJob | null;
-  startingFull?: boolean;
-}): string {
+export function announcement(
+  view: Omit<PageView, 'page'> & { page: Pick<ConnectedPage, 'pageName' | 'contactCount'> },
+): string {
   const { page, phase, job } = view;
   const name = page.pageName;
   if (phase === 'starting')
@@ -97,3 +94,23 @@ export function announcement(view: {
   if (job.status === 'FAILED') return `Sync failed for ${name}: ${job.error ?? 'unknown error'}`;
   return '';
 }
+
+/** What a toast says when a sync ends: its tone, its title, and the detail under it. */
+export interface Notice {
+  tone: 'success' | 'error';
+  title: string;
+  description?: string;
+}
+
+/** The toast for a sync seen ending (null for a job that has not ended). */
+export function outcomeNotice(job: SyncJob, pageName: string): Notice | null {
+  if (job.status === 'CANCELLED') return { tone: 'success', title: `Sync cancelled for ${pageName}` };
+  if (job.status === 'COMPLETED')
+    return { tone: 'success', title: `Sync completed for ${pageName}`, description: completedText(job) };
+  if (job.status === 'FAILED')
+    return { tone: 'error', title: `Sync failed for ${pageName}`, description: job.error ?? 'Unknown error' };
+  return null;
+}
+
+/** An error's message, for a toast's detail or a form's alert. */
+export const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));

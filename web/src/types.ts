@@ -12,13 +12,3 @@ export type ConnectedPage = z.infer<typeof Page>;
  */
 export type SyncMode = SyncJob['mode'];
 export type CancelResult = z.infer<typeof CancelSyncResponse>;
-
-export type ActiveJob = SyncJob & { status: 'PENDING' | 'IN_PROGRESS' };
-export const isActive = (job: SyncJob | null | undefined): job is ActiveJob =>
-  job?.status === 'PENDING' || job?.status === 'IN_PROGRESS';
-/** Paused: nothing runs (no polling needed), but the job still holds the page. */
-export const isPaused = (job: SyncJob | null | undefined): job is SyncJob & { status: 'PAUSED' } =>
-  job?.status === 'PAUSED';
-/** A stopped sync that a retry can continue from where it stopped. */
-export const isRetryable = (job: SyncJob | null | undefined) =>
-  job?.status === 'FAILED' || job?.status === 'CANCELLED';

@@ -1,6 +1,7 @@
 import { Plug } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
 import type { Api } from '../api.ts';
+import { errorMessage } from '../sync-text.ts';
 
 /** Connects a page with its page access token (POST /api/facebook/pages); the token is never shown again. */
 export function ConnectPageForm(props: {
@@ -26,7 +27,7 @@ export function ConnectPageForm(props: {
       });
       form.reset();
     } catch (caught) {
-      setError(caught instanceof Error ? caught.message : String(caught));
+      setError(errorMessage(caught));
     } finally {
       setBusy(false);
     }

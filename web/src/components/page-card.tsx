@@ -1,31 +1,23 @@
 import {
-  CircleCheck,
-  Info,
   LoaderCircle,
+  type LucideIcon,
   Pause,
   Play,
   RefreshCcw,
   RefreshCw,
   RotateCcw,
   Settings,
-  TriangleAlert,
   Unplug,
   XCircle,
 } from 'lucide-react';
-import { type RefObject, useId, useLayoutEffect, useRef } from 'react';
+import { type ReactNode, type Ref, type RefObject, useId, useLayoutEffect, useRef } from 'react';
+import { isActive, isRetryable } from '#shared/job-status.ts';
+import type { PagePhase, PageView } from '../page-view.ts';
 import { baselineOf } from '../preferences.ts';
-import {
-  announcement,
-  completedText,
-  isUpToDate,
-  plural,
-  runningText,
-  syncedBefore,
-  syncedText,
-} from '../sync-text.ts';
-import { isActive, isPaused, isRetryable, type SyncJob } from '../types.ts';
-import type { PageView } from '../use-connected-pages.ts';
-import { SyncProgress } from './sync-progress.tsx';
+import { announcement, plural, syncedBefore } from '../sync-text.ts';
+import type { SyncJob } from '../types.ts';
+import { CardOutcome, CardStatus } from './card-status.tsx';
+import { icon } from './icon.tsx';
 
 /**
  * One connected page, in its four states: Idle (Sync), Syncing ("Synced N contacts...",
@@ -60,64 +52,12 @@ export function PageCard(props: {
   const { page, phase, job, startingFull } = props.view;
   const nameId = useId();
   const primaryRef = useRef<HTMLButtonElement>(null);
-  const busy = phase === 'starting' || phase === 'stopping' || phase === 'pausing' || phase === 'resuming';
   const active = isActive(job) ? job : null;
-  const paused = isPaused(job) ? job : null;
-  const outcome = phase === 'idle' && job && !isActive(job) && !paused ? job : null;
+  const outcome = phase === 'idle' && job && !active ? job : null;
   const baseline = outcome ? baselineOf(outcome.id) : null;
-
-  const primary = {
-    idle: { label: 'Sync', icon: <RefreshCw aria-hidden className="icon" />, className: 'button' },
-    starting: {
-      label: 'Starting...',
-      icon: <RefreshCw aria-hidden className="icon spin" />,
-      className: 'button',
-    },
-    syncing: {
-      label: 'Stop Sync',
-      icon: <XCircle aria-hidden className="icon" />,
-      className: 'button button-destructive',
-    },
-    stopping: {
-      label: 'Stopping...',
-      icon: <LoaderCircle aria-hidden className="icon spin" />,
-      className: 'button button-destructive',
-    },
-    pausing: {
-      label: 'Stop Sync',
-      icon: <XCircle aria-hidden className="icon" />,
-      className: 'button button-destructive',
-    },
-    paused: { label: 'Resume', icon: <Play aria-hidden className="icon" />, className: 'button' },
-    resuming: {
-      label: 'Resuming...',
-      icon: <LoaderCircle aria-hidden className="icon spin" />,
-      className: 'button',
-    },
-  }[phase];
-
-  const onPrimary = () => {
-    if (phase === 'idle') props.onSync();
-    else if (phase === 'syncing' && active) props.onStop(active);
-    else if (phase === 'paused' && paused) props.onResume(paused);
-  };
-  /** Beside the main action: Pause while syncing, Stop Sync while paused. */
-  const secondary =
-    phase === 'syncing' || phase === 'pausing'
-      ? {
-          label: phase === 'pausing' ? 'Pausing...' : 'Pause',
-          icon: <Pause aria-hidden className={phase === 'pausing' ? 'icon spin' : 'icon'} />,
-          className: 'button button-ghost',
-          onClick: phase === 'syncing' && active ? () => props.onPause(active) : undefined,
-        }
-      : phase === 'paused' || phase === 'resuming'
-        ? {
-            label: 'Stop Sync',
-            icon: <XCircle aria-hidden className="icon" />,
-            className: 'button button-ghost button-ghost-destructive',
-            onClick: phase === 'paused' && paused ? () => props.onStop(paused) : undefined,
-          }
-        : null;
+  const clicks = clicksOf(phase, active, props);
+  const secondary = SECONDARY[phase];
+  const name = ` ${page.pageName}`;
 
   return (
     <li
@@ -138,102 +78,41 @@ export function PageCard(props: {
           ` (was ${baseline.toLocaleString('en-US')}, gained ${(page.contactCount - baseline).toLocaleString('en-US')})`}
       </p>
 
-      {phase === 'syncing' && active && (
-        <div className="card-status">
-          <p className="status-line">
-            <RefreshCw aria-hidden className="icon spin" />
-            {runningText(active)}
-            {active.failedContacts > 0 && <span className="muted"> ({active.failedContacts} failed)</span>}
-          </p>
-          <SyncProgress job={active} pageName={page.pageName} />
-        </div>
-      )}
-      {(phase === 'paused' || phase === 'resuming' || phase === 'pausing') && (paused ?? active) && (
-        <div className="card-status">
-          <p className="status-line">
-            {phase === 'pausing' ? (
-              <LoaderCircle aria-hidden className="icon spin" />
-            ) : (
-              <Pause aria-hidden className="icon" />
-            )}
-            {phase === 'pausing' ? 'Pausing sync...' : 'Sync paused'}
-            <span className="muted"> · {syncedText((paused ?? active) as SyncJob)} so far</span>
-          </p>
-          <SyncProgress job={(paused ?? active) as SyncJob} pageName={page.pageName} />
-        </div>
-      )}
-      {phase === 'stopping' && (
-        <div className="card-status">
-          <p className="status-line">
-            <LoaderCircle aria-hidden className="icon spin" />
-            Stopping sync...
-          </p>
-        </div>
-      )}
-      {phase === 'starting' && (
-        <div className="card-status">
-          <p className="status-line">
-            <RefreshCw aria-hidden className="icon spin" />
-            {startingFull ? 'Starting full re-sync...' : 'Starting sync...'}
-          </p>
-        </div>
-      )}
-      {outcome && <Outcome job={outcome} />}
+      <CardStatus view={props.view} active={active} />
+      {outcome && <CardOutcome job={outcome} />}
 
       <div className="card-actions">
-        <button type="button" className="button button-ghost" onClick={props.onSettings}>
-          <Settings aria-hidden className="icon" />
-          Settings<span className="sr-only"> for {page.pageName}</span>
-        </button>
-        <button
-          type="button"
+        <CardButton look={SETTINGS} hidden={` for ${page.pageName}`} onClick={props.onSettings} />
+        <CardButton
           ref={primaryRef}
-          className={primary.className}
-          aria-disabled={busy || undefined}
-          data-action="primary"
-          onClick={busy ? undefined : onPrimary}
-        >
-          {primary.icon}
-          <span data-label>{primary.label}</span>
-          <span className="sr-only"> {page.pageName}</span>
-        </button>
+          look={PRIMARY[phase]}
+          hidden={name}
+          action="primary"
+          waiting={!clicks.primary}
+          onClick={clicks.primary}
+        />
         {secondary && (
-          <button
-            type="button"
-            className={secondary.className}
-            aria-disabled={secondary.onClick ? undefined : true}
-            data-action="secondary"
-            onClick={secondary.onClick}
-          >
-            {secondary.icon}
-            <span data-label>{secondary.label}</span>
-            <span className="sr-only"> {page.pageName}</span>
-          </button>
+          <CardButton
+            look={secondary}
+            hidden={name}
+            action="secondary"
+            waiting={!clicks.secondary}
+            onClick={clicks.secondary}
+          />
         )}
         {(phase === 'idle' || phase === 'starting') && syncedBefore(page) && (
           <FullResyncButton
-            pageName={page.pageName}
-            busy={busy}
-            spinning={!!startingFull}
+            look={startingFull ? FULL_RESYNC_SPINNING : FULL_RESYNC}
+            hidden={name}
+            waiting={phase === 'starting'}
             focusOnLeave={primaryRef}
             onClick={props.onFullSync}
           />
         )}
         {outcome && isRetryable(outcome) && (
-          <button
-            type="button"
-            className="button button-ghost"
-            data-action="retry"
-            onClick={() => props.onRetry(outcome)}
-          >
-            <RotateCcw aria-hidden className="icon" />
-            Retry<span className="sr-only"> {page.pageName}</span>
-          </button>
+          <CardButton look={RETRY} hidden={name} action="retry" onClick={() => props.onRetry(outcome)} />
         )}
-        <button type="button" className="button button-ghost" onClick={props.onDisconnect}>
-          <Unplug aria-hidden className="icon" />
-          Disconnect<span className="sr-only"> {page.pageName}</span>
-        </button>
+        <CardButton look={DISCONNECT} hidden={name} onClick={props.onDisconnect} />
       </div>
 
       <p className="sr-only" role="status" aria-live="polite" aria-atomic="true">
@@ -244,71 +123,122 @@ export function PageCard(props: {
 }
 
 /**
- * The secondary "Full re-sync" action. It leaves the card once a sync runs; the focus it holds then
- * goes to the main action rather than to the page (the cleanup runs before the button is removed).
+ * What the main action and the one beside it do in a phase that takes a click: Sync when idle,
+ * Stop Sync and Pause while syncing, Resume and Stop Sync while paused. Otherwise they wait.
  */
-function FullResyncButton(props: {
-  pageName: string;
-  busy: boolean;
-  spinning: boolean;
-  focusOnLeave: RefObject<HTMLButtonElement | null>;
-  onClick: () => void;
+function clicksOf(
+  phase: PagePhase,
+  active: SyncJob | null,
+  props: Pick<Parameters<typeof PageCard>[0], 'onSync' | 'onStop' | 'onPause' | 'onResume'>,
+): { primary?: () => void; secondary?: () => void } {
+  if (phase === 'idle') return { primary: props.onSync };
+  if (!active) return {};
+  if (phase === 'syncing')
+    return { primary: () => props.onStop(active), secondary: () => props.onPause(active) };
+  if (phase === 'paused')
+    return { primary: () => props.onResume(active), secondary: () => props.onStop(active) };
+  return {};
+}
+
+interface ButtonLook {
+  label: string;
+  icon: ReactNode;
+  className: string;
+}
+
+const look = (label: string, Icon: LucideIcon, className: string, spinning = false): ButtonLook => ({
+  label,
+  icon: icon(Icon, spinning),
+  className,
+});
+
+const PLAIN = 'button';
+const DESTRUCTIVE = 'button button-destructive';
+const GHOST = 'button button-ghost';
+const STOP_SYNC = look('Stop Sync', XCircle, DESTRUCTIVE);
+const STOP_SYNC_BESIDE = look('Stop Sync', XCircle, `${GHOST} button-ghost-destructive`);
+
+/** The main action in each phase. */
+const PRIMARY: Record<PagePhase, ButtonLook> = {
+  idle: look('Sync', RefreshCw, PLAIN),
+  starting: look('Starting...', RefreshCw, PLAIN, true),
+  syncing: STOP_SYNC,
+  stopping: look('Stopping...', LoaderCircle, DESTRUCTIVE, true),
+  pausing: STOP_SYNC,
+  paused: look('Resume', Play, PLAIN),
+  resuming: look('Resuming...', LoaderCircle, PLAIN, true),
+};
+
+/** Beside the main action: Pause while syncing, Stop Sync while paused. */
+const SECONDARY: Partial<Record<PagePhase, ButtonLook>> = {
+  syncing: look('Pause', Pause, GHOST),
+  pausing: look('Pausing...', Pause, GHOST, true),
+  paused: STOP_SYNC_BESIDE,
+  resuming: STOP_SYNC_BESIDE,
+};
+
+const SETTINGS = look('Settings', Settings, GHOST);
+const FULL_RESYNC = look('Full re-sync', RefreshCcw, GHOST);
+const FULL_RESYNC_SPINNING = look('Full re-sync', RefreshCcw, GHOST, true);
+const RETRY = look('Retry', RotateCcw, GHOST);
+const DISCONNECT = look('Disconnect', Unplug, GHOST);
+
+/**
+ * A card's button: its icon, its label, and the page's name for screen readers ("Sync My Page").
+ * While it waits for a request it is aria-disabled and takes no click.
+ */
+function CardButton(props: {
+  look: ButtonLook;
+  /** Read after the label by screen readers only. */
+  hidden: string;
+  action?: string;
+  waiting?: boolean;
+  onClick?: () => void;
+  title?: string;
+  ref?: Ref<HTMLButtonElement>;
 }) {
-  const ref = useRef<HTMLButtonElement>(null);
-  const { focusOnLeave } = props;
-  useLayoutEffect(() => {
-    const button = ref.current;
-    return () => {
-      if (button && document.activeElement === button) focusOnLeave.current?.focus();
-    };
-  }, [focusOnLeave]);
+  const { look, waiting } = props;
   return (
     <button
-      ref={ref}
+      ref={props.ref}
       type="button"
-      className="button button-ghost"
-      aria-disabled={props.busy || undefined}
-      data-action="full-resync"
-      title="Re-read every conversation, not only those changed since the last sync"
-      onClick={props.busy ? undefined : props.onClick}
+      className={look.className}
+      aria-disabled={waiting || undefined}
+      data-action={props.action}
+      title={props.title}
+      onClick={waiting ? undefined : props.onClick}
     >
-      <RefreshCcw aria-hidden className={props.spinning ? 'icon spin' : 'icon'} />
-      <span data-label>Full re-sync</span>
-      <span className="sr-only"> {props.pageName}</span>
+      {look.icon}
+      <span data-label>{look.label}</span>
+      <span className="sr-only">{props.hidden}</span>
     </button>
   );
 }
 
-function Outcome({ job }: { job: SyncJob }) {
-  if (job.status === 'CANCELLED')
-    return (
-      <p className="status-line status-info">
-        <Info aria-hidden className="icon" />
-        Sync cancelled
-        <span className="muted"> · {syncedText(job)} before the stop</span>
-      </p>
-    );
-  if (isUpToDate(job))
-    return (
-      <p className="status-line status-success">
-        <CircleCheck aria-hidden className="icon" />
-        Up to date
-      </p>
-    );
-  if (job.status === 'COMPLETED')
-    return (
-      <p className="status-line status-success">
-        <CircleCheck aria-hidden className="icon" />
-        Sync completed
-        <span className="muted"> · {completedText(job)}</span>
-      </p>
-    );
+/**
+ * The secondary "Full re-sync" action. It leaves the card once a sync runs; the focus it holds then
+ * goes to the main action rather than to the page (the cleanup runs before the button is removed).
+ */
+function FullResyncButton(
+  props: Omit<Parameters<typeof CardButton>[0], 'ref' | 'action' | 'title'> & {
+    focusOnLeave: RefObject<HTMLButtonElement | null>;
+  },
+) {
+  const ref = useRef<HTMLButtonElement>(null);
+  const { focusOnLeave, ...button } = props;
+  useLayoutEffect(() => {
+    const element = ref.current;
+    return () => {
+      if (element && document.activeElement === element) focusOnLeave.current?.focus();
+    };
+  }, [focusOnLeave]);
   return (
-    <p className="status-line status-error">
-      <TriangleAlert aria-hidden className="icon" />
-      Sync failed: {job.error ?? 'unknown error'}
-      <span className="muted"> · {syncedText(job)}</span>
-    </p>
+    <CardButton
+      {...button}
+      ref={ref}
+      action="full-resync"
+      title="Re-read every conversation, not only those changed since the last sync"
+    />
   );
 }
 

@@ -1,7 +1,7 @@
 import { useId } from 'react';
 import type { Preferences } from '../preferences.ts';
+import { plural } from '../sync-text.ts';
 import type { ConnectedPage } from '../types.ts';
-import { plural } from '../use-connected-pages.ts';
 import { Dialog } from './dialog.tsx';
 
 /** A page's details and the user's own preferences (kept per user in this browser). */
