@@ -1,13 +1,32 @@
-import type { BenchResults, ConflictFigures } from './run.ts';
+import type { BenchResults } from './run.ts';
+
+/**
+ * Everything the benchmark's figures are shown as: the table `npm run bench` prints, and the
+ * tables bench/render-docs.ts renders into docs/performance.md from bench/results.json. Both go
+ * through these functions, so the console and the docs cannot disagree.
+ */
+
+type DeepPartial<T> = T extends object ? { [K in keyof T]?: DeepPartial<T[K]> | null } : T;
+
+/** An earlier run kept for comparison: what was measured, and the figures that were recorded. */
+export interface Baseline {
+  /** What differed from the product measured today, and how the figures were taken. */
+  description: string;
+  /** When it ran (ISO 8601, or a day). */
+  date: string;
+  /** The figures, in the shape of a run's results; a figure that was not recorded is absent or null. */
+  results: DeepPartial<BenchResults>;
+}
+
+/** bench/results.json: the last full run, and the earlier runs it is compared with. */
+export type BenchFile = BenchResults & { baselines: Record<string, Baseline> };
 
 /** The benchmark's table: each figure, what was measured, its target and whether it is met. */
-export function reportRows(
-  results: BenchResults,
-  conflicts: ConflictFigures,
-): [string, string, string, string][] {
+export function reportRows(results: BenchResults): [string, string, string, string][] {
+  const conflicts = results.conflicts.benchPage;
   return [
     [
-      'conflicts / retries per 1,000 (hold 25 ms)',
+      `conflicts / retries per 1,000 (hold ${results.txHoldMs} ms)`,
       `${results.transactionConflictsPer1000} / ${conflicts.conflictRetriesPer1000} (given up ${conflicts.conflictsGivenUp})`,
       '<= 10',
       results.transactionConflictsPer1000 <= 10 ? 'met' : 'MISSED',
@@ -155,4 +174,139 @@ export function reportRows(
       '-',
     ],
   ];
+}
+
+/** The figures behind the main table's: each run, the baseline's own counts, the cost's parts. */
+export function detailRows(results: BenchResults): [string, string][] {
+  const m = results.costPer1000.measuredPer1000;
+  const s = (values: number[]) => `${values.join(', ')} s`;
+  return [
+    ['bench page syncs (the median is reported)', s(results.productWallSecondsRuns)],
+    ['the same syncs without the per-chunk cancel checks', s(results.noChecksWallSecondsRuns)],
+    ['transitions the checks add per sync', String(results.checkTransitionsPerSync)],
+    [
+      'sequential design: wall time, Graph calls per 100, status reads',
+      `${results.baselineWallSeconds} s, ${results.baselineGraphCallsPer100}, ${results.baselineStatusReads}`,
+    ],
+    [
+      'cancel ack max; ack to last activity p99',
+      `${results.cancelAckMaxMs} ms; ${results.ackToLastActivityP99Ms} ms`,
+    ],
+    [
+      'history events / transitions per 1,000 on the bench page',
+      `${results.eventsPer1000SmallPage} / ${results.transitionsPer1000SmallPage}`,
+    ],
+    [
+      'scale run: worker heap, stack total memory',
+      `${results.peakMemoryMb.workerHeap} MB, ${results.peakMemoryMb.stackTotal} MB`,
+    ],
+    [
+      'cost per 1,000: Step Functions / Lambda / DynamoDB',
+      `$${results.costPer1000.stepFunctionsUsd} / $${results.costPer1000.lambdaUsd} / $${results.costPer1000.dynamoDbUsd}`,
+    ],
+    [
+      'measured per 1,000: transitions, Lambda GB-s, read / write units',
+      `${m.transitions}, ${m.lambdaGbSeconds}, ${m.readUnits} / ${m.writeUnits}`,
+    ],
+    [
+      'Bedrock tokens per 1,000 (estimated): input / output',
+      `${m.bedrockInputTokens} / ${m.bedrockOutputTokens}`,
+    ],
+  ];
+}
+
+/** A figure compared across runs: its label, and how a run's results show it (null: not recorded). */
+type Figure = [string, (r: DeepPartial<BenchResults>) => string | null];
+
+const known = (...values: unknown[]) => values.every((v) => v !== undefined && v !== null);
+const join = (values: unknown[], sep = ' / ') =>
+  values.every((v) => v === undefined || v === null)
+    ? null
+    : values.map((v) => (v === undefined || v === null ? 'not counted' : String(v))).join(sep);
+const seconds = (v: unknown) => (known(v) ? `${v} s` : null);
+
+/** The write path's figures: what batch commits changed. */
+export const WRITE_PATH_FIGURES: Figure[] = [
+  [
+    'transaction conflicts per 1,000 (hold 10 / 25 / 50 ms)',
+    (r) => join([10, 25, 50].map((ms) => r.conflicts?.byTxHoldMs?.[ms]?.transactionConflictsPer1000)),
+  ],
+  [
+    'conflict retries per 1,000 / given up',
+    (r) => join([r.conflicts?.benchPage?.conflictRetriesPer1000, r.conflicts?.benchPage?.conflictsGivenUp]),
+  ],
+  ['chunk failures (attempts the workflow retried)', (r) => join([r.chunkFailures])],
+  ['job-item writes per 1,000', (r) => join([r.jobItemWritesPer1000])],
+  ['write units per 1,000 (local analyzer)', (r) => join([r.dynamoWriteUnitsPer1000])],
+  [
+    'write units per 1,000 (Bedrock-sized summary)',
+    (r) => join([r.conflicts?.bedrockSizedAiContext?.dynamoWriteUnitsPer1000]),
+  ],
+  ['sync wall time, bench page (median)', (r) => seconds(r.productWallSeconds)],
+  ['throughput vs the sequential design', (r) => (known(r.throughputRatio) ? `${r.throughputRatio}x` : null)],
+  [
+    'scale run',
+    (r) =>
+      known(r.scaleStatus)
+        ? `${r.scaleStatus}, ${r.scaleSynced ?? '?'} synced, ${r.scaleContactsStored ?? '?'} stored, ${r.scaleWallSeconds} s`
+        : null,
+  ],
+  [
+    'scale run: conflicts / retries per 1,000, given up, chunk failures',
+    (r) =>
+      join([
+        r.conflicts?.scale?.transactionConflictsPer1000,
+        r.conflicts?.scale?.conflictRetriesPer1000,
+        r.conflicts?.scale?.conflictsGivenUp,
+        r.conflicts?.scale?.chunkFailures,
+      ]),
+  ],
+  [
+    'cancel ack p50 / p99',
+    (r) =>
+      known(r.cancelAckP50Ms, r.cancelAckP99Ms) ? `${r.cancelAckP50Ms} / ${r.cancelAckP99Ms} ms` : null,
+  ],
+  ['writes after ack', (r) => join([r.writesAfterAck])],
+];
+
+/** The reader's figures: what reading each list page once changed. */
+export const READER_FIGURES: Figure[] = [
+  ['Graph calls per 100 conversations', (r) => join([r.graphCallsPer100])],
+  ['sync wall time, bench page (median)', (r) => seconds(r.productWallSeconds)],
+  ['throughput vs the sequential design', (r) => (known(r.throughputRatio) ? `${r.throughputRatio}x` : null)],
+  ['first contact on the demo page', (r) => seconds(r.firstContactSeconds)],
+  [
+    'time in the per-chunk cancel checks per sync',
+    (r) => (known(r.checkMsPerSync) ? `${r.checkMsPerSync} ms` : null),
+  ],
+  [
+    'transaction conflicts per 1,000 (hold 10 / 25 / 50 ms)',
+    (r) => join([10, 25, 50].map((ms) => r.conflicts?.byTxHoldMs?.[ms]?.transactionConflictsPer1000)),
+  ],
+  ['write units per 1,000 (local analyzer)', (r) => join([r.dynamoWriteUnitsPer1000])],
+  [
+    'scale run',
+    (r) =>
+      known(r.scaleStatus)
+        ? `${r.scaleStatus}, ${r.scaleSynced ?? '?'} synced, ${r.scaleWallSeconds} s, ${r.scaleExecutions ?? '?'} executions`
+        : null,
+  ],
+  ['scale run: history events per 1,000', (r) => join([r.eventsPer1000])],
+  ['scale run: conflicts per 1,000', (r) => join([r.conflicts?.scale?.transactionConflictsPer1000])],
+];
+
+/** One row per figure, one column per run; a figure no run recorded is left out. */
+export function comparisonRows(figures: Figure[], runs: DeepPartial<BenchResults>[]): string[][] {
+  return figures
+    .map(([label, show]) => [label, ...runs.map((r) => show(r) ?? '-')])
+    .filter((row) => row.slice(1).some((cell) => cell !== '-'));
+}
+
+/** A Markdown table with its columns padded, so that it reads as well in a terminal. */
+export function markdownTable(header: string[], rows: string[][]): string {
+  const escapePipes = (cell: string) => cell.replaceAll('|', '\\|');
+  const all = [header, ...rows].map((r) => r.map(escapePipes));
+  const widths = header.map((_, i) => Math.max(3, ...all.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => `| ${widths.map((w, i) => (r[i] ?? '').padEnd(w)).join(' | ')} |`;
+  return [line(all[0] ?? []), line(widths.map((w) => '-'.repeat(w))), ...all.slice(1).map(line)].join('\n');
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { reportRows } from './report.ts';
+import { type BenchFile, markdownTable, reportRows } from './report.ts';
 import type { CancelScenarioResult } from './scenarios/cancel.ts';
 import type { ResyncScenarioResult } from './scenarios/resync.ts';
 import type { ScaleScenarioResult } from './scenarios/scale.ts';
@@ -14,6 +14,8 @@ import { conversationsPerExecution, costPer1000, median, percentile, round } fro
  * `npm run bench`: the product against the sequential design it replaced (bench/baseline.ts), on the embedded stack.
  * `-- --quick` runs every scenario at small sizes (for development; results.json is then not
  * overwritten unless `--write` is given). Each scenario runs in a fresh child process.
+ * results.json keeps its `baselines` (earlier runs, for comparison) across runs; the tables in
+ * docs/performance.md are rendered from it by bench/render-docs.ts.
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -190,7 +192,6 @@ const conflicts = conflictFigures(runs);
 const eventsPerChunk = scaleRun.maxAwsEventsPerExecution / Math.max(1, scaleRun.maxChunkTurnsPerExecution);
 
 export type BenchResults = typeof results;
-export type ConflictFigures = typeof conflicts;
 
 const results = {
   conflictModel: true,
@@ -344,12 +345,20 @@ const results = {
   benchSeconds: round(benchSeconds, 0),
 };
 
-const rows = reportRows(results, conflicts);
-const header: [string, string, string, string] = ['figure', 'measured', 'target', ''];
-const widths = [0, 1, 2, 3].map((i) => Math.max(...[header, ...rows].map((r) => (r[i] ?? '').length)));
-const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-console.log([line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
+console.log(markdownTable(['figure', 'measured', 'target', ''], reportRows(results)));
 console.log(
   `\n${results.machine.cpus}, ${results.machine.memoryGb} GB, ${results.machine.node}; ${results.benchSeconds} s`,
 );
-if (write) writeFileSync(path.join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+if (write) {
+  // The earlier runs the docs compare with (`baselines`) are not measured again: keep them.
+  const file = path.join(here, 'results.json');
+  let baselines: BenchFile['baselines'] = {};
+  try {
+    baselines = (JSON.parse(readFileSync(file, 'utf8')) as Partial<BenchFile>).baselines ?? {};
+  } catch {
+    // no results yet
+  }
+  const out: BenchFile = { ...results, baselines };
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+  console.log('wrote bench/results.json: render the docs from it with `npx tsx bench/render-docs.ts`');
+}

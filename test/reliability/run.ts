@@ -17,7 +17,7 @@ import { runLoad } from './load.ts';
  * looks at everything the run produced.
  *
  * The summary (sizes, sections, violations and the figures the docs quote) is written to
- * `test/reliability/results.json` (`--no-write` skips it); `scripts/render-docs.ts` renders
+ * `test/reliability/results.json` (`--no-write` skips it); `bench/render-docs.ts` renders
  * docs/reliability.md's tables from it. The file's `baselines` section (earlier runs, kept for
  * comparison) is carried over unchanged.
  */
@@ -102,7 +102,7 @@ if (!values['no-write']) {
   const summary = {
     description:
       'The last run of `npm run test:reliability`: its sizes, one row per section, and the figures the docs quote. ' +
-      'Written by test/reliability/run.ts; docs/reliability.md is rendered from it by scripts/render-docs.ts.',
+      'Written by test/reliability/run.ts; docs/reliability.md is rendered from it by bench/render-docs.ts.',
     date: new Date().toISOString(),
     seed,
     sizes: {
