@@ -2,10 +2,10 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, request }
 import { localDynamoClient } from './dynamodb.ts';
 import { transactionCapacity } from './dynamodb-capacity.ts';
 import type { ConflictModel, ConflictStats } from './dynamodb-conflicts.ts';
-import { mulberry32, type Rng } from './graph-sim/seed.ts';
 import { dynamoDbRequests } from './iam/action-mapping.ts';
 import { callerOf } from './iam/caller-identity.ts';
 import type { LocalIam } from './iam/local-iam.ts';
+import { mulberry32, type Rng } from './prng.ts';
 
 /**
  * The proxy in front of DynamoDB Local. Every client of the embedded stack reaches DynamoDB

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER, localVerifier } from './auth.ts';
 import { serveAwsJson } from './aws-json-server.ts';
 import { type CfnTemplate, TemplateResolver } from './cloudformation.ts';
+import { connectPage, DEMO_ORG } from './demo-org.ts';
 import {
   createTablesFromTemplate,
   keySchemasFromTemplate,
@@ -13,14 +14,14 @@ import {
 import { ConflictModel, conflictSettingsFromEnv } from './dynamodb-conflicts.ts';
 import { startDynamoFaultProxy } from './dynamodb-faults.ts';
 import { LocalEventBridge, rulesFromTemplate } from './events.ts';
-import { demoPage, type SimPage } from './graph-sim/seed.ts';
+import { demoPage } from './graph-sim/demo-data/generate-page.ts';
+import type { SimPage } from './graph-sim/demo-data/sim-types.ts';
 import { startGraphSimulator } from './graph-sim/server.ts';
 import { routesFromTemplate, serveHttpApi } from './http-api.ts';
 import { type IamMode, iamModeFromEnv, LocalIam } from './iam/local-iam.ts';
 import { LocalKms } from './kms.ts';
 import { LambdaRuntime } from './lambda-runtime.ts';
 import { startLocalS3 } from './s3.ts';
-import { connectPage, DEMO_ORG } from './seed.ts';
 import { LocalStepFunctions } from './sfn-server.ts';
 import { synthesizeTemplate } from './synth.ts';
 import { consoleFallback } from './web-console.ts';

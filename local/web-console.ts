@@ -12,7 +12,7 @@ import {
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { signLocalToken } from './auth.ts';
-import { DEMO_ORG } from './seed.ts';
+import { DEMO_ORG } from './demo-org.ts';
 
 /**
  * The web console on the local stack: `web/` built with Vite into `web/dist` (only when its sources

@@ -5,7 +5,7 @@
  * GRAPH_SIM_LATENCY_MS (default 0), GRAPH_SIM_RATE_LIMIT (calls/s per page, default 2; "off" disables),
  * GRAPH_SIM_LIST_CURSORS (`keyset`, the default, or `offset`). Knobs: docs/graph-simulator.md.
  */
-import { demoPage } from './seed.ts';
+import { demoPage } from './demo-data/generate-page.ts';
 import { startGraphSimulator } from './server.ts';
 
 function numberFromEnv(name: string, fallback: number): number {

@@ -8,8 +8,9 @@
  *   list by default. The list is ordered by `updated_time` (newest first), then by id; `after=K`
  *   answers the conversations ordered after the key K, whatever has moved since the cursor was made.
  */
+
+import { hash32 } from '../prng.ts';
 import { invalidParam, messageDeleted } from './errors.ts';
-import { hash32 } from './seed.ts';
 
 export interface Window {
   start: number;

@@ -3,17 +3,17 @@
  * parsing, and the JSON of conversations, messages, participants and attachments.
  */
 
-import { invalidParam, nonexistingField } from './errors.ts';
-import { type FieldSpec, FieldSyntaxError, parseFields } from './fields.ts';
-import { buildPaging, encodeCursor, listWindow, parseLimit } from './paging.ts';
+import { conversationCustomer } from './demo-data/conversation-basics.ts';
 import {
-  conversationCustomer,
   MESSAGE_DETAIL_LIMIT,
   type SimAttachment,
   type SimConversation,
   type SimMessage,
   type SimParticipant,
-} from './seed.ts';
+} from './demo-data/sim-types.ts';
+import { invalidParam, nonexistingField } from './errors.ts';
+import { type FieldSpec, FieldSyntaxError, parseFields } from './fields.ts';
+import { buildPaging, encodeCursor, listWindow, parseLimit } from './paging.ts';
 
 // Rendering
 

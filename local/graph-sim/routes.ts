@@ -4,6 +4,10 @@
  * `/{conversation-id}/messages`, `/{message-id}`, `/{user-id}` (a customer's profile).
  */
 
+import { conversationCustomer } from './demo-data/conversation-basics.ts';
+import { customerProfile } from './demo-data/customer-profile.ts';
+import { parseGraphTimeSeconds } from './demo-data/graph-time.ts';
+import { MESSAGE_DETAIL_LIMIT, type SimPlatform } from './demo-data/sim-types.ts';
 import { GraphError, invalidParam, messageDeleted } from './errors.ts';
 import { serializeFields } from './fields.ts';
 import {
@@ -29,13 +33,6 @@ import {
   renderMessage,
   renderMessagesEdge,
 } from './render.ts';
-import {
-  conversationCustomer,
-  customerProfile,
-  MESSAGE_DETAIL_LIMIT,
-  parseGraphTimeSeconds,
-  type SimPlatform,
-} from './seed.ts';
 import type { SimState, Target } from './state.ts';
 
 export const DEFAULT_LIST_LIMIT = 25;

@@ -33,7 +33,9 @@
  */ import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { hash32, mulberry32, type Rng } from '../prng.ts';
 import { type AdminControls, handleAdmin, type Reply } from './admin.ts';
+import type { SimPage, SimPlatform } from './demo-data/sim-types.ts';
 import {
   faultError,
   GraphError,
@@ -43,7 +45,6 @@ import {
   unsupportedGet,
 } from './errors.ts';
 import { handleRoute, type ListCursors } from './routes.ts';
-import { hash32, mulberry32, type Rng, type SimPage, type SimPlatform } from './seed.ts';
 import { type AddMessagesRequest, SimState, type Target } from './state.ts';
 import { type Bucket, UsageMeter, usage } from './usage.ts';
 

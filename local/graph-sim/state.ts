@@ -5,21 +5,13 @@
  * The `SimPage` objects the simulator was started with are never modified: a conversation that gets a
  * new message is copied first, and the lists are the simulator's own.
  */
-import {
-  addedCustomerMessage,
-  conversationCustomer,
-  conversationMessages,
-  decodeMessageId,
-  graphTime,
-  hash32,
-  mulberry32,
-  parseGraphTimeSeconds,
-  type Rng,
-  type SimConversation,
-  type SimMessage,
-  type SimPage,
-  type SimPlatform,
-} from './seed.ts';
+
+import { hash32, mulberry32, type Rng } from '../prng.ts';
+import { conversationCustomer } from './demo-data/conversation-basics.ts';
+import { graphTime, parseGraphTimeSeconds } from './demo-data/graph-time.ts';
+import { decodeMessageId } from './demo-data/ids.ts';
+import { addedCustomerMessage, conversationMessages } from './demo-data/messages.ts';
+import type { SimConversation, SimMessage, SimPage, SimPlatform } from './demo-data/sim-types.ts';
 
 export interface PageEntry {
   page: SimPage;

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONVERSATION_FIELDS } from '#shared/graph/graph-client.ts';
+import { demoPage, generatePage } from '../../local/graph-sim/demo-data/generate-page.ts';
+import { conversationMessages } from '../../local/graph-sim/demo-data/messages.ts';
+import type { SimPage } from '../../local/graph-sim/demo-data/sim-types.ts';
 import { parseFields } from '../../local/graph-sim/fields.ts';
-import { conversationMessages, demoPage, generatePage, type SimPage } from '../../local/graph-sim/seed.ts';
 import { type GraphSimulator, startGraphSimulator } from '../../local/graph-sim/server.ts';
 
 const TOKEN = 'demo-page-token';
@@ -78,7 +80,7 @@ const isDescending = (times: string[]) =>
       Date.parse(t.replace('+0000', 'Z')) <= Date.parse((times[i - 1] ?? '').replace('+0000', 'Z')),
   );
 
-describe('seed', () => {
+describe('demo data', () => {
   it('builds the demo page with 347 Messenger and 150 Instagram conversations, newest first', () => {
     const page = demoPage();
     expect(page).toMatchObject({

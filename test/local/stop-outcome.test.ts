@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionArnFor } from '#shared/sfn.ts';
 import { JOB_SK } from '#shared/store/db.ts';
 import { signLocalToken } from '../../local/auth.ts';
-import { generatePage } from '../../local/graph-sim/seed.ts';
+import { generatePage } from '../../local/graph-sim/demo-data/generate-page.ts';
 import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
 
 /**

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GraphApiError } from '#shared/graph/errors.ts';
 import { GraphClient } from '#shared/graph/graph-client.ts';
 import type { CallLimiter } from '#shared/graph/rate-limiter.ts';
-import { generatePage } from '../../../local/graph-sim/seed.ts';
+import { generatePage } from '../../../local/graph-sim/demo-data/generate-page.ts';
 import { type GraphSimulator, startGraphSimulator } from '../../../local/graph-sim/server.ts';
 
 const TOKEN = 'EAAG-get-conversation-token';

@@ -5,7 +5,9 @@ import { GraphApiError } from '#shared/graph/errors.ts';
 import { type ConversationPage, GraphClient, type ListRequest } from '#shared/graph/graph-client.ts';
 import type { Conversation } from '#shared/graph/schemas.ts';
 import type { Platform } from '#shared/schemas.ts';
-import { conversationCustomer, conversationMessages, generatePage } from '../../../local/graph-sim/seed.ts';
+import { conversationCustomer } from '../../../local/graph-sim/demo-data/conversation-basics.ts';
+import { generatePage } from '../../../local/graph-sim/demo-data/generate-page.ts';
+import { conversationMessages } from '../../../local/graph-sim/demo-data/messages.ts';
 import { type GraphSimulator, startGraphSimulator } from '../../../local/graph-sim/server.ts';
 import { listIds } from './list-ids.ts';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GraphClient } from '#shared/graph/graph-client.ts';
 import { DynamoRateLimiter } from '#shared/graph/rate-limiter.ts';
-import { generatePage } from '../../../local/graph-sim/seed.ts';
+import { generatePage } from '../../../local/graph-sim/demo-data/generate-page.ts';
 import { type GraphSimulator, startGraphSimulator } from '../../../local/graph-sim/server.ts';
 import { listIds } from './list-ids.ts';
 
