@@ -39,30 +39,33 @@ export const ROUTE_NAMES = Object.keys(ROUTES) as RouteName[];
 /** `METHOD /path`, as API Gateway names a route. */
 export const routeKey = (name: RouteName) => `${ROUTES[name].method} ${ROUTES[name].path}`;
 
-/** The values a route's `{param}`s take, by name. */
+/** A route's path template. */
+type PathOf<N extends RouteName> = (typeof ROUTES)[N]['path'];
+/** The values a path template's `{param}`s take, by name. */
 type PathParams<P extends string> = P extends `${string}{${infer Param}}${infer Rest}`
   ? Record<Param, string> & PathParams<Rest>
   : unknown;
+type Params = Record<string, string | number | undefined>;
 
 /**
- * The request path of a route, its `{param}`s filled with their URL-encoded values and an optional
- * query string appended (undefined values are left out).
+ * The request path of a route: its `{param}`s filled with their URL-encoded values from `params`,
+ * the other params as the query string (undefined values are left out).
  */
 export function routePath<N extends RouteName>(
   name: N,
-  ...[params, query]: keyof PathParams<(typeof ROUTES)[N]['path']> extends never
-    ? [params?: undefined, query?: Record<string, string | number | undefined>]
-    : [params: PathParams<(typeof ROUTES)[N]['path']>, query?: Record<string, string | number | undefined>]
+  ...[params]: keyof PathParams<PathOf<N>> extends never
+    ? [params?: Params]
+    : [params: PathParams<PathOf<N>> & Params]
 ): string {
-  const values = (params ?? {}) as Record<string, string>;
+  const query: Params = { ...params };
   const path = ROUTES[name].path.replace(/\{(\w+)\}/g, (_, key: string) => {
-    const value = values[key];
+    const value = query[key];
     if (value === undefined) throw new Error(`${routeKey(name)}: missing {${key}}`);
+    delete query[key];
     return encodeURIComponent(value);
   });
   const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(query ?? {}))
-    if (value !== undefined) search.set(key, String(value));
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) search.set(key, String(value));
   const text = search.toString();
   return text ? `${path}?${text}` : path;
 }
