@@ -1,7 +1,7 @@
 import type { AnalyzerMessage, ConversationAnalyzer } from '../analyzer/analyzer.ts';
 import { numberEnv } from '../config.ts';
 import { JobNotRunningError, SyncFailedError } from '../errors.ts';
-import type { Conversation } from '../graph/schemas.ts';
+import type { Conversation } from '../graph/graph-responses.ts';
 import { logger, MetricUnit, metrics } from '../observability.ts';
 import type { Platform } from '../schemas.ts';
 import { findChunkMarkers, readChunkStart } from '../store/chunk-repository.ts';
