@@ -1,9 +1,9 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { numberEnv } from '../config.ts';
 import { SyncFailedError } from '../errors.ts';
-import { GraphApiError } from '../graph/errors.ts';
+import { GraphApiError } from '../graph/graph-api-error.ts';
 import { GraphClient } from '../graph/graph-client.ts';
-import type { Conversation } from '../graph/schemas.ts';
+import type { Conversation } from '../graph/graph-responses.ts';
 import { logger } from '../observability.ts';
 import type { ListPosition, Platform, ReadInput } from '../schemas.ts';
 import {
