@@ -17,7 +17,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ConversationAnalyzer } from '#shared/analyzer/analyzer.ts';
-import type { Conversation } from '#shared/graph/schemas.ts';
+import type { Conversation } from '#shared/graph/graph-responses.ts';
 import type { AiContext, ChunkInput } from '#shared/schemas.ts';
 import type { SegmentEnd, StagedChunk } from '#shared/staging/staged-chunks.ts';
 import { chunkSk } from '#shared/store/chunk-repository.ts';
