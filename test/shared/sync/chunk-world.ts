@@ -2,7 +2,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { AnalyzerMessage, ConversationAnalyzer } from '#shared/analyzer/analyzer.ts';
 import { LocalAnalyzer } from '#shared/analyzer/local-analyzer.ts';
 import { GraphClient } from '#shared/graph/graph-client.ts';
-import type { Conversation } from '#shared/graph/schemas.ts';
+import type { Conversation } from '#shared/graph/graph-responses.ts';
 import type { ChunkInput, Platform } from '#shared/schemas.ts';
 import { encryptPageToken } from '#shared/secrets/page-token-vault.ts';
 import { ddb, tables } from '#shared/store/db.ts';
