@@ -12,7 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import type { AnalyzerMessage, ConversationAnalyzer } from '#shared/analyzer/analyzer.ts';
 import { JobNotRunningError, SyncFailedError } from '#shared/errors.ts';
-import type { Conversation } from '#shared/graph/schemas.ts';
+import type { Conversation } from '#shared/graph/graph-responses.ts';
 import type { AiContext } from '#shared/schemas.ts';
 import { chunkSk } from '#shared/store/chunk-repository.ts';
 import type { ConnectedPage } from '#shared/store/page-repository.ts';
