@@ -3,7 +3,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { GraphClient, ListRequest } from '#shared/graph/graph-client.ts';
-import type { Conversation } from '#shared/graph/schemas.ts';
+import type { Conversation } from '#shared/graph/graph-responses.ts';
 import type { ListPosition, Platform, ReadInput } from '#shared/schemas.ts';
 import { contactKey } from '#shared/store/contact-repository.ts';
 import { ddb, JOB_SK, tables } from '#shared/store/db.ts';
