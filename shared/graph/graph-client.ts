@@ -1,9 +1,9 @@
 import { numberEnv, optionalEnv } from '../config.ts';
 import type { Platform } from '../schemas.ts';
 import { sleep } from '../sleep.ts';
-import { GraphApiError } from './errors.ts';
+import { GraphApiError } from './graph-api-error.ts';
+import { Conversation, ConversationList, GraphErrorBody } from './graph-responses.ts';
 import { type CallLimiter, DynamoRateLimiter } from './rate-limiter.ts';
-import { Conversation, ConversationList, GraphErrorBody } from './schemas.ts';
 
 export const DEFAULT_GRAPH_API_URL = 'https://graph.facebook.com/v21.0';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { GraphApiError } from '#shared/graph/errors.ts';
+import { GraphApiError } from '#shared/graph/graph-api-error.ts';
 import { GraphClient } from '#shared/graph/graph-client.ts';
 import type { CallLimiter } from '#shared/graph/rate-limiter.ts';
 import { generatePage } from '../../../local/graph-sim/demo-data/generate-page.ts';

@@ -1,9 +1,9 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { GraphApiError } from '#shared/graph/errors.ts';
+import { GraphApiError } from '#shared/graph/graph-api-error.ts';
 import { type ConversationPage, GraphClient, type ListRequest } from '#shared/graph/graph-client.ts';
-import type { Conversation } from '#shared/graph/schemas.ts';
+import type { Conversation } from '#shared/graph/graph-responses.ts';
 import type { Platform } from '#shared/schemas.ts';
 import { conversationCustomer } from '../../../local/graph-sim/demo-data/conversation-basics.ts';
 import { generatePage } from '../../../local/graph-sim/demo-data/generate-page.ts';

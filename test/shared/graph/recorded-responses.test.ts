@@ -3,9 +3,9 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { GraphApiError, type GraphErrorKind } from '#shared/graph/errors.ts';
+import { GraphApiError, type GraphErrorKind } from '#shared/graph/graph-api-error.ts';
 import { type ConversationPage, GraphClient, type ListRequest } from '#shared/graph/graph-client.ts';
-import type { Conversation, Message } from '#shared/graph/schemas.ts';
+import type { Conversation, Message } from '#shared/graph/graph-responses.ts';
 import { sleep } from '#shared/sleep.ts';
 import { listIds } from './list-ids.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GraphApiError } from '#shared/graph/errors.ts';
+import { GraphApiError } from '#shared/graph/graph-api-error.ts';
 import { slowDownMs } from '#shared/graph/graph-client.ts';
 
 const headers = (values: Record<string, unknown>) =>

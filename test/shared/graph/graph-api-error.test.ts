@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyGraphError, GraphApiError, type GraphErrorKind } from '#shared/graph/errors.ts';
-import { parseGraphTime } from '#shared/graph/schemas.ts';
+import { classifyGraphError, GraphApiError, type GraphErrorKind } from '#shared/graph/graph-api-error.ts';
+import { parseGraphTime } from '#shared/graph/graph-responses.ts';
 
 describe('classifyGraphError', () => {
   // Every documented Graph API error code, as Graph sends them (HTTP 400 unless said otherwise).
