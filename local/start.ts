@@ -1,6 +1,6 @@
 import { numberEnv } from '#shared/config.ts';
-import { startLocalStack } from './stack.ts';
-import { ensureConsoleBuilt, WEB_DIST } from './web-console.ts';
+import { ensureConsoleBuilt, WEB_DIST } from './console-server.ts';
+import { startLocalStack } from './local-stack.ts';
 
 /** `npm start`: the whole system on this machine. Every port is set by an env var, loopback only. */
 const started = Date.now();

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { issuerKey, issuerKeyDir, issuerKeyFile, signWithIssuerKey } from '../infra/self-issuer.ts';
 import { stackNameOf } from '../infra/stage-settings.ts';
 import { signLocalToken } from './auth.ts';
-import { DATA_DIR } from './stack.ts';
+import { DATA_DIR } from './local-stack.ts';
 
 /**
  * Prints a JWT as the last line.

@@ -10,7 +10,7 @@
  */
 
 import { hash32 } from '../prng.ts';
-import { invalidParam, messageDeleted } from './errors.ts';
+import { invalidParam, messageDeleted } from './error-responses.ts';
 
 export interface Window {
   start: number;

@@ -11,7 +11,7 @@ import {
   type SimMessage,
   type SimParticipant,
 } from './demo-data/sim-types.ts';
-import { invalidParam, nonexistingField } from './errors.ts';
+import { invalidParam, nonexistingField } from './error-responses.ts';
 import { type FieldSpec, FieldSyntaxError, parseFields } from './fields.ts';
 import { buildPaging, encodeCursor, listWindow, parseLimit } from './paging.ts';
 

@@ -8,7 +8,7 @@ import { conversationCustomer } from './demo-data/conversation-basics.ts';
 import { customerProfile } from './demo-data/customer-profile.ts';
 import { parseGraphTimeSeconds } from './demo-data/graph-time.ts';
 import { MESSAGE_DETAIL_LIMIT, type SimPlatform } from './demo-data/sim-types.ts';
-import { GraphError, invalidParam, messageDeleted } from './errors.ts';
+import { GraphError, invalidParam, messageDeleted } from './error-responses.ts';
 import { serializeFields } from './fields.ts';
 import {
   buildPaging,

@@ -43,7 +43,7 @@ import {
   RATE_LIMIT_MESSAGES,
   unknownPath,
   unsupportedGet,
-} from './errors.ts';
+} from './error-responses.ts';
 import { handleRoute, type ListCursors } from './routes.ts';
 import { type AddMessagesRequest, SimState, type Target } from './state.ts';
 import { type Bucket, UsageMeter, usage } from './usage.ts';

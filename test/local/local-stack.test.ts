@@ -15,7 +15,7 @@ import { ContactSyncStack, configFromContext } from '../../infra/stack.ts';
 import { signLocalToken } from '../../local/auth.ts';
 import { TemplateResolver } from '../../local/cloudformation.ts';
 import { generatePage } from '../../local/graph-sim/demo-data/generate-page.ts';
-import { DATA_DIR, type LocalStack, ROOT, startLocalStack } from '../../local/stack.ts';
+import { DATA_DIR, type LocalStack, ROOT, startLocalStack } from '../../local/local-stack.ts';
 
 // Two chunks per execution, so the 3 messenger chunks need a continuation (continue-as-new).
 const context = { mapConcurrency: 7, chunkSize: 20, maxChunksPerSegment: 2 };

@@ -6,7 +6,7 @@ import { executionArnFor } from '#shared/sfn.ts';
 import { JOB_SK } from '#shared/store/db.ts';
 import { signLocalToken } from '../../local/auth.ts';
 import { generatePage } from '../../local/graph-sim/demo-data/generate-page.ts';
-import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/local-stack.ts';
 
 /**
  * Where a stop's StopExecution outcome ends up, on the embedded stack: a cancel or pause that

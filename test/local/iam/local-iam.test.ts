@@ -6,7 +6,7 @@ import { startDynamoFaultProxy } from '../../../local/dynamodb-faults.ts';
 import { runAs } from '../../../local/iam/caller-identity.ts';
 import { LocalIam } from '../../../local/iam/local-iam.ts';
 import { LambdaRuntime } from '../../../local/lambda-runtime.ts';
-import { DATA_DIR, type LocalStack, ROOT, startLocalStack } from '../../../local/stack.ts';
+import { DATA_DIR, type LocalStack, ROOT, startLocalStack } from '../../../local/local-stack.ts';
 import { synthesizeTemplate } from '../../../local/synth.ts';
 import { HttpClient, PATHS, pollUntil, query, simPages } from '../../e2e/http-client.ts';
 import { allow, functionWithRole, request, serveBehindIam } from './function-roles.ts';
