@@ -44,7 +44,7 @@ export type TableAction =
   | 'Query';
 
 /**
- * A Lambda with the house defaults: Node.js 22 on ARM64, X-Ray, a log group with retention,
+ * A Lambda with the house defaults: Node.js 24 on ARM64, X-Ray, a log group with retention,
  * source maps, Powertools' service name, and an explicit esbuild bundle (no Docker).
  *
  * Its role starts with nothing but writing its own log group (no AWSLambdaBasicExecutionRole,
@@ -74,7 +74,7 @@ export class SyncFunction extends Construct {
       entry: path.join(root, entry),
       projectRoot: root,
       depsLockFilePath: path.join(root, 'package-lock.json'),
-      runtime: Runtime.NODEJS_22_X,
+      runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       tracing: Tracing.ACTIVE,
       timeout: props.timeout ?? Duration.seconds(30),
@@ -89,7 +89,7 @@ export class SyncFunction extends Construct {
       },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node22',
+        target: 'node24',
         minify: true,
         sourceMap: true,
         // The runtime ships AWS SDK v3, but we bundle it anyway so the deployed code runs the
@@ -104,11 +104,6 @@ export class SyncFunction extends Construct {
       this,
       'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions',
       wildcardResource('*'),
-    );
-    acknowledge(
-      this,
-      'Node.js 22 is the runtime the code and its tests run on (the node@22 devDependency); moving to a newer one is a deliberate, tested change',
-      'AwsSolutions-L1',
     );
   }
 

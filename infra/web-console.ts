@@ -104,7 +104,7 @@ export class WebConsole extends Construct {
           exclude: ['dist', 'node_modules', '.*'],
           bundling: {
             // Never used: the local build below always runs (Node and Vite are dev dependencies).
-            image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22'),
+            image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:24'),
             local: {
               tryBundle(outputDir: string) {
                 execFileSync(

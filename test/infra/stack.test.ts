@@ -359,7 +359,7 @@ describe('workflow', () => {
 });
 
 describe('functions', () => {
-  it('run on Node.js 22, ARM64, with tracing', () => {
+  it('run on Node.js 24, ARM64, with tracing', () => {
     const functions = template.findResources('AWS::Lambda::Function', {
       Metadata: { 'contact-sync:entry': Match.anyValue() },
     });
@@ -368,7 +368,7 @@ describe('functions', () => {
     expect(Object.keys(functions).length).toBe(folders.filter((entry) => entry.isDirectory()).length);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         TracingConfig: { Mode: 'Active' },
       });
