@@ -7,10 +7,10 @@ import {
   StartSyncResponse,
   SyncStatusResponse,
 } from '#shared/contract.ts';
+import { HttpClient, PATHS, query, simPages } from '#test/e2e/http-client.ts';
 import { signLocalToken } from '../../local/auth.ts';
 import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { ensureConsoleBuilt } from '../../local/web-console.ts';
-import { HttpClient, PATHS, query, simPages } from '../e2e/http-client.ts';
 import {
   card,
   eventually,

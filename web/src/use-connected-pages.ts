@@ -6,7 +6,7 @@ import { type PageView, pagesSignature, pageView } from './page-view.ts';
 import { keepsPolling, type PageRequest, type PendingAction, runPendingAction } from './pending-action.ts';
 import { rememberBaseline } from './preferences.ts';
 import { errorMessage, outcomeNotice, syncedText } from './sync-text.ts';
-import { openTabChannel } from './tabs.ts';
+import { openTabChannel } from './tab-channel.ts';
 import type { ConnectedPage, SyncJob, SyncMode } from './types.ts';
 import { usePolling } from './use-polling.ts';
 
@@ -128,20 +128,57 @@ export function useConnectedPages(api: Api) {
         refresh: refreshQuietly,
         tellOtherTabs: () => tellOtherTabs(page.id),
       });
-    /** A new job: the page's count before it, for the gain, and its end announced when seen. */
-    const follow = (page: ConnectedPage, jobId: string) => {
-      rememberBaseline(jobId, page.contactCount);
-      seenActive.current.set(page.id, jobId);
-    };
+    /**
+     * A start or a retry: the new job's page count before it is kept (for the gain) and its end is
+     * announced when seen; a refusal because a sync already holds the page is only news.
+     */
+    const begin = (
+      page: ConnectedPage,
+      pending: 'sync' | 'full',
+      verb: 'start' | 'retry',
+      send: () => Promise<{ jobId: string }>,
+      onBegun?: () => void,
+    ) =>
+      run(page, {
+        pending,
+        send,
+        onDone: ({ jobId }) => {
+          rememberBaseline(jobId, page.contactCount);
+          seenActive.current.set(page.id, jobId);
+          onBegun?.();
+        },
+        onFailed: refusal(page, `Failed to ${verb} sync for ${page.pageName}`),
+      });
+    /** Pause (the answer's counters are final until a resume) or resume a sync. */
+    const toggle = (
+      page: ConnectedPage,
+      job: SyncJob,
+      verb: 'pause' | 'resume',
+      onDone: (answer: { job: SyncJob }) => void,
+    ) =>
+      run(page, {
+        pending: verb,
+        send: () => (verb === 'pause' ? api.pauseSync(job.id) : api.resumeSync(job.id)),
+        onDone,
+        // 400: the job finished, or was cancelled, before the request reached it; its state shows.
+        onFailed: failure(`Failed to ${verb} sync for ${page.pageName}`),
+      });
     return {
       /** Without a mode the API chooses (incremental when the page was synced before); 'full' re-reads everything. */
       startSync: (page: ConnectedPage, mode?: SyncMode) =>
-        run(page, {
-          pending: mode === 'full' ? 'full' : 'sync',
-          send: () => api.startSync(page.id, mode),
-          onDone: ({ jobId }) => follow(page, jobId),
-          onFailed: refusal(page, `Failed to start sync for ${page.pageName}`),
-        }),
+        begin(page, mode === 'full' ? 'full' : 'sync', 'start', () => api.startSync(page.id, mode)),
+      /** A new sync that skips what the stopped one (FAILED or CANCELLED) already did. */
+      retrySync: (page: ConnectedPage, job: SyncJob) =>
+        begin(
+          page,
+          'sync',
+          'retry',
+          () => api.retrySync(job.id),
+          () =>
+            toast.success(`Retrying the sync of ${page.pageName}`, {
+              description: 'Conversations the stopped sync finished are skipped.',
+            }),
+        ),
       stopSync: (page: ConnectedPage, job: SyncJob) => {
         announced.current.add(job.id);
         return run(page, {
@@ -154,38 +191,14 @@ export function useConnectedPages(api: Api) {
           onFailed: failure(`Failed to cancel sync for ${page.pageName}`),
         });
       },
-      /** Pause: the answer's counters are final until a resume. */
       pauseSync: (page: ConnectedPage, job: SyncJob) =>
-        run(page, {
-          pending: 'pause',
-          send: () => api.pauseSync(job.id),
-          onDone: ({ job: paused }) =>
-            toast.success(`Sync paused for ${page.pageName}`, {
-              description: `${syncedText(paused)} so far. Resume continues from here.`,
-            }),
-          // 400: the job finished, or was cancelled, before the request reached it; its state shows.
-          onFailed: failure(`Failed to pause sync for ${page.pageName}`),
-        }),
+        toggle(page, job, 'pause', ({ job: paused }) =>
+          toast.success(`Sync paused for ${page.pageName}`, {
+            description: `${syncedText(paused)} so far. Resume continues from here.`,
+          }),
+        ),
       resumeSync: (page: ConnectedPage, job: SyncJob) =>
-        run(page, {
-          pending: 'resume',
-          send: () => api.resumeSync(job.id),
-          onDone: () => toast.success(`Sync resumed for ${page.pageName}`),
-          onFailed: failure(`Failed to resume sync for ${page.pageName}`),
-        }),
-      /** A new sync that skips what the stopped one (FAILED or CANCELLED) already did. */
-      retrySync: (page: ConnectedPage, job: SyncJob) =>
-        run(page, {
-          pending: 'sync',
-          send: () => api.retrySync(job.id),
-          onDone: ({ jobId }) => {
-            follow(page, jobId);
-            toast.success(`Retrying the sync of ${page.pageName}`, {
-              description: 'Conversations the stopped sync finished are skipped.',
-            });
-          },
-          onFailed: refusal(page, `Failed to retry sync for ${page.pageName}`),
-        }),
+        toggle(page, job, 'resume', () => toast.success(`Sync resumed for ${page.pageName}`)),
       disconnect: (page: ConnectedPage) =>
         run(page, {
           send: () => api.disconnectPage(page.id),

@@ -52,31 +52,19 @@ function statusOf(
 
 /** The last sync's outcome, once the page is idle again. */
 export function CardOutcome({ job }: { job: SyncJob }) {
-  if (job.status === 'CANCELLED')
-    return (
-      <StatusLine
-        tone="info"
-        icon={icon(Info)}
-        text="Sync cancelled"
-        detail={` · ${syncedText(job)} before the stop`}
-      />
-    );
-  if (isUpToDate(job)) return <StatusLine tone="success" icon={icon(CircleCheck)} text="Up to date" />;
-  if (job.status === 'COMPLETED')
-    return (
-      <StatusLine
-        tone="success"
-        icon={icon(CircleCheck)}
-        text="Sync completed"
-        detail={` · ${completedText(job)}`}
-      />
-    );
-  return (
-    <StatusLine
-      tone="error"
-      icon={icon(TriangleAlert)}
-      text={`Sync failed: ${job.error ?? 'unknown error'}`}
-      detail={` · ${syncedText(job)}`}
-    />
-  );
+  return <StatusLine {...outcomeOf(job)} />;
+}
+
+function outcomeOf(job: SyncJob): Parameters<typeof StatusLine>[0] {
+  if (job.status === 'CANCELLED') {
+    const detail = ` · ${syncedText(job)} before the stop`;
+    return { tone: 'info', icon: icon(Info), text: 'Sync cancelled', detail };
+  }
+  if (isUpToDate(job)) return { tone: 'success', icon: icon(CircleCheck), text: 'Up to date' };
+  if (job.status === 'COMPLETED') {
+    const detail = ` · ${completedText(job)}`;
+    return { tone: 'success', icon: icon(CircleCheck), text: 'Sync completed', detail };
+  }
+  const text = `Sync failed: ${job.error ?? 'unknown error'}`;
+  return { tone: 'error', icon: icon(TriangleAlert), text, detail: ` · ${syncedText(job)}` };
 }
