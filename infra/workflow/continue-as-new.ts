@@ -10,7 +10,7 @@ import { CONFLICT_RETRY } from './retries.ts';
 /**
  * Continue-as-new: the next segment (at $.next) runs in a fresh execution of this state machine,
  * named "<jobId>-<platform><segment>", and the job records it so that a cancel stops that one. A
- * resumed run (input `run` = n, see shared/sync/pause-job.ts) names its continuations
+ * resumed run (input `run` = n, see shared/sync/commands/resume-sync.ts) names its continuations
  * "<jobId>-r<n>-<platform><segment>": the paused run may already have used the plain names.
  */
 export function continueAsNew(
