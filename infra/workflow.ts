@@ -55,6 +55,11 @@ export interface WorkflowProps {
  *
  * A segment is at most MAX_CHUNKS_PER_SEGMENT chunks (see shared/sync/read-conversations.ts), so no
  * execution comes near the 25,000-event history limit or the 256 KB payload limit.
+ *
+ * The states are built in infra/workflow/, each part from what it uses: start.ts (how an execution
+ * enters), segment.ts (the reader beside the workers, and what follows), workers.ts (the slots),
+ * job-status.ts (the cancel check), continue-as-new.ts, outcomes.ts (finalize, failure, stop) and
+ * retries.ts.
  */
 export class Workflow extends Construct {
   readonly stateMachine: StateMachine;
