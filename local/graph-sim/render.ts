@@ -15,8 +15,6 @@ import { invalidParam, nonexistingField } from './error-responses.ts';
 import { type FieldSpec, FieldSyntaxError, parseFields } from './fields.ts';
 import { buildPaging, encodeCursor, listWindow, parseLimit } from './paging.ts';
 
-// Rendering
-
 const CONVERSATION_FIELDS = new Set([
   'id',
   'updated_time',
@@ -70,6 +68,23 @@ export const INSTAGRAM_PROFILE_FIELDS = new Set([
   'is_business_follow_user',
   'is_verified_user',
 ]);
+
+/** The fields of each node type that are copied as they are, when they have data. */
+const MESSAGE_SCALARS = new Set(['id', 'created_time', 'message', 'sticker', 'is_unsupported']);
+const CONVERSATION_SCALARS = new Set(['id', 'updated_time', 'message_count', 'unread_count']);
+
+/** Copies `name` from `source` when it is one of `scalars` (omitted without data); false for other fields. */
+function copyScalar(
+  out: Record<string, unknown>,
+  source: object,
+  name: string,
+  scalars: Set<string>,
+): boolean {
+  if (!scalars.has(name)) return false;
+  const value = (source as Record<string, unknown>)[name];
+  if (value !== undefined) out[name] = value;
+  return true;
+}
 
 export const plain = (names: string[]): FieldSpec[] => names.map((name) => ({ name, modifiers: {} }));
 
@@ -127,15 +142,8 @@ export function renderMessage(message: SimMessage, specs: FieldSpec[] | undefine
   checkFields(selection, MESSAGE_FIELDS, 'Message');
   const out: Record<string, unknown> = { id: message.id };
   for (const spec of selection) {
+    if (copyScalar(out, message, spec.name, MESSAGE_SCALARS)) continue;
     switch (spec.name) {
-      case 'id':
-        break;
-      case 'created_time':
-        out.created_time = message.created_time;
-        break;
-      case 'message':
-        out.message = message.message;
-        break;
       case 'from':
         out.from = pickObject(message.from, spec.children);
         break;
@@ -146,14 +154,8 @@ export function renderMessage(message: SimMessage, specs: FieldSpec[] | undefine
         if (message.attachments)
           out.attachments = renderAttachments(message.attachments.data, message.id, spec.children);
         break;
-      case 'sticker':
-        if (message.sticker !== undefined) out.sticker = message.sticker;
-        break;
       case 'tags':
         if (message.tags) out.tags = pickObject(message.tags, spec.children);
-        break;
-      case 'is_unsupported':
-        if (message.is_unsupported !== undefined) out.is_unsupported = message.is_unsupported;
         break;
       default:
         // reply_to, story, shares, reactions: no data in the simulator, so omitted as Graph does.
@@ -216,18 +218,8 @@ export function renderConversation(
   };
   const out: Record<string, unknown> = { id: conversation.id };
   for (const spec of selection) {
+    if (copyScalar(out, conversation, spec.name, CONVERSATION_SCALARS)) continue;
     switch (spec.name) {
-      case 'id':
-        break;
-      case 'updated_time':
-        out.updated_time = conversation.updated_time;
-        break;
-      case 'message_count':
-        out.message_count = conversation.message_count;
-        break;
-      case 'unread_count':
-        out.unread_count = conversation.unread_count;
-        break;
       case 'participants':
       case 'senders':
         out[spec.name] = renderParticipants(conversation.participants.data, spec.children);

@@ -3,22 +3,7 @@
  * Conversations API, message and profile reads the way Meta's Graph API reference describes them
  * (paging, field expansion, the 20-message detail limit, error shapes, usage headers, rate limits).
  *
- * Rate limits and usage headers:
- * - Conversations-API calls (`/{page}/conversations`, `/{conversation}`, `/{conversation}/messages`,
- *   `/{message}`) count against a rate-limit account: the Page for Messenger, the Instagram account for
- *   Instagram. Each account has a sliding window of 1 s; when `rateLimitPerSecond` is a number, a call
- *   finding that many accepted calls in the last second is rejected (HTTP 400, code 80006 for
- *   Messenger, 80002 for Instagram). Rejected calls do not extend the window. `null` disables it.
- * - `X-Business-Use-Case-Usage` on those calls: `{"<page-or-ig-id>":[{"type":"messenger"|"instagram",
- *   "call_count":P,"total_cputime":P/4,"total_time":P/2,"estimated_time_to_regain_access":0}]}` where
- *   P = 100 × (accepted calls in the last second) / rateLimitPerSecond (so 100 = the next call is
- *   throttled; a rejected call reports above 100). `estimated_time_to_regain_access` is in minutes, as
- *   in Graph: the simulator's block lasts under a second, so it is 0.
- * - Other calls with a page token (page and profile reads) report `{"<page-id>":[{"type":"pages",...}]}`
- *   against an allowance of 10 × rateLimitPerSecond per second, never enforced.
- * - `X-App-Usage` `{"call_count":P,"total_time":P/2,"total_cputime":P/4}`: every Graph call in the
- *   last second against an allowance of 10 × rateLimitPerSecond, never enforced.
- * - With `rateLimitPerSecond: null` every percentage is 0 (no allowance in force).
+ * Rate limits and usage headers: see usage.ts.
  *
  * Stats (`stats()`, `GET /__sim/stats`; `resetStats()`, `POST /__sim/reset`): `totalCalls` counts every
  * Graph call once (a list call with field expansion is one call); `callsByPage` counts every
@@ -29,24 +14,30 @@
  *
  * Knobs outside Graph (no token, never counted as Graph calls): `/__sim/stats`, `/__sim/reset`,
  * `/__sim/faults` and `POST /__sim/pages/{page-id}/new-messages` (see docs/graph-simulator.md).
- * The object index, list order and new messages live in state.ts; the routes in routes.ts.
- */ import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+ * What a request asks (path, token, object, rate-limit account) is read in graph-request.ts; the
+ * object index, list order and new messages live in state.ts; the routes in routes.ts.
+ */
+
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { sleep } from '#shared/sleep.ts';
 import { hash32, mulberry32, type Rng } from '../prng.ts';
 import { type AdminControls, handleAdmin, type Reply } from './admin.ts';
-import type { SimPage, SimPlatform } from './demo-data/sim-types.ts';
+import type { SimPage } from './demo-data/sim-types.ts';
+import { faultError, GraphError, invalidParam, RATE_LIMIT_MESSAGES } from './error-responses.ts';
 import {
-  faultError,
-  GraphError,
-  invalidParam,
-  RATE_LIMIT_MESSAGES,
-  unknownPath,
-  unsupportedGet,
-} from './error-responses.ts';
+  authenticate,
+  DEFAULT_VERSION,
+  graphVersion,
+  parseGraphPath,
+  rateLimitAccount,
+  resolveTarget,
+  routeTemplate,
+} from './graph-request.ts';
 import { handleRoute, type ListCursors } from './routes.ts';
-import { type AddMessagesRequest, SimState, type Target } from './state.ts';
-import { type Bucket, UsageMeter, usage } from './usage.ts';
+import { type AddMessagesRequest, SimState } from './state.ts';
+import { UsageMeter, usage } from './usage.ts';
 
 export type { ListCursors } from './routes.ts';
 export type { AddMessagesRequest } from './state.ts';
@@ -103,25 +94,6 @@ export interface GraphSimulator {
    */
   addMessages(request: AddMessagesRequest): string[];
 }
-
-const DEFAULT_VERSION = 'v21.0';
-
-const ROUTE_TEMPLATES: Record<Target['kind'], string> = {
-  page: '/{page-id}',
-  'ig-account': '/{ig-user-id}',
-  conversation: '/{conversation-id}',
-  user: '/{user-id}',
-  message: '/{message-id}',
-};
-
-function platformOf(raw: string | null): SimPlatform {
-  if (raw === null || raw === '') return 'messenger';
-  const value = raw.toLowerCase();
-  if (value === 'messenger' || value === 'instagram') return value;
-  throw invalidParam(`param platform must be one of {MESSENGER, INSTAGRAM} - got "${raw}"`);
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function waitUntil(deadline: number): Promise<void> {
   for (;;) {
@@ -183,88 +155,19 @@ export async function startGraphSimulator(opts: GraphSimulatorOptions): Promise<
     let pathKey = 'unknown';
     let callerPage: string | undefined;
     try {
-      const versionMatch = /^\/(v\d+\.\d+)(?=\/|$)/.exec(url.pathname);
-      const version = versionMatch?.[1];
-      headers['facebook-api-version'] = version ?? DEFAULT_VERSION;
-      const versionPrefix = version ? `/${version}` : '';
-      const rest = url.pathname.slice(versionPrefix.length);
-      let segments: string[];
-      try {
-        segments = rest
-          .split('/')
-          .filter((s) => s.length > 0)
-          .map(decodeURIComponent);
-      } catch {
-        throw unknownPath(rest);
-      }
-      const [id, edge] = segments;
-      if (id === undefined || segments.length > 2) throw unknownPath(rest || '/');
-      pathKey = edge ? `/{id}/${edge}` : '/{id}';
+      headers['facebook-api-version'] = graphVersion(url.pathname) ?? DEFAULT_VERSION;
+      const path = parseGraphPath(url.pathname);
+      pathKey = path.pathKey;
       if (req.method !== 'GET') {
         throw invalidParam(`Unsupported ${(req.method ?? '').toLowerCase()} request.`);
       }
-
-      // Authentication.
-      const bearer = /^(?:Bearer|OAuth)\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
-      const token = url.searchParams.get('access_token') ?? bearer;
-      if (!token) {
-        throw new GraphError({
-          code: 190,
-          subcode: 467,
-          message: 'An access token is required to request this resource.',
-        });
-      }
-      const entry = state.pageByToken(token);
-      if (!entry) {
-        if (token === 'expired-token') {
-          throw new GraphError({
-            code: 190,
-            subcode: 463,
-            message:
-              'Error validating access token: Session has expired. The current time is later than the expiry time.',
-          });
-        }
-        throw new GraphError({
-          code: 190,
-          subcode: 467,
-          message: 'Invalid OAuth access token - Cannot parse access token',
-        });
-      }
+      const entry = authenticate(state, req, url);
       callerPage = entry.page.id;
       bump(stats.callsByPage, callerPage);
-
-      // Resolution.
-      const target = id === 'me' ? ({ kind: 'page', entry } as const) : state.resolve(id);
-      if (!target || target.entry !== entry) throw unsupportedGet(id);
-      const allowedEdge =
-        target.kind === 'page' ? 'conversations' : target.kind === 'conversation' ? 'messages' : null;
-      if (edge !== undefined && edge !== allowedEdge) throw unknownPath(`/${edge}`);
-      pathKey = `${ROUTE_TEMPLATES[target.kind]}${edge ? `/${edge}` : ''}`;
-
-      let platform: SimPlatform = 'messenger';
-      let bucket: Bucket;
-      const page = entry.page;
-      const platformBucket = (p: SimPlatform): Bucket =>
-        p === 'instagram'
-          ? { id: page.instagramAccountId ?? page.id, type: 'instagram', limited: true }
-          : { id: page.id, type: 'messenger', limited: true };
-      switch (target.kind) {
-        case 'page':
-          if (edge === 'conversations') {
-            platform = platformOf(url.searchParams.get('platform'));
-            bucket = platformBucket(platform);
-          } else {
-            bucket = { id: page.id, type: 'pages', limited: false };
-          }
-          break;
-        case 'conversation':
-        case 'message':
-          platform = target.conversation.platform;
-          bucket = platformBucket(platform);
-          break;
-        default:
-          bucket = { id: page.id, type: 'pages', limited: false };
-      }
+      const target = resolveTarget(state, entry, path);
+      const { edge, versionPrefix } = path;
+      pathKey = routeTemplate(target, edge);
+      const { platform, bucket } = rateLimitAccount(target, edge, url);
 
       // Rate limit.
       const metered = meter.bucketCall(bucket, now);

@@ -1,7 +1,22 @@
 /**
  * Rate limits and usage headers: sliding 1-second windows per rate-limit account and for the app,
  * the percentages of `X-App-Usage` / `X-Business-Use-Case-Usage`, and the throttling decision.
- * The rules are described at the top of server.ts.
+ *
+ * - Conversations-API calls (`/{page}/conversations`, `/{conversation}`, `/{conversation}/messages`,
+ *   `/{message}`) count against a rate-limit account: the Page for Messenger, the Instagram account for
+ *   Instagram. Each account has a sliding window of 1 s; when `rateLimitPerSecond` is a number, a call
+ *   finding that many accepted calls in the last second is rejected (HTTP 400, code 80006 for
+ *   Messenger, 80002 for Instagram). Rejected calls do not extend the window. `null` disables it.
+ * - `X-Business-Use-Case-Usage` on those calls: `{"<page-or-ig-id>":[{"type":"messenger"|"instagram",
+ *   "call_count":P,"total_cputime":P/4,"total_time":P/2,"estimated_time_to_regain_access":0}]}` where
+ *   P = 100 × (accepted calls in the last second) / rateLimitPerSecond (so 100 = the next call is
+ *   throttled; a rejected call reports above 100). `estimated_time_to_regain_access` is in minutes, as
+ *   in Graph: the simulator's block lasts under a second, so it is 0.
+ * - Other calls with a page token (page and profile reads) report `{"<page-id>":[{"type":"pages",...}]}`
+ *   against an allowance of 10 × rateLimitPerSecond per second, never enforced.
+ * - `X-App-Usage` `{"call_count":P,"total_time":P/2,"total_cputime":P/4}`: every Graph call in the
+ *   last second against an allowance of 10 × rateLimitPerSecond, never enforced.
+ * - With `rateLimitPerSecond: null` every percentage is 0 (no allowance in force).
  */
 
 const WINDOW_MS = 1000;
