@@ -24,9 +24,10 @@ export interface AwsJsonService {
 
 /**
  * One loopback endpoint for the AWS JSON-protocol services the product calls (Step Functions:
- * `AWSStepFunctions.*`, KMS: `TrentService.*`), dispatched on X-Amz-Target as AWS does. The SDK
- * clients reach it through AWS_ENDPOINT_URL_SFN and AWS_ENDPOINT_URL_KMS. With `iam`, a call
- * made by a handler is answered AccessDeniedException when the handler's role does not allow it.
+ * `AWSStepFunctions.*`, KMS: `TrentService.*`, EventBridge: `AWSEvents.*`), dispatched on
+ * X-Amz-Target as AWS does. The SDK clients reach it through AWS_ENDPOINT_URL_SFN,
+ * AWS_ENDPOINT_URL_KMS and AWS_ENDPOINT_URL_EVENTBRIDGE. With `iam`, a call made by a handler is
+ * answered AccessDeniedException when the handler's role does not allow it.
  */
 export async function serveAwsJson(
   services: Record<string, AwsJsonService>,

@@ -11,8 +11,8 @@ import { mulberry32, type Rng } from './prng.ts';
  * The proxy in front of DynamoDB Local. Every client of the embedded stack reaches DynamoDB
  * through it (the handlers by AWS_ENDPOINT_URL_DYNAMODB, the state machine's direct tasks by their
  * client), so it:
- * - checks each handler call against the caller's role (iam/local-iam.ts) and answers a denied one with
- *   AccessDeniedException, as DynamoDB does;
+ * - checks each handler call against the caller's role (iam/local-iam.ts) and answers a denied
+ *   one with AccessDeniedException, as DynamoDB does;
  * - runs the transaction conflict model (dynamodb-conflicts.ts), when given one: a request that
  *   loses to one in flight gets DynamoDB's conflict error, an admitted transaction stays in flight
  *   for the model's hold before its answer leaves;

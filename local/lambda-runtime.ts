@@ -114,7 +114,8 @@ export class LambdaRuntime {
     } as Context;
     try {
       // A round trip through JSON, as over the wire: no shared object references. The AWS calls
-      // the handler makes (also after it returns) are checked against its role (iam/caller-identity.ts).
+      // the handler makes (also after it returns) are checked against its role
+      // (iam/caller-identity.ts).
       const result = await runAs(context.invokedFunctionArn, () =>
         handler(JSON.parse(JSON.stringify(event ?? null)), context),
       );

@@ -52,9 +52,10 @@ export interface LocalStackOptions {
    */
   dynamoDbConflicts?: boolean | { txHoldMs: number };
   /**
-   * Enforcement of the template's IAM policies (local/iam/local-iam.ts): `enforce` denies what a role does
-   * not allow and makes `stop()` fail if anything was denied; `audit` only records and reports
-   * (and fails at stop); `off` checks nothing (debugging). @default LOCAL_IAM, else `enforce`
+   * Enforcement of the template's IAM policies (iam/local-iam.ts): `enforce` denies what a role
+   * does not allow and makes `stop()` fail if anything was denied; `audit` only records and
+   * reports (and fails at stop); `off` checks nothing (debugging). @default LOCAL_IAM, else
+   * `enforce`
    */
   iam?: IamMode;
   /** Changes the synthesized template before it runs (a test narrows a role with it). */
@@ -90,10 +91,11 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * The embedded stack: DynamoDB Local, the Graph API simulator, the state machine synthesized from
- * infra/ on a local Step Functions endpoint, and the HTTP API emulator, all on loopback. Handlers
- * run in this process and reach the local services through AWS_ENDPOINT_URL_DYNAMODB and
- * AWS_ENDPOINT_URL_SFN, like any SDK client would.
+ * The embedded stack: DynamoDB Local behind its proxy (IAM checks, the conflict model, faults),
+ * S3, the Graph API simulator, the state machine synthesized from infra/ on a local Step Functions
+ * endpoint (with KMS and EventBridge on the same endpoint), the template's IAM policies enforced,
+ * and the HTTP API emulator, all on loopback. Handlers run in this process and reach the local
+ * services through the AWS_ENDPOINT_URL_* variables, like any SDK client would.
  */
 export async function startLocalStack(opts: LocalStackOptions = {}) {
   const stops: (() => Promise<void>)[] = [];

@@ -12,8 +12,9 @@ import type { IamRequest } from './iam/policy-evaluation.ts';
 
 /**
  * S3 for the embedded stack: s3rver (an S3 emulator from npm) on a temporary folder, behind a
- * proxy that applies the template's IAM policies to the handlers' calls (local/iam/local-iam.ts), as the
- * DynamoDB proxy does. Clients reach it through the SDK's standard AWS_ENDPOINT_URL_S3, path-style.
+ * proxy that applies the template's IAM policies to the handlers' calls (iam/local-iam.ts), as
+ * the DynamoDB proxy does. Clients reach it through the SDK's standard AWS_ENDPOINT_URL_S3,
+ * path-style.
  *
  * Stricter than s3rver alone, as AWS is: a caller without s3:ListBucket on the bucket gets 403
  * AccessDenied, not 404, for a missing object. Not modeled: SSE-KMS (s3rver accepts the header

@@ -50,7 +50,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     console.log('Stopping the local stack...');
-    // stop() fails when a call was denied by the template's IAM policies (local/iam/local-iam.ts).
+    // stop() fails when a call was denied by the template's IAM policies (iam/local-iam.ts).
     void stack.stop().then(
       () => process.exit(0),
       (error: Error) => {

@@ -42,8 +42,8 @@ export interface ListRequest {
 }
 
 /**
- * Keeps calls per Page under the limit (2 calls/s by default, the Conversations API limit): at most
- * `capacity` calls per `windowMs`. Graph counts a call when it *arrives*, which is somewhere between
+ * Keeps calls per budget (a Page's Messenger inbox, or its Instagram account) under the limit (2
+ * calls/s by default, the Conversations API limit): at most `capacity` calls per `windowMs`. Graph counts a call when it *arrives*, which is somewhere between
  * our send and our receipt of the answer, so a slot is only free again `windowMs` after the answer
  * came back. Spacing sends alone is not enough: a call that travels slower than the one sent a window
  * later (a cold connection, a GC pause) lands in the same window and is throttled.
@@ -121,7 +121,7 @@ function nextRelease(page: PageSlots, signal: AbortSignal | undefined): Promise<
   });
 }
 
-/** Minutes to wait from X-Business-Use-Case-Usage, if Graph told us. */
+/** The wait X-Business-Use-Case-Usage asks for (Graph gives minutes), in ms; 0 if it names none. */
 function regainAccessMs(headers: Headers): number {
   const raw = headers.get('x-business-use-case-usage');
   if (!raw) return 0;
@@ -180,8 +180,8 @@ function nextCursor(paging: ConversationList['paging']): string | null {
 }
 
 /**
- * One limiter per rate for the whole process, so every client in a Lambda container (and every
- * worker of the embedded stack, which share one process) draws from the same per-Page budget.
+ * Without a shared table: one limiter per rate for the whole process, so every client in it draws
+ * from the same per-Page budget.
  */
 const limiters = new Map<number, PerPageLimiter>();
 function limiterFor(callsPerSecond: number): PerPageLimiter {
