@@ -6,6 +6,7 @@ import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { ROUTES, routeKey, routePath } from '#shared/api/routes.ts';
 import {
   CancelSyncResponse,
   ConflictBody,
@@ -17,6 +18,7 @@ import {
   StartSyncResponse,
   SyncJobsResponse,
 } from '#shared/contract.ts';
+import { isActive } from '#shared/job-status.ts';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER, signLocalToken } from '../../local/auth.ts';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
 import { DATA_DIR, type LocalStack, ROOT, startLocalStack } from '../../local/stack.ts';
@@ -24,7 +26,6 @@ import {
   finalView,
   type HttpAnswer,
   HttpClient,
-  isActive,
   type JobView,
   localSfnClient,
   PATHS,
@@ -235,7 +236,7 @@ async function contactsOfPage(pageId: string, token = alice, limit = 100) {
   const pages: ContactView[][] = [];
   let cursor: string | undefined;
   for (let i = 0; i < 1000; i++) {
-    const answer = await http.get(`${PATHS.pages}/${pageId}/contacts${query({ limit, cursor })}`, token);
+    const answer = await http.get(routePath('pageContacts', { pageId, limit, cursor }), token);
     expect(answer.status, answer.text).toBe(200);
     const body = ContactsResponse.strict().parse(answer.body);
     pages.push(body.contacts);
@@ -356,7 +357,7 @@ const AUTH_CASES_SHORT = ['no token', 'a token signed by a different key', 'a to
 // ---------------------------------------------------------------------------------------------
 
 describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () => {
-  describe('POST /api/facebook/sync-background', () => {
+  describe(routeKey('startSync'), () => {
     it('answers 202 {jobId, status: PENDING, message} and the job exists', async () => {
       const answer = await startSync(P.start202.id);
       expect(answer.status, answer.text).toBe(202);
@@ -436,7 +437,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
     });
   });
 
-  describe('POST /api/facebook/sync-cancel', () => {
+  describe(routeKey('cancelSync'), () => {
     it('answers 200 {success, job} with the final counters', async () => {
       const jobId = await started(P.cancel200.id);
       const answer = await cancelSync(jobId, alice, 'wrong page');
@@ -488,7 +489,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
     });
   });
 
-  describe('GET /api/facebook/sync-status', () => {
+  describe(routeKey('syncStatus'), () => {
     it('answers 200 with progress null before discovery and an integer after', async () => {
       const jobId = await started(P.statusProgress.id);
       const first = await jobStatus(jobId);
@@ -531,7 +532,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
     });
   });
 
-  describe('GET /api/facebook/pages', () => {
+  describe(routeKey('listPages'), () => {
     it('answers 200 {pages} without any token, plaintext or ciphertext, in the body', async () => {
       const connect = {
         pageId: '930000000000001',
@@ -574,7 +575,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
     });
   });
 
-  describe('POST /api/facebook/pages', () => {
+  describe(routeKey('connectPage'), () => {
     it('answers 201 {page} without the token', async () => {
       const body = {
         pageId: '930000000000002',
@@ -633,7 +634,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
     });
   });
 
-  describe('DELETE /api/facebook/pages/{pageId}', () => {
+  describe(routeKey('disconnectPage'), () => {
     it('answers 204 and the page is gone', async () => {
       const body = {
         pageId: '930000000000004',
@@ -641,18 +642,18 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
         accessToken: 'to_delete_token_0123456789',
       };
       expect((await http.post(PATHS.pages, alice, body)).status).toBe(201);
-      const answer = await http.delete(`${PATHS.pages}/${body.pageId}`, alice);
+      const answer = await http.delete(routePath('disconnectPage', { pageId: body.pageId }), alice);
       expect(answer.status, answer.text).toBe(204);
       expect(answer.text).toBe('');
       expect(await pageOfDemoOrg(body.pageId)).toBeUndefined();
-      expectError(await http.delete(`${PATHS.pages}/${body.pageId}`, alice), 404);
+      expectError(await http.delete(routePath('disconnectPage', { pageId: body.pageId }), alice), 404);
     });
 
     it("cancels an active sync first: CANCELLED, 'Page disconnected', contacts kept", async () => {
       const page = P.disconnectActive;
       const jobId = await started(page.id);
       await waitForJob(jobId, 'some contacts saved', (j) => j.syncedContacts > 0 || !isActive(j));
-      const answer = await http.delete(`${PATHS.pages}/${page.id}`, alice);
+      const answer = await http.delete(routePath('disconnectPage', { pageId: page.id }), alice);
       expect(answer.status, answer.text).toBe(204);
 
       const job = await jobStatus(jobId);
@@ -678,12 +679,19 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
     });
 
     it.each(AUTH_CASES_SHORT)('answers 401 for %s', async (name) => {
-      expectError(await http.delete(`${PATHS.pages}/${P.idle.id}`, tokenOf(name)), 401, 'Unauthorized');
+      expectError(
+        await http.delete(routePath('disconnectPage', { pageId: P.idle.id }), tokenOf(name)),
+        401,
+        'Unauthorized',
+      );
       expect(await pageOfDemoOrg(P.idle.id)).toBeDefined();
     });
 
     it("answers 403 for another organization's page", async () => {
-      expectError(await http.delete(`${PATHS.pages}/${OTHER_ORG_PAGE.pageId}`, alice), 403);
+      expectError(
+        await http.delete(routePath('disconnectPage', { pageId: OTHER_ORG_PAGE.pageId }), alice),
+        403,
+      );
       const theirs = await http.get(PATHS.pages, mallory);
       expect(
         PagesResponse.strict()
@@ -693,11 +701,14 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
     });
 
     it('answers 404 for a page that is not connected', async () => {
-      expectError(await http.delete(`${PATHS.pages}/${UNCONNECTED_PAGE_ID}`, alice), 404);
+      expectError(
+        await http.delete(routePath('disconnectPage', { pageId: UNCONNECTED_PAGE_ID }), alice),
+        404,
+      );
     });
   });
 
-  describe('GET /api/facebook/pages/{pageId}/contacts', () => {
+  describe(routeKey('pageContacts'), () => {
     it('walks every contact exactly once with limit=7, ending with nextCursor null', async () => {
       const page = P.contactsWalk;
       const jobId = await started(page.id);
@@ -730,25 +741,25 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       ['a cursor naming another page', { cursor: forged({ pageId: P.contactsWalk.id }) }],
       ['a cursor over 1024 characters', { cursor: 'a'.repeat(1025) }],
     ])('answers 400 for %s', async (_case, params) => {
-      const answer = await http.get(`${PATHS.pages}/${P.idle.id}/contacts${query(params)}`, alice);
+      const answer = await http.get(routePath('pageContacts', { pageId: P.idle.id, ...params }), alice);
       expectError(answer, 400);
     });
 
     it.each(AUTH_CASES_SHORT)('answers 401 for %s', async (name) => {
-      const answer = await http.get(`${PATHS.pages}/${P.idle.id}/contacts`, tokenOf(name));
+      const answer = await http.get(routePath('pageContacts', { pageId: P.idle.id }), tokenOf(name));
       expectError(answer, 401, 'Unauthorized');
     });
 
     it("answers 403 for another organization's page", async () => {
-      expectError(await http.get(`${PATHS.pages}/${OTHER_ORG_PAGE.pageId}/contacts`, alice), 403);
+      expectError(await http.get(routePath('pageContacts', { pageId: OTHER_ORG_PAGE.pageId }), alice), 403);
     });
 
     it('answers 404 for a page that is not connected', async () => {
-      expectError(await http.get(`${PATHS.pages}/${UNCONNECTED_PAGE_ID}/contacts`, alice), 404);
+      expectError(await http.get(routePath('pageContacts', { pageId: UNCONNECTED_PAGE_ID }), alice), 404);
     });
   });
 
-  describe('GET /api/facebook/sync-jobs', () => {
+  describe(routeKey('syncJobs'), () => {
     it("answers 200 {jobs} with the page's jobs, newest first", async () => {
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) {
@@ -784,7 +795,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
 
   describe('the API as a whole', () => {
     it('serves GET /openapi.json without a token, equal to the repository openapi.json', async () => {
-      const answer = await http.get('/openapi.json');
+      const answer = await http.get(ROUTES.openApi.path);
       expect(answer.status, answer.text).toBe(200);
       expect(answer.body).toEqual(JSON.parse(readFileSync(path.join(ROOT, 'openapi.json'), 'utf8')));
     });
@@ -914,8 +925,8 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       expectError(await http.get(`${PATHS.status}${query({ jobId })}`, mallory), 403);
       expectError(await cancelSync(jobId, mallory), 403);
       expectError(await http.get(`${PATHS.jobs}${query({ pageId: page.id })}`, mallory), 403);
-      expectError(await http.get(`${PATHS.pages}/${page.id}/contacts`, mallory), 403);
-      expectError(await http.delete(`${PATHS.pages}/${page.id}`, mallory), 403);
+      expectError(await http.get(routePath('pageContacts', { pageId: page.id }), mallory), 403);
+      expectError(await http.delete(routePath('disconnectPage', { pageId: page.id }), mallory), 403);
       expectError(await startSync(page.id, mallory), 403);
       const theirs = PagesResponse.strict().parse((await http.get(PATHS.pages, mallory)).body).pages;
       expect(theirs.map((p) => p.id)).not.toContain(page.id);
@@ -937,7 +948,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       const page = P.changesHands;
       const jobId = await started(page.id);
       await waitForJob(jobId, 'some contacts saved', (j) => j.syncedContacts > 0 || !isActive(j));
-      expect((await http.delete(`${PATHS.pages}/${page.id}`, alice)).status).toBe(204);
+      expect((await http.delete(routePath('disconnectPage', { pageId: page.id }), alice)).status).toBe(204);
       const kept = await jobStatus(jobId);
       expect(kept.syncedContacts).toBeGreaterThan(0);
 

@@ -1,8 +1,11 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { expect } from 'vitest';
 import { z } from 'zod';
+import { ROUTES, routePath } from '#shared/api/routes.ts';
 import { Job } from '#shared/contract.ts';
+import { sleep } from '#shared/sleep.ts';
 import { generatePage, type SimPage } from '../../local/graph-sim/seed.ts';
+
 /**
  * A tiny HTTP client for the end-to-end contract tests: real requests with fetch, answers kept
  * whole (status, headers, raw text and parsed JSON) so tests can check codes, shapes and headers.
@@ -72,7 +75,7 @@ export function query(params: Record<string, string | number | undefined>): stri
   return text ? `?${text}` : '';
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export { sleep };
 
 /**
  * Calls `read` until `done` holds for its value, at most `tries` times `intervalMs` apart, and
@@ -94,24 +97,21 @@ export async function pollUntil<T>(
   throw new Error(`Gave up waiting for ${what}; last value: ${JSON.stringify(last)}`);
 }
 
-/** The routes of the contract, as the end-to-end tests call them. */
+/** The paths of the route table (shared/api/routes.ts) the tests call most, by short names. */
 export const PATHS = {
-  start: '/api/facebook/sync-background',
-  cancel: '/api/facebook/sync-cancel',
-  status: '/api/facebook/sync-status',
-  jobs: '/api/facebook/sync-jobs',
-  pages: '/api/facebook/pages',
-  pause: '/api/facebook/sync-pause',
-  resume: '/api/facebook/sync-resume',
-  retry: '/api/facebook/sync-retry',
+  start: ROUTES.startSync.path,
+  cancel: ROUTES.cancelSync.path,
+  status: ROUTES.syncStatus.path,
+  jobs: ROUTES.syncJobs.path,
+  pages: ROUTES.listPages.path,
+  pause: ROUTES.pauseSync.path,
+  resume: ROUTES.resumeSync.path,
+  retry: ROUTES.retrySync.path,
 } as const;
 
 export type JobView = z.infer<typeof Job>;
 /** sync-status answers exactly the documented job fields, nothing internal. */
 export const StrictStatus = z.object({ job: Job.strict() }).strict();
-/** Holds the page lock: PAUSED does too. */
-export const isActive = (job: JobView) =>
-  job.status === 'PENDING' || job.status === 'IN_PROGRESS' || job.status === 'PAUSED';
 
 /**
  * What must never change once a job is terminal: everything but `executionStatus`, which mirrors
@@ -140,7 +140,7 @@ export function simPages(prefix: string, label: string) {
 
 /** A job as sync-status shows it, asserting the 200 and the exact documented shape. */
 export async function readJob(http: HttpClient, jobId: string, token: string): Promise<JobView> {
-  const answer = await http.get(`${PATHS.status}${query({ jobId })}`, token);
+  const answer = await http.get(routePath('syncStatus', { jobId }), token);
   expect(answer.status, answer.text).toBe(200);
   return StrictStatus.parse(answer.body).job;
 }

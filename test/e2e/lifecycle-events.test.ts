@@ -1,27 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import {
-  CancelBulkResponse,
-  CancelSyncResponse,
-  ContactsResponse,
-  ErrorBody,
-  PagesResponse,
-  StartSyncResponse,
-} from '#shared/contract.ts';
+import { ROUTES, routeKey } from '#shared/api/routes.ts';
+import { CancelBulkResponse, CancelSyncResponse, ErrorBody, PagesResponse } from '#shared/contract.ts';
 import { EVENT_SOURCE, JobEventDetail } from '#shared/events/lifecycle.ts';
-import { signLocalToken } from '../../local/auth.ts';
+import { isActive } from '#shared/job-status.ts';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
-import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
-import {
-  HttpClient,
-  isActive,
-  type JobView,
-  PATHS,
-  pollUntil,
-  query,
-  readJob,
-  simPages,
-} from './http-client.ts';
+import { e2eStack } from './e2e-stack.ts';
+import { PATHS, query, simPages } from './http-client.ts';
 
 /**
  * Lifecycle events, bulk cancel and cleanup, end to end over HTTP on one embedded stack: lifecycle events (the local
@@ -42,51 +27,20 @@ const P = {
   idle: simPage('idle', 5, 0),
 };
 const USER = 'lifecycle-tester';
-const ANALYZER_LATENCY_MS = '30';
-const ORIGINAL_ANALYZER_LATENCY = process.env.ANALYZER_LATENCY_MS;
-
-let stack: LocalStack;
-let http: HttpClient;
-let token: string;
-
-beforeAll(async () => {
-  process.env.ANALYZER_LATENCY_MS = ANALYZER_LATENCY_MS;
-  stack = await startLocalStack({
-    port: 0,
-    sfnPort: 0,
-    graphSimPort: 0,
-    pages: Object.values(P),
-    context: CONTEXT,
-  });
-  http = new HttpClient(stack.apiUrl);
-  token = await signLocalToken(DATA_DIR, { org: 'demo-org', user: USER });
-}, 120_000);
-
-afterAll(async () => {
-  await stack?.stop();
-  if (ORIGINAL_ANALYZER_LATENCY === undefined) delete process.env.ANALYZER_LATENCY_MS;
-  else process.env.ANALYZER_LATENCY_MS = ORIGINAL_ANALYZER_LATENCY;
-});
-
-async function started(pageId: string): Promise<string> {
-  const answer = await http.post(PATHS.start, token, { pageId });
-  expect(answer.status, answer.text).toBe(202);
-  return StartSyncResponse.strict().parse(answer.body).jobId;
-}
-const waitForJob = (jobId: string, what: string, done: (job: JobView) => boolean) =>
-  pollUntil(what, () => readJob(http, jobId, token), done, { tries: 1200, intervalMs: 100 });
+const e2e = e2eStack({ pages: Object.values(P), context: CONTEXT, analyzerLatencyMs: '30', user: USER });
+const { started, waitForJob, contactsOf } = e2e;
 const waitForSomeContacts = (jobId: string) =>
   waitForJob(jobId, `job ${jobId} to save contacts`, (j) => j.syncedContacts >= 5 || !isActive(j));
 
 async function cancel(body: Record<string, unknown>) {
-  const answer = await http.post(PATHS.cancel, token, body);
+  const answer = await e2e.http.post(PATHS.cancel, e2e.token, body);
   expect(answer.status, answer.text).toBe(200);
   return CancelSyncResponse.strict().parse(answer.body);
 }
 
 /** The lifecycle events of a job on the local feed, parsed with the documented schema. */
 async function lifecycleEvents(jobId: string) {
-  const answer = await http.get(`/__local/events${query({ jobId, source: EVENT_SOURCE })}`);
+  const answer = await e2e.http.get(`/__local/events${query({ jobId, source: EVENT_SOURCE })}`);
   expect(answer.status, answer.text).toBe(200);
   return (answer.body as { events: { 'detail-type': string; detail: unknown }[] }).events.map((e) => ({
     type: e['detail-type'],
@@ -94,23 +48,8 @@ async function lifecycleEvents(jobId: string) {
   }));
 }
 
-/** Every contact of a page, walking every cursor. */
-async function contactsOf(pageId: string) {
-  const contacts: z.infer<typeof ContactsResponse>['contacts'] = [];
-  let cursor: string | undefined;
-  for (let i = 0; i < 100; i++) {
-    const answer = await http.get(`${PATHS.pages}/${pageId}/contacts${query({ limit: 100, cursor })}`, token);
-    expect(answer.status, answer.text).toBe(200);
-    const body = ContactsResponse.strict().parse(answer.body);
-    contacts.push(...body.contacts);
-    if (body.nextCursor === null) return contacts;
-    cursor = body.nextCursor;
-  }
-  throw new Error(`the contacts cursor of page ${pageId} never ended`);
-}
-
 async function contactCount(pageId: string) {
-  const answer = await http.get(PATHS.pages, token);
+  const answer = await e2e.http.get(PATHS.pages, e2e.token);
   const page = PagesResponse.strict()
     .parse(answer.body)
     .pages.find((p) => p.id === pageId);
@@ -237,14 +176,14 @@ describe('cancel with cleanup', () => {
   });
 });
 
-describe('POST /api/facebook/sync-cancel-bulk', () => {
+describe(routeKey('cancelSyncBulk'), () => {
   it('stops several pages at once, one result each, and is idempotent', async () => {
     const a = await started(P.bulkA.id);
     const b = await started(P.bulkB.id);
     const missing = '9599999999999';
     const body = { pageIds: [P.bulkA.id, P.bulkB.id, P.idle.id, missing], reason: 'bulk stop' };
 
-    const answer = await http.post('/api/facebook/sync-cancel-bulk', token, body);
+    const answer = await e2e.http.post(ROUTES.cancelSyncBulk.path, e2e.token, body);
     expect(answer.status, answer.text).toBe(200);
     const { results, hasMore } = CancelBulkResponse.strict().parse(answer.body);
     expect(hasMore).toBe(false);
@@ -255,7 +194,7 @@ describe('POST /api/facebook/sync-cancel-bulk', () => {
       [missing, null, 'not-found'],
     ]);
     for (const jobId of [a, b]) {
-      const job = await readJob(http, jobId, token);
+      const job = await e2e.job(jobId);
       expect(job).toMatchObject({ status: 'CANCELLED', cancelledBy: USER, cancelReason: 'bulk stop' });
       const result = results.find((r) => r.jobId === jobId);
       expect(result?.job?.syncedContacts).toBe(job.syncedContacts);
@@ -263,7 +202,7 @@ describe('POST /api/facebook/sync-cancel-bulk', () => {
     }
 
     const repeated = CancelBulkResponse.parse(
-      (await http.post('/api/facebook/sync-cancel-bulk', token, body)).body,
+      (await e2e.http.post(ROUTES.cancelSyncBulk.path, e2e.token, body)).body,
     );
     expect(repeated.results.map((r) => r.outcome)).toEqual([
       'already-cancelled',
@@ -273,7 +212,7 @@ describe('POST /api/facebook/sync-cancel-bulk', () => {
     ]);
     // Nothing left to stop in the organization... for these pages: `all` finds none of them.
     const all = CancelBulkResponse.parse(
-      (await http.post('/api/facebook/sync-cancel-bulk', token, { all: true })).body,
+      (await e2e.http.post(ROUTES.cancelSyncBulk.path, e2e.token, { all: true })).body,
     );
     expect(all.results.filter((r) => [P.bulkA.id, P.bulkB.id].includes(r.pageId))).toEqual([]);
   });
@@ -287,7 +226,7 @@ describe('POST /api/facebook/sync-cancel-bulk', () => {
       'pageIds must have at most 100 ids',
     ],
   ])('answers 400 for %s', async (_case, body, error) => {
-    const answer = await http.post('/api/facebook/sync-cancel-bulk', token, body);
+    const answer = await e2e.http.post(ROUTES.cancelSyncBulk.path, e2e.token, body);
     expect(answer.status, answer.text).toBe(400);
     expect(ErrorBody.strict().parse(answer.body).error).toBe(error);
   });

@@ -1,5 +1,6 @@
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { routePath } from '#shared/api/routes.ts';
 import {
   CancelSyncResponse,
   ConflictBody,
@@ -8,21 +9,12 @@ import {
   ResumeSyncResponse,
   StartSyncResponse,
 } from '#shared/contract.ts';
+import { isActive } from '#shared/job-status.ts';
 import { signLocalToken } from '../../local/auth.ts';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
-import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
-import {
-  finalView,
-  HttpClient,
-  isActive,
-  type JobView,
-  localSfnClient,
-  PATHS,
-  pollUntil,
-  query,
-  readJob,
-  simPages,
-} from './http-client.ts';
+import { DATA_DIR } from '../../local/stack.ts';
+import { e2eStack } from './e2e-stack.ts';
+import { finalView, type JobView, localSfnClient, PATHS, pollUntil, simPages } from './http-client.ts';
 
 /**
  * Pause, resume and retry end to end over HTTP on one embedded stack, with their races: pause vs
@@ -42,48 +34,23 @@ const P = {
 const ALL = [P.finalizeRace, P.afterCompletion, ...P.resumeVsCancel, P.cancelPaused, P.retry, P.wrongStatus];
 const totalOf = (page: SimPage) => page.conversations.messenger.length + page.conversations.instagram.length;
 
-let stack: LocalStack;
-let http: HttpClient;
-let token: string;
-const ORIGINAL_ANALYZER_LATENCY = process.env.ANALYZER_LATENCY_MS;
-
-beforeAll(async () => {
-  process.env.ANALYZER_LATENCY_MS = '30';
-  stack = await startLocalStack({ port: 0, sfnPort: 0, graphSimPort: 0, pages: ALL, context: CONTEXT });
-  http = new HttpClient(stack.apiUrl);
-  token = await signLocalToken(DATA_DIR, { org: 'demo-org', user: 'pause-tester' });
-}, 120_000);
-
-afterAll(async () => {
-  await stack?.stop();
-  if (ORIGINAL_ANALYZER_LATENCY === undefined) delete process.env.ANALYZER_LATENCY_MS;
-  else process.env.ANALYZER_LATENCY_MS = ORIGINAL_ANALYZER_LATENCY;
-});
-
-async function start(page: SimPage): Promise<string> {
-  const answer = await http.post(PATHS.start, token, { pageId: page.id });
-  expect(answer.status, answer.text).toBe(202);
-  return StartSyncResponse.parse(answer.body).jobId;
-}
-const job = (jobId: string) => readJob(http, jobId, token);
+const e2e = e2eStack({ pages: ALL, context: CONTEXT, analyzerLatencyMs: '30', user: 'pause-tester' });
+const start = (page: SimPage) => e2e.started(page.id);
+const { job, contactsOf } = e2e;
 const until = (what: string, jobId: string, done: (j: JobView) => boolean) =>
-  pollUntil(what, () => job(jobId), done, { tries: 600, intervalMs: 100 });
-const pause = (jobId: string) => http.post(PATHS.pause, token, { jobId });
-const resume = (jobId: string) => http.post(PATHS.resume, token, { jobId });
-const cancel = (jobId: string) => http.post(PATHS.cancel, token, { jobId, reason: 'e2e' });
-const contactsOf = async (pageId: string) => {
-  const answer = await http.get(`${PATHS.pages}/${pageId}/contacts${query({ limit: 100 })}`, token);
-  return (answer.body as { contacts: { lastSyncJobId: string }[] }).contacts;
-};
+  e2e.waitForJob(jobId, what, done, { tries: 600 });
+const pause = (jobId: string) => e2e.http.post(PATHS.pause, e2e.token, { jobId });
+const resume = (jobId: string) => e2e.http.post(PATHS.resume, e2e.token, { jobId });
+const cancel = (jobId: string) => e2e.http.post(PATHS.cancel, e2e.token, { jobId, reason: 'e2e' });
 const activeJobOf = async (pageId: string) => {
-  const answer = await http.get(PATHS.pages, token);
+  const answer = await e2e.http.get(PATHS.pages, e2e.token);
   const pages = (answer.body as { pages: { id: string; activeJob: JobView | null }[] }).pages;
   return pages.find((p) => p.id === pageId)?.activeJob ?? null;
 };
 /** The job's executions that still run (the first, continuations and resumed ones). */
 async function runningExecutions(jobId: string): Promise<number> {
-  const out = await localSfnClient(stack.sfnEndpoint).send(
-    new ListExecutionsCommand({ stateMachineArn: stack.machines[0]?.arn, statusFilter: 'RUNNING' }),
+  const out = await localSfnClient(e2e.stack.sfnEndpoint).send(
+    new ListExecutionsCommand({ stateMachineArn: e2e.stack.machines[0]?.arn, statusFilter: 'RUNNING' }),
   );
   return (out.executions ?? []).filter((e) => e.name?.startsWith(jobId)).length;
 }
@@ -92,7 +59,7 @@ describe('pause and resume', () => {
   it('pause vs completion: a pause that commits before finalize keeps the job PAUSED, and resume completes it', async () => {
     // Finalize is slow to start, so the pause lands while every conversation is counted but the
     // job is not COMPLETED yet: the tightest pause-vs-completion window.
-    stack.lambdas.invokeDelayMs.set('finalize-sync', 1500);
+    e2e.stack.lambdas.invokeDelayMs.set('finalize-sync', 1500);
     try {
       const jobId = await start(P.finalizeRace);
       await until(
@@ -127,7 +94,7 @@ describe('pause and resume', () => {
         progress: 100,
       });
     } finally {
-      stack.lambdas.invokeDelayMs.delete('finalize-sync');
+      e2e.stack.lambdas.invokeDelayMs.delete('finalize-sync');
     }
   });
 
@@ -216,7 +183,7 @@ describe('pause and resume', () => {
     expect(ErrorBody.parse((await resume(jobId)).body).error).toBe(
       'Cannot resume job with status: COMPLETED',
     );
-    const retried = await http.post(PATHS.retry, token, { jobId });
+    const retried = await e2e.http.post(PATHS.retry, e2e.token, { jobId });
     expect(retried.status).toBe(400);
     expect(ErrorBody.parse(retried.body).error).toBe('Cannot retry job with status: COMPLETED');
   });
@@ -227,28 +194,28 @@ describe('the contract conventions of pause, resume and retry', () => {
     '%s answers 401 without a token, 415 without JSON, 400 on a bad body, 404 for an unknown job, 403 for another org',
     async (path) => {
       const unknown = '00000000-0000-4000-8000-00000000abcd';
-      expect((await http.post(path, undefined, { jobId: unknown })).status).toBe(401);
-      const notJson = await http.request('POST', path, {
-        token,
+      expect((await e2e.http.post(path, undefined, { jobId: unknown })).status).toBe(401);
+      const notJson = await e2e.http.request('POST', path, {
+        token: e2e.token,
         raw: JSON.stringify({ jobId: unknown }),
         headers: { 'content-type': 'text/plain' },
       });
       expect(notJson.status).toBe(415);
-      const bad = await http.post(path, token, { jobId: 'nope' });
+      const bad = await e2e.http.post(path, e2e.token, { jobId: 'nope' });
       expect({ status: bad.status, body: bad.body }).toEqual({
         status: 400,
         body: { error: 'jobId must be a UUID' },
       });
-      const missing = await http.post(path, token, { jobId: unknown });
+      const missing = await e2e.http.post(path, e2e.token, { jobId: unknown });
       expect({ status: missing.status, body: missing.body }).toEqual({
         status: 404,
         body: { error: 'Sync job not found' },
       });
-      const jobs = await http.get(`${PATHS.jobs}${query({ pageId: P.wrongStatus.id })}`, token);
+      const jobs = await e2e.http.get(routePath('syncJobs', { pageId: P.wrongStatus.id }), e2e.token);
       const someJob = (jobs.body as { jobs: JobView[] }).jobs[0];
       if (!someJob) throw new Error('no job on the page yet');
       const intruder = await signLocalToken(DATA_DIR, { org: 'other-org', user: 'intruder' });
-      const other = await http.post(path, intruder, { jobId: someJob.id });
+      const other = await e2e.http.post(path, intruder, { jobId: someJob.id });
       expect({ status: other.status, body: other.body }).toEqual({
         status: 403,
         body: { error: 'Sync job belongs to another organization' },
@@ -268,12 +235,12 @@ describe('retry', () => {
       (n) => n === 0,
     );
 
-    const answer = await http.post(PATHS.retry, token, { jobId: oldJob });
+    const answer = await e2e.http.post(PATHS.retry, e2e.token, { jobId: oldJob });
     expect(answer.status, answer.text).toBe(202);
     const retry = StartSyncResponse.parse(answer.body);
     expect(retry.status).toBe('PENDING');
     // The retry holds the page like any sync: a second retry is refused like a second start.
-    const refused = await http.post(PATHS.retry, token, { jobId: oldJob });
+    const refused = await e2e.http.post(PATHS.retry, e2e.token, { jobId: oldJob });
     expect(refused.status).toBe(409);
     expect(ConflictBody.parse(refused.body).activeJobId).toBe(retry.jobId);
     const done = await until('the retry to end', retry.jobId, (j) => !isActive(j));

@@ -8,11 +8,12 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContactsResponse, PagesResponse, StartSyncResponse } from '#shared/contract.ts';
-import { signLocalToken } from '../../local/auth.ts';
+import { routePath } from '#shared/api/routes.ts';
+import { ContactsResponse, PagesResponse } from '#shared/contract.ts';
+import { isActive } from '#shared/job-status.ts';
 import { generatePage } from '../../local/graph-sim/seed.ts';
-import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
-import { HttpClient, isActive, localSfnClient, PATHS, pollUntil, query, readJob } from './http-client.ts';
+import { e2eStack } from './e2e-stack.ts';
+import { localSfnClient, PATHS, pollUntil } from './http-client.ts';
 
 /**
  * One large sync end to end over HTTP on the embedded stack: 4,000 Messenger + 1,000 Instagram
@@ -36,28 +37,20 @@ const page = generatePage({
   instagram: INSTAGRAM,
 });
 
-let stack: LocalStack;
-let http: HttpClient;
+const e2e = e2eStack({ pages: [page], context: CONTEXT, user: 'scale-tester' });
 let sfn: SFNClient;
-let token: string;
 
-beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, sfnPort: 0, graphSimPort: 0, pages: [page], context: CONTEXT });
-  http = new HttpClient(stack.apiUrl);
-  sfn = localSfnClient(stack.sfnEndpoint);
-  token = await signLocalToken(DATA_DIR, { org: 'demo-org', user: 'scale-tester' });
-}, 120_000);
-
-afterAll(async () => {
-  sfn?.destroy();
-  await stack?.stop();
+beforeAll(() => {
+  sfn = localSfnClient(e2e.stack.sfnEndpoint);
 });
 
-const jobStatus = (jobId: string) => readJob(http, jobId, token);
+afterAll(() => {
+  sfn?.destroy();
+});
 
 /** The executions of a job: the first is named after the job, continuations `<jobId>-<platform><n>`. */
 async function executionsOf(jobId: string): Promise<ExecutionListItem[]> {
-  const stateMachineArn = stack.machines[0]?.arn;
+  const stateMachineArn = e2e.stack.machines[0]?.arn;
   expect(stateMachineArn).toBeDefined();
   const { executions = [] } = await sfn.send(
     new ListExecutionsCommand({ stateMachineArn, maxResults: 1000 }),
@@ -86,23 +79,16 @@ describe('a sync at scale', () => {
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
     const t0 = performance.now();
-    const started = await http.post(PATHS.start, token, { pageId: page.id });
-    expect(started.status, started.text).toBe(202);
-    const { jobId } = StartSyncResponse.strict().parse(started.body);
+    const jobId = await e2e.started(page.id);
 
     // Bounded: 600 reads 500 ms apart is 5 minutes at most (plus the reads themselves).
-    const job = await pollUntil(
-      'the sync to end',
-      () => jobStatus(jobId),
-      (j) => !isActive(j),
-      {
-        tries: 600,
-        intervalMs: 500,
-      },
-    );
+    const job = await e2e.waitForJob(jobId, 'the sync to end', (j) => !isActive(j), {
+      tries: 600,
+      intervalMs: 500,
+    });
     const wallSeconds = (performance.now() - t0) / 1000;
     loopDelay.disable();
-    const stats = stack.graph?.stats();
+    const stats = e2e.stack.graph?.stats();
     const peaks = stats?.maxCallsInAnyOneSecondByPage ?? {};
 
     // The executions: the job's own plus its continuations. Finalize completes the job a moment
@@ -141,7 +127,7 @@ describe('a sync at scale', () => {
     expect(job.error).toBeUndefined();
 
     // The page's contact count, and no lock left behind.
-    const pages = await http.get(PATHS.pages, token);
+    const pages = await e2e.http.get(PATHS.pages, e2e.token);
     expect(pages.status, pages.text).toBe(200);
     const listed = PagesResponse.strict()
       .parse(pages.body)
@@ -157,9 +143,9 @@ describe('a sync at scale', () => {
     let cursor: string | undefined;
     let ended = false;
     for (let i = 0; i < 200 && !ended; i++) {
-      const answer = await http.get(
-        `${PATHS.pages}/${page.id}/contacts${query({ limit: 100, cursor })}`,
-        token,
+      const answer = await e2e.http.get(
+        routePath('pageContacts', { pageId: page.id, limit: 100, cursor }),
+        e2e.token,
       );
       expect(answer.status, answer.text).toBe(200);
       const body = ContactsResponse.strict().parse(answer.body);

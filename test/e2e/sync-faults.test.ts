@@ -1,26 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CancelSyncResponse,
-  ContactsResponse,
-  ErrorBody,
-  PagesResponse,
-  StartSyncResponse,
-} from '#shared/contract.ts';
-import { signLocalToken } from '../../local/auth.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CancelSyncResponse, ErrorBody, PagesResponse, StartSyncResponse } from '#shared/contract.ts';
+import { isActive } from '#shared/job-status.ts';
 import { mulberry32, type SimPage } from '../../local/graph-sim/seed.ts';
-import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
-import {
-  finalView,
-  HttpClient,
-  isActive,
-  type JobView,
-  PATHS,
-  pollUntil,
-  query,
-  readJob,
-  simPages,
-  sleep,
-} from './http-client.ts';
+import { e2eStack } from './e2e-stack.ts';
+import { finalView, PATHS, simPages, sleep } from './http-client.ts';
 
 /**
  * Faults during a sync, end to end over HTTP on one embedded stack (DynamoDB Local, the Graph
@@ -37,6 +20,7 @@ import {
  */
 
 const CONTEXT = { chunkSize: 10, mapConcurrency: 4, maxChunksPerSegment: 4 };
+// Slow enough analysis that a sync can be caught mid-chunk.
 const ANALYZER_LATENCY_MS = '30';
 const CANCEL_TRIALS = 8;
 const CANCEL_PRNG_SEED = 20261101;
@@ -52,82 +36,48 @@ const P = {
 };
 const ALL_PAGES = [P.tokenError, P.retryable, ...P.cancels];
 
-let stack: LocalStack;
-let http: HttpClient;
-let token: string;
-const ORIGINAL_ANALYZER_LATENCY = process.env.ANALYZER_LATENCY_MS;
-
-beforeAll(async () => {
-  // Read when the worker first loads: slow enough analysis that a sync can be caught mid-chunk.
-  process.env.ANALYZER_LATENCY_MS = ANALYZER_LATENCY_MS;
-  stack = await startLocalStack({ port: 0, sfnPort: 0, graphSimPort: 0, pages: ALL_PAGES, context: CONTEXT });
-  http = new HttpClient(stack.apiUrl);
-  token = await signLocalToken(DATA_DIR, { org: 'demo-org', user: 'faults-tester' });
-}, 120_000);
-
-afterEach(() => {
-  stack?.graph?.setFaults(null);
+const e2e = e2eStack({
+  pages: ALL_PAGES,
+  context: CONTEXT,
+  analyzerLatencyMs: ANALYZER_LATENCY_MS,
+  user: 'faults-tester',
 });
 
-afterAll(async () => {
-  await stack?.stop();
-  if (ORIGINAL_ANALYZER_LATENCY === undefined) delete process.env.ANALYZER_LATENCY_MS;
-  else process.env.ANALYZER_LATENCY_MS = ORIGINAL_ANALYZER_LATENCY;
+afterEach(() => {
+  e2e.stack?.graph?.setFaults(null);
 });
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: success bodies parsed with the contract's schemas, errors with ErrorBody.strict().
 
 function graph() {
-  const sim = stack.graph;
+  const sim = e2e.stack.graph;
   if (!sim) throw new Error('the stack runs without the Graph simulator');
   return sim;
 }
 
-const startSync = (pageId: string) => http.post(PATHS.start, token, { pageId });
+const startSync = (pageId: string) => e2e.http.post(PATHS.start, e2e.token, { pageId });
+const { started, waitForJob, job: jobStatus } = e2e;
 
-async function started(pageId: string): Promise<string> {
-  const answer = await startSync(pageId);
-  expect(answer.status, answer.text).toBe(202);
-  return StartSyncResponse.strict().parse(answer.body).jobId;
-}
-
-const cancelSync = (jobId: string) => http.post(PATHS.cancel, token, { jobId, reason: 'e2e fault test' });
-
-const jobStatus = (jobId: string) => readJob(http, jobId, token);
-
-/** Bounded: `tries` reads `intervalMs` apart. */
-const waitForJob = (
-  jobId: string,
-  what: string,
-  done: (job: JobView) => boolean,
-  { tries = 1200, intervalMs = 100 }: { tries?: number; intervalMs?: number } = {},
-) => pollUntil(what, () => jobStatus(jobId), done, { tries, intervalMs });
+const cancelSync = (jobId: string) =>
+  e2e.http.post(PATHS.cancel, e2e.token, { jobId, reason: 'e2e fault test' });
 
 const waitForEnd = (jobId: string) => waitForJob(jobId, `job ${jobId} to end`, (j) => !isActive(j));
 
-/** The contacts of a page that carry `lastSyncJobId === jobId`, walking every cursor. */
+/** The contacts of a page that carry `lastSyncJobId === jobId`, each listed once. */
 async function contactsOfJob(pageId: string, jobId: string) {
   const keys = new Set<string>();
   let ofJob = 0;
-  let cursor: string | undefined;
-  for (let i = 0; i < 200; i++) {
-    const answer = await http.get(`${PATHS.pages}/${pageId}/contacts${query({ limit: 100, cursor })}`, token);
-    expect(answer.status, answer.text).toBe(200);
-    const body = ContactsResponse.strict().parse(answer.body);
-    for (const contact of body.contacts) {
-      expect(keys.has(contact.contactKey), `contact ${contact.contactKey} listed twice`).toBe(false);
-      keys.add(contact.contactKey);
-      if (contact.lastSyncJobId === jobId) ofJob++;
-    }
-    if (body.nextCursor === null) return { ofJob, all: keys.size };
-    cursor = body.nextCursor;
+  for (const contact of await e2e.contactsOf(pageId)) {
+    expect(keys.has(contact.contactKey), `contact ${contact.contactKey} listed twice`).toBe(false);
+    keys.add(contact.contactKey);
+    if (contact.lastSyncJobId === jobId) ofJob++;
   }
-  throw new Error(`the contacts cursor of page ${pageId} never ended`);
+  return { ofJob, all: keys.size };
 }
 
 async function listedPage(pageId: string) {
-  const answer = await http.get(PATHS.pages, token);
+  const answer = await e2e.http.get(PATHS.pages, e2e.token);
   expect(answer.status, answer.text).toBe(200);
   const page = PagesResponse.strict()
     .parse(answer.body)

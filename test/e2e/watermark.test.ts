@@ -4,19 +4,10 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalAnalyzer } from '#shared/analyzer/local-analyzer.ts';
 import { StartSyncResponse } from '#shared/contract.ts';
-import { signLocalToken } from '../../local/auth.ts';
+import { isActive } from '#shared/job-status.ts';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
-import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
-import {
-  HttpClient,
-  isActive,
-  type JobView,
-  PATHS,
-  pollUntil,
-  readJob,
-  simPages,
-  sleep,
-} from './http-client.ts';
+import { e2eStack } from './e2e-stack.ts';
+import { type JobView, PATHS, simPages, sleep } from './http-client.ts';
 
 /**
  * The incremental re-sync's rule, as a property: whatever happened before (new messages in some
@@ -69,20 +60,13 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   }),
 );
 
-let stack: LocalStack;
-let http: HttpClient;
-let token: string;
+const e2e = e2eStack({ pages: [...PAGES, DEFAULTS], analyzerLatencyMs: '5', user: 'watermark-tester' });
 let ddb: DynamoDBDocumentClient;
 /** The failure rule of the sync running now. */
 const failing = { pct: 0, salt: '' };
-const ORIGINAL_ANALYZER_LATENCY = process.env.ANALYZER_LATENCY_MS;
 
-beforeAll(async () => {
-  process.env.ANALYZER_LATENCY_MS = '5';
-  stack = await startLocalStack({ port: 0, sfnPort: 0, graphSimPort: 0, pages: [...PAGES, DEFAULTS] });
-  http = new HttpClient(stack.apiUrl);
-  token = await signLocalToken(DATA_DIR, { org: 'demo-org', user: 'watermark-tester' });
-  ddb = DynamoDBDocumentClient.from(stack.dynamo);
+beforeAll(() => {
+  ddb = DynamoDBDocumentClient.from(e2e.stack.dynamo);
   const analyze = LocalAnalyzer.prototype.analyze;
   vi.spyOn(LocalAnalyzer.prototype, 'analyze').mockImplementation(async function (
     this: LocalAnalyzer,
@@ -95,28 +79,23 @@ beforeAll(async () => {
     if ((digest[0] ?? 0) % 100 < failing.pct) throw new Error('injected analysis failure');
     return analyze.call(this, messages, signal);
   });
-}, 120_000);
-
-afterAll(async () => {
-  vi.restoreAllMocks();
-  await stack?.stop();
-  if (ORIGINAL_ANALYZER_LATENCY === undefined) delete process.env.ANALYZER_LATENCY_MS;
-  else process.env.ANALYZER_LATENCY_MS = ORIGINAL_ANALYZER_LATENCY;
 });
 
-const job = (jobId: string) => readJob(http, jobId, token);
+afterAll(() => {
+  vi.restoreAllMocks();
+});
+
+const { job } = e2e;
 const settled = (jobId: string) =>
-  pollUntil(
-    `job ${jobId} to end`,
-    () => job(jobId),
-    (j) => !isActive(j),
-    { tries: 600, intervalMs: 50 },
-  );
+  e2e.waitForJob(jobId, `job ${jobId} to end`, (j) => !isActive(j), { tries: 600, intervalMs: 50 });
 
 /** Starts a sync; a 409 while the last job's lock is being released is tried again. */
 async function start(page: SimPage, mode: 'incremental' | 'full' | undefined): Promise<string> {
   for (let attempt = 0; ; attempt++) {
-    const answer = await http.post(PATHS.start, token, { pageId: page.id, ...(mode ? { mode } : {}) });
+    const answer = await e2e.http.post(PATHS.start, e2e.token, {
+      pageId: page.id,
+      ...(mode ? { mode } : {}),
+    });
     if (answer.status === 202) return StartSyncResponse.parse(answer.body).jobId;
     if (answer.status !== 409 || attempt > 100) throw new Error(`start: ${answer.status} ${answer.text}`);
     await sleep(50);
@@ -130,17 +109,22 @@ async function runSync(page: SimPage, s: Extract<Step, { kind: 'sync' }>, salt: 
   const during = (async () => {
     for (let i = 0; i < s.messagesDuring; i++) {
       await sleep(150 + 200 * i);
-      stack.graph?.addMessages({ pageId: page.id, platform: i % 2 ? 'instagram' : 'messenger', count: 1 });
+      e2e.stack.graph?.addMessages({
+        pageId: page.id,
+        platform: i % 2 ? 'instagram' : 'messenger',
+        count: 1,
+      });
     }
   })();
   if (s.interrupt.kind !== 'none') {
     await sleep(s.interrupt.afterMs);
-    if (s.interrupt.kind === 'cancel') await http.post(PATHS.cancel, token, { jobId, reason: 'property' });
+    if (s.interrupt.kind === 'cancel')
+      await e2e.http.post(PATHS.cancel, e2e.token, { jobId, reason: 'property' });
     else {
-      const paused = await http.post(PATHS.pause, token, { jobId });
+      const paused = await e2e.http.post(PATHS.pause, e2e.token, { jobId });
       if (paused.status === 200) {
         await sleep(100);
-        const resumed = await http.post(PATHS.resume, token, { jobId });
+        const resumed = await e2e.http.post(PATHS.resume, e2e.token, { jobId });
         expect([200, 400], resumed.text).toContain(resumed.status);
       }
     }
@@ -153,7 +137,7 @@ async function runSync(page: SimPage, s: Extract<Step, { kind: 'sync' }>, salt: 
 
 async function watermarksOf(pageId: string): Promise<string> {
   const out = await ddb.send(
-    new GetCommand({ TableName: stack.tables.pages, Key: { pageId }, ConsistentRead: true }),
+    new GetCommand({ TableName: e2e.stack.tables.pages, Key: { pageId }, ConsistentRead: true }),
   );
   const { messengerWatermark, instagramWatermark, watermarkRecordedAt, syncsSinceFull } = out.Item ?? {};
   return JSON.stringify({ messengerWatermark, instagramWatermark, watermarkRecordedAt, syncsSinceFull });
@@ -170,7 +154,7 @@ async function contactsOf(pageId: string): Promise<ContactFields> {
   do {
     const page = await ddb.send(
       new QueryCommand({
-        TableName: stack.tables.contacts,
+        TableName: e2e.stack.tables.contacts,
         KeyConditionExpression: 'pageId = :p',
         ExpressionAttributeValues: { ':p': pageId },
         ConsistentRead: true,
@@ -191,16 +175,16 @@ async function contactsOf(pageId: string): Promise<ContactFields> {
 
 describe('incremental re-sync by watermark', () => {
   it('runs in full without a mode until the page has completed a sync, incrementally after; another mode is a 400', async () => {
-    const bad = await http.post(PATHS.start, token, { pageId: DEFAULTS.id, mode: 'partial' });
+    const bad = await e2e.http.post(PATHS.start, e2e.token, { pageId: DEFAULTS.id, mode: 'partial' });
     expect(bad.status).toBe(400);
     expect(bad.body).toEqual({ error: 'mode must be "incremental" or "full"' });
     const listed = async () =>
       (
-        (await http.get(PATHS.pages, token)).body as { pages: { id: string; activeJob: unknown }[] }
+        (await e2e.http.get(PATHS.pages, e2e.token)).body as { pages: { id: string; activeJob: unknown }[] }
       ).pages.find((p) => p.id === DEFAULTS.id);
     expect((await listed())?.activeJob).toBeNull();
 
-    const first = await http.post(PATHS.start, token, { pageId: DEFAULTS.id });
+    const first = await e2e.http.post(PATHS.start, e2e.token, { pageId: DEFAULTS.id });
     expect(first.body).toMatchObject({ mode: 'full', since: null });
     const firstJob = await settled(StartSyncResponse.parse(first.body).jobId);
     expect(firstJob).toMatchObject({ status: 'COMPLETED', mode: 'full', since: null, syncedContacts: 40 });
@@ -240,7 +224,7 @@ describe('incremental re-sync by watermark', () => {
         ).toBe('COMPLETED');
         for (const [i, s] of steps.entries()) {
           if (s.kind === 'messages')
-            stack.graph?.addMessages({ pageId: page.id, platform: s.platform, count: s.count });
+            e2e.stack.graph?.addMessages({ pageId: page.id, platform: s.platform, count: s.count });
           else await runSync(page, s, `${run}:${i}`);
         }
         // The last incremental sync, without failures or interruptions.

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { CancelSyncResponse, ErrorBody, StartSyncResponse, SyncJobsResponse } from '#shared/contract.ts';
+import { isActive } from '#shared/job-status.ts';
+import { type HttpAnswer, type JobView, PATHS, query, sleep } from '#test/e2e/http-client.ts';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
-import { type HttpAnswer, isActive, type JobView, PATHS, query, sleep } from '../e2e/http-client.ts';
 import type { Harness, SectionResult } from './harness.ts';
 import {
   CANCEL_REASON,

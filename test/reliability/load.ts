@@ -8,8 +8,9 @@ import {
   StartSyncResponse,
   SyncJobsResponse,
 } from '#shared/contract.ts';
+import { isActive } from '#shared/job-status.ts';
+import { finalView, type JobView, PATHS, query, StrictStatus, sleep } from '#test/e2e/http-client.ts';
 import { mulberry32, type SimPage } from '../../local/graph-sim/seed.ts';
-import { finalView, isActive, type JobView, PATHS, query, StrictStatus, sleep } from '../e2e/http-client.ts';
 import type { Harness, SectionResult } from './harness.ts';
 
 /**

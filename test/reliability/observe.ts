@@ -1,15 +1,8 @@
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { PagesResponse } from '#shared/contract.ts';
+import { isActive } from '#shared/job-status.ts';
+import { type HttpAnswer, type JobView, PATHS, query, StrictStatus, sleep } from '#test/e2e/http-client.ts';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
-import {
-  type HttpAnswer,
-  isActive,
-  type JobView,
-  PATHS,
-  query,
-  StrictStatus,
-  sleep,
-} from '../e2e/http-client.ts';
 import type { Harness } from './harness.ts';
 
 /**

@@ -7,10 +7,11 @@ import {
   ResumeSyncResponse,
   StartSyncResponse,
 } from '#shared/contract.ts';
+import { isActive } from '#shared/job-status.ts';
+import { HttpClient, type JobView, PATHS, query, StrictStatus, sleep } from '#test/e2e/http-client.ts';
 import { signLocalToken } from '../../local/auth.ts';
 import { generatePage, type SimPage } from '../../local/graph-sim/seed.ts';
 import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
-import { HttpClient, isActive, type JobView, PATHS, query, StrictStatus, sleep } from '../e2e/http-client.ts';
 import { now, pool } from './observe.ts';
 
 /**
