@@ -2,13 +2,14 @@ import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/cancel-sync-bulk/handler.ts';
-import { CALLER, httpEvent, invoke, type Reply } from './event.ts';
+import { CALLER, type Reply, routeCaller } from './event.ts';
 import {
   CANCEL_COMMIT,
   cancelledJob,
   conditionFailed,
   ddbMock,
   expectRefused,
+  givenActiveSync,
   givenJob,
   givenPage,
   JOB_ID,
@@ -26,7 +27,7 @@ import {
  * the body's rules, one result per page whatever each page's outcome, and the single cancel's
  * commit point reused for each active job.
  */
-const bulk = (body: unknown) => invoke(handler, httpEvent({ path: '/api/facebook/sync-cancel-bulk', body }));
+const bulk = routeCaller(handler, 'cancelSyncBulk');
 const resultsOf = (reply: Reply) =>
   (reply.body as { results: { pageId: string; outcome: string; jobId: string | null }[] }).results;
 
@@ -54,9 +55,7 @@ describe('POST /api/facebook/sync-cancel-bulk: input', () => {
 
 describe('POST /api/facebook/sync-cancel-bulk: outcomes', () => {
   it('cancels an active sync through the commit point and stops its execution', async () => {
-    givenPage(storedPage({ activeJobId: JOB_ID }));
-    givenJob(storedJob());
-    ddbMock.on(UpdateCommand, CANCEL_COMMIT).resolves({ Attributes: cancelledJob() });
+    givenActiveSync();
 
     const reply = await bulk({ pageIds: [PAGE_ID], reason: 'closing the shop' });
 

@@ -4,24 +4,19 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CancelSyncResponse } from '#shared/contract.ts';
 import { BUSY_MESSAGE } from '#shared/http.ts';
-import type { JobStatus } from '#shared/sync/job.ts';
+import type { JobStatus } from '#shared/job-status.ts';
 import { handler } from '../../functions/cancel-sync/handler.ts';
-import {
-  allowedStatuses,
-  CALLER,
-  expectError,
-  expectInternalError,
-  httpEvent,
-  invoke,
-  setFields,
-} from './event.ts';
+import { expectError, expectInternalError, routeCaller, setFields } from './event.ts';
 import {
   CANCEL_COMMIT,
   cancelledJob,
+  commitInput,
   ddbMock,
+  expectCancelCommit,
   expectLockReleased,
   expectOnlyTheRefusedCommit,
   expectRefused,
+  givenCancellable,
   givenJob,
   givenRefusedCommit,
   JOB_ID,
@@ -31,20 +26,18 @@ import {
   sfnMock,
   storedJob,
   throughputExceeded,
+  updateInputs,
 } from './fixtures.ts';
 
 const DERIVED_ARN = `arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:${JOB_ID}`;
 
-const cancel = (body: unknown) => invoke(handler, httpEvent({ path: '/api/facebook/sync-cancel', body }));
+const cancel = routeCaller(handler, 'cancelSync');
 
-const updates = () => ddbMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
-const commitUpdate = () => updates().find((input) => input.ReturnValues === 'ALL_NEW');
-
-/** The stored job can be cancelled, and the commit answers with `committed`. */
-function givenCancellable(committed = cancelledJob()) {
-  givenJob(storedJob());
-  ddbMock.on(UpdateCommand, CANCEL_COMMIT).resolves({ Attributes: committed });
-}
+/** The answer to a cancel of JOB_ID (of the 40 contacts storedJob lists), with its final counters. */
+const cancelAnswer = (job: { syncedContacts: number; failedContacts: number; completedAt: string }) => ({
+  success: true,
+  job: { id: JOB_ID, status: 'CANCELLED', totalContacts: 40, ...job },
+});
 
 beforeEach(resetAwsMocks);
 
@@ -91,8 +84,7 @@ describe('POST /api/facebook/sync-cancel: input', () => {
     const reply = await cancel({ jobId: JOB_ID, reason });
 
     expect(reply.statusCode).toBe(200);
-    const commit = commitUpdate();
-    expect(commit && setFields(commit)).toMatchObject({ cancelReason: reason });
+    expect(setFields(commitInput())).toMatchObject({ cancelReason: reason });
   });
 });
 
@@ -137,17 +129,9 @@ describe('POST /api/facebook/sync-cancel: the job', () => {
     const reply = await cancel({ jobId: JOB_ID, reason: 'again' });
 
     expect(reply.statusCode).toBe(200);
-    expect(CancelSyncResponse.strict().parse(reply.body)).toEqual({
-      success: true,
-      job: {
-        id: JOB_ID,
-        status: 'CANCELLED',
-        syncedContacts: 11,
-        failedContacts: 3,
-        totalContacts: 40,
-        completedAt: '2025-12-31T23:59:59.000Z',
-      },
-    });
+    expect(CancelSyncResponse.strict().parse(reply.body)).toEqual(
+      cancelAnswer({ syncedContacts: 11, failedContacts: 3, completedAt: '2025-12-31T23:59:59.000Z' }),
+    );
     expectOnlyTheRefusedCommit();
     expect(sfnMock).not.toReceiveAnyCommand();
   });
@@ -157,10 +141,7 @@ describe('POST /api/facebook/sync-cancel: the commit point', () => {
   it.each<JobStatus>(['PENDING', 'IN_PROGRESS', 'PAUSED'])(
     'cancels a %s job with one update conditional on PENDING, IN_PROGRESS or PAUSED',
     async (status) => {
-      givenJob(storedJob({ status }));
-      ddbMock
-        .on(UpdateCommand, CANCEL_COMMIT)
-        .resolves({ Attributes: cancelledJob({ cancelReason: 'wrong page' }) });
+      givenCancellable(cancelledJob({ cancelReason: 'wrong page' }), storedJob({ status }));
 
       const reply = await cancel({ jobId: JOB_ID, reason: 'wrong page' });
 
@@ -171,15 +152,7 @@ describe('POST /api/facebook/sync-cancel: the commit point', () => {
         ConditionExpression: expect.stringContaining('#status IN ('),
         ExpressionAttributeNames: expect.objectContaining({ '#status': 'status' }),
       });
-      const commit = commitUpdate();
-      if (!commit) throw new Error('no commit update');
-      expect(allowedStatuses(commit).sort()).toEqual(['IN_PROGRESS', 'PAUSED', 'PENDING']);
-      expect(setFields(commit)).toMatchObject({
-        status: 'CANCELLED',
-        cancelledBy: CALLER.sub,
-        cancelReason: 'wrong page',
-        completedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-      });
+      expectCancelCommit(commitInput(), 'wrong page');
     },
   );
 
@@ -190,17 +163,9 @@ describe('POST /api/facebook/sync-cancel: the commit point', () => {
     const reply = await cancel({ jobId: JOB_ID });
 
     expect(reply.statusCode).toBe(200);
-    expect(CancelSyncResponse.strict().parse(reply.body)).toEqual({
-      success: true,
-      job: {
-        id: JOB_ID,
-        status: 'CANCELLED',
-        syncedContacts: 8,
-        failedContacts: 2,
-        totalContacts: 40,
-        completedAt: '2026-01-01T00:02:00.000Z',
-      },
-    });
+    expect(CancelSyncResponse.strict().parse(reply.body)).toEqual(
+      cancelAnswer({ syncedContacts: 8, failedContacts: 2, completedAt: '2026-01-01T00:02:00.000Z' }),
+    );
   });
 
   it('releases the page lock held by the job', async () => {
@@ -233,14 +198,13 @@ describe('POST /api/facebook/sync-cancel: the commit point', () => {
 
 describe('POST /api/facebook/sync-cancel: stopping the execution', () => {
   const stopOutcome = () =>
-    updates()
+    updateInputs()
       .map(setFields)
       .find((fields) => 'stopExecutionOutcome' in fields)?.stopExecutionOutcome;
 
   it('stops the execution recorded on the job, and leaves the STOPPED record to the execution mirror', async () => {
     const executionArn = 'arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:recorded';
-    givenJob(storedJob({ executionArn }));
-    ddbMock.on(UpdateCommand, CANCEL_COMMIT).resolves({ Attributes: cancelledJob({ executionArn }) });
+    givenCancellable(cancelledJob({ executionArn }), storedJob({ executionArn }));
 
     const reply = await cancel({ jobId: JOB_ID });
 
@@ -250,12 +214,11 @@ describe('POST /api/facebook/sync-cancel: stopping the execution', () => {
     // The ABORTED status change records it (mirror-execution.test.ts): one write of the job
     // item before the answer, the commit.
     expect(stopOutcome()).toBeUndefined();
-    expect(updates().filter((input) => input.TableName === JOBS_TABLE)).toHaveLength(1);
+    expect(updateInputs().filter((input) => input.TableName === JOBS_TABLE)).toHaveLength(1);
   });
 
   it('derives the execution ARN from the state machine and the job id when none is recorded', async () => {
-    givenJob(storedJob({ status: 'PENDING' }));
-    ddbMock.on(UpdateCommand, CANCEL_COMMIT).resolves({ Attributes: cancelledJob() });
+    givenCancellable(cancelledJob(), storedJob({ status: 'PENDING' }));
 
     await cancel({ jobId: JOB_ID });
 

@@ -1,6 +1,7 @@
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
 import { expect } from 'vitest';
+import { ROUTES, type RouteName } from '#shared/api/routes.ts';
 
 export type JwtClaims = Record<string, string | number | boolean | string[]>;
 
@@ -107,6 +108,15 @@ export async function invoke(
     body: raw === '' ? undefined : JSON.parse(raw),
   };
 }
+
+/**
+ * Calls `handler` as the route `name` of the route table (its method and path): `body` is sent as
+ * in EventInit, `init` adds query, headers or claims.
+ */
+export const routeCaller =
+  (handler: HttpHandler, name: RouteName) =>
+  (body?: unknown, init: Omit<EventInit, 'body' | 'method' | 'path'> = {}) =>
+    invoke(handler, httpEvent({ method: ROUTES[name].method, path: ROUTES[name].path, body, ...init }));
 
 /** The security headers every answer carries, success or error (shared/http.ts). */
 export function expectSecurityHeaders(reply: Reply): void {

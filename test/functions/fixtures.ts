@@ -6,13 +6,20 @@ import {
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'vitest';
 import type { ConnectedPage, StoredPage } from '#shared/store/page-repository.ts';
 import type { SyncJob } from '#shared/sync/job.ts';
-import { CALLER, expectError, type Reply } from './event.ts';
+import { allowedStatuses, CALLER, expectError, type Reply, setFields } from './event.ts';
 
 /** Every AWS client a route handler uses, stubbed: no unit test reaches AWS. */
 export const ddbMock = mockClient(DynamoDBDocumentClient);
@@ -94,6 +101,17 @@ export function cancelledJob(overrides: Partial<SyncJob> = {}): SyncJob {
   });
 }
 
+/** The job as CALLER's pause leaves it. */
+export function pausedJob(overrides: Partial<SyncJob> = {}): SyncJob {
+  return storedJob({
+    status: 'PAUSED',
+    phase: 'paused',
+    pausedAt: '2026-01-01T00:02:00.000Z',
+    pausedBy: CALLER.sub,
+    ...overrides,
+  });
+}
+
 /**
  * What KMS returns for a page token, stored base64 (shared/secrets/page-token-vault.ts). It is not
  * the token: only a KMS Decrypt with the page's encryption context gives the token back.
@@ -146,6 +164,52 @@ export function givenJob(job: SyncJob | undefined, ...later: (SyncJob | undefine
 
 /** A stop's commit point (cancel, pause): the only update of the jobs table that asks for the new item back. */
 export const CANCEL_COMMIT = { TableName: JOBS_TABLE, ReturnValues: 'ALL_NEW' } as const;
+
+/** The job is `stored` (running by default), and a cancel's commit wins, answering `committed`. */
+export function givenCancellable(committed = cancelledJob(), stored = storedJob()): void {
+  givenJob(stored);
+  ddbMock.on(UpdateCommand, CANCEL_COMMIT).resolves({ Attributes: committed });
+}
+
+/** PAGE_ID is locked by its running job JOB_ID, which a cancel will stop (see givenCancellable). */
+export function givenActiveSync(committed = cancelledJob(), stored = storedJob()): void {
+  givenPage(storedPage({ activeJobId: JOB_ID }));
+  givenCancellable(committed, stored);
+}
+
+/** A job id as a start makes it. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The job item the start transaction put (a start's, or a retry's). */
+export function putJob(): Record<string, unknown> {
+  const input: TransactWriteCommandInput | undefined =
+    ddbMock.commandCalls(TransactWriteCommand)[0]?.args[0].input;
+  const item = input?.TransactItems?.map((entry) => entry.Put?.Item).find((put) => put !== undefined);
+  if (!item) throw new Error('no job was put');
+  return item;
+}
+
+/** Every update sent to DynamoDB, in order. */
+export const updateInputs = (): UpdateCommandInput[] =>
+  ddbMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+
+/** The commit point of a transition (cancel, pause, resume): the update that asks for the new item back. */
+export function commitInput(): UpdateCommandInput {
+  const commit = updateInputs().find((input) => input.ReturnValues === 'ALL_NEW');
+  if (!commit) throw new Error('no commit update');
+  return commit;
+}
+
+/** `commit` is CALLER's cancel (for `reason`): from any active status (PAUSED too) to CANCELLED. */
+export function expectCancelCommit(commit: UpdateCommandInput, reason: string): void {
+  expect(allowedStatuses(commit).sort()).toEqual(['IN_PROGRESS', 'PAUSED', 'PENDING']);
+  expect(setFields(commit)).toMatchObject({
+    status: 'CANCELLED',
+    cancelledBy: CALLER.sub,
+    cancelReason: reason,
+    completedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+  });
+}
 
 /** Job `jobId` released its lock on PAGE_ID: the update that removes the page's activeJobId if it is `jobId`. */
 export function expectLockReleased(jobId: string): void {

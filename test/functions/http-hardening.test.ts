@@ -6,7 +6,7 @@
  */
 import { EncryptCommand } from '@aws-sdk/client-kms';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BUSY_MESSAGE } from '#shared/http.ts';
 import { handler as cancelSync } from '../../functions/cancel-sync/handler.ts';
@@ -29,10 +29,9 @@ import {
   type JwtClaims,
 } from './event.ts';
 import {
-  CANCEL_COMMIT,
-  cancelledJob,
   ddbMock,
   expectRefused,
+  givenCancellable,
   givenJob,
   givenPage,
   JOB_ID,
@@ -97,8 +96,7 @@ const ROUTES: Route[] = [
     body: { jobId: JOB_ID },
     status: 200,
     givenSuccess: () => {
-      givenJob(storedJob());
-      ddbMock.on(UpdateCommand, CANCEL_COMMIT).resolves({ Attributes: cancelledJob() });
+      givenCancellable();
     },
   }),
   route('GET /api/facebook/sync-status', {

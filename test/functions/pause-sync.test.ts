@@ -3,19 +3,19 @@ import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { PauseSyncResponse } from '#shared/contract.ts';
-import type { JobStatus, SyncJob } from '#shared/sync/job.ts';
+import type { JobStatus } from '#shared/job-status.ts';
 import { handler } from '../../functions/pause-sync/handler.ts';
 import {
   allowedStatuses,
   CALLER,
   expectError,
   expectInternalError,
-  httpEvent,
-  invoke,
+  routeCaller,
   setFields,
 } from './event.ts';
 import {
   CANCEL_COMMIT,
+  commitInput,
   conditionFailed,
   ddbMock,
   eventsMock,
@@ -27,27 +27,17 @@ import {
   JOB_ID,
   JOBS_TABLE,
   PAGES_TABLE,
+  pausedJob,
   resetAwsMocks,
   sfnMock,
   storedJob,
+  updateInputs,
 } from './fixtures.ts';
 
 /** The pause's commit point is, like the cancel's, the one update that asks for the new item back. */
 const PAUSE_COMMIT = CANCEL_COMMIT;
 
-const pause = (body: unknown) => invoke(handler, httpEvent({ path: '/api/facebook/sync-pause', body }));
-const updates = () => ddbMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
-const commitUpdate = () => updates().find((input) => input.ReturnValues === 'ALL_NEW');
-
-function pausedJob(overrides: Partial<SyncJob> = {}): SyncJob {
-  return storedJob({
-    status: 'PAUSED',
-    phase: 'paused',
-    pausedAt: '2026-01-01T00:02:00.000Z',
-    pausedBy: CALLER.sub,
-    ...overrides,
-  });
-}
+const pause = routeCaller(handler, 'pauseSync');
 
 beforeEach(() => {
   resetAwsMocks();
@@ -114,8 +104,7 @@ describe('POST /api/facebook/sync-pause', () => {
       expect(reply.statusCode).toBe(200);
       // The counters the commit wrote are the answer.
       expect(PauseSyncResponse.parse(reply.body).job).toMatchObject({ status: 'PAUSED', syncedContacts: 8 });
-      const commit = commitUpdate();
-      if (!commit) throw new Error('no commit update');
+      const commit = commitInput();
       expect(allowedStatuses(commit).sort()).toEqual(['IN_PROGRESS', 'PENDING']);
       expect(setFields(commit)).toMatchObject({
         status: 'PAUSED',
@@ -137,8 +126,8 @@ describe('POST /api/facebook/sync-pause', () => {
     expect(reply.statusCode).toBe(200);
     expect(sfnMock).toReceiveCommandWith(StopExecutionCommand, { executionArn, error: 'SyncPaused' });
     // One write before the answer, the commit: the ABORTED status change records the outcome.
-    expect(updates()).toHaveLength(1);
-    expect(updates().map(setFields)).not.toContainEqual({ stopExecutionOutcome: 'STOPPED' });
+    expect(updateInputs()).toHaveLength(1);
+    expect(updateInputs().map(setFields)).not.toContainEqual({ stopExecutionOutcome: 'STOPPED' });
   });
 
   it('records the outcome itself when StopExecution fails (no event will come)', async () => {
@@ -149,7 +138,7 @@ describe('POST /api/facebook/sync-pause', () => {
     const reply = await pause({ jobId: JOB_ID });
 
     expect(reply.statusCode).toBe(200);
-    expect(updates().map(setFields)).toContainEqual({ stopExecutionOutcome: 'FAILED: Error' });
+    expect(updateInputs().map(setFields)).toContainEqual({ stopExecutionOutcome: 'FAILED: Error' });
   });
 
   it('still answers 200 when there is no execution to stop', async () => {
@@ -160,7 +149,7 @@ describe('POST /api/facebook/sync-pause', () => {
     const reply = await pause({ jobId: JOB_ID });
 
     expect(reply.statusCode).toBe(200);
-    expect(updates().map(setFields)).toContainEqual({ stopExecutionOutcome: 'NO_EXECUTION' });
+    expect(updateInputs().map(setFields)).toContainEqual({ stopExecutionOutcome: 'NO_EXECUTION' });
   });
 
   it('publishes "Sync Job Paused" once, from the call that committed', async () => {

@@ -3,10 +3,12 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ResumeSyncResponse } from '#shared/contract.ts';
-import type { JobStatus, SyncJob } from '#shared/sync/job.ts';
+import type { JobStatus } from '#shared/job-status.ts';
+import type { SyncJob } from '#shared/sync/job.ts';
 import { handler } from '../../functions/resume-sync/handler.ts';
-import { allowedStatuses, CALLER, expectError, httpEvent, invoke, setFields } from './event.ts';
+import { allowedStatuses, CALLER, expectError, routeCaller, setFields } from './event.ts';
 import {
+  commitInput,
   conditionFailed,
   ddbMock,
   eventsMock,
@@ -16,20 +18,17 @@ import {
   JOB_ID,
   PAGE_ID,
   PAGES_TABLE,
+  pausedJob,
   resetAwsMocks,
   STATE_MACHINE_ARN,
   sfnMock,
   storedJob,
+  updateInputs,
 } from './fixtures.ts';
 
 const RESUME_COMMIT = { ReturnValues: 'ALL_NEW', ConditionExpression: '#status IN (:from0)' } as const;
 
-const resume = (body: unknown) => invoke(handler, httpEvent({ path: '/api/facebook/sync-resume', body }));
-const updates = () => ddbMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
-
-function pausedJob(overrides: Partial<SyncJob> = {}): SyncJob {
-  return storedJob({ status: 'PAUSED', phase: 'paused', pausedAt: '2026-01-01T00:02:00.000Z', ...overrides });
-}
+const resume = routeCaller(handler, 'resumeSync');
 const resumedJob = (overrides: Partial<SyncJob> = {}) =>
   storedJob({ status: 'IN_PROGRESS', phase: 'resuming', resumeCount: 1, ...overrides });
 
@@ -86,8 +85,7 @@ describe('POST /api/facebook/sync-resume', () => {
       status: 'IN_PROGRESS',
       syncedContacts: 9,
     });
-    const commit = updates().find((u) => u.ReturnValues === 'ALL_NEW');
-    if (!commit) throw new Error('no commit');
+    const commit = commitInput();
     expect(allowedStatuses(commit)).toEqual(['PAUSED']);
     expect(setFields(commit)).toMatchObject({ status: 'IN_PROGRESS', resumeCount: 2 });
     expect(sfnMock).toReceiveCommandWith(StartExecutionCommand, {
@@ -96,7 +94,7 @@ describe('POST /api/facebook/sync-resume', () => {
     });
     const input = JSON.parse(sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}');
     expect(input).toEqual({ jobId: JOB_ID, pageId: PAGE_ID, run: 2, resume: checkpoint });
-    expect(updates().map(setFields)).toContainEqual({ executionArn });
+    expect(updateInputs().map(setFields)).toContainEqual({ executionArn });
     expect(eventsMock).toReceiveCommandTimes(PutEventsCommand, 1);
     expect(eventsMock.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.DetailType).toBe(
       'Sync Job Resumed',
@@ -132,7 +130,7 @@ describe('POST /api/facebook/sync-resume', () => {
     const reply = await resume({ jobId: JOB_ID });
 
     expectError(reply, 503, 'The sync could not be resumed. Try again.');
-    const back = updates().find((u) => setFields(u).status === 'PAUSED');
+    const back = updateInputs().find((u) => setFields(u).status === 'PAUSED');
     expect(back && allowedStatuses(back)).toEqual(['IN_PROGRESS']);
   });
 });

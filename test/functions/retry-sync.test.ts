@@ -1,11 +1,11 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConflictBody, StartSyncResponse } from '#shared/contract.ts';
-import type { JobStatus } from '#shared/sync/job.ts';
+import type { JobStatus } from '#shared/job-status.ts';
 import { handler } from '../../functions/retry-sync/handler.ts';
-import { CALLER, expectError, httpEvent, invoke } from './event.ts';
+import { CALLER, expectError, routeCaller } from './event.ts';
 import {
   ddbMock,
   expectRefused,
@@ -14,21 +14,15 @@ import {
   JOB_ID,
   JOBS_TABLE,
   PAGE_ID,
+  putJob,
   resetAwsMocks,
   sfnMock,
   storedJob,
   storedPage,
+  UUID,
 } from './fixtures.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const retry = (body: unknown) => invoke(handler, httpEvent({ path: '/api/facebook/sync-retry', body }));
-
-/** The job item the start transaction put. */
-function putJob(): Record<string, unknown> | undefined {
-  const input: TransactWriteCommandInput | undefined =
-    ddbMock.commandCalls(TransactWriteCommand)[0]?.args[0].input;
-  return input?.TransactItems?.map((entry) => entry.Put?.Item).find((put) => put !== undefined);
-}
+const retry = routeCaller(handler, 'retrySync');
 
 beforeEach(resetAwsMocks);
 

@@ -5,25 +5,12 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import {
-  GetCommand,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConflictBody, StartSyncResponse } from '#shared/contract.ts';
 import { handler } from '../../functions/start-sync/handler.ts';
-import {
-  CALLER,
-  type EventInit,
-  expectError,
-  expectInternalError,
-  httpEvent,
-  invoke,
-  setFields,
-} from './event.ts';
+import { CALLER, expectError, expectInternalError, routeCaller, setFields } from './event.ts';
 import {
   ddbMock,
   expectLockReleased,
@@ -36,17 +23,16 @@ import {
   kmsMock,
   PAGE_ID,
   PAGES_TABLE,
+  putJob,
   resetAwsMocks,
   STATE_MACHINE_ARN,
   sfnMock,
   storedPage,
   TOKEN_CIPHERTEXT,
+  UUID,
 } from './fixtures.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-const start = (body: unknown, init: Omit<EventInit, 'body'> = {}) =>
-  invoke(handler, httpEvent({ path: '/api/facebook/sync-background', body, ...init }));
+const start = routeCaller(handler, 'startSync');
 
 /** The page is free when first read, and locked by job `activeJobId` (now `status`) when read again. */
 function givenLockTakenBy(activeJobId: string, status: string) {
@@ -61,15 +47,6 @@ function lockConflict() {
     $metadata: {},
     CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
   });
-}
-
-/** The job item the start transaction put. */
-function putJob(): Record<string, unknown> {
-  const input: TransactWriteCommandInput | undefined =
-    ddbMock.commandCalls(TransactWriteCommand)[0]?.args[0].input;
-  const item = input?.TransactItems?.map((entry) => entry.Put?.Item).find((put) => put !== undefined);
-  if (!item) throw new Error('no job was put');
-  return item;
 }
 
 /** Every table name a command of either DynamoDB client was sent to. */

@@ -2,7 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SyncJobsResponse } from '#shared/contract.ts';
 import { handler } from '../../functions/sync-jobs/handler.ts';
-import { CALLER, type EventInit, expectError, expectInternalError, httpEvent, invoke } from './event.ts';
+import { CALLER, type EventInit, expectError, expectInternalError, routeCaller } from './event.ts';
 import {
   ddbMock,
   expectRefused,
@@ -36,8 +36,11 @@ const OLDEST = storedJob({
   completedAt: '2026-01-01T00:05:00.000Z',
 });
 
-const listJobs = (query: Record<string, string> | undefined, init: Omit<EventInit, 'query'> = {}) =>
-  invoke(handler, httpEvent({ method: 'GET', path: '/api/facebook/sync-jobs', query, ...init }));
+const getJobs = routeCaller(handler, 'syncJobs');
+const listJobs = (
+  query: Record<string, string> | undefined,
+  init: Pick<EventInit, 'claims' | 'headers'> = {},
+) => getJobs(undefined, { query, ...init });
 
 beforeEach(() => {
   resetAwsMocks();

@@ -2,7 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { JobStatus } from '#shared/sync/job.ts';
+import type { JobStatus } from '#shared/job-status.ts';
 import { captureOutput, total } from '#test/shared/output.ts';
 import { handler as cancelHandler } from '../../functions/cancel-sync/handler.ts';
 import { handler as cancelBulkHandler } from '../../functions/cancel-sync-bulk/handler.ts';
@@ -17,6 +17,7 @@ import {
   cancelledJob,
   conditionFailed,
   ddbMock,
+  givenActiveSync,
   givenEventBus,
   givenJob,
   givenPage,
@@ -144,9 +145,7 @@ describe('SyncsCancelled and CancelLatency', () => {
   });
 
   it('counts a bulk cancel through the same path: once per sync it stopped', async () => {
-    givenPage(storedPage({ activeJobId: JOB_ID }));
-    givenJob(storedJob());
-    ddbMock.on(UpdateCommand, CANCEL_COMMIT).resolves({ Attributes: cancelledJob() });
+    givenActiveSync();
 
     const reply = await post(cancelBulkHandler, '/api/facebook/sync-cancel-bulk', { pageIds: [PAGE_ID] });
 

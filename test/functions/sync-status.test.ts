@@ -2,8 +2,9 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SyncStatusResponse } from '#shared/contract.ts';
 import type { SyncJob } from '#shared/sync/job.ts';
+import { SHOWN_JOB } from '#test/shared/sync/sync-job.ts';
 import { handler } from '../../functions/sync-status/handler.ts';
-import { CALLER, expectError, httpEvent, invoke } from './event.ts';
+import { CALLER, expectError, routeCaller } from './event.ts';
 import {
   ddbMock,
   expectRefused,
@@ -30,8 +31,8 @@ function freshJob(overrides: Partial<SyncJob> = {}): SyncJob {
   });
 }
 
-const status = (query: Record<string, string> | undefined) =>
-  invoke(handler, httpEvent({ method: 'GET', path: '/api/facebook/sync-status', query }));
+const getStatus = routeCaller(handler, 'syncStatus');
+const status = (query: Record<string, string> | undefined) => getStatus(undefined, query ? { query } : {});
 
 beforeEach(resetAwsMocks);
 
@@ -44,22 +45,7 @@ describe('GET /api/facebook/sync-status', () => {
     expect(reply.statusCode).toBe(200);
     expect(SyncStatusResponse.parse(reply.body)).toEqual(reply.body);
     expect(reply.body).toEqual({
-      job: {
-        id: JOB_ID,
-        pageId: PAGE_ID,
-        status: 'IN_PROGRESS',
-        phase: 'syncing:messenger',
-        syncedContacts: 0,
-        failedContacts: 0,
-        totalContacts: 0,
-        progress: null,
-        progressEstimated: false,
-        mode: 'full',
-        since: null,
-        createdAt: '2026-01-01T00:00:00.000Z',
-        startedAt: '2026-01-01T00:00:01.000Z',
-        completedAt: null,
-      },
+      job: { ...SHOWN_JOB, id: JOB_ID, pageId: PAGE_ID, startedAt: '2026-01-01T00:00:01.000Z' },
     });
     expect(ddbMock).toReceiveCommandWith(GetCommand, {
       TableName: JOBS_TABLE,

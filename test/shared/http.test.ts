@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { HttpError } from '#shared/errors.ts';
 import { callerOf, parseJsonBody, parseQuery } from '#shared/http.ts';
+import { HttpError } from '#shared/http-errors.ts';
 import { CancelSyncBody, ConnectPageBody, PageId, StartSyncBody, SyncStatusQuery } from '#shared/schemas.ts';
 import { httpEvent, type JwtClaims } from '../functions/event.ts';
 

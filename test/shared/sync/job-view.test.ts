@@ -9,25 +9,7 @@ import {
 } from '#shared/contract.ts';
 import type { SyncJob } from '#shared/sync/job.ts';
 import { changedJobAnswer, publicJob, startedAnswer, stoppedJobView } from '#shared/sync/job-view.ts';
-import { syncJob as job } from './sync-job.ts';
-
-/** publicJob of a fresh PENDING job: each case below says what differs. */
-const SHOWN_PENDING = {
-  id: '00000000-0000-4000-8000-000000000001',
-  pageId: '100000000000001',
-  status: 'PENDING',
-  phase: 'queued',
-  syncedContacts: 0,
-  failedContacts: 0,
-  totalContacts: 0,
-  progress: null,
-  progressEstimated: false,
-  mode: 'full',
-  since: null,
-  createdAt: '2026-01-01T00:00:00.000Z',
-  startedAt: null,
-  completedAt: null,
-};
+import { syncJob as job, SHOWN_JOB } from './sync-job.ts';
 
 describe('publicJob', () => {
   const internals: Partial<SyncJob> = {
@@ -39,7 +21,11 @@ describe('publicJob', () => {
   };
 
   it.each<[string, Partial<SyncJob>, Record<string, unknown>]>([
-    ['a fresh PENDING job', { status: 'PENDING', phase: 'queued' }, SHOWN_PENDING],
+    [
+      'a fresh PENDING job',
+      { status: 'PENDING', phase: 'queued' },
+      { ...SHOWN_JOB, status: 'PENDING', phase: 'queued' },
+    ],
     [
       'a running job',
       {
@@ -50,9 +36,7 @@ describe('publicJob', () => {
         totalContacts: 12,
       },
       {
-        ...SHOWN_PENDING,
-        status: 'IN_PROGRESS',
-        phase: 'syncing:messenger',
+        ...SHOWN_JOB,
         syncedContacts: 5,
         failedContacts: 1,
         totalContacts: 12,
@@ -74,7 +58,7 @@ describe('publicJob', () => {
         cancelReason: 'wrong page',
       },
       {
-        ...SHOWN_PENDING,
+        ...SHOWN_JOB,
         status: 'CANCELLED',
         phase: 'cancelled',
         syncedContacts: 3,
@@ -95,7 +79,7 @@ describe('publicJob', () => {
         error: "Facebook rejected the page's access token: reconnect the page and sync again.",
       },
       {
-        ...SHOWN_PENDING,
+        ...SHOWN_JOB,
         status: 'FAILED',
         phase: 'failed',
         completedAt: '2026-01-01T00:01:00.000Z',

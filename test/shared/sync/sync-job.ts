@@ -17,3 +17,21 @@ export function syncJob(overrides: Partial<SyncJob> = {}): SyncJob {
     ...overrides,
   };
 }
+
+/** syncJob() as clients see it (publicJob): each test spells out only what differs. */
+export const SHOWN_JOB = {
+  id: '00000000-0000-4000-8000-000000000001',
+  pageId: '100000000000001',
+  status: 'IN_PROGRESS',
+  phase: 'syncing:messenger',
+  syncedContacts: 0,
+  failedContacts: 0,
+  totalContacts: 0,
+  progress: null,
+  progressEstimated: false,
+  mode: 'full',
+  since: null,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  startedAt: null,
+  completedAt: null,
+} as const;
