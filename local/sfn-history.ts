@@ -31,46 +31,41 @@ export function addHistoryEvent(
 
 const lowerFirst = (name: string) => `${name[0]?.toLowerCase()}${name.slice(1)}`;
 
+type EngineState = { name: string; type: string; input?: unknown; output?: unknown };
+type Details = (event: Json, state: EngineState | undefined, executionInput: string) => Json | undefined;
+
+const failure: Details = (event) => ({ error: event.Error, cause: event.Cause });
+const iteration: Details = (event) => ({ index: event.index });
+
+/** The details AWS records for each engine event it records, by the engine's event type. */
+const DETAILS: Record<string, Details> = {
+  ExecutionStarted: (_event, _state, input) => ({ input }),
+  ExecutionSucceeded: (event) => ({ output: JSON.stringify(event.output ?? null) }),
+  ExecutionFailed: failure,
+  StateEntered: (_event, state) => state && { name: state.name, input: JSON.stringify(state.input ?? null) },
+  StateExited: (_event, state) => state && { name: state.name, output: JSON.stringify(state.output ?? null) },
+  StateFailed: failure,
+  MapIterationStarted: iteration,
+  MapIterationSucceeded: iteration,
+  MapIterationFailed: iteration,
+};
+
 /**
  * One engine event as AWS records it: its type, the name of its details and the details; undefined
- * for what AWS does not record. `executionInput` is the execution's input as it was given.
+ * for what AWS does not record. `executionInput` is the execution's input as it was given. A
+ * state's entry and exit are named after its type (`TaskStateEntered`), a failed state is a
+ * failed task.
  */
 export function awsHistoryEvent(
   event: Json,
   executionInput: string,
 ): [type: string, detailsName: string, details: Json] | undefined {
   const type = String(event.type);
-  const state = event.state as { name: string; type: string; input?: unknown; output?: unknown } | undefined;
-  switch (type) {
-    case 'ExecutionStarted':
-      return [type, lowerFirst(type), { input: executionInput }];
-    case 'ExecutionSucceeded':
-      return [type, lowerFirst(type), { output: JSON.stringify(event.output ?? null) }];
-    case 'ExecutionFailed':
-      return [type, lowerFirst(type), { error: event.Error, cause: event.Cause }];
-    case 'StateEntered':
-      return (
-        state && [
-          `${state.type}${type}`,
-          'stateEntered',
-          { name: state.name, input: JSON.stringify(state.input ?? null) },
-        ]
-      );
-    case 'StateExited':
-      return (
-        state && [
-          `${state.type}${type}`,
-          'stateExited',
-          { name: state.name, output: JSON.stringify(state.output ?? null) },
-        ]
-      );
-    case 'StateFailed':
-      return ['TaskFailed', 'taskFailed', { error: event.Error, cause: event.Cause }];
-    case 'MapIterationStarted':
-    case 'MapIterationSucceeded':
-    case 'MapIterationFailed':
-      return [type, lowerFirst(type), { index: event.index }];
-    default:
-      return undefined;
-  }
+  const state = event.state as EngineState | undefined;
+  const details = Object.hasOwn(DETAILS, type) ? DETAILS[type]?.(event, state, executionInput) : undefined;
+  if (!details) return undefined;
+  const name = type === 'StateFailed' ? 'TaskFailed' : type;
+  const awsType =
+    state && (type === 'StateEntered' || type === 'StateExited') ? `${state.type}${type}` : name;
+  return [awsType, lowerFirst(name), details];
 }

@@ -167,14 +167,19 @@ describe('demo data', () => {
   });
 });
 
+/** A simulator serving `page` without a rate limit, and the URL of the page's conversation list. */
+async function startUnlimited(page: SimPage): Promise<{ sim: GraphSimulator; conversations: string }> {
+  const sim = await startGraphSimulator({ pages: [page], rateLimitPerSecond: null });
+  return { sim, conversations: `${sim.baseUrl}/${page.id}/conversations` };
+}
+
 describe('graph simulator', () => {
   const page = demoPage();
   let sim: GraphSimulator;
   let conversations: string;
 
   beforeAll(async () => {
-    sim = await startGraphSimulator({ pages: [page], rateLimitPerSecond: null });
-    conversations = `${sim.baseUrl}/${page.id}/conversations`;
+    ({ sim, conversations } = await startUnlimited(page));
   });
   afterAll(() => sim.close());
 
@@ -510,8 +515,7 @@ describe('graph simulator: the product read, 50 conversations per call', () => {
   let conversations: string;
 
   beforeAll(async () => {
-    sim = await startGraphSimulator({ pages: [page], rateLimitPerSecond: null });
-    conversations = `${sim.baseUrl}/${page.id}/conversations`;
+    ({ sim, conversations } = await startUnlimited(page));
   });
   afterAll(() => sim.close());
 

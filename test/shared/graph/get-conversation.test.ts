@@ -2,22 +2,18 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GraphApiError } from '#shared/graph/graph-api-error.ts';
 import { GraphClient } from '#shared/graph/graph-client.ts';
 import type { CallLimiter } from '#shared/graph/rate-limiter.ts';
-import { generatePage } from '../../../local/graph-sim/demo-data/generate-page.ts';
 import { type GraphSimulator, startGraphSimulator } from '../../../local/graph-sim/server.ts';
+import { FAST, pageWithToken } from './client-fixtures.ts';
 
 const TOKEN = 'EAAG-get-conversation-token';
-const PAGE = generatePage({
+const PAGE = pageWithToken(TOKEN, {
   id: '200000000000007',
   name: 'Retry Page',
-  accessToken: TOKEN,
   messenger: 30,
   instagram: 10,
   seed: 77,
 });
 const CONVERSATION_PATH = '/{conversation-id}';
-
-/** Fast retries: the tests count calls, they never wait. */
-const FAST = { callsPerSecondPerPage: 1000, maxAttempts: 5, backoffBaseMs: 1, maxWaitMs: 50 };
 
 /** A limiter that runs every call at once and records the budget each one drew from. */
 function recordingLimiter() {

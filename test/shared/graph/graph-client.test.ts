@@ -6,24 +6,20 @@ import { type ConversationPage, GraphClient, type ListRequest } from '#shared/gr
 import type { Conversation } from '#shared/graph/graph-responses.ts';
 import type { Platform } from '#shared/schemas.ts';
 import { conversationCustomer } from '../../../local/graph-sim/demo-data/conversation-basics.ts';
-import { generatePage } from '../../../local/graph-sim/demo-data/generate-page.ts';
 import { conversationMessages } from '../../../local/graph-sim/demo-data/messages.ts';
 import { type GraphSimulator, startGraphSimulator } from '../../../local/graph-sim/server.ts';
+import { FAST, pageWithToken } from './client-fixtures.ts';
 import { listIds } from './list-ids.ts';
 
 const TOKEN = 'EAAG-test-page-token';
-const PAGE = generatePage({
+const PAGE = pageWithToken(TOKEN, {
   id: '200000000000001',
   name: 'Paging Page',
-  accessToken: TOKEN,
   messenger: 120,
   instagram: 30,
   seed: 4242,
 });
 const CONVERSATIONS_PATH = '/{page-id}/conversations';
-
-/** Fast retries: the tests count calls, they never wait. */
-const FAST = { callsPerSecondPerPage: 1000, maxAttempts: 5, backoffBaseMs: 1, maxWaitMs: 50 };
 
 const request = (overrides: Partial<ListRequest> = {}): ListRequest => ({
   pageId: PAGE.id,
