@@ -167,26 +167,30 @@ describe('demo data', () => {
   });
 });
 
-/** A simulator serving `page` without a rate limit, and the URL of the page's conversation list. */
-async function startUnlimited(page: SimPage): Promise<{ sim: GraphSimulator; conversations: string }> {
-  const sim = await startGraphSimulator({ pages: [page], rateLimitPerSecond: null });
-  return { sim, conversations: `${sim.baseUrl}/${page.id}/conversations` };
+/**
+ * The demo page on a simulator without a rate limit, for the tests of one describe: started before
+ * them, closed after; `conversations` is the URL of the page's conversation list.
+ */
+function unlimitedDemo(): { page: SimPage; sim: GraphSimulator; conversations: string } {
+  const demo = { page: demoPage() } as { page: SimPage; sim: GraphSimulator; conversations: string };
+  beforeAll(async () => {
+    demo.sim = await startGraphSimulator({ pages: [demo.page], rateLimitPerSecond: null });
+    demo.conversations = `${demo.sim.baseUrl}/${demo.page.id}/conversations`;
+  });
+  afterAll(() => demo.sim.close());
+  return demo;
 }
 
 describe('graph simulator', () => {
-  const page = demoPage();
-  let sim: GraphSimulator;
-  let conversations: string;
-
-  beforeAll(async () => {
-    ({ sim, conversations } = await startUnlimited(page));
-  });
-  afterAll(() => sim.close());
+  const demo = unlimitedDemo();
+  const { page } = demo;
 
   it('pages through all 347 Messenger conversations, ending only when paging.next is absent', async () => {
-    expect(sim.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(sim.baseUrl).toBe(`${sim.url}/v21.0`);
-    const { items, pages } = await pageThrough<Conversation>(`${conversations}?platform=messenger&limit=100`);
+    expect(demo.sim.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(demo.sim.baseUrl).toBe(`${demo.sim.url}/v21.0`);
+    const { items, pages } = await pageThrough<Conversation>(
+      `${demo.conversations}?platform=messenger&limit=100`,
+    );
     expect(items).toHaveLength(347);
     expect(new Set(items.map((c) => c.id)).size).toBe(347);
     expect(items.map((c) => c.id)).toEqual(page.conversations.messenger.map((c) => c.id));
@@ -194,7 +198,9 @@ describe('graph simulator', () => {
     expect(pages.slice(0, -1).every((p) => typeof p.paging?.next === 'string')).toBe(true);
     expect(pages.at(-1)?.paging?.next).toBeUndefined();
     expect(pages[1]?.paging?.previous).toMatch(/before=/);
-    expect(pages[0]?.paging?.next).toMatch(new RegExp(`^${sim.url}/v21\\.0/${page.id}/conversations\\?`));
+    expect(pages[0]?.paging?.next).toMatch(
+      new RegExp(`^${demo.sim.url}/v21\\.0/${page.id}/conversations\\?`),
+    );
     // Without `fields`, only id and updated_time, newest first.
     for (const c of items) {
       expect(Object.keys(c).sort()).toEqual(['id', 'updated_time']);
@@ -204,15 +210,15 @@ describe('graph simulator', () => {
   });
 
   it('defaults to 25 conversations and clamps the limit to 100', async () => {
-    const small = await get<ListBody<Conversation>>(conversations);
+    const small = await get<ListBody<Conversation>>(demo.conversations);
     expect(small.body.data).toHaveLength(25);
-    const big = await get<ListBody<Conversation>>(`${conversations}?limit=500`);
+    const big = await get<ListBody<Conversation>>(`${demo.conversations}?limit=500`);
     expect(big.body.data).toHaveLength(100);
   });
 
   it('lists 150 Instagram conversations whose participants carry usernames and no email', async () => {
     const { items } = await pageThrough<Conversation>(
-      `${conversations}?platform=instagram&fields=id,participants&limit=40&access_token=${TOKEN}`,
+      `${demo.conversations}?platform=instagram&fields=id,participants&limit=40&access_token=${TOKEN}`,
       null,
     );
     expect(items).toHaveLength(150);
@@ -233,12 +239,12 @@ describe('graph simulator', () => {
   });
 
   it('expands participants and at most 20 messages, newest first, in one call of at most 50', async () => {
-    sim.resetStats();
+    demo.sim.resetStats();
     const reply = await get<ListBody<Conversation>>(
-      `${conversations}?fields=${encodeURIComponent(EXPANSION)}&limit=100`,
+      `${demo.conversations}?fields=${encodeURIComponent(EXPANSION)}&limit=100`,
     );
     expect(reply.status).toBe(200);
-    expect(sim.stats().totalCalls).toBe(1);
+    expect(demo.sim.stats().totalCalls).toBe(1);
     // With messages expanded, a list call returns at most 50 conversations whatever the limit asked.
     expect(reply.body.data).toHaveLength(50);
     expect(reply.body.paging?.next).toMatch(/[?&]limit=50(&|$)/);
@@ -272,10 +278,12 @@ describe('graph simulator', () => {
   it('honours messages.limit(n) and never returns more than 20 messages', async () => {
     const long = page.conversations.messenger.find((c) => c.message_count > 25);
     if (!long) throw new Error('no long conversation in the demo page');
-    const five = await get<Conversation>(`${sim.baseUrl}/${long.id}?fields=messages.limit(5){id,message}`);
+    const five = await get<Conversation>(
+      `${demo.sim.baseUrl}/${long.id}?fields=messages.limit(5){id,message}`,
+    );
     expect(five.body.messages?.data).toHaveLength(5);
     expect(Object.keys(five.body.messages?.data[0] ?? {}).sort()).toEqual(['id', 'message']);
-    const fifty = await get<Conversation>(`${sim.baseUrl}/${long.id}?fields=messages.limit(50){id}`);
+    const fifty = await get<Conversation>(`${demo.sim.baseUrl}/${long.id}?fields=messages.limit(50){id}`);
     expect(fifty.body.messages?.data).toHaveLength(20);
   });
 
@@ -284,7 +292,7 @@ describe('graph simulator', () => {
     if (!long) throw new Error('no long conversation in the demo page');
     const expected = conversationMessages(long).map((m) => m.id);
     const first = await get<ListBody<Message>>(
-      `${sim.baseUrl}/${long.id}/messages?limit=15&fields=id,created_time`,
+      `${demo.sim.baseUrl}/${long.id}/messages?limit=15&fields=id,created_time`,
     );
     expect(first.body.data.map((m) => m.id)).toEqual(expected.slice(0, 15));
     const nextUrl = first.body.paging?.next;
@@ -297,48 +305,50 @@ describe('graph simulator', () => {
     expect(third.status).toBe(400);
     expect(third.body.error.code).toBe(100);
     expect(third.body.error.message).toMatch(/message has been deleted/);
-    const old = await get<ErrorBody>(`${sim.baseUrl}/${expected[22]}`);
+    const old = await get<ErrorBody>(`${demo.sim.baseUrl}/${expected[22]}`);
     expect(old.body.error.message).toMatch(/message has been deleted/);
-    const recent = await get<Message>(`${sim.baseUrl}/${expected[3]}?fields=id,message`);
+    const recent = await get<Message>(`${demo.sim.baseUrl}/${expected[3]}?fields=id,message`);
     expect(recent.body.id).toBe(expected[3]);
   });
 
   it('rejects bad, expired and missing tokens with code 190', async () => {
-    const bad = await get<ErrorBody>(conversations, 'nope');
+    const bad = await get<ErrorBody>(demo.conversations, 'nope');
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatchObject({ code: 190, type: 'OAuthException', error_subcode: 467 });
     expect(typeof bad.body.error.fbtrace_id).toBe('string');
-    const expired = await get<ErrorBody>(conversations, 'expired-token');
+    const expired = await get<ErrorBody>(demo.conversations, 'expired-token');
     expect(expired.body.error).toMatchObject({ code: 190, error_subcode: 463 });
-    const missing = await get<ErrorBody>(conversations, null);
+    const missing = await get<ErrorBody>(demo.conversations, null);
     expect(missing.status).toBe(400);
     expect(missing.body.error.code).toBe(190);
   });
 
   it('rejects a garbage cursor with code 100', async () => {
     for (const cursor of ['garbage', 'bm90IGEgY3Vyc29y', '!!!']) {
-      const reply = await get<ErrorBody>(`${conversations}?after=${encodeURIComponent(cursor)}`);
+      const reply = await get<ErrorBody>(`${demo.conversations}?after=${encodeURIComponent(cursor)}`);
       expect(reply.status).toBe(400);
       expect(reply.body.error.code).toBe(100);
     }
   });
 
   it('answers unknown objects with code 100, unknown routes with 404 and unknown fields with 100', async () => {
-    const unknown = await get<ErrorBody>(`${sim.baseUrl}/999999999/conversations`);
+    const unknown = await get<ErrorBody>(`${demo.sim.baseUrl}/999999999/conversations`);
     expect(unknown.status).toBe(400);
     expect(unknown.body.error.code).toBe(100);
-    const route = await get<ErrorBody>(`${sim.baseUrl}/${page.id}/conversations/extra`);
+    const route = await get<ErrorBody>(`${demo.sim.baseUrl}/${page.id}/conversations/extra`);
     expect(route.status).toBe(404);
     expect(route.body.error.code).toBe(100);
-    const field = await get<ErrorBody>(`${conversations}?fields=id,bogus`);
+    const field = await get<ErrorBody>(`${demo.conversations}?fields=id,bogus`);
     expect(field.body.error.code).toBe(100);
-    const syntax = await get<ErrorBody>(`${conversations}?fields=${encodeURIComponent('id,messages{id')}`);
+    const syntax = await get<ErrorBody>(
+      `${demo.conversations}?fields=${encodeURIComponent('id,messages{id')}`,
+    );
     expect(syntax.body.error.code).toBe(100);
   });
 
   it('serves page info and customer profiles', async () => {
     const info = await get<Record<string, unknown>>(
-      `${sim.baseUrl}/${page.id}?fields=id,name,instagram_business_account`,
+      `${demo.sim.baseUrl}/${page.id}?fields=id,name,instagram_business_account`,
     );
     expect(info.body).toEqual({
       id: page.id,
@@ -350,7 +360,7 @@ describe('graph simulator', () => {
     for (const c of page.conversations.messenger.slice(0, 120)) {
       const psid = c.participants.data[0]?.id ?? '';
       const reply = await get<Record<string, unknown> & Partial<ErrorBody>>(
-        `${sim.baseUrl}/${psid}?fields=first_name,last_name,profile_pic`,
+        `${demo.sim.baseUrl}/${psid}?fields=first_name,last_name,profile_pic`,
       );
       if (reply.status === 200 && reply.body.first_name) {
         outcomes.ok++;
@@ -366,7 +376,7 @@ describe('graph simulator', () => {
 
     const ig = page.conversations.instagram[0]?.participants.data[0];
     const profile = await get<Record<string, unknown>>(
-      `${sim.baseUrl}/${ig?.id}?fields=name,username,profile_pic`,
+      `${demo.sim.baseUrl}/${ig?.id}?fields=name,username,profile_pic`,
     );
     expect(profile.status).toBe(200);
     expect(profile.body).toMatchObject({ id: ig?.id, username: ig?.username });
@@ -374,7 +384,7 @@ describe('graph simulator', () => {
   });
 
   it('sends usage headers with integer percentages and serves admin stats', async () => {
-    const reply = await get<ListBody<Conversation>>(`${conversations}?limit=1`);
+    const reply = await get<ListBody<Conversation>>(`${demo.conversations}?limit=1`);
     const app = JSON.parse(reply.headers.get('x-app-usage') ?? 'null') as Record<string, number>;
     expect(Object.keys(app).sort()).toEqual(['call_count', 'total_cputime', 'total_time']);
     const buc = JSON.parse(reply.headers.get('x-business-use-case-usage') ?? 'null') as Record<
@@ -387,26 +397,26 @@ describe('graph simulator', () => {
       expect(Number.isInteger(entry?.[key])).toBe(true);
     }
 
-    const stats = await get<Record<string, unknown>>(`${sim.url}/__sim/stats`, null);
-    expect(stats.body).toEqual(sim.stats());
-    expect(sim.stats().callsByPath['/{page-id}/conversations']).toBeGreaterThan(0);
-    const reset = await fetch(`${sim.url}/__sim/reset`, { method: 'POST' });
+    const stats = await get<Record<string, unknown>>(`${demo.sim.url}/__sim/stats`, null);
+    expect(stats.body).toEqual(demo.sim.stats());
+    expect(demo.sim.stats().callsByPath['/{page-id}/conversations']).toBeGreaterThan(0);
+    const reset = await fetch(`${demo.sim.url}/__sim/reset`, { method: 'POST' });
     expect(reset.status).toBe(200);
-    expect(sim.stats().totalCalls).toBe(0);
+    expect(demo.sim.stats().totalCalls).toBe(0);
   });
 
   it('injects faults when asked', async () => {
-    sim.setFaults({ rate: 1, codes: [613] });
-    const throttled = await get<ErrorBody>(conversations);
+    demo.sim.setFaults({ rate: 1, codes: [613] });
+    const throttled = await get<ErrorBody>(demo.conversations);
     expect(throttled.status).toBe(400);
     expect(throttled.body.error.code).toBe(613);
-    sim.setFaults({ rate: 1, codes: [500] });
-    const crashed = await get<ErrorBody>(conversations);
+    demo.sim.setFaults({ rate: 1, codes: [500] });
+    const crashed = await get<ErrorBody>(demo.conversations);
     expect(crashed.status).toBe(500);
     expect(crashed.body.error.code).toBe(1);
-    sim.setFaults(null);
-    expect((await get(conversations)).status).toBe(200);
-    expect(sim.stats().faultsInjected).toBe(2);
+    demo.sim.setFaults(null);
+    expect((await get(demo.conversations)).status).toBe(200);
+    expect(demo.sim.stats().faultsInjected).toBe(2);
   });
 });
 
@@ -510,23 +520,17 @@ async function post<T>(url: string, body: unknown): Promise<Reply<T>> {
 }
 
 describe('graph simulator: the product read, 50 conversations per call', () => {
-  const page = demoPage();
-  let sim: GraphSimulator;
-  let conversations: string;
-
-  beforeAll(async () => {
-    ({ sim, conversations } = await startUnlimited(page));
-  });
-  afterAll(() => sim.close());
+  const demo = unlimitedDemo();
+  const { page } = demo;
 
   it('serves the product fields at limit=50, counting each list call once', async () => {
-    sim.resetStats();
+    demo.sim.resetStats();
     const { items, pages } = await pageThrough<Conversation>(
-      `${conversations}?platform=messenger&fields=${encodeURIComponent(PRODUCT_FIELDS)}&limit=50`,
+      `${demo.conversations}?platform=messenger&fields=${encodeURIComponent(PRODUCT_FIELDS)}&limit=50`,
     );
     expect(pages.map((p) => p.data.length)).toEqual([50, 50, 50, 50, 50, 50, 47]);
     expect(items.map((c) => c.id)).toEqual(page.conversations.messenger.map((c) => c.id));
-    const stats = sim.stats();
+    const stats = demo.sim.stats();
     expect(stats.totalCalls).toBe(7);
     expect(stats.callsByPath).toEqual({ '/{page-id}/conversations': 7 });
     expect(stats.callsByPage).toEqual({ [page.id]: 7 });
@@ -545,7 +549,7 @@ describe('graph simulator: the product read, 50 conversations per call', () => {
   });
 
   it('honours limits up to 50 with messages expanded, returns 50 above, and up to 100 without', async () => {
-    const expanded = `${conversations}?fields=${encodeURIComponent(PRODUCT_FIELDS)}`;
+    const expanded = `${demo.conversations}?fields=${encodeURIComponent(PRODUCT_FIELDS)}`;
     for (const [limit, expected] of [
       [1, 1],
       [30, 30],
@@ -556,7 +560,9 @@ describe('graph simulator: the product read, 50 conversations per call', () => {
       const reply = await get<ListBody<Conversation>>(`${expanded}&limit=${limit}`);
       expect(reply.body.data).toHaveLength(expected ?? 0);
     }
-    const idsOnly = await get<ListBody<Conversation>>(`${conversations}?fields=id,updated_time&limit=80`);
+    const idsOnly = await get<ListBody<Conversation>>(
+      `${demo.conversations}?fields=id,updated_time&limit=80`,
+    );
     expect(idsOnly.body.data).toHaveLength(80);
   });
 });

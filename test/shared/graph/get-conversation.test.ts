@@ -3,16 +3,10 @@ import { GraphApiError } from '#shared/graph/graph-api-error.ts';
 import { GraphClient } from '#shared/graph/graph-client.ts';
 import type { CallLimiter } from '#shared/graph/rate-limiter.ts';
 import { type GraphSimulator, startGraphSimulator } from '../../../local/graph-sim/server.ts';
-import { FAST, pageWithToken } from './client-fixtures.ts';
+import { FAST, simPage } from './client-fixtures.ts';
 
 const TOKEN = 'EAAG-get-conversation-token';
-const PAGE = pageWithToken(TOKEN, {
-  id: '200000000000007',
-  name: 'Retry Page',
-  messenger: 30,
-  instagram: 10,
-  seed: 77,
-});
+const PAGE = simPage(TOKEN, '200000000000007', 'Retry Page', [30, 10], 77);
 const CONVERSATION_PATH = '/{conversation-id}';
 
 /** A limiter that runs every call at once and records the budget each one drew from. */

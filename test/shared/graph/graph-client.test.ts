@@ -8,17 +8,11 @@ import type { Platform } from '#shared/schemas.ts';
 import { conversationCustomer } from '../../../local/graph-sim/demo-data/conversation-basics.ts';
 import { conversationMessages } from '../../../local/graph-sim/demo-data/messages.ts';
 import { type GraphSimulator, startGraphSimulator } from '../../../local/graph-sim/server.ts';
-import { FAST, pageWithToken } from './client-fixtures.ts';
+import { FAST, simPage } from './client-fixtures.ts';
 import { listIds } from './list-ids.ts';
 
 const TOKEN = 'EAAG-test-page-token';
-const PAGE = pageWithToken(TOKEN, {
-  id: '200000000000001',
-  name: 'Paging Page',
-  messenger: 120,
-  instagram: 30,
-  seed: 4242,
-});
+const PAGE = simPage(TOKEN, '200000000000001', 'Paging Page', [120, 30], 4242);
 const CONVERSATIONS_PATH = '/{page-id}/conversations';
 
 const request = (overrides: Partial<ListRequest> = {}): ListRequest => ({
