@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CANCEL_POINTS,
   type CancelRaceResult,
@@ -7,7 +7,7 @@ import {
   planCancelRace,
   runCancelRace,
 } from './cancel-race.ts';
-import { type Harness, startHarness } from './harness.ts';
+import { harnessForFile } from './harness.ts';
 
 /**
  * The cancel-race section on its own, bounded for `npm test`: 14 seeded trials, 6 at a time on
@@ -20,15 +20,7 @@ const TRIALS = 14;
 const CONCURRENCY = 6;
 const SEED = 1;
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness({ pages: 6 });
-}, 120_000);
-
-afterAll(async () => {
-  await h?.stack.stop();
-});
+const harness = harnessForFile({ pages: 6 });
 
 describe('cancel races', () => {
   it('the plan is deterministic per seed and covers every cancel point', () => {
@@ -42,7 +34,7 @@ describe('cancel races', () => {
   });
 
   it(`a cancel at any point keeps every invariant (${TRIALS} trials, ${CONCURRENCY} at a time)`, async () => {
-    const result: CancelRaceResult = await runCancelRace(h, {
+    const result: CancelRaceResult = await runCancelRace(harness(), {
       trials: TRIALS,
       concurrency: CONCURRENCY,
       seed: SEED,

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeFaults, FAULT_KINDS, type FaultsResult, runFaults } from './faults.ts';
-import { type Harness, startHarness } from './harness.ts';
+import { harnessForFile } from './harness.ts';
 
 /**
  * The faults section at its bounded size, then the secret scan over everything it produced. One
@@ -9,19 +9,11 @@ import { type Harness, startHarness } from './harness.ts';
  * failing): each ends in the status its fault calls for, with exact counters, and each fault was
  * really injected.
  */
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness({ pages: 2, dynamoDbFaults: true });
-}, 120_000);
-
-afterAll(async () => {
-  await h?.stack.stop();
-}, 60_000);
+const harness = harnessForFile({ pages: 2, dynamoDbFaults: true });
 
 describe('reliability: faults', () => {
   it('every injected fault ends in the right terminal status with exact counts', async () => {
-    const result: FaultsResult = await runFaults(h, { trialsPerKind: 1, seed: 7 });
+    const result: FaultsResult = await runFaults(harness(), { trialsPerKind: 1, seed: 7 });
     console.info(
       `[faults] ${result.faults} faults injected in ${result.durationMs} ms\n${describeFaults(result.outcomes)}`,
     );
@@ -42,6 +34,7 @@ describe('reliability: faults', () => {
   }, 240_000);
 
   it('leaves no page token in any answer, log line, execution history or table item', async () => {
+    const h = harness();
     const scan = await h.secrets.finish(h);
     console.info(`[secret scan] ${scan.summary}`);
     expect(scan.violations).toEqual([]);

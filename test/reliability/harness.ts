@@ -1,7 +1,8 @@
+import { afterAll, beforeAll } from 'vitest';
+import { HttpClient, simPages } from '#test/e2e/http-client.ts';
 import { signLocalToken } from '../../local/auth.ts';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
 import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
-import { HttpClient, simPages } from '../e2e/http-client.ts';
 import { SecretScanner } from './secrets.ts';
 
 /**
@@ -32,13 +33,33 @@ export interface Harness {
   releasePage(page: SimPage): void;
 }
 
-export async function startHarness(opts: {
+export interface HarnessOptions {
   pages: number;
   messenger?: number;
   instagram?: number;
   /** Route the handlers' DynamoDB calls through the fault proxy (the faults section needs it). */
   dynamoDbFaults?: boolean;
-}): Promise<Harness> {
+}
+
+/**
+ * A test file's harness: started before its tests and stopped after them. Call the returned
+ * function inside tests and hooks for it.
+ */
+export function harnessForFile(opts: HarnessOptions): () => Harness {
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    h = await startHarness(opts);
+  }, 120_000);
+  afterAll(async () => {
+    await h?.stack.stop();
+  }, 60_000);
+  return () => {
+    if (!h) throw new Error('the harness is not started: call it inside a test or a hook');
+    return h;
+  };
+}
+
+export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const make = simPages('8800000000', 'Reliability');
   const pages = Array.from({ length: opts.pages }, (_, i) =>
     make(`page ${i + 1}`, opts.messenger ?? 12, opts.instagram ?? 6),

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { StartSyncResponse } from '#shared/contract.ts';
-import { PATHS, pollUntil, readJob } from '../e2e/http-client.ts';
-import { type Harness, startHarness } from './harness.ts';
+import { PATHS, pollUntil, readJob } from '#test/e2e/http-client.ts';
+import { harnessForFile } from './harness.ts';
 import { CATEGORIES, ROUTES, runHostileInput } from './hostile-input.ts';
 
 /**
@@ -11,10 +11,10 @@ import { CATEGORIES, ROUTES, runHostileInput } from './hostile-input.ts';
  * retry of that COMPLETED job are refused (400) and change nothing. Nothing else runs on this stack meanwhile: the section compares the tables, executions
  * and Graph calls before and after (and holds every page of the harness while it runs).
  */
-let h: Harness;
+const harness = harnessForFile({ pages: 2, messenger: 6, instagram: 3 });
 
 beforeAll(async () => {
-  h = await startHarness({ pages: 2, messenger: 6, instagram: 3 });
+  const h = harness();
   const page = h.pages[0];
   if (!page) throw new Error('the harness has no page');
   const started = await h.http.post(PATHS.start, h.tokens.demo, { pageId: page.id });
@@ -28,13 +28,9 @@ beforeAll(async () => {
   );
 }, 120_000);
 
-afterAll(async () => {
-  await h?.stack.stop();
-}, 60_000);
-
 describe('reliability: hostile input', () => {
   it('600 hostile requests over every route: a 4xx {error} (200 for reads and for a bulk cancel with nothing to stop), no 5xx, no reset, no state change', async () => {
-    const result = await runHostileInput(h, { inputs: 600, seed: 7 });
+    const result = await runHostileInput(harness(), { inputs: 600, seed: 7 });
     console.info(
       `[hostile input] ${result.requests} requests in ${result.sendMs} ms, ${result.violations.length} violations; ` +
         `by route ${JSON.stringify(result.byRoute)}; by category ${JSON.stringify(result.byCategory)}; ` +

@@ -4,6 +4,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
 import { generateKeyPair, SignJWT } from 'jose';
 import type { z } from 'zod';
+import { ROUTES as API_ROUTES, type RouteName as ApiRouteName, routeKey } from '#shared/api/routes.ts';
 import {
   CancelBulkResponse,
   ContactsResponse,
@@ -30,7 +31,6 @@ import { localVerifier, signLocalToken, type Verifier } from '../../local/auth.t
 import { TemplateResolver } from '../../local/cloudformation.ts';
 import { routesFromTemplate } from '../../local/http-api.ts';
 import { DATA_DIR } from '../../local/stack.ts';
-import { PATHS } from '../e2e/http-client.ts';
 import type { Harness, SectionResult } from './harness.ts';
 
 /**
@@ -60,41 +60,42 @@ import type { Harness, SectionResult } from './harness.ts';
  * lock (duplicates and exactly 100 ids included) or `all` when the organization has none.
  */
 
+/** Every route of the route table but the public OpenAPI document, by its name there. */
 export const ROUTES = [
-  'POST sync-background',
-  'POST sync-cancel',
-  'GET sync-status',
-  'GET sync-jobs',
-  'GET pages',
-  'POST pages',
-  'DELETE pages/{id}',
-  'GET pages/{id}/contacts',
-  'POST sync-pause',
-  'POST sync-resume',
-  'POST sync-retry',
-  'POST sync-cancel-bulk',
-] as const;
+  'startSync',
+  'cancelSync',
+  'syncStatus',
+  'syncJobs',
+  'listPages',
+  'connectPage',
+  'disconnectPage',
+  'pageContacts',
+  'pauseSync',
+  'resumeSync',
+  'retrySync',
+  'cancelSyncBulk',
+] as const satisfies readonly ApiRouteName[];
 export type RouteName = (typeof ROUTES)[number];
 /** The routes that name a job and act on it by its status. */
-type JobRoute = 'POST sync-pause' | 'POST sync-resume' | 'POST sync-retry';
-const JOB_ROUTES: readonly RouteName[] = ['POST sync-pause', 'POST sync-resume', 'POST sync-retry'];
+type JobRoute = 'pauseSync' | 'resumeSync' | 'retrySync';
+const JOB_ROUTES: readonly RouteName[] = ['pauseSync', 'resumeSync', 'retrySync'];
 /**
  * Routes whose closest valid request is harmless by construction (a job the route refuses, an
  * unknown job, pages with no sync to stop): their valid bodies may be sent as they are.
  */
-const HARMLESS_BASE: readonly RouteName[] = [...JOB_ROUTES, 'POST sync-cancel-bulk'];
+const HARMLESS_BASE: readonly RouteName[] = [...JOB_ROUTES, 'cancelSyncBulk'];
 
 /**
  * The statuses in which each job route refuses a job (400, nothing written), as the contract says
- * (the OpenAPI document in shared/contract.ts, docs/api.md "Pause, resume and retry"): pause takes only
+ * (the OpenAPI document in shared/api/openapi.ts, docs/api.md "Pause, resume and retry"): pause takes only
  * PENDING or IN_PROGRESS (a PAUSED job is answered 200 as stored), resume only PAUSED, retry only
  * FAILED or CANCELLED (a retry starts a new job). Written out here rather than imported from the
  * code, so a handler that accepted more would be caught by the answer and the snapshot.
  */
 const REFUSED: Record<JobRoute, readonly string[]> = {
-  'POST sync-pause': ['COMPLETED', 'FAILED', 'CANCELLED'],
-  'POST sync-resume': ['PENDING', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'CANCELLED'],
-  'POST sync-retry': ['PENDING', 'IN_PROGRESS', 'PAUSED', 'COMPLETED'],
+  pauseSync: ['COMPLETED', 'FAILED', 'CANCELLED'],
+  resumeSync: ['PENDING', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'CANCELLED'],
+  retrySync: ['PENDING', 'IN_PROGRESS', 'PAUSED', 'COMPLETED'],
 };
 
 export const CATEGORIES = [
@@ -176,9 +177,6 @@ export interface HostileInputResult extends SectionResult {
   sendMs: number;
 }
 
-const P = PATHS;
-/** Not in the e2e client's PATHS. */
-const BULK_PATH = '/api/facebook/sync-cancel-bulk';
 const KB = 1024;
 const MAX_ANSWER_CHARS = 64 * KB;
 
@@ -249,24 +247,12 @@ interface Draft {
   notes: string[];
 }
 
-const ROUTE_METHOD: Record<RouteName, string> = {
-  'POST sync-background': 'POST',
-  'POST sync-cancel': 'POST',
-  'GET sync-status': 'GET',
-  'GET sync-jobs': 'GET',
-  'GET pages': 'GET',
-  'POST pages': 'POST',
-  'DELETE pages/{id}': 'DELETE',
-  'GET pages/{id}/contacts': 'GET',
-  'POST sync-pause': 'POST',
-  'POST sync-resume': 'POST',
-  'POST sync-retry': 'POST',
-  'POST sync-cancel-bulk': 'POST',
-};
-const isRead = (route: RouteName) => ROUTE_METHOD[route] === 'GET';
-const isPost = (route: RouteName) => ROUTE_METHOD[route] === 'POST';
-const pagePath = (encodedId: string) => `${P.pages}/${encodedId}`;
-const contactsPath = (encodedId: string) => `${P.pages}/${encodedId}/contacts`;
+const methodOf = (route: RouteName) => API_ROUTES[route].method;
+const isRead = (route: RouteName) => methodOf(route) === 'GET';
+const isPost = (route: RouteName) => methodOf(route) === 'POST';
+/** A route's path with `{pageId}` as given: already encoded, and possibly odd on purpose. */
+const withPageId = (route: 'disconnectPage' | 'pageContacts', encodedId: string) =>
+  API_ROUTES[route].path.replace('{pageId}', encodedId);
 
 function finish(d: Draft): HostileRequest {
   const headers: [string, string][] = [];
@@ -311,29 +297,29 @@ interface FieldSpec {
 const JOB_ID_ONLY: FieldSpec[] = [{ name: 'jobId', kind: 'uuid', required: true }];
 /** The fields of each POST route's body schema (all strict objects). */
 const BODY_FIELDS: Record<
-  'POST sync-background' | 'POST sync-cancel' | 'POST pages' | JobRoute | 'POST sync-cancel-bulk',
+  'startSync' | 'cancelSync' | 'connectPage' | JobRoute | 'cancelSyncBulk',
   FieldSpec[]
 > = {
-  'POST sync-background': [
+  startSync: [
     { name: 'pageId', kind: 'numericId', required: true },
     { name: 'mode', kind: 'mode', required: false },
   ],
-  'POST sync-cancel': [
+  cancelSync: [
     { name: 'jobId', kind: 'uuid', required: true },
     { name: 'reason', kind: 'reason', required: false },
     { name: 'cleanup', kind: 'flag', required: false },
   ],
-  'POST pages': [
+  connectPage: [
     { name: 'pageId', kind: 'numericId', required: true },
     { name: 'pageName', kind: 'pageName', required: true },
     { name: 'accessToken', kind: 'accessToken', required: true },
     { name: 'instagramAccountId', kind: 'numericId', required: false },
   ],
-  'POST sync-pause': JOB_ID_ONLY,
-  'POST sync-resume': JOB_ID_ONLY,
-  'POST sync-retry': JOB_ID_ONLY,
+  pauseSync: JOB_ID_ONLY,
+  resumeSync: JOB_ID_ONLY,
+  retrySync: JOB_ID_ONLY,
   // Exactly one of pageIds and all (a refinement): each is optional on its own.
-  'POST sync-cancel-bulk': [
+  cancelSyncBulk: [
     { name: 'pageIds', kind: 'pageIds', required: false },
     { name: 'all', kind: 'all', required: false },
     { name: 'reason', kind: 'reason', required: false },
@@ -341,22 +327,13 @@ const BODY_FIELDS: Record<
 };
 type PostRoute = keyof typeof BODY_FIELDS;
 const BODY_SCHEMAS: Record<PostRoute, z.ZodObject> = {
-  'POST sync-background': StartSyncBody,
-  'POST sync-cancel': CancelSyncBody,
-  'POST pages': ConnectPageBody,
-  'POST sync-pause': PauseSyncBody,
-  'POST sync-resume': ResumeSyncBody,
-  'POST sync-retry': RetrySyncBody,
-  'POST sync-cancel-bulk': CancelBulkBody,
-};
-const POST_PATH: Record<PostRoute, string> = {
-  'POST sync-background': P.start,
-  'POST sync-cancel': P.cancel,
-  'POST pages': P.pages,
-  'POST sync-pause': P.pause,
-  'POST sync-resume': P.resume,
-  'POST sync-retry': P.retry,
-  'POST sync-cancel-bulk': BULK_PATH,
+  startSync: StartSyncBody,
+  cancelSync: CancelSyncBody,
+  connectPage: ConnectPageBody,
+  pauseSync: PauseSyncBody,
+  resumeSync: ResumeSyncBody,
+  retrySync: RetrySyncBody,
+  cancelSyncBulk: CancelBulkBody,
 };
 
 const validFor = (kind: 'numericId' | 'uuid', s: string) =>
@@ -593,7 +570,7 @@ function harmlessJobId(route: JobRoute, ctx: HostileContext): fc.Arbitrary<strin
 
 /** Why a valid body of a HARMLESS_BASE route changes nothing (its flaw, checked again by the judge). */
 function harmlessBecause(route: RouteName, body: Record<string, unknown>, ctx: HostileContext): string {
-  if (route === 'POST sync-cancel-bulk')
+  if (route === 'cancelSyncBulk')
     return body.all ? 'no sync active in the organization' : 'no sync active on the pages named';
   const status = ctx.jobStatus[String(body.jobId)];
   return status ? `job ${status}: ${route.slice(10)} refused` : 'no such job';
@@ -602,14 +579,14 @@ function harmlessBecause(route: RouteName, body: Record<string, unknown>, ctx: H
 function validBody(route: PostRoute, ctx: HostileContext): fc.Arbitrary<Record<string, unknown>> {
   const realPage = fc.constantFrom(...ctx.pages);
   switch (route) {
-    case 'POST sync-background':
+    case 'startSync':
       return fc
         .record(
           { pageId: realPage, mode: fc.constantFrom('incremental', 'full') },
           { requiredKeys: ['pageId'] },
         )
         .map((body) => ({ ...body }));
-    case 'POST sync-cancel':
+    case 'cancelSync':
       return fc
         .record(
           {
@@ -620,7 +597,7 @@ function validBody(route: PostRoute, ctx: HostileContext): fc.Arbitrary<Record<s
           { requiredKeys: ['jobId'] },
         )
         .map((body) => ({ ...body }));
-    case 'POST pages':
+    case 'connectPage':
       return fc
         .record(
           {
@@ -632,11 +609,11 @@ function validBody(route: PostRoute, ctx: HostileContext): fc.Arbitrary<Record<s
           { requiredKeys: ['pageId', 'pageName', 'accessToken'] },
         )
         .map((body) => ({ ...body }));
-    case 'POST sync-pause':
-    case 'POST sync-resume':
-    case 'POST sync-retry':
+    case 'pauseSync':
+    case 'resumeSync':
+    case 'retrySync':
       return harmlessJobId(route, ctx).map((jobId) => ({ jobId }));
-    case 'POST sync-cancel-bulk': {
+    case 'cancelSyncBulk': {
       // Pages without a sync lock, and ids of no connected page; duplicates included (valid).
       const idle = ctx.pages.filter((id) => !ctx.lockedPages.includes(id));
       const unknown = fc.stringMatching(/^[1-9][0-9]{5,20}$/).filter((id) => !ctx.pages.includes(id));
@@ -700,7 +677,7 @@ function brokenBody(
       const raw = `${text.slice(0, -1)}${text.length > 2 ? ',' : ''}"${field.name}":["x"]}`;
       return { raw, note: `duplicate key ${field.name}, the last one broken` };
     });
-  if (route !== 'POST sync-cancel-bulk')
+  if (route !== 'cancelSyncBulk')
     return fc.oneof({ arbitrary: oneField, weight: 6 }, { arbitrary: extraKey, weight: 2 }, duplicate);
   // The refinement: exactly one of pageIds and all.
   const shape = fc
@@ -760,7 +737,7 @@ const ODD_JSON_CONTENT_TYPES = [
 
 /** The key of a route's body and a valid value for it, for the non-JSON variants of that body. */
 function keyValue(route: RouteName, ctx: HostileContext): [string, unknown] {
-  if (route === 'POST sync-cancel-bulk') return ['pageIds', ctx.pages.slice(0, 2)];
+  if (route === 'cancelSyncBulk') return ['pageIds', ctx.pages.slice(0, 2)];
   if (JOB_ROUTES.includes(route))
     return ['jobId', refusedJobs(route as JobRoute, ctx)[0] ?? '00000000-0000-4000-8000-000000000000'];
   return ['pageId', ctx.pages[0] ?? '1'];
@@ -819,16 +796,16 @@ function hugeBodies(
 ): fc.Arbitrary<{ raw: () => string; note: string }> {
   const real = ctx.pages[0] ?? '1';
   const valid =
-    route === 'POST sync-cancel'
+    route === 'cancelSync'
       ? `{"jobId":"${ctx.jobs[0] ?? '00000000-0000-4000-8000-000000000000'}"}`
-      : route === 'POST pages'
+      : route === 'connectPage'
         ? `{"pageId":"1${real}","pageName":"x","accessToken":"${'A'.repeat(24)}"}`
         : HARMLESS_BASE.includes(route)
           ? `{${keyValue(route, ctx)
               .map((x) => JSON.stringify(x))
               .join(':')}}`
           : `{"pageId":"${real}"}`;
-  const arrayKey = route === 'POST sync-cancel-bulk' ? 'pageIds' : 'pageId';
+  const arrayKey = route === 'cancelSyncBulk' ? 'pageIds' : 'pageId';
   const size = fc.oneof(
     { arbitrary: fc.integer({ min: 16 * KB + 1, max: 256 * KB }), weight: 9 },
     { arbitrary: fc.integer({ min: 1024 * KB + 1, max: 3 * 1024 * KB }), weight: 1 },
@@ -1008,7 +985,7 @@ function oddQueries(route: RouteName, ctx: HostileContext): fc.Arbitrary<OddQuer
   ];
   const specific: fc.Arbitrary<OddQuery>[] = [];
   switch (route) {
-    case 'GET sync-status':
+    case 'syncStatus':
       specific.push(
         fc
           .tuple(job, fc.uuid())
@@ -1024,7 +1001,7 @@ function oddQueries(route: RouteName, ctx: HostileContext): fc.Arbitrary<OddQuer
         fc.constant({ query: 'jobId', note: 'key without value', replace: true }),
       );
       break;
-    case 'GET sync-jobs':
+    case 'syncJobs':
       specific.push(
         fc
           .tuple(page, page)
@@ -1038,7 +1015,7 @@ function oddQueries(route: RouteName, ctx: HostileContext): fc.Arbitrary<OddQuer
         page.map((a) => ({ query: `pageId=${a}&limit=1&limit=2`, note: 'repeated limit', replace: true })),
       );
       break;
-    case 'GET pages/{id}/contacts':
+    case 'pageContacts':
       specific.push(
         limit.map((l) => ({ query: `limit=${pct(l)}`, note: `limit=${show(l, 12)}` })),
         cursor.map(([c, note]) => ({ query: `cursor=${pct(c)}`, note })),
@@ -1062,7 +1039,7 @@ function baseDraft(route: RouteName, category: Category, ctx: HostileContext): f
   const make = (d: Partial<Draft> & { path: string }): Draft => ({
     route,
     category,
-    method: ROUTE_METHOD[route],
+    method: methodOf(route),
     query: '',
     auth: [bearer(ctx.tokens.demo)],
     contentType: [],
@@ -1074,31 +1051,31 @@ function baseDraft(route: RouteName, category: Category, ctx: HostileContext): f
   const realPage = fc.constantFrom(...ctx.pages);
   const job = ctx.jobs.length ? fc.oneof(fc.constantFrom(...ctx.jobs), fc.uuid()) : fc.uuid();
   switch (route) {
-    case 'POST sync-background':
-    case 'POST sync-cancel':
-    case 'POST pages':
-    case 'POST sync-pause':
-    case 'POST sync-resume':
-    case 'POST sync-retry':
-    case 'POST sync-cancel-bulk':
+    case 'startSync':
+    case 'cancelSync':
+    case 'connectPage':
+    case 'pauseSync':
+    case 'resumeSync':
+    case 'retrySync':
+    case 'cancelSyncBulk':
       return validBody(route, ctx).map((json) =>
         make({
-          path: POST_PATH[route],
+          path: API_ROUTES[route].path,
           contentType: [JSON_CT],
           json,
           flaws: HARMLESS_BASE.includes(route) ? [harmlessBecause(route, json, ctx)] : [],
         }),
       );
-    case 'DELETE pages/{id}':
-      return realPage.map((id) => make({ path: pagePath(id) }));
-    case 'GET sync-status':
-      return job.map((id) => make({ path: P.status, query: `?jobId=${id}` }));
-    case 'GET sync-jobs':
-      return realPage.map((id) => make({ path: P.jobs, query: `?pageId=${id}` }));
-    case 'GET pages':
-      return fc.constant(make({ path: P.pages }));
-    case 'GET pages/{id}/contacts':
-      return realPage.map((id) => make({ path: contactsPath(id) }));
+    case 'disconnectPage':
+      return realPage.map((id) => make({ path: withPageId('disconnectPage', id) }));
+    case 'syncStatus':
+      return job.map((id) => make({ path: API_ROUTES.syncStatus.path, query: `?jobId=${id}` }));
+    case 'syncJobs':
+      return realPage.map((id) => make({ path: API_ROUTES.syncJobs.path, query: `?pageId=${id}` }));
+    case 'listPages':
+      return fc.constant(make({ path: API_ROUTES.listPages.path }));
+    case 'pageContacts':
+      return realPage.map((id) => make({ path: withPageId('pageContacts', id) }));
   }
 }
 
@@ -1130,7 +1107,7 @@ function withGuaranteedFlaw(d: Draft, ctx: HostileContext): fc.Arbitrary<Draft> 
   return fc.oneof(
     oddIds('numericId', fc.constantFrom(...ctx.pages), true).map((odd) => ({
       ...d,
-      path: pagePath(pct(String(odd.value))),
+      path: withPageId('disconnectPage', pct(String(odd.value))),
       flaws: [...d.flaws, odd.note],
       notes: [...d.notes, `id ${show(String(odd.value), 40)}`],
     })),
@@ -1143,20 +1120,14 @@ function withGuaranteedFlaw(d: Draft, ctx: HostileContext): fc.Arbitrary<Draft> 
   );
 }
 
-const WRONG_METHODS: Record<RouteName, string[]> = {
-  'POST sync-background': ['GET', 'PUT', 'PATCH', 'DELETE'],
-  'POST sync-cancel': ['GET', 'PUT', 'PATCH', 'DELETE'],
-  'GET sync-status': ['POST', 'PUT', 'PATCH', 'DELETE'],
-  'GET sync-jobs': ['POST', 'PUT', 'PATCH', 'DELETE'],
-  'GET pages': ['PUT', 'PATCH', 'DELETE'],
-  'POST pages': ['PUT', 'PATCH', 'DELETE'],
-  'DELETE pages/{id}': ['GET', 'POST', 'PUT', 'PATCH'],
-  'GET pages/{id}/contacts': ['POST', 'PUT', 'PATCH', 'DELETE'],
-  'POST sync-pause': ['GET', 'PUT', 'PATCH', 'DELETE'],
-  'POST sync-resume': ['GET', 'PUT', 'PATCH', 'DELETE'],
-  'POST sync-retry': ['GET', 'PUT', 'PATCH', 'DELETE'],
-  'POST sync-cancel-bulk': ['GET', 'PUT', 'PATCH', 'DELETE'],
-};
+/** The methods the route's path does not serve (another route may share its path). */
+const wrongMethods = (route: RouteName): string[] =>
+  ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter(
+    (method) =>
+      !Object.values(API_ROUTES).some(
+        (other) => other.path === API_ROUTES[route].path && other.method === method,
+      ),
+  );
 
 function categoriesOf(route: RouteName): Category[] {
   const all: Category[] = [
@@ -1168,11 +1139,11 @@ function categoriesOf(route: RouteName): Category[] {
   ];
   if (isPost(route))
     all.push('broken field', 'odd id', 'non-JSON body', 'truncated JSON', 'deep JSON', 'wrong content type');
-  if (route === 'DELETE pages/{id}') all.push('odd id', 'non-JSON body');
+  if (route === 'disconnectPage') all.push('odd id', 'non-JSON body');
   if (isRead(route)) all.push('odd query', 'non-JSON body');
   // A query string is ignored by the POST handlers: only where the valid body is harmless.
   if (HARMLESS_BASE.includes(route)) all.push('odd query');
-  if (isRead(route) && route !== 'GET pages') all.push('odd id');
+  if (isRead(route) && route !== 'listPages') all.push('odd id');
   return all;
 }
 
@@ -1194,7 +1165,7 @@ function hostileDraft(route: RouteName, category: Category, ctx: HostileContext)
         }),
       );
     case 'odd id': {
-      if (route === 'POST sync-cancel-bulk') {
+      if (route === 'cancelSyncBulk') {
         // An odd id among real ones in pageIds (with all dropped: the odd id is the only flaw).
         const page = fc.constantFrom(...ctx.pages);
         return fc
@@ -1223,7 +1194,7 @@ function hostileDraft(route: RouteName, category: Category, ctx: HostileContext)
         );
       }
       const strict = !isRead(route);
-      const kind = route === 'GET sync-status' ? 'uuid' : 'numericId';
+      const kind = route === 'syncStatus' ? 'uuid' : 'numericId';
       const real =
         kind === 'uuid'
           ? ctx.jobs.length
@@ -1233,13 +1204,13 @@ function hostileDraft(route: RouteName, category: Category, ctx: HostileContext)
       return fc.tuple(base, oddIds(kind, real, strict)).map(([d, odd]) => {
         const id = pct(String(odd.value));
         const where =
-          route === 'GET sync-status'
+          route === 'syncStatus'
             ? { query: `?jobId=${id}` }
-            : route === 'GET sync-jobs'
+            : route === 'syncJobs'
               ? { query: `?pageId=${id}` }
-              : route === 'DELETE pages/{id}'
-                ? { path: pagePath(id) }
-                : { path: contactsPath(id) };
+              : route === 'disconnectPage'
+                ? { path: withPageId('disconnectPage', id) }
+                : { path: withPageId('pageContacts', id) };
         return add(d, strict ? odd.note : null, `${odd.note} ${show(String(odd.value), 30)}`, where);
       });
     }
@@ -1262,7 +1233,7 @@ function hostileDraft(route: RouteName, category: Category, ctx: HostileContext)
             bodyNote: b.note,
             contentType: [ct],
           });
-          return route === 'DELETE pages/{id}' ? withGuaranteedFlaw(next, ctx) : fc.constant(next);
+          return route === 'disconnectPage' ? withGuaranteedFlaw(next, ctx) : fc.constant(next);
         });
     case 'truncated JSON':
       return base.chain((d) => {
@@ -1288,7 +1259,7 @@ function hostileDraft(route: RouteName, category: Category, ctx: HostileContext)
           bodyNote: b.note,
           contentType: [JSON_CT],
         });
-        return route === 'DELETE pages/{id}' ? withGuaranteedFlaw(next, ctx) : fc.constant(next);
+        return route === 'disconnectPage' ? withGuaranteedFlaw(next, ctx) : fc.constant(next);
       });
     case 'deep JSON':
       return fc
@@ -1324,12 +1295,12 @@ function hostileDraft(route: RouteName, category: Category, ctx: HostileContext)
         );
     case 'wrong-org token':
       return base.chain((d) => {
-        const next = add(d, route === 'POST pages' ? null : 'token of another org', 'token of another org', {
+        const next = add(d, route === 'connectPage' ? null : 'token of another org', 'token of another org', {
           auth: [bearer(ctx.tokens.other)],
         });
         // Another organization may connect a new page: its body must be broken as well.
-        return route === 'POST pages'
-          ? brokenBody('POST pages', ctx).map((b) => ({
+        return route === 'connectPage'
+          ? brokenBody('connectPage', ctx).map((b) => ({
               ...next,
               json: b.json,
               raw: b.raw === undefined ? undefined : () => b.raw as string,
@@ -1374,7 +1345,7 @@ function hostileDraft(route: RouteName, category: Category, ctx: HostileContext)
         .tuple(
           base,
           fc.oneof(
-            fc.constantFrom(...WRONG_METHODS[route]).map((m) => ({
+            fc.constantFrom(...wrongMethods(route)).map((m) => ({
               method: m as string | undefined,
               path: undefined as ((p: string) => string) | undefined,
             })),
@@ -1492,10 +1463,10 @@ interface Judge {
 }
 
 const BODY_SCHEMA: Record<string, z.ZodType> = Object.fromEntries(
-  (Object.keys(POST_PATH) as PostRoute[]).map((route) => [`POST ${POST_PATH[route]}`, BODY_SCHEMAS[route]]),
+  (Object.keys(BODY_SCHEMAS) as PostRoute[]).map((route) => [routeKey(route), BODY_SCHEMAS[route]]),
 );
 const JOB_ROUTE_OF: Record<string, JobRoute> = Object.fromEntries(
-  (JOB_ROUTES as JobRoute[]).map((route) => [`POST ${POST_PATH[route]}`, route]),
+  (JOB_ROUTES as JobRoute[]).map((route) => [routeKey(route), route]),
 );
 
 /** What a valid body of a job route or of bulk cancel does for `org`: its harm, or its answer. */
@@ -1554,12 +1525,11 @@ function bulkProblem(body: unknown, expected: string[], org: string, j: Judge): 
   return null;
 }
 const READ_SCHEMA: Record<string, z.ZodType> = {
-  'GET /api/facebook/sync-status': SyncStatusResponse,
-  'GET /api/facebook/sync-jobs': SyncJobsResponse,
-  'GET /api/facebook/pages': PagesResponse,
-  'GET /api/facebook/pages/{pageId}/contacts': ContactsResponse,
+  [routeKey('syncStatus')]: SyncStatusResponse,
+  [routeKey('syncJobs')]: SyncJobsResponse,
+  [routeKey('listPages')]: PagesResponse,
+  [routeKey('pageContacts')]: ContactsResponse,
 };
-
 function safeDecode(value: string): string {
   try {
     return decodeURIComponent(value);
@@ -1638,18 +1608,17 @@ async function judgeRouted(r: HostileRequest, j: Judge): Promise<Verdict> {
     const outcomes: Outcome[] = [];
     for (const data of parsed) {
       for (const org of orgs) {
-        if (JOB_ROUTE_OF[route.routeKey] || route.routeKey === `POST ${BULK_PATH}`) {
+        if (JOB_ROUTE_OF[route.routeKey] || route.routeKey === routeKey('cancelSyncBulk')) {
           const outcome = outcomeOf(route.routeKey, data, org, j);
           if (outcome.harm) risks.push(outcome.harm);
           outcomes.push(outcome);
         }
-        if (route.routeKey === 'POST /api/facebook/pages')
-          risks.push(`a valid connect of page ${data.pageId}`);
-        if (route.routeKey === 'POST /api/facebook/sync-background') {
+        if (route.routeKey === routeKey('connectPage')) risks.push(`a valid connect of page ${data.pageId}`);
+        if (route.routeKey === routeKey('startSync')) {
           const owner = j.pages.get(String(data.pageId));
           if (owner === org) risks.push(`a valid start of page ${data.pageId}`);
         }
-        if (route.routeKey === 'POST /api/facebook/sync-cancel') {
+        if (route.routeKey === routeKey('cancelSync')) {
           const owner = j.jobs.get(String(data.jobId).toLowerCase());
           if (owner === org) risks.push(`a valid cancel of job ${data.jobId}`);
         }
