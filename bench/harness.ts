@@ -6,6 +6,7 @@ import {
   ListExecutionsCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
+import { ROUTES, type RouteName, routePath } from '#shared/api/routes.ts';
 import { conflictRetries } from '#shared/store/conflict-retry.ts';
 import { ddb, JOB_SK, tables } from '#shared/store/db.ts';
 import { signLocalToken } from '../local/auth.ts';
@@ -248,9 +249,10 @@ interface CancelBody {
 }
 
 export function api(b: BenchStack): Api {
-  const call = async (method: string, path: string, body?: unknown) => {
+  /** A route of the route table (shared/api/routes.ts), at `path` (default: its own). */
+  const call = async (route: RouteName, body?: unknown, path: string = ROUTES[route].path) => {
     const res = await fetch(`${b.stack.apiUrl}${path}`, {
-      method,
+      method: ROUTES[route].method,
       headers: {
         authorization: `Bearer ${b.token}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -262,7 +264,7 @@ export function api(b: BenchStack): Api {
   return {
     async start(pageId, mode) {
       for (let attempt = 0; ; attempt++) {
-        const res = await call('POST', '/api/facebook/sync-background', {
+        const res = await call('startSync', {
           pageId,
           ...(mode ? { mode } : {}),
         });
@@ -275,16 +277,16 @@ export function api(b: BenchStack): Api {
     },
     async cancel(jobId) {
       const t0 = performance.now();
-      const res = await call('POST', '/api/facebook/sync-cancel', { jobId, reason: 'bench' });
+      const res = await call('cancelSync', { jobId, reason: 'bench' });
       return { ms: performance.now() - t0, status: res.status, body: res.body as CancelBody };
     },
     async pause(jobId) {
       const t0 = performance.now();
-      const res = await call('POST', '/api/facebook/sync-pause', { jobId });
+      const res = await call('pauseSync', { jobId });
       return { ms: performance.now() - t0, status: res.status, body: res.body as CancelBody };
     },
     async status(jobId) {
-      const res = await call('GET', `/api/facebook/sync-status?jobId=${encodeURIComponent(jobId)}`);
+      const res = await call('syncStatus', undefined, routePath('syncStatus', { jobId }));
       if (res.status !== 200) throw new Error(`status: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.job as JobStatus;
     },
