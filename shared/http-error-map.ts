@@ -11,6 +11,7 @@ import {
   PageNotConnected,
   SyncNotLaunched,
 } from './domain-errors.ts';
+import type { HttpEvent, HttpResult } from './http.ts';
 import { HttpError } from './http-errors.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: any constructor signature
@@ -47,7 +48,7 @@ export function asHttpError(error: unknown): unknown {
 }
 
 /** Answers the domain errors a core raises (runs before the error handler). */
-export const domainErrorsAsHttp: MiddlewareObj = {
+export const domainErrorsAsHttp: MiddlewareObj<HttpEvent, HttpResult> = {
   onError: async (request) => {
     if (request.response === undefined) request.error = asHttpError(request.error) as Error;
   },

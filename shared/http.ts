@@ -47,7 +47,7 @@ export function httpHandler(
       }),
     )
     // These run before the error handler (onError runs in reverse order).
-    .use(domainErrorsAsHttp as MiddlewareObj<HttpEvent, HttpResult>)
+    .use(domainErrorsAsHttp)
     .use(busyWhenThrottled);
   for (const middleware of inner) handler.use(middleware);
   return handler;

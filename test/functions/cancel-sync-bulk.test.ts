@@ -1,21 +1,24 @@
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/cancel-sync-bulk/handler.ts';
 import { CALLER, type Reply, routeCaller } from './event.ts';
 import {
   CANCEL_COMMIT,
   cancelledJob,
-  conditionFailed,
   ddbMock,
   expectRefused,
   givenActiveSync,
   givenJob,
+  givenJobsById,
+  givenJobsListed,
   givenPage,
+  givenPagesById,
+  givenPagesListed,
+  givenRefusedCommit,
   JOB_ID,
   JOBS_TABLE,
   PAGE_ID,
-  PAGES_TABLE,
   resetAwsMocks,
   sfnMock,
   storedJob,
@@ -73,17 +76,11 @@ describe('POST /api/facebook/sync-cancel-bulk: outcomes', () => {
   it('answers one result per page: not found, another organization, not active', async () => {
     const other = '100000000000002';
     const idle = '100000000000003';
-    ddbMock
-      .on(QueryCommand, { TableName: JOBS_TABLE })
-      .resolves({ Items: [storedJob({ pageId: idle, status: 'COMPLETED' })] });
-    ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).callsFake((input: { Key: { pageId: string } }) => ({
-      Item:
-        input.Key.pageId === other
-          ? storedPage({ pageId: other, organizationId: 'other-org', activeJobId: JOB_ID })
-          : input.Key.pageId === idle
-            ? storedPage({ pageId: idle })
-            : undefined,
-    }));
+    givenJobsListed(storedJob({ pageId: idle, status: 'COMPLETED' }));
+    givenPagesById(
+      storedPage({ pageId: other, organizationId: 'other-org', activeJobId: JOB_ID }),
+      storedPage({ pageId: idle }),
+    );
 
     const reply = await bulk({ pageIds: [PAGE_ID, other, idle, idle] });
 
@@ -102,9 +99,7 @@ describe('POST /api/facebook/sync-cancel-bulk: outcomes', () => {
   it('reports a job that completed before its cancel as finished, and keeps its result', async () => {
     givenPage(storedPage({ activeJobId: JOB_ID }));
     givenJob(storedJob());
-    ddbMock
-      .on(UpdateCommand, CANCEL_COMMIT)
-      .rejects(conditionFailed(storedJob({ status: 'COMPLETED', completedAt: '2026-01-01T00:03:00.000Z' })));
+    givenRefusedCommit(storedJob({ status: 'COMPLETED', completedAt: '2026-01-01T00:03:00.000Z' }));
 
     const reply = await bulk({ pageIds: [PAGE_ID] });
 
@@ -118,16 +113,12 @@ describe('POST /api/facebook/sync-cancel-bulk: outcomes', () => {
   it("with all, stops the organization's active syncs; a page that fails answers error, without internals", async () => {
     const second = '100000000000002';
     const secondJob = '00000000-0000-4000-8000-000000000002';
-    ddbMock.on(QueryCommand, { TableName: PAGES_TABLE, IndexName: 'byOrganization' }).resolves({
-      Items: [
-        storedPage({ activeJobId: JOB_ID, pageName: 'A page' }),
-        storedPage({ pageId: second, activeJobId: secondJob, pageName: 'B page' }),
-        storedPage({ pageId: '100000000000003', pageName: 'C page (idle)' }),
-      ],
-    });
-    ddbMock.on(GetCommand, { TableName: JOBS_TABLE }).callsFake((input: { Key: { jobId: string } }) => ({
-      Item: storedJob({ jobId: input.Key.jobId, pageId: input.Key.jobId === JOB_ID ? PAGE_ID : second }),
-    }));
+    givenPagesListed(
+      storedPage({ activeJobId: JOB_ID, pageName: 'A page' }),
+      storedPage({ pageId: second, activeJobId: secondJob, pageName: 'B page' }),
+      storedPage({ pageId: '100000000000003', pageName: 'C page (idle)' }),
+    );
+    givenJobsById(storedJob(), storedJob({ jobId: secondJob, pageId: second }));
     ddbMock
       .on(UpdateCommand, { ...CANCEL_COMMIT, Key: { jobId: JOB_ID, sk: 'JOB' } })
       .resolves({ Attributes: cancelledJob() });

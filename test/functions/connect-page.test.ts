@@ -1,5 +1,5 @@
 import { DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConnectPageResponse } from '#shared/contract.ts';
 import { BUSY_MESSAGE } from '#shared/http.ts';
@@ -10,7 +10,7 @@ import {
   conditionFailed,
   ddbMock,
   expectRefused,
-  JOBS_TABLE,
+  givenJobsListed,
   kmsMock,
   PAGE_ID,
   PAGES_TABLE,
@@ -55,7 +55,7 @@ beforeEach(() => {
   resetAwsMocks();
   kmsMock.on(EncryptCommand).resolves({ CiphertextBlob: CIPHERTEXT_BYTES, KeyId: KEY_ID });
   ddbMock.on(PutCommand).resolves({});
-  ddbMock.on(QueryCommand, { TableName: JOBS_TABLE }).resolves({ Items: [] });
+  givenJobsListed();
 });
 
 describe('POST /api/facebook/pages: connecting', () => {
@@ -143,7 +143,7 @@ describe('POST /api/facebook/pages: connecting', () => {
       completedAt: '2026-01-01T00:05:00.000Z',
       cancelledBy: 'user-of-org-2',
     });
-    ddbMock.on(QueryCommand, { TableName: JOBS_TABLE }).resolves({ Items: [previousOwners] });
+    givenJobsListed(previousOwners);
 
     const reply = await connect(VALID);
 

@@ -6,13 +6,13 @@ import {
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { TransactWriteCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
+  QueryCommand,
   TransactWriteCommand,
-  type TransactWriteCommandInput,
   UpdateCommand,
-  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -160,6 +160,30 @@ export function givenStartablePage(): void {
 /** Stubs the reads of the jobs table: `givenJob(a, b)` answers a first, then b. */
 export function givenJob(job: SyncJob | undefined, ...later: (SyncJob | undefined)[]): void {
   givenStored(JOBS_TABLE, [job, ...later]);
+}
+
+/** Stubs the reads of the pages table by key: each page of `pages` is found, any other is not. */
+export function givenPagesById(...pages: ConnectedPage[]): void {
+  ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).callsFake((input: { Key: { pageId: string } }) => ({
+    Item: pages.find((p) => p.pageId === input.Key.pageId),
+  }));
+}
+
+/** Stubs the reads of the jobs table by key: each job of `jobs` is found, any other is not. */
+export function givenJobsById(...jobs: SyncJob[]): void {
+  ddbMock.on(GetCommand, { TableName: JOBS_TABLE }).callsFake((input: { Key: { jobId: string } }) => ({
+    Item: jobs.find((j) => j.jobId === input.Key.jobId),
+  }));
+}
+
+/** Stubs the queries of the jobs table (a page's jobs): they answer `jobs`. */
+export function givenJobsListed(...jobs: SyncJob[]): void {
+  ddbMock.on(QueryCommand, { TableName: JOBS_TABLE }).resolves({ Items: jobs });
+}
+
+/** Stubs the queries of the pages table (an organization's pages): they answer `pages`. */
+export function givenPagesListed(...pages: ConnectedPage[]): void {
+  ddbMock.on(QueryCommand, { TableName: PAGES_TABLE }).resolves({ Items: pages });
 }
 
 /** A stop's commit point (cancel, pause): the only update of the jobs table that asks for the new item back. */

@@ -33,7 +33,9 @@ import {
   expectRefused,
   givenCancellable,
   givenJob,
+  givenJobsListed,
   givenPage,
+  givenPagesListed,
   JOB_ID,
   JOBS_TABLE,
   kmsMock,
@@ -115,7 +117,7 @@ const ROUTES: Route[] = [
     status: 200,
     givenSuccess: () => {
       givenPage(storedPage());
-      ddbMock.on(QueryCommand, { TableName: JOBS_TABLE }).resolves({ Items: [storedJob()] });
+      givenJobsListed(storedJob());
     },
   }),
   route('GET /api/facebook/pages', {
@@ -124,8 +126,8 @@ const ROUTES: Route[] = [
     handler: pages,
     status: 200,
     givenSuccess: () => {
-      ddbMock.on(QueryCommand, { TableName: PAGES_TABLE }).resolves({ Items: [storedPage()] });
-      ddbMock.on(QueryCommand, { TableName: JOBS_TABLE }).resolves({ Items: [] });
+      givenPagesListed(storedPage());
+      givenJobsListed();
     },
   }),
   route('POST /api/facebook/pages', {
@@ -140,7 +142,7 @@ const ROUTES: Route[] = [
     status: 201,
     givenSuccess: () => {
       kmsMock.on(EncryptCommand).resolves({ CiphertextBlob: Buffer.from('opaque-kms-ciphertext-blob') });
-      ddbMock.on(QueryCommand, { TableName: JOBS_TABLE }).resolves({ Items: [] });
+      givenJobsListed();
     },
   }),
   route('DELETE /api/facebook/pages/{pageId}', {

@@ -6,7 +6,7 @@ import type { ConnectedPage } from '#shared/store/page-repository.ts';
 import type { SyncJob } from '#shared/sync/job.ts';
 import { handler } from '../../functions/pages/handler.ts';
 import { CALLER, type EventInit, httpEvent, invoke } from './event.ts';
-import { ddbMock, JOBS_TABLE, kmsMock, PAGES_TABLE, resetAwsMocks } from './fixtures.ts';
+import { ddbMock, givenPagesListed, JOBS_TABLE, kmsMock, PAGES_TABLE, resetAwsMocks } from './fixtures.ts';
 
 /** The pages' tokens, and the KMS ciphertexts the pages table holds for them. */
 const TOKENS = ['EAAG-secret-token-of-zeta', 'EAAG-secret-token-of-alpha'];
@@ -71,7 +71,7 @@ beforeEach(() => {
   kmsMock.on(DecryptCommand).callsFake((input: { CiphertextBlob: Uint8Array }) => ({
     Plaintext: Buffer.from(Buffer.from(input.CiphertextBlob).toString('utf8').replace('kms-ciphertext:', '')),
   }));
-  ddbMock.on(QueryCommand, { TableName: PAGES_TABLE }).resolves({ Items: [ZETA, ALPHA] });
+  givenPagesListed(ZETA, ALPHA);
   ddbMock
     .on(QueryCommand, { TableName: JOBS_TABLE, ExpressionAttributeValues: { ':p': '100000000000026' } })
     .resolves({ Items: [ACTIVE] });
@@ -157,7 +157,7 @@ describe('GET /api/facebook/pages', () => {
   });
 
   it('returns an empty list when the organization has no page', async () => {
-    ddbMock.on(QueryCommand, { TableName: PAGES_TABLE }).resolves({ Items: [] });
+    givenPagesListed();
 
     const reply = await listPages({ claims: { sub: 'user-9', org_id: 'org-9' } });
 

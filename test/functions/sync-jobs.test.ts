@@ -6,6 +6,7 @@ import { CALLER, type EventInit, expectError, expectInternalError, routeCaller }
 import {
   ddbMock,
   expectRefused,
+  givenJobsListed,
   givenPage,
   JOBS_TABLE,
   PAGE_ID,
@@ -45,7 +46,7 @@ const listJobs = (
 beforeEach(() => {
   resetAwsMocks();
   givenPage(storedPage());
-  ddbMock.on(QueryCommand, { TableName: JOBS_TABLE }).resolves({ Items: [NEWEST, MIDDLE, OLDEST] });
+  givenJobsListed(NEWEST, MIDDLE, OLDEST);
 });
 
 describe('GET /api/facebook/sync-jobs', () => {
@@ -86,7 +87,7 @@ describe('GET /api/facebook/sync-jobs', () => {
       organizationId: 'org-2',
       cancelReason: 'internal reason of org-2',
     });
-    ddbMock.on(QueryCommand, { TableName: JOBS_TABLE }).resolves({ Items: [NEWEST, previousOwners, OLDEST] });
+    givenJobsListed(NEWEST, previousOwners, OLDEST);
 
     const reply = await listJobs({ pageId: PAGE_ID });
 
@@ -96,7 +97,7 @@ describe('GET /api/facebook/sync-jobs', () => {
   });
 
   it('returns an empty list for a page that has never synced', async () => {
-    ddbMock.on(QueryCommand, { TableName: JOBS_TABLE }).resolves({ Items: [] });
+    givenJobsListed();
 
     const reply = await listJobs({ pageId: PAGE_ID });
 

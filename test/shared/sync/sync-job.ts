@@ -19,19 +19,20 @@ export function syncJob(overrides: Partial<SyncJob> = {}): SyncJob {
 }
 
 /** syncJob() as clients see it (publicJob): each test spells out only what differs. */
+const {
+  jobId,
+  organizationId: _organization,
+  createdBy: _creator,
+  updatedAt: _updated,
+  ...shown
+} = syncJob();
 export const SHOWN_JOB = {
-  id: '00000000-0000-4000-8000-000000000001',
-  pageId: '100000000000001',
-  status: 'IN_PROGRESS',
-  phase: 'syncing:messenger',
-  syncedContacts: 0,
-  failedContacts: 0,
-  totalContacts: 0,
+  id: jobId,
+  ...shown,
   progress: null,
   progressEstimated: false,
   mode: 'full',
   since: null,
-  createdAt: '2026-01-01T00:00:00.000Z',
   startedAt: null,
   completedAt: null,
 } as const;
