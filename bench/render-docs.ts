@@ -79,7 +79,7 @@ function performanceTable(r: BenchFile): string {
   return [
     markdownTable(['figure', 'measured', 'target', ''], reportRows(r)),
     '',
-    `Measured ${day(r.date)} by \`npm run bench\` (${r.benchSeconds} s) on ${r.machine.cpus}, ` +
+    `Measured ${day(r.date)} by \`npm run bench${r.setup.quick ? ' -- --quick --write' : ''}\` (${r.benchSeconds} s) on ${r.machine.cpus}, ` +
       `${r.machine.memoryGb} GB, Node.js ${r.machine.node.replace(/^v/, '')}; transactions held ` +
       `${r.txHoldMs} ms by the conflict model. Source: \`bench/results.json\`.`,
   ].join('\n');
