@@ -57,45 +57,53 @@ export class DynamoRateLimiter implements CallLimiter {
         continue;
       }
       const lease = now + LEASE_MS;
-      try {
-        await ddb.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { bucket: key },
-            UpdateExpression: 'SET #slot = :lease, expiresAt = :expires',
-            // Taken only if nobody took it since we looked.
-            ConditionExpression:
-              earliest.freeAt === undefined ? 'attribute_not_exists(#slot)' : '#slot = :seen',
-            ExpressionAttributeNames: { '#slot': earliest.name },
-            ExpressionAttributeValues: {
-              ':lease': lease,
-              ':expires': Math.ceil((now + 3_600_000) / 1000),
-              ...(earliest.freeAt === undefined ? {} : { ':seen': earliest.freeAt }),
-            },
-          }),
-        );
-        return { slot: earliest.name, lease };
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-      }
+      // Taken only if nobody took it since we looked.
+      const taken = await this.writeSlot(
+        key,
+        earliest.name,
+        'SET #slot = :lease, expiresAt = :expires',
+        earliest.freeAt === undefined ? 'attribute_not_exists(#slot)' : '#slot = :seen',
+        {
+          ':lease': lease,
+          ':expires': Math.ceil((now + 3_600_000) / 1000),
+          ...(earliest.freeAt === undefined ? {} : { ':seen': earliest.freeAt }),
+        },
+      );
+      if (taken) return { slot: earliest.name, lease };
     }
   }
 
   private async release(key: string, slot: string, lease: number, freeAt: number): Promise<void> {
+    // Refused when our lease ran out and someone else holds the slot now: nothing to release.
+    await this.writeSlot(key, slot, 'SET #slot = :freeAt', '#slot = :lease', {
+      ':freeAt': freeAt,
+      ':lease': lease,
+    });
+  }
+
+  /** Updates the `#slot` of `key`'s item under `condition`; false when the condition refused it. */
+  private async writeSlot(
+    key: string,
+    slot: string,
+    update: string,
+    condition: string,
+    values: Record<string, number>,
+  ): Promise<boolean> {
     try {
       await ddb.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { bucket: key },
-          UpdateExpression: 'SET #slot = :freeAt',
-          ConditionExpression: '#slot = :lease',
+          UpdateExpression: update,
+          ConditionExpression: condition,
           ExpressionAttributeNames: { '#slot': slot },
-          ExpressionAttributeValues: { ':freeAt': freeAt, ':lease': lease },
+          ExpressionAttributeValues: values,
         }),
       );
+      return true;
     } catch (error) {
-      // Our lease ran out and someone else holds the slot now: nothing to release.
       if (!isConditionalCheckFailed(error)) throw error;
+      return false;
     }
   }
 }
