@@ -30,7 +30,6 @@ import {
   localSfnClient,
   PATHS,
   pollUntil,
-  query,
   readJob,
   simPages,
   sleep,
@@ -512,23 +511,23 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       ['a missing jobId', {}, 'jobId is required'],
       ['a non-UUID jobId', { jobId: 'not-a-uuid' }, 'jobId must be a UUID'],
     ])('answers 400 for %s', async (_case, params, message) => {
-      expectError(await http.get(`${PATHS.status}${query(params)}`, alice), 400, message);
+      expectError(await http.get(routePath('syncStatus', params), alice), 400, message);
     });
 
     it.each(AUTH_CASES_SHORT)('answers 401 for %s', async (name) => {
-      const answer = await http.get(`${PATHS.status}${query({ jobId: randomUUID() })}`, tokenOf(name));
+      const answer = await http.get(routePath('syncStatus', { jobId: randomUUID() }), tokenOf(name));
       expectError(answer, 401, 'Unauthorized');
     });
 
     it("answers 403 for another organization's job", async () => {
       const jobId = await started(P.statusForbidden.id);
-      const answer = await http.get(`${PATHS.status}${query({ jobId })}`, mallory);
+      const answer = await http.get(routePath('syncStatus', { jobId }), mallory);
       expectError(answer, 403);
       await stopIfRunning(jobId);
     });
 
     it('answers 404 for an unknown job', async () => {
-      expectError(await http.get(`${PATHS.status}${query({ jobId: randomUUID() })}`, alice), 404);
+      expectError(await http.get(routePath('syncStatus', { jobId: randomUUID() }), alice), 404);
     });
   });
 
@@ -766,7 +765,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
         ids.push(await started(P.syncJobs.id));
         await cancelled(ids.at(-1) as string);
       }
-      const answer = await http.get(`${PATHS.jobs}${query({ pageId: P.syncJobs.id })}`, alice);
+      const answer = await http.get(routePath('syncJobs', { pageId: P.syncJobs.id }), alice);
       expect(answer.status, answer.text).toBe(200);
       const { jobs } = SyncJobsResponse.strict().parse(answer.body);
       expect(jobs.map((j) => j.id)).toEqual([...ids].reverse());
@@ -779,17 +778,17 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       ['a missing pageId', {}, 'pageId is required'],
       ['a non-numeric pageId', { pageId: 'abc' }, 'pageId must be a numeric Facebook id'],
     ])('answers 400 for %s', async (_case, params, message) => {
-      expectError(await http.get(`${PATHS.jobs}${query(params)}`, alice), 400, message);
+      expectError(await http.get(routePath('syncJobs', params), alice), 400, message);
     });
 
     it.each(AUTH_CASES_SHORT)('answers 401 for %s', async (name) => {
-      const answer = await http.get(`${PATHS.jobs}${query({ pageId: P.idle.id })}`, tokenOf(name));
+      const answer = await http.get(routePath('syncJobs', { pageId: P.idle.id }), tokenOf(name));
       expectError(answer, 401, 'Unauthorized');
     });
 
     it("answers 403 for another organization's page, and for one not connected", async () => {
-      expectError(await http.get(`${PATHS.jobs}${query({ pageId: OTHER_ORG_PAGE.pageId })}`, alice), 403);
-      expectError(await http.get(`${PATHS.jobs}${query({ pageId: UNCONNECTED_PAGE_ID })}`, alice), 403);
+      expectError(await http.get(routePath('syncJobs', { pageId: OTHER_ORG_PAGE.pageId }), alice), 403);
+      expectError(await http.get(routePath('syncJobs', { pageId: UNCONNECTED_PAGE_ID }), alice), 403);
     });
   });
 
@@ -808,10 +807,10 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
     it('sends the security headers on success and on error answers', async () => {
       const answers = [
         await http.get(PATHS.pages, alice),
-        await http.get(`${PATHS.jobs}${query({ pageId: P.securityHeaders.id })}`, alice),
-        await http.get(`${PATHS.status}${query({ jobId: 'nope' })}`, alice),
-        await http.get(`${PATHS.status}${query({ jobId: randomUUID() })}`, alice),
-        await http.get(`${PATHS.jobs}${query({ pageId: OTHER_ORG_PAGE.pageId })}`, alice),
+        await http.get(routePath('syncJobs', { pageId: P.securityHeaders.id }), alice),
+        await http.get(routePath('syncStatus', { jobId: 'nope' }), alice),
+        await http.get(routePath('syncStatus', { jobId: randomUUID() }), alice),
+        await http.get(routePath('syncJobs', { pageId: OTHER_ORG_PAGE.pageId }), alice),
         await http.post(PATHS.cancel, alice, {}),
       ];
       expect(answers.map((a) => a.status)).toEqual([200, 200, 400, 404, 403, 400]);
@@ -846,7 +845,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       expect([first.status, second.status], second.text).toEqual([202, 202]);
       const jobId = StartSyncResponse.strict().parse(first.body).jobId;
       expect(StartSyncResponse.strict().parse(second.body).jobId).toBe(jobId);
-      const answer = await http.get(`${PATHS.jobs}${query({ pageId: P.idemSame.id })}`, alice);
+      const answer = await http.get(routePath('syncJobs', { pageId: P.idemSame.id }), alice);
       expect(
         SyncJobsResponse.strict()
           .parse(answer.body)
@@ -884,7 +883,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
         const lost = answers.find((a) => a.status === 409) as HttpAnswer;
         const { jobId } = StartSyncResponse.strict().parse(won.body);
         expect(ConflictBody.strict().parse(lost.body).activeJobId).toBe(jobId);
-        const listed = await http.get(`${PATHS.jobs}${query({ pageId: page.id })}`, alice);
+        const listed = await http.get(routePath('syncJobs', { pageId: page.id }), alice);
         expect(SyncJobsResponse.strict().parse(listed.body).jobs).toHaveLength(1);
         await stopIfRunning(jobId);
       },
@@ -922,9 +921,9 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       const jobId = await started(page.id);
       await waitForJob(jobId, 'the job to run', (j) => j.status === 'IN_PROGRESS' || !isActive(j));
 
-      expectError(await http.get(`${PATHS.status}${query({ jobId })}`, mallory), 403);
+      expectError(await http.get(routePath('syncStatus', { jobId }), mallory), 403);
       expectError(await cancelSync(jobId, mallory), 403);
-      expectError(await http.get(`${PATHS.jobs}${query({ pageId: page.id })}`, mallory), 403);
+      expectError(await http.get(routePath('syncJobs', { pageId: page.id }), mallory), 403);
       expectError(await http.get(routePath('pageContacts', { pageId: page.id }), mallory), 403);
       expectError(await http.delete(routePath('disconnectPage', { pageId: page.id }), mallory), 403);
       expectError(await startSync(page.id, mallory), 403);
@@ -955,8 +954,8 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       const connect = { pageId: page.id, pageName: 'Now Theirs', accessToken: page.accessToken };
       const connected = await http.post(PATHS.pages, mallory, connect);
       expect(connected.status, connected.text).toBe(201);
-      expectError(await http.get(`${PATHS.status}${query({ jobId })}`, mallory), 403);
-      const jobs = await http.get(`${PATHS.jobs}${query({ pageId: page.id })}`, mallory);
+      expectError(await http.get(routePath('syncStatus', { jobId }), mallory), 403);
+      const jobs = await http.get(routePath('syncJobs', { pageId: page.id }), mallory);
       expect(SyncJobsResponse.strict().parse(jobs.body).jobs).toEqual([]);
 
       // Each check is soft, so one run reports every leak.
@@ -1102,7 +1101,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       const { jobId, savedAtDeletion } = await deleteJobMidRun(page);
       await sleep(1500);
       expect(await contactsOfJob(page.id, jobId)).toHaveLength(savedAtDeletion);
-      expectError(await http.get(`${PATHS.status}${query({ jobId })}`, alice), 404);
+      expectError(await http.get(routePath('syncStatus', { jobId }), alice), 404);
       expect((await pageOfDemoOrg(page.id))?.activeJob).toBeNull();
       const next = await started(page.id);
       await stopIfRunning(next);

@@ -1,10 +1,11 @@
 import { DynamoDBClient, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { isActive } from '#shared/job-status.ts';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
 import { e2eStack } from './e2e-stack.ts';
 import { simPages } from './http-client.ts';
+import { storedContacts } from './stored-items.ts';
 
 /**
  * A bounded sync on an embedded stack with its defaults, so under the model of DynamoDB's
@@ -51,15 +52,8 @@ describe('a sync under the transaction conflict model', () => {
 
     expect(final).toMatchObject({ status: 'COMPLETED', totalContacts: total, syncedContacts: total });
     const doc = DynamoDBDocumentClient.from(e2e.stack.dynamo);
-    const contacts = await doc.send(
-      new QueryCommand({
-        TableName: e2e.stack.tables.contacts,
-        KeyConditionExpression: 'pageId = :p',
-        ExpressionAttributeValues: { ':p': page.id },
-        ConsistentRead: true,
-      }),
-    );
-    expect(contacts.Items?.filter((c) => c.lastSyncJobId === jobId)).toHaveLength(total);
+    const contacts = await storedContacts(doc, e2e.stack.tables.contacts, page.id);
+    expect(contacts.filter((c) => c.lastSyncJobId === jobId)).toHaveLength(total);
     const failedTasks = e2e.stack.machines.flatMap((m) =>
       e2e.stack.sfn
         .ListExecutions({ stateMachineArn: m.arn, maxResults: 1000 })

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalAnalyzer } from '#shared/analyzer/local-analyzer.ts';
@@ -8,6 +8,7 @@ import { isActive } from '#shared/job-status.ts';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
 import { e2eStack } from './e2e-stack.ts';
 import { type JobView, PATHS, simPages, sleep } from './http-client.ts';
+import { storedContacts } from './stored-items.ts';
 
 /**
  * The incremental re-sync's rule, as a property: whatever happened before (new messages in some
@@ -85,7 +86,6 @@ afterAll(() => {
   vi.restoreAllMocks();
 });
 
-const { job } = e2e;
 const settled = (jobId: string) =>
   e2e.waitForJob(jobId, `job ${jobId} to end`, (j) => !isActive(j), { tries: 600, intervalMs: 50 });
 
@@ -150,26 +150,13 @@ type ContactFields = Record<
 
 async function contactsOf(pageId: string): Promise<ContactFields> {
   const out: ContactFields = {};
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await ddb.send(
-      new QueryCommand({
-        TableName: e2e.stack.tables.contacts,
-        KeyConditionExpression: 'pageId = :p',
-        ExpressionAttributeValues: { ':p': pageId },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const c of page.Items ?? [])
-      out[c.contactKey as string] = {
-        lastMessageAt: c.lastMessageAt,
-        messageCount: c.messageCount,
-        aiContext: c.aiContext,
-        displayName: c.displayName,
-      };
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  for (const c of await storedContacts(ddb, e2e.stack.tables.contacts, pageId))
+    out[c.contactKey as string] = {
+      lastMessageAt: c.lastMessageAt as string,
+      messageCount: c.messageCount as number,
+      aiContext: c.aiContext,
+      displayName: c.displayName as string,
+    };
   return out;
 }
 

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
+import { routePath } from '#shared/api/routes.ts';
 import { CancelSyncResponse, ErrorBody, StartSyncResponse, SyncJobsResponse } from '#shared/contract.ts';
 import { isActive } from '#shared/job-status.ts';
-import { type HttpAnswer, type JobView, PATHS, query, sleep } from '#test/e2e/http-client.ts';
+import { type HttpAnswer, type JobView, PATHS, sleep } from '#test/e2e/http-client.ts';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
 import type { Harness, SectionResult } from './harness.ts';
 import {
@@ -14,8 +15,6 @@ import {
   Section,
   STUCK_AFTER_MS,
   Trial,
-  waitForIdlePage,
-  waitForTerminal,
 } from './observe.ts';
 
 /**
@@ -274,7 +273,7 @@ async function checkTrial(t: Trial, plan: TrialPlan, outcome: TrialOutcome): Pro
   const chunkSize = Number(process.env.CHUNK_SIZE ?? 3) || 3;
 
   // The page must be idle before it is reused.
-  if (!(await waitForIdlePage(t, 'before the trial'))) {
+  if (!(await t.waitForIdlePage('before the trial'))) {
     outcome.landed = 'page never became idle';
     return;
   }
@@ -367,7 +366,7 @@ async function checkTrial(t: Trial, plan: TrialPlan, outcome: TrialOutcome): Pro
   }
 
   // Invariant 1: the job ends, in one terminal status.
-  const final = await waitForTerminal(t, jobId);
+  const final = await t.waitForTerminal(jobId);
   const finalAt = now();
   outcome.finalStatus = final?.status ?? null;
   if (!final) {
@@ -426,7 +425,7 @@ async function checkTrial(t: Trial, plan: TrialPlan, outcome: TrialOutcome): Pro
   }
 
   // The job's status is the same everywhere it is shown.
-  const jobs = await t.get(`${PATHS.jobs}${query({ pageId: page.id })}`);
+  const jobs = await t.get(routePath('syncJobs', { pageId: page.id }));
   const history = SyncJobsResponse.safeParse(jobs.body).data?.jobs.find((j) => j.id === jobId);
   if (jobs.status !== 200 || !history) t.violate(1, `sync-jobs answered ${jobs.status} without the job`);
   else if (history.status !== final.status)

@@ -1,19 +1,8 @@
 import { CancelSyncResponse, ErrorBody, StartSyncResponse } from '#shared/contract.ts';
+import { type JobView, PATHS, sleep } from '#test/e2e/http-client.ts';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
-import { type JobView, PATHS, sleep } from '../e2e/http-client.ts';
 import type { Harness, SectionResult } from './harness.ts';
-import {
-  CANCEL_REASON,
-  checkSettled,
-  counters,
-  done,
-  now,
-  Section,
-  STUCK_AFTER_MS,
-  Trial,
-  waitForIdlePage,
-  waitForTerminal,
-} from './observe.ts';
+import { checkSettled, counters, done, now, Section, STUCK_AFTER_MS, Trial } from './observe.ts';
 
 /**
  * The faults section of the reliability harness: each trial injects one fault into a real sync on
@@ -250,7 +239,7 @@ const FAULTS: Record<FaultKind, FaultTrial> = {
     const { jobId } = begun;
     await waitFor(t, jobId, (j) => j.syncedContacts > 0);
     sfn.failing.add('StopExecution');
-    const answer = await t.cancel(jobId, CANCEL_REASON);
+    const answer = await t.cancel(jobId);
     const ack = CancelSyncResponse.strict().safeParse(answer.body);
     const item = await t.section.jobItem(jobId);
     outcome.injected = String(item?.stopExecutionOutcome).startsWith('FAILED') ? 1 : 0;
@@ -312,7 +301,7 @@ const FAULTS: Record<FaultKind, FaultTrial> = {
     // The page is free: the next start is accepted and runs to the end.
     const next = await start(t);
     if (next) {
-      const ended = await waitForTerminal(t, next);
+      const ended = await t.waitForTerminal(next);
       if (ended) expectCompleted(t, ended);
     }
     outcome.detail = `503 "${error.data?.error}"; job ${final?.status}; next start ${next ? 'ran' : 'refused'}`;
@@ -341,7 +330,7 @@ const totalOf = (page: SimPage) => page.conversations.messenger.length + page.co
 
 /** Waits for the page to be idle and returns its contacts before the trial (null: not run). */
 async function prepare(t: Trial, outcome: FaultOutcome) {
-  if (!(await waitForIdlePage(t, 'before the trial'))) {
+  if (!(await t.waitForIdlePage('before the trial'))) {
     outcome.detail = 'not run';
     return null;
   }
@@ -384,7 +373,7 @@ async function waitFor(t: Trial, jobId: string, until: (job: JobView) => boolean
 async function settle(t: Trial, outcome: FaultOutcome, before: Awaited<ReturnType<typeof prepare>>) {
   const jobId = t.jobId;
   if (!jobId || !before) return null;
-  const final = await waitForTerminal(t, jobId);
+  const final = await t.waitForTerminal(jobId);
   outcome.finalStatus = final?.status ?? null;
   if (!final) return null;
   await checkSettled(t, final, before, now());

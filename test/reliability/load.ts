@@ -1,5 +1,6 @@
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import autocannon from 'autocannon';
+import { routePath } from '#shared/api/routes.ts';
 import {
   CancelSyncResponse,
   ConflictBody,
@@ -9,7 +10,8 @@ import {
   SyncJobsResponse,
 } from '#shared/contract.ts';
 import { isActive } from '#shared/job-status.ts';
-import { finalView, type JobView, PATHS, query, StrictStatus, sleep } from '#test/e2e/http-client.ts';
+import { finalView, type JobView, PATHS, StrictStatus, sleep } from '#test/e2e/http-client.ts';
+import { storedContacts } from '#test/e2e/stored-items.ts';
 import { mulberry32, type SimPage } from '../../local/graph-sim/seed.ts';
 import type { Harness, SectionResult } from './harness.ts';
 
@@ -252,26 +254,18 @@ export async function runLoad(
     return { status: res.status, text, body: parseJson(text), sentAt };
   }
 
+  /** One job's sync-status (counted), as `statusAnswer` reads it. */
+  async function readStatus(jobId: string, source: string) {
+    const answer = await send('GET', routePath('syncStatus', { jobId }), undefined, [200], ` (job ${jobId})`);
+    return statusAnswer(jobId, answer.status, answer.text, answer.sentAt, source);
+  }
+
   const countSaved = async (pageId: string): Promise<Map<string, number>> => {
     const byJob = new Map<string, number>();
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await doc.send(
-        new QueryCommand({
-          TableName: h.stack.tables.contacts,
-          KeyConditionExpression: 'pageId = :p',
-          ExpressionAttributeValues: { ':p': pageId },
-          ProjectionExpression: 'lastSyncJobId',
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        const id = String(item.lastSyncJobId);
-        byJob.set(id, (byJob.get(id) ?? 0) + 1);
-      }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    for (const item of await storedContacts(doc, h.stack.tables.contacts, pageId, 'lastSyncJobId')) {
+      const id = String(item.lastSyncJobId);
+      byJob.set(id, (byJob.get(id) ?? 0) + 1);
+    }
     return byJob;
   };
 
@@ -295,15 +289,8 @@ export async function runLoad(
   async function watch(jobId: string, reached: (job: JobView) => boolean, late = false): Promise<void> {
     const until = performance.now() + LATE_WAIT_MS;
     for (;;) {
-      const answer = await send(
-        'GET',
-        `${PATHS.status}${query({ jobId })}`,
-        undefined,
-        [200],
-        ` (job ${jobId})`,
-      );
+      const seen = await readStatus(jobId, 'cycle watch');
       cycleRequests++;
-      const seen = statusAnswer(jobId, answer.status, answer.text, answer.sentAt, 'cycle watch');
       if (!seen || !isActive(seen) || reached(seen) || (pollsDone && !late) || performance.now() > until)
         return;
       await (late ? sleep : pause)(WATCH_MS);
@@ -435,7 +422,7 @@ export async function runLoad(
     const jobId = known[i] as string;
     context.route = `GET ${PATHS.status}`;
     context.jobId = jobId;
-    return `${PATHS.status}${query({ jobId })}`;
+    return routePath('syncStatus', { jobId });
   };
 
   const pages: SimPage[] = [];
@@ -484,21 +471,11 @@ export async function runLoad(
     const trafficMs = performance.now() - trafficStart;
     const checkStart = performance.now();
     const started = [...jobs.values()];
-    const readJob = async (jobId: string, source: string) => {
-      const answer = await send(
-        'GET',
-        `${PATHS.status}${query({ jobId })}`,
-        undefined,
-        [200],
-        ` (job ${jobId})`,
-      );
-      return statusAnswer(jobId, answer.status, answer.text, answer.sentAt, source);
-    };
     const readAll = async (source: string) => {
       const out = new Map<string, JobView | null>();
       for (let i = 0; i < started.length; i += 20) {
         const batch = started.slice(i, i + 20);
-        const read = await Promise.all(batch.map((job) => readJob(job.jobId, source)));
+        const read = await Promise.all(batch.map((job) => readStatus(job.jobId, source)));
         for (const [k, job] of batch.entries()) out.set(job.jobId, read[k] ?? null);
       }
       return out;
@@ -507,7 +484,7 @@ export async function runLoad(
     const settleBy = performance.now() + SETTLE_DEADLINE_MS;
     let active = started.filter((job) => !job.outcome).map((job) => job.jobId);
     while (active.length > 0 && performance.now() < settleBy) {
-      const read = await Promise.all(active.map((jobId) => readJob(jobId, 'settle')));
+      const read = await Promise.all(active.map((jobId) => readStatus(jobId, 'settle')));
       active = active.filter((_, i) => {
         const job = read[i];
         return job !== null && job !== undefined && isActive(job);
@@ -612,7 +589,7 @@ export async function runLoad(
 
       const history = await send(
         'GET',
-        `${PATHS.jobs}${query({ pageId: page.id, limit: 100 })}`,
+        routePath('syncJobs', { pageId: page.id, limit: 100 }),
         undefined,
         [200],
       );

@@ -1,7 +1,10 @@
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { routePath } from '#shared/api/routes.ts';
 import { PagesResponse } from '#shared/contract.ts';
 import { isActive } from '#shared/job-status.ts';
-import { type HttpAnswer, type JobView, PATHS, query, StrictStatus, sleep } from '#test/e2e/http-client.ts';
+import { jobKey } from '#shared/store/table-keys.ts';
+import { type HttpAnswer, type JobView, PATHS, StrictStatus, sleep } from '#test/e2e/http-client.ts';
+import { failedMarkerCount, storedContacts } from '#test/e2e/stored-items.ts';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
 import type { Harness } from './harness.ts';
 
@@ -53,23 +56,8 @@ export class Section {
   }
 
   /** The page's stored contacts, read directly from DynamoDB Local (consistent reads). */
-  async contactsOf(pageId: string): Promise<StoredContact[]> {
-    const items: StoredContact[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.h.stack.tables.contacts,
-          KeyConditionExpression: 'pageId = :p',
-          ExpressionAttributeValues: { ':p': pageId },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...((out.Items ?? []) as StoredContact[]));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return items;
+  contactsOf(pageId: string): Promise<StoredContact[]> {
+    return storedContacts<StoredContact>(this.doc, this.h.stack.tables.contacts, pageId);
   }
 
   /** The job record as stored (with the internal fields the API does not show). */
@@ -77,7 +65,7 @@ export class Section {
     const out = await this.doc.send(
       new GetCommand({
         TableName: this.h.stack.tables.jobs,
-        Key: { jobId, sk: 'JOB' },
+        Key: jobKey(jobId),
         ConsistentRead: true,
       }),
     );
@@ -90,27 +78,12 @@ export class Section {
     this.requests += 3;
     await http.get(PATHS.pages, tokens.demo);
     await http.post(PATHS.cancel, tokens.demo, { jobId: crypto.randomUUID() });
-    await http.get(`${PATHS.status}${query({ jobId: crypto.randomUUID() })}`, tokens.demo);
+    await http.get(routePath('syncStatus', { jobId: crypto.randomUUID() }), tokens.demo);
   }
 
   /** The job's failed-conversation markers (one per conversation counted in failedContacts). */
-  async failedMarkersOf(jobId: string): Promise<number> {
-    let count = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.h.stack.tables.jobs,
-          KeyConditionExpression: 'jobId = :j AND begins_with(sk, :failed)',
-          ExpressionAttributeValues: { ':j': jobId, ':failed': 'FAILED#' },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      count += out.Count ?? 0;
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return count;
+  failedMarkersOf(jobId: string): Promise<number> {
+    return failedMarkerCount(this.doc, this.h.stack.tables.jobs, jobId);
   }
 }
 
@@ -147,7 +120,7 @@ export class Trial {
 
   /** The job as sync-status shows it, or null (with a violation) when the answer is not a job. */
   async job(jobId: string): Promise<JobView | null> {
-    const answer = await this.get(`${PATHS.status}${query({ jobId })}`);
+    const answer = await this.get(routePath('syncStatus', { jobId }));
     const parsed = StrictStatus.safeParse(answer.body);
     if (answer.status !== 200 || !parsed.success) {
       this.violate('1', `GET sync-status answered ${answer.status} ${answer.text.slice(0, 300)}`);
@@ -171,6 +144,43 @@ export class Trial {
 
   cancel(jobId: string, reason = CANCEL_REASON): Promise<HttpAnswer> {
     return this.post(PATHS.cancel, { jobId, reason });
+  }
+
+  /** Polls GET /pages until the page shows no active job (bounded); a violation otherwise. */
+  async waitForIdlePage(when: string): Promise<boolean> {
+    const deadline = now() + STUCK_AFTER_MS;
+    for (;;) {
+      const listed = await this.listedPage();
+      if (!listed) return false;
+      if (listed.activeJob === null) return true;
+      if (now() > deadline) {
+        this.violate(
+          5,
+          `page still locked by job ${listed.activeJob.id} (${listed.activeJob.status}) ${when}, after ${STUCK_AFTER_MS / 1000} s`,
+        );
+        await this.cancel(listed.activeJob.id);
+        return false;
+      }
+      await sleep(100);
+    }
+  }
+
+  /** Polls sync-status until the job is terminal (bounded); null with a violation when it is stuck. */
+  async waitForTerminal(jobId: string): Promise<JobView | null> {
+    const deadline = now() + STUCK_AFTER_MS;
+    let last: JobView | null = null;
+    for (;;) {
+      last = await this.job(jobId);
+      if (last && !isActive(last)) return last;
+      if (now() > deadline) {
+        this.violate(
+          1,
+          `job stuck ${last?.status} (phase ${last?.phase}, synced ${last?.syncedContacts}) ${STUCK_AFTER_MS / 1000} s after it was last acted on`,
+        );
+        return null;
+      }
+      await sleep(100);
+    }
   }
 }
 
@@ -251,44 +261,6 @@ export async function checkSettled(
       `contacts changed after the job ended: ${changed.join('; ')}`,
     );
   return later;
-}
-
-/** Polls GET /pages until the page shows no active job (bounded); a violation otherwise. */
-export async function waitForIdlePage(t: Trial, when: string): Promise<boolean> {
-  const deadline = now() + STUCK_AFTER_MS;
-  for (;;) {
-    const listed = await t.listedPage();
-    if (!listed) return false;
-    if (listed.activeJob === null) return true;
-    if (now() > deadline) {
-      t.violate(
-        5,
-        `page still locked by job ${listed.activeJob.id} (${listed.activeJob.status}) ${when}, after ${STUCK_AFTER_MS / 1000} s`,
-      );
-      await t.cancel(listed.activeJob.id);
-      return false;
-    }
-    await sleep(100);
-  }
-}
-
-/** The job id GET /pages shows as the page's activeJob, polled until `gaveUp()` (bounded). */
-
-export async function waitForTerminal(t: Trial, jobId: string): Promise<JobView | null> {
-  const deadline = now() + STUCK_AFTER_MS;
-  let last: JobView | null = null;
-  for (;;) {
-    last = await t.job(jobId);
-    if (last && !isActive(last)) return last;
-    if (now() > deadline) {
-      t.violate(
-        1,
-        `job stuck ${last?.status} (phase ${last?.phase}, synced ${last?.syncedContacts}) ${STUCK_AFTER_MS / 1000} s after it was last acted on`,
-      );
-      return null;
-    }
-    await sleep(100);
-  }
 }
 
 /** Invariant 5: GET /pages shows no active job for the page (bounded: finalize releases just after). */

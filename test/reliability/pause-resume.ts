@@ -1,5 +1,6 @@
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
+import { routePath } from '#shared/api/routes.ts';
 import {
   ErrorBody,
   PagesResponse,
@@ -8,7 +9,8 @@ import {
   StartSyncResponse,
 } from '#shared/contract.ts';
 import { isActive } from '#shared/job-status.ts';
-import { HttpClient, type JobView, PATHS, query, StrictStatus, sleep } from '#test/e2e/http-client.ts';
+import { HttpClient, type JobView, PATHS, StrictStatus, sleep } from '#test/e2e/http-client.ts';
+import { failedMarkerCount, storedContacts } from '#test/e2e/stored-items.ts';
 import { signLocalToken } from '../../local/auth.ts';
 import { generatePage, type SimPage } from '../../local/graph-sim/seed.ts';
 import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
@@ -172,38 +174,10 @@ export async function runPauseResume(opts: {
     const doc = DynamoDBDocumentClient.from(stack.dynamo);
     const tables = stack.tables;
 
-    const contactsOf = async (pageId: string) => {
-      const items: Record<string, unknown>[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const out = await doc.send(
-          new QueryCommand({
-            TableName: tables.contacts,
-            KeyConditionExpression: 'pageId = :p',
-            ExpressionAttributeValues: { ':p': pageId },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        items.push(...(out.Items ?? []));
-        startKey = out.LastEvaluatedKey;
-      } while (startKey);
-      return items;
-    };
-    const failedMarkersOf = async (jobId: string) => {
-      const out = await doc.send(
-        new QueryCommand({
-          TableName: tables.jobs,
-          KeyConditionExpression: 'jobId = :j AND begins_with(sk, :f)',
-          ExpressionAttributeValues: { ':j': jobId, ':f': 'FAILED#' },
-          ConsistentRead: true,
-          Select: 'COUNT',
-        }),
-      );
-      return out.Count ?? 0;
-    };
+    const contactsOf = (pageId: string) => storedContacts(doc, tables.contacts, pageId);
+    const failedMarkersOf = (jobId: string) => failedMarkerCount(doc, tables.jobs, jobId);
     const status = async (jobId: string) => {
-      const answer = await http.get(`${PATHS.status}${query({ jobId })}`, token);
+      const answer = await http.get(routePath('syncStatus', { jobId }), token);
       return StrictStatus.parse(answer.body).job;
     };
     const listed = async (pageId: string) => {

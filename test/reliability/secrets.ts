@@ -1,8 +1,9 @@
 import { format } from 'node:util';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { routePath } from '#shared/api/routes.ts';
 import { ContactsResponse, PagesResponse, SyncJobsResponse } from '#shared/contract.ts';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
-import { PATHS, query } from '../e2e/http-client.ts';
+import { PATHS } from '../e2e/http-client.ts';
 import type { Harness, SectionResult } from './harness.ts';
 
 /**
@@ -123,12 +124,12 @@ export class SecretScanner {
     };
     const pages = PagesResponse.safeParse((await get(PATHS.pages)).body).data?.pages ?? [];
     for (const page of pages) {
-      const jobs = SyncJobsResponse.safeParse((await get(`${PATHS.jobs}${query({ pageId: page.id })}`)).body);
+      const jobs = SyncJobsResponse.safeParse((await get(routePath('syncJobs', { pageId: page.id }))).body);
       for (const job of jobs.data?.jobs.slice(0, 3) ?? [])
-        await get(`${PATHS.status}${query({ jobId: job.id })}`);
+        await get(routePath('syncStatus', { jobId: job.id }));
       let cursor: string | undefined;
       do {
-        const answer = await get(`${PATHS.pages}/${page.id}/contacts${query({ limit: 100, cursor })}`);
+        const answer = await get(routePath('pageContacts', { pageId: page.id, limit: 100, cursor }));
         cursor = ContactsResponse.safeParse(answer.body).data?.nextCursor ?? undefined;
       } while (cursor);
     }
