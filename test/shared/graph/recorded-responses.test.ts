@@ -526,49 +526,44 @@ describe('GraphClient on recorded paging', () => {
     fromNextUrl: 'MTAyMzcxMjM0NTY3ODkwMTI=',
   };
 
-  it('continues after a page with only cursors.after and next', async () => {
-    const page = await idsOnce('paging-after-and-next');
-
-    expect(page).toEqual({
-      items: ['t_10231567890123456', 't_10232678901234567', 't_10233789012345678'],
-      after: C.afterAndNext,
-    });
-  });
-
-  it('ends the list at a page with only cursors and no next, even a full one', async () => {
-    const page = await idsOnce('paging-cursors-only');
-
-    expect(page).toEqual({
-      items: ['t_10238234567890123', 't_10239345678901234', 't_10240456789012345'],
-      after: null,
-    });
-  });
-
-  it('continues past an EMPTY page that has next', async () => {
-    const page = await idsOnce('paging-empty-with-next');
-
-    expect(page).toEqual({ items: [], after: C.empty });
-  });
-
-  it('continues past a short page that has next', async () => {
-    const page = await idsOnce('paging-short-with-next');
-
-    expect(page).toEqual({ items: ['t_10234890123456789'], after: C.short });
-  });
-
-  it("takes the cursor from the next URL's after when paging has no cursors", async () => {
-    const page = await idsOnce('paging-next-without-cursors');
-
-    expect(page).toEqual({
-      items: ['t_10235901234567890', 't_10236012345678901', 't_10237123456789012'],
-      after: C.fromNextUrl,
-    });
-  });
-
-  it('ends the list at a page with only previous', async () => {
-    const page = await idsOnce('paging-previous-only');
-
-    expect(page).toEqual({ items: ['t_10241567890123456'], after: null });
+  it.each([
+    [
+      'continues after a page with only cursors.after and next',
+      'paging-after-and-next',
+      {
+        items: ['t_10231567890123456', 't_10232678901234567', 't_10233789012345678'],
+        after: C.afterAndNext,
+      },
+    ],
+    [
+      'ends the list at a page with only cursors and no next, even a full one',
+      'paging-cursors-only',
+      {
+        items: ['t_10238234567890123', 't_10239345678901234', 't_10240456789012345'],
+        after: null,
+      },
+    ],
+    ['continues past an EMPTY page that has next', 'paging-empty-with-next', { items: [], after: C.empty }],
+    [
+      'continues past a short page that has next',
+      'paging-short-with-next',
+      { items: ['t_10234890123456789'], after: C.short },
+    ],
+    [
+      "takes the cursor from the next URL's after when paging has no cursors",
+      'paging-next-without-cursors',
+      {
+        items: ['t_10235901234567890', 't_10236012345678901', 't_10237123456789012'],
+        after: C.fromNextUrl,
+      },
+    ],
+    [
+      'ends the list at a page with only previous',
+      'paging-previous-only',
+      { items: ['t_10241567890123456'], after: null },
+    ],
+  ] as const)('%s', async (_title, fixture, expected) => {
+    expect(await idsOnce(fixture)).toEqual(expected);
   });
 
   it('walks every paging variant to the end, sending each cursor back as after', async () => {
