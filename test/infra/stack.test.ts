@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ROUTE_NAMES, ROUTES, routeKey } from '#shared/api/routes.ts';
 import { allStates, type Definition, predecessors, type State, synthesize } from './template.ts';
 
 let template: Template;
@@ -397,28 +398,22 @@ describe('api', () => {
     });
   });
 
-  it.each([
-    'POST /api/facebook/sync-background',
-    'POST /api/facebook/sync-cancel',
-    'GET /api/facebook/sync-status',
-    'GET /api/facebook/sync-jobs',
-    'GET /api/facebook/pages',
-    'POST /api/facebook/pages',
-    'DELETE /api/facebook/pages/{pageId}',
-    'GET /api/facebook/pages/{pageId}/contacts',
-  ])('routes %s behind the authorizer', (routeKey) => {
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-      RouteKey: routeKey,
-      AuthorizationType: 'JWT',
-    });
-  });
+  it.each(ROUTE_NAMES.filter((name) => !('public' in ROUTES[name])).map(routeKey))(
+    'routes %s behind the authorizer',
+    (key) => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: key,
+        AuthorizationType: 'JWT',
+      });
+    },
+  );
 
   it('serves the OpenAPI document without a token, and nothing else', () => {
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
     const open = routes
       .filter((r) => r.Properties.AuthorizationType !== 'JWT')
       .map((r) => r.Properties.RouteKey);
-    expect(open).toEqual(['GET /openapi.json']);
+    expect(open).toEqual([routeKey('openApi')]);
   });
 
   it('takes CORS origins from context, and adds the deployed web console', () => {
