@@ -3,7 +3,7 @@ import type { Platform } from '../schemas.ts';
 import { sleep } from '../sleep.ts';
 import { GraphApiError } from './graph-api-error.ts';
 import { Conversation, ConversationList, GraphErrorBody } from './graph-responses.ts';
-import { type CallLimiter, DynamoRateLimiter } from './rate-limiter.ts';
+import { budgetSlots, type CallLimiter, DynamoRateLimiter } from './rate-limiter.ts';
 
 export const DEFAULT_GRAPH_API_URL = 'https://graph.facebook.com/v21.0';
 
@@ -55,9 +55,10 @@ class PerPageLimiter {
   private readonly pages = new Map<string, PageSlots>();
 
   constructor(callsPerSecond: number) {
-    if (!(callsPerSecond > 0)) throw new Error(`callsPerSecondPerPage must be > 0, got ${callsPerSecond}`);
-    this.capacity = Math.max(1, Math.floor(callsPerSecond));
-    this.windowMs = (this.capacity * 1000) / callsPerSecond;
+    ({ capacity: this.capacity, windowMs: this.windowMs } = budgetSlots(
+      callsPerSecond,
+      'callsPerSecondPerPage',
+    ));
   }
 
   /** Runs `call` in a free slot of `pageId`, waiting (abortably) for one; callers are served in order. */

@@ -7,6 +7,16 @@ export interface CallLimiter {
   run<T>(key: string, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T>;
 }
 
+/**
+ * The slots of a budget of `callsPerSecond`: `capacity` calls per `windowMs` (a rate below one
+ * call per second is one slot over a longer window). `name` is the setting, for the error.
+ */
+export function budgetSlots(callsPerSecond: number, name: string): { capacity: number; windowMs: number } {
+  if (!(callsPerSecond > 0)) throw new Error(`${name} must be > 0, got ${callsPerSecond}`);
+  const capacity = Math.max(1, Math.floor(callsPerSecond));
+  return { capacity, windowMs: (capacity * 1000) / callsPerSecond };
+}
+
 /** How long a taken slot stays taken if its worker dies before answering (the request timeout). */
 const LEASE_MS = 35_000;
 
@@ -26,9 +36,7 @@ export class DynamoRateLimiter implements CallLimiter {
     private readonly tableName: string,
     callsPerSecond: number,
   ) {
-    if (!(callsPerSecond > 0)) throw new Error(`callsPerSecond must be > 0, got ${callsPerSecond}`);
-    this.capacity = Math.max(1, Math.floor(callsPerSecond));
-    this.windowMs = (this.capacity * 1000) / callsPerSecond;
+    ({ capacity: this.capacity, windowMs: this.windowMs } = budgetSlots(callsPerSecond, 'callsPerSecond'));
   }
 
   async run<T>(key: string, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
