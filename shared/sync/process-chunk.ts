@@ -38,6 +38,11 @@ export interface ChunkResult {
   skippedChunk?: 'done-by-this-job' | 'done-by-retried-job';
 }
 
+/** The result of a chunk of `conversations` before any of them is done. */
+function nothingDone(conversations: number): ChunkResult {
+  return { conversations, created: 0, updated: 0, alreadyCounted: 0, failed: 0, analysed: 0, stopped: false };
+}
+
 /**
  * Processes one chunk, a list page the reader staged (read-conversations.ts): per conversation an analysis, whose result joins the chunk's next batch commit (commit-batcher.ts:
  * one guarded transaction per batch, shared/store/contact-commit.ts). The first commit refused
@@ -54,15 +59,7 @@ export async function processChunk(
   deps: { analyzer: ConversationAnalyzer },
 ): Promise<ChunkResult> {
   const start = await readChunkStart(input.jobId, input.platform, input.after);
-  const empty: ChunkResult = {
-    conversations: 0,
-    created: 0,
-    updated: 0,
-    alreadyCounted: 0,
-    failed: 0,
-    analysed: 0,
-    stopped: false,
-  };
+  const empty = nothingDone(0);
   // Paused or cancelled before this chunk began: nothing to do.
   if (start.job && start.job.status !== 'IN_PROGRESS') return { ...empty, stopped: true };
   if (start.marker) return { ...empty, skippedChunk: 'done-by-this-job' };
@@ -88,15 +85,7 @@ export async function processChunk(
     }),
   );
 
-  const result: ChunkResult = {
-    conversations: items.length,
-    created: 0,
-    updated: 0,
-    alreadyCounted: 0,
-    failed: 0,
-    analysed: 0,
-    stopped: false,
-  };
+  const result = nothingDone(items.length);
   const batcher = new CommitBatcher(input.jobId, {
     maxAgeMs: numberEnv('COMMIT_MAX_AGE_MS', 1000),
     ...(input.slot === undefined

@@ -8,39 +8,34 @@ import {
 } from '@aws-sdk/client-s3';
 import {
   BatchGetCommand,
-  DynamoDBDocumentClient,
   GetCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConversationAnalyzer } from '#shared/analyzer/analyzer.ts';
 import type { Conversation } from '#shared/graph/graph-responses.ts';
 import type { AiContext, ChunkInput } from '#shared/schemas.ts';
 import type { SegmentEnd, StagedChunk } from '#shared/staging/staged-chunks.ts';
 import { chunkSk } from '#shared/store/chunk-repository.ts';
-import type { ConnectedPage } from '#shared/store/page-repository.ts';
 import { runWorkerTurn } from '#shared/sync/chunk-worker.ts';
+import {
+  CONTACTS_TABLE,
+  chunkPage,
+  ddbMock,
+  givenPageStored,
+  JOBS_TABLE,
+  PAGE_ID,
+  restoreEnvAfterEach,
+  transactions,
+} from './chunk-unit.ts';
 
 const s3Mock = mockClient(S3Client);
-const ddbMock = mockClient(DynamoDBDocumentClient);
 
 const BUCKET = 'contact-sync-staging-worker';
-const JOBS_TABLE = process.env.JOBS_TABLE ?? '';
-const CONTACTS_TABLE = process.env.CONTACTS_TABLE ?? '';
-const PAGES_TABLE = process.env.PAGES_TABLE ?? '';
 const JOB = '00000000-0000-4000-8000-0000000000b1';
-const PAGE_ID = '104729384756192';
-const PAGE: ConnectedPage = {
-  pageId: PAGE_ID,
-  organizationId: 'org-1',
-  pageName: 'My Business Page',
-  accessTokenCiphertext: 'ciphertext',
-  contactCount: 0,
-  connectedAt: '2026-01-01T00:00:00.000Z',
-};
 const AI_CONTEXT: AiContext = { summary: 's', intent: 'other', sentiment: 'neutral', leadScore: 5, tags: [] };
 
 /** Slot 1 of 3 of segment 2, at its chunk 4 (its second: 1, 4, 7...). */
@@ -117,27 +112,13 @@ function countingAnalyzer() {
   return { analyzer, counter };
 }
 
-const transactions = (): TransactWriteCommandInput[] =>
-  ddbMock.commandCalls(TransactWriteCommand).map((call) => call.args[0].input);
-
-const ENV = [
+restoreEnvAfterEach([
   'STAGING_BUCKET',
   'CHUNK_WAIT_MS',
   'CHUNK_POLL_MS',
   'CHUNK_WAIT_STATUS_MS',
   'COMMIT_MAX_AGE_MS',
-] as const;
-let saved: Record<string, string | undefined> = {};
-beforeAll(() => {
-  saved = Object.fromEntries(ENV.map((name) => [name, process.env[name]]));
-});
-afterAll(() => {
-  for (const name of ENV) {
-    const value = saved[name];
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-});
+]);
 beforeEach(() => {
   s3Mock.reset();
   ddbMock.reset();
@@ -148,7 +129,7 @@ beforeEach(() => {
     CHUNK_WAIT_STATUS_MS: '10000',
     COMMIT_MAX_AGE_MS: '60000',
   });
-  ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).resolves({ Item: PAGE });
+  givenPageStored(chunkPage());
   ddbMock.on(TransactWriteCommand).resolves({});
   jobIs('IN_PROGRESS');
 });

@@ -2,7 +2,6 @@ import { type CancellationReason, TransactionCanceledException } from '@aws-sdk/
 import { KMSClient } from '@aws-sdk/client-kms';
 import {
   BatchGetCommand,
-  DynamoDBDocumentClient,
   GetCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
@@ -11,35 +10,34 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import type { AnalyzerMessage, ConversationAnalyzer } from '#shared/analyzer/analyzer.ts';
-import { JobNotRunningError, SyncFailedError } from '#shared/errors.ts';
+import { JobNotRunningError, SyncFailedError } from '#shared/domain-errors.ts';
 import type { Conversation } from '#shared/graph/graph-responses.ts';
 import type { AiContext } from '#shared/schemas.ts';
 import { chunkSk } from '#shared/store/chunk-repository.ts';
-import type { ConnectedPage } from '#shared/store/page-repository.ts';
-import { type ChunkRef, processChunk } from '#shared/sync/process-chunk.ts';
+import { type ChunkRef, type ChunkResult, processChunk } from '#shared/sync/process-chunk.ts';
+import {
+  CONTACTS_TABLE,
+  chunkPage,
+  ddbMock,
+  givenPageStored,
+  JOBS_TABLE,
+  PAGE_ID,
+  PAGES_TABLE,
+  restoreEnvAfterEach,
+  transactions,
+} from './chunk-unit.ts';
 
-const ddbMock = mockClient(DynamoDBDocumentClient);
 const kmsMock = mockClient(KMSClient);
-
-const JOBS_TABLE = process.env.JOBS_TABLE ?? '';
-const CONTACTS_TABLE = process.env.CONTACTS_TABLE ?? '';
-const PAGES_TABLE = process.env.PAGES_TABLE ?? '';
-const PAGE_ID = '104729384756192';
 /** The stored form of the page token: KMS ciphertext, base64. A chunk never needs it. */
 const CIPHERTEXT_BYTES = Buffer.from('kms-ciphertext-of-EAAG-page-token');
 
 const INSTAGRAM_ID = '17841400000000001';
 
-const PAGE: ConnectedPage = {
-  pageId: PAGE_ID,
+const PAGE = chunkPage({
   instagramAccountId: INSTAGRAM_ID,
-  organizationId: 'org-1',
-  pageName: 'My Business Page',
   accessTokenCiphertext: CIPHERTEXT_BYTES.toString('base64'),
-  contactCount: 0,
   activeJobId: '00000000-0000-4000-8000-000000000001',
-  connectedAt: '2026-01-01T00:00:00.000Z',
-};
+});
 
 /** The first Messenger list page, as the reader staged it. */
 const INPUT: ChunkRef = {
@@ -94,6 +92,18 @@ function instagramConversation(n: number): Conversation {
   };
 }
 
+/** A chunk's whole result: nothing counted and not stopped, but for `counts`. */
+const chunkResult = (counts: Partial<ChunkResult>): ChunkResult => ({
+  conversations: 0,
+  created: 0,
+  updated: 0,
+  alreadyCounted: 0,
+  failed: 0,
+  analysed: 0,
+  stopped: false,
+  ...counts,
+});
+
 /** An analyzer stand-in that records what it was asked. */
 function fakeAnalyzer() {
   const calls: AnalyzerMessage[][] = [];
@@ -104,6 +114,27 @@ function fakeAnalyzer() {
     },
   };
   return { analyzer, calls };
+}
+
+/**
+ * An analyzer whose first analysis answers at once and whose others wait for their abort, telling
+ * `onAbort` its reason; `analyses.started` counts the analyses begun.
+ */
+function waitingAnalyzer(onAbort: (reason: unknown) => void) {
+  const analyses = { started: 0 };
+  const analyzer: ConversationAnalyzer = {
+    analyze: (_messages, signal) => {
+      analyses.started++;
+      if (analyses.started === 1) return Promise.resolve(AI_CONTEXT);
+      return new Promise((_resolve, reject) => {
+        signal?.addEventListener('abort', () => {
+          onAbort(signal.reason);
+          reject(signal.reason);
+        });
+      });
+    },
+  };
+  return { analyzer, analyses };
 }
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -146,8 +177,6 @@ const storedContact = (n: number, lastSyncJobId: string) =>
     aiContext: AI_CONTEXT,
   });
 
-const transactions = (): TransactWriteCommandInput[] =>
-  ddbMock.commandCalls(TransactWriteCommand).map((call) => call.args[0].input);
 const itemsOf = (input: TransactWriteCommandInput | undefined) => input?.TransactItems ?? [];
 const contactPuts = (input: TransactWriteCommandInput | undefined) =>
   itemsOf(input).flatMap((item) => (item.Put?.TableName === CONTACTS_TABLE ? [item.Put.Item] : []));
@@ -159,8 +188,7 @@ const markers = (input: TransactWriteCommandInput | undefined) =>
 /** Participants of the contacts each transaction puts, in order. */
 const putParticipants = () => transactions().map((t) => contactPuts(t).map((c) => c?.participantId));
 
-const ENV = ['CONVERSATION_CONCURRENCY', 'COMMIT_MAX_AGE_MS', 'COMMIT_SLOTS', 'COMMIT_SLOT_MS'] as const;
-let savedEnv: Record<string, string | undefined> = {};
+restoreEnvAfterEach(['CONVERSATION_CONCURRENCY', 'COMMIT_MAX_AGE_MS', 'COMMIT_SLOTS', 'COMMIT_SLOT_MS']);
 /**
  * Every HTTP call a chunk could make to Graph: the conversations come staged, so a chunk makes none
  * (the AWS clients are mocked and do not go through fetch).
@@ -170,11 +198,10 @@ let graphCalls: MockInstance<typeof fetch>;
 beforeEach(() => {
   ddbMock.reset();
   kmsMock.reset();
-  ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).resolves({ Item: PAGE });
+  givenPageStored(PAGE);
   // No contact stored yet, unless a test says otherwise.
   ddbMock.on(BatchGetCommand).resolves({ Responses: { [CONTACTS_TABLE]: [] } });
   graphCalls = vi.spyOn(globalThis, 'fetch').mockRejectedValue(new Error('no Graph call in a chunk'));
-  savedEnv = Object.fromEntries(ENV.map((name) => [name, process.env[name]]));
   process.env.CONVERSATION_CONCURRENCY = '1';
   // Batches commit when full or at the chunk's end (close) in these tests, never because of their age.
   process.env.COMMIT_MAX_AGE_MS = '60000';
@@ -184,11 +211,6 @@ beforeEach(() => {
 
 afterEach(() => {
   graphCalls.mockRestore();
-  for (const name of ENV) {
-    const saved = savedEnv[name];
-    if (saved === undefined) delete process.env[name];
-    else process.env[name] = saved;
-  }
 });
 
 describe('processChunk', () => {
@@ -271,15 +293,7 @@ describe('processChunk', () => {
 
     const result = await processChunk(INPUT, items, { analyzer });
 
-    expect(result).toEqual({
-      conversations: 3,
-      created: 3,
-      updated: 0,
-      alreadyCounted: 0,
-      failed: 0,
-      analysed: 3,
-      stopped: false,
-    });
+    expect(result).toEqual(chunkResult({ conversations: 3, created: 3, analysed: 3 }));
     // The reader made the Graph call and staged the page: no Graph call here, no token decrypted.
     expect(graphCalls).not.toHaveBeenCalled();
     expect(kmsMock).not.toReceiveAnyCommand();
@@ -404,15 +418,7 @@ describe('processChunk', () => {
 
     const result = await processChunk(INPUT, items, { analyzer: fakeAnalyzer().analyzer });
 
-    expect(result).toEqual({
-      conversations: 3,
-      created: 0,
-      updated: 0,
-      alreadyCounted: 0,
-      failed: 0,
-      analysed: 3,
-      stopped: true,
-    });
+    expect(result).toEqual(chunkResult({ conversations: 3, analysed: 3, stopped: true }));
     // Refused once, never tried again.
     expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 1);
   });
@@ -465,15 +471,7 @@ describe('processChunk', () => {
 
     const result = await processChunk(INPUT, items, { analyzer });
 
-    expect(result).toEqual({
-      conversations: 2,
-      created: 1,
-      updated: 0,
-      alreadyCounted: 0,
-      failed: 1,
-      analysed: 1,
-      stopped: false,
-    });
+    expect(result).toEqual(chunkResult({ conversations: 2, created: 1, failed: 1, analysed: 1 }));
     expect(calls).toHaveLength(1);
     expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 1);
     const [commit] = transactions();
@@ -552,30 +550,17 @@ describe('processChunk', () => {
     process.env.CONVERSATION_CONCURRENCY = '2';
     process.env.COMMIT_MAX_AGE_MS = '0';
     const items = [1, 2, 3, 4, 5].map((n) => conversation(n));
-    let started = 0;
     let aborted = 0;
-    // The first analysis answers at once; the others wait for the abort.
-    const analyzer: ConversationAnalyzer = {
-      analyze: (_messages, signal) => {
-        started++;
-        if (started === 1) return Promise.resolve(AI_CONTEXT);
-        return new Promise((_resolve, reject) => {
-          signal?.addEventListener('abort', () => {
-            aborted++;
-            reject(signal.reason);
-          });
-        });
-      },
-    };
+    const { analyzer, analyses } = waitingAnalyzer(() => aborted++);
     ddbMock.on(TransactWriteCommand).callsFake(refuseJob);
 
     const result = await processChunk(INPUT, items, { analyzer });
 
     expect(result).toMatchObject({ stopped: true, created: 0, failed: 0 });
     // Every analysis that had started besides the first was aborted, and no other one started.
-    expect(started).toBeGreaterThanOrEqual(2);
-    expect(started).toBeLessThan(5);
-    expect(aborted).toBe(started - 1);
+    expect(analyses.started).toBeGreaterThanOrEqual(2);
+    expect(analyses.started).toBeLessThan(5);
+    expect(aborted).toBe(analyses.started - 1);
     expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 1);
   });
 
@@ -584,19 +569,7 @@ describe('processChunk', () => {
     process.env.COMMIT_MAX_AGE_MS = '0';
     const items = [conversation(1), conversation(2)];
     const reasons: unknown[] = [];
-    let started = 0;
-    const analyzer: ConversationAnalyzer = {
-      analyze: (_messages, signal) => {
-        started++;
-        if (started === 1) return Promise.resolve(AI_CONTEXT);
-        return new Promise((_resolve, reject) => {
-          signal?.addEventListener('abort', () => {
-            reasons.push(signal.reason);
-            reject(signal.reason);
-          });
-        });
-      },
-    };
+    const { analyzer } = waitingAnalyzer((reason) => reasons.push(reason));
     ddbMock.on(TransactWriteCommand).callsFake(refuseJob);
 
     await processChunk(INPUT, items, { analyzer });
@@ -688,7 +661,7 @@ describe('processChunk', () => {
   it('fails the chunk with a reconnect message when the page is no longer connected', async () => {
     const items = [conversation(1)];
     const { analyzer } = fakeAnalyzer();
-    ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).resolves({ Item: undefined });
+    givenPageStored(undefined);
 
     const error = await processChunk(INPUT, items, { analyzer }).catch((e: unknown) => e);
 
