@@ -1,10 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES, type RouteName, routePath } from '#shared/api/routes.ts';
+import { sleep } from '#shared/sleep.ts';
 import { signLocalToken } from '../../local/auth.ts';
 import { DATA_DIR, ROOT } from '../../local/stack.ts';
+import { storedContacts } from './stored-items.ts';
 
 /**
  * The README walk-through as a test: `npm start` in a child process (every port free-picked),
@@ -29,17 +32,17 @@ type Job = {
   completedAt: string | null;
 };
 
-async function call(method: string, path: string, body?: unknown) {
+/** A route of the route table, at `path` (default: its own). */
+async function call(route: RouteName, body?: unknown, path: string = ROUTES[route].path) {
   const res = await fetch(`${api}${path}`, {
-    method,
+    method: ROUTES[route].method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 const status = async (jobId: string) =>
-  (await call('GET', `/api/facebook/sync-status?jobId=${jobId}`)).body.job as Job;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  (await call('syncStatus', undefined, routePath('syncStatus', { jobId }))).body.job as Job;
 
 beforeAll(async () => {
   headers = {
@@ -96,7 +99,7 @@ afterAll(async () => {
 describe('a sync started, watched and stopped over HTTP', () => {
   it('serves the API on loopback and lists the demo page', async () => {
     expect(api).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const { status: code, body } = await call('GET', '/api/facebook/pages');
+    const { status: code, body } = await call('listPages');
     expect(code).toBe(200);
     expect(body.pages).toEqual([
       expect.objectContaining({ id: PAGE_ID, pageName: 'My Business Page', activeJob: null }),
@@ -105,19 +108,21 @@ describe('a sync started, watched and stopped over HTTP', () => {
   });
 
   it('rejects a request without a valid token', async () => {
-    const res = await fetch(`${api}/api/facebook/pages`, { headers: { authorization: 'Bearer not-a-jwt' } });
+    const res = await fetch(`${api}${ROUTES.listPages.path}`, {
+      headers: { authorization: 'Bearer not-a-jwt' },
+    });
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ error: 'Unauthorized' });
   });
 
   it('starts, rises, stops on cancel, and stays stopped with the saved contacts kept', async () => {
     const { count: contactsBefore } = await contactsOfJob('none');
-    const started = await call('POST', '/api/facebook/sync-background', { pageId: PAGE_ID });
+    const started = await call('startSync', { pageId: PAGE_ID });
     expect(started.status).toBe(202);
     expect(started.body).toMatchObject({ status: 'PENDING', message: 'Sync started' });
     const jobId = started.body.jobId as string;
 
-    const duplicate = await call('POST', '/api/facebook/sync-background', { pageId: PAGE_ID });
+    const duplicate = await call('startSync', { pageId: PAGE_ID });
     expect(duplicate).toEqual({
       status: 409,
       body: { error: 'A sync is already running for this page', activeJobId: jobId },
@@ -133,7 +138,7 @@ describe('a sync started, watched and stopped over HTTP', () => {
     }
     expect(seen).toHaveLength(2);
 
-    const cancelled = await call('POST', '/api/facebook/sync-cancel', { jobId, reason: 'wrong page' });
+    const cancelled = await call('cancelSync', { jobId, reason: 'wrong page' });
     expect(cancelled.status).toBe(200);
     const ack = (cancelled.body as { success: boolean; job: Job }).job;
     expect(cancelled.body.success).toBe(true);
@@ -157,7 +162,7 @@ describe('a sync started, watched and stopped over HTTP', () => {
     // Partial contacts kept, and exactly as many as the counter says.
     const saved = await contactsOfJob(jobId);
     expect(saved.count).toBe(ack.syncedContacts);
-    const pages = (await call('GET', '/api/facebook/pages')).body.pages as {
+    const pages = (await call('listPages')).body.pages as {
       contactCount: number;
       activeJob: unknown;
     }[];
@@ -171,13 +176,13 @@ describe('a sync started, watched and stopped over HTTP', () => {
     expect(execution.status).toBe('ABORTED');
 
     // Cancel is idempotent: the same answer again.
-    const again = await call('POST', '/api/facebook/sync-cancel', { jobId });
+    const again = await call('cancelSync', { jobId });
     expect(again).toEqual({ status: 200, body: cancelled.body });
 
     // A new sync can start at once.
-    const next = await call('POST', '/api/facebook/sync-background', { pageId: PAGE_ID });
+    const next = await call('startSync', { pageId: PAGE_ID });
     expect(next.status).toBe(202);
-    const stop = await call('POST', '/api/facebook/sync-cancel', { jobId: next.body.jobId });
+    const stop = await call('cancelSync', { jobId: next.body.jobId });
     expect(stop.status).toBe(200);
   }, 90_000);
 });
@@ -188,21 +193,8 @@ async function contactsOfJob(jobId: string): Promise<{ count: number }> {
   );
   const { TableNames = [] } = await client.send(new ListTablesCommand({}));
   const table = TableNames.find((t) => t.startsWith('DataContacts')) as string;
-  let count = 0;
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const out = await client.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pageId = :p',
-        ExpressionAttributeValues: { ':p': PAGE_ID },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    count += (out.Items ?? []).filter((c) => jobId === 'none' || c.lastSyncJobId === jobId).length;
-    startKey = out.LastEvaluatedKey;
-  } while (startKey);
-  return { count };
+  const contacts = await storedContacts(client, table, PAGE_ID);
+  return { count: contacts.filter((c) => jobId === 'none' || c.lastSyncJobId === jobId).length };
 }
 
 async function executionArnOf(jobId: string): Promise<string> {
