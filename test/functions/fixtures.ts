@@ -70,6 +70,12 @@ export const STATE_MACHINE_ARN = process.env.STATE_MACHINE_ARN ?? '';
 export const PAGE_ID = '100000000000001';
 export const JOB_ID = '00000000-0000-4000-8000-000000000001';
 
+/** Bodies every route that takes `{jobId}` refuses with 400 before any I/O: [case, body, error]. */
+export const INVALID_JOB_BODIES: [string, unknown, string][] = [
+  ['there is no body', undefined, 'jobId is required'],
+  ['jobId is not a UUID', { jobId: 'job-1' }, 'jobId must be a UUID'],
+];
+
 /** A running job of CALLER's organization, as the jobs table stores it. */
 export function storedJob(overrides: Partial<SyncJob> = {}): SyncJob {
   return {

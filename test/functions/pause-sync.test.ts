@@ -24,6 +24,7 @@ import {
   givenEventBus,
   givenJob,
   givenRefusedCommit,
+  INVALID_JOB_BODIES,
   JOB_ID,
   JOBS_TABLE,
   PAGES_TABLE,
@@ -46,8 +47,7 @@ beforeEach(() => {
 
 describe('POST /api/facebook/sync-pause', () => {
   it.each<[string, unknown, string]>([
-    ['there is no body', undefined, 'jobId is required'],
-    ['jobId is not a UUID', { jobId: 'job-1' }, 'jobId must be a UUID'],
+    ...INVALID_JOB_BODIES,
     ['the body has an unknown key', { jobId: JOB_ID, reason: 'x' }, 'Unrecognized key: "reason"'],
   ])('returns 400 and reads nothing when %s', async (_case, body, error) => {
     expectRefused(await pause(body), 400, error);

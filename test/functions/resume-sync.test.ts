@@ -15,6 +15,7 @@ import {
   expectRefused,
   givenEventBus,
   givenJob,
+  INVALID_JOB_BODIES,
   JOB_ID,
   PAGE_ID,
   PAGES_TABLE,
@@ -38,10 +39,7 @@ beforeEach(() => {
 });
 
 describe('POST /api/facebook/sync-resume', () => {
-  it.each<[string, unknown, string]>([
-    ['there is no body', undefined, 'jobId is required'],
-    ['jobId is not a UUID', { jobId: 'job-1' }, 'jobId must be a UUID'],
-  ])('returns 400 and reads nothing when %s', async (_case, body, error) => {
+  it.each(INVALID_JOB_BODIES)('returns 400 and reads nothing when %s', async (_case, body, error) => {
     expectRefused(await resume(body), 400, error);
   });
 

@@ -11,6 +11,7 @@ import {
   expectRefused,
   givenJob,
   givenPage,
+  INVALID_JOB_BODIES,
   JOB_ID,
   JOBS_TABLE,
   PAGE_ID,
@@ -28,8 +29,7 @@ beforeEach(resetAwsMocks);
 
 describe('POST /api/facebook/sync-retry', () => {
   it.each<[string, unknown, string]>([
-    ['there is no body', undefined, 'jobId is required'],
-    ['jobId is not a UUID', { jobId: 'job-1' }, 'jobId must be a UUID'],
+    ...INVALID_JOB_BODIES,
     ['the body names a page', { jobId: JOB_ID, pageId: PAGE_ID }, 'Unrecognized key: "pageId"'],
   ])('returns 400 and reads nothing when %s', async (_case, body, error) => {
     expectRefused(await retry(body), 400, error);
