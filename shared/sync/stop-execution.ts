@@ -61,7 +61,7 @@ export async function stopAndAnnounce(
  * - NO_EXECUTION or FAILED: no execution changed state, so no event will come; the outcome is
  *   recorded here, before the answer (best effort: a failed record is logged, not answered).
  */
-export async function stopAndRecord(job: SyncJob, stop: { error: string; cause: string }): Promise<string> {
+async function stopAndRecord(job: SyncJob, stop: { error: string; cause: string }): Promise<string> {
   const outcome = await stopExecution(job, stop);
   if (outcome === STOPPED) return outcome;
   await annotateJob(job.jobId, { stopExecutionOutcome: outcome }).catch((error: Error) =>

@@ -8,7 +8,7 @@ import { type JobRequest, ownedJob } from '../owned-job.ts';
 import { startExecution } from '../start-execution.ts';
 
 /** Where a resumed execution starts: the segment the reader last recorded, else the beginning. */
-export function resumePosition(job: SyncJob): Checkpoint {
+function resumePosition(job: SyncJob): Checkpoint {
   return job.checkpoint ?? { platform: 'messenger', segment: 0, cursor: null };
 }
 
