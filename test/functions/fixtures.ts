@@ -109,13 +109,8 @@ export function cancelledJob(overrides: Partial<SyncJob> = {}): SyncJob {
 
 /** The job as CALLER's pause leaves it. */
 export function pausedJob(overrides: Partial<SyncJob> = {}): SyncJob {
-  return storedJob({
-    status: 'PAUSED',
-    phase: 'paused',
-    pausedAt: '2026-01-01T00:02:00.000Z',
-    pausedBy: CALLER.sub,
-    ...overrides,
-  });
+  const pause = { pausedAt: '2026-01-01T00:02:00.000Z', pausedBy: CALLER.sub };
+  return storedJob({ status: 'PAUSED', phase: 'paused', ...pause, ...overrides });
 }
 
 /**

@@ -33,9 +33,14 @@ export function chunkPage(overrides: Partial<ConnectedPage> = {}): ConnectedPage
   };
 }
 
-/** The reads of the pages table answer `page` (undefined: the page is no longer connected). */
-export function givenPageStored(page: ConnectedPage | undefined): void {
+/** The reads of the pages table answer `page`. */
+export function givenPageStored(page: ConnectedPage = chunkPage()): void {
   ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).resolves({ Item: page });
+}
+
+/** The reads of the pages table find no page: it is no longer connected. */
+export function givenPageGone(): void {
+  ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).resolves({ Item: undefined });
 }
 
 /** Every transaction sent (the chunk's batch commits), in order. */

@@ -23,7 +23,6 @@ import { chunkSk } from '#shared/store/chunk-repository.ts';
 import { runWorkerTurn } from '#shared/sync/chunk-worker.ts';
 import {
   CONTACTS_TABLE,
-  chunkPage,
   ddbMock,
   givenPageStored,
   JOBS_TABLE,
@@ -129,7 +128,7 @@ beforeEach(() => {
     CHUNK_WAIT_STATUS_MS: '10000',
     COMMIT_MAX_AGE_MS: '60000',
   });
-  givenPageStored(chunkPage());
+  givenPageStored();
   ddbMock.on(TransactWriteCommand).resolves({});
   jobIs('IN_PROGRESS');
 });

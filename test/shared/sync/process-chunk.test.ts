@@ -19,6 +19,7 @@ import {
   CONTACTS_TABLE,
   chunkPage,
   ddbMock,
+  givenPageGone,
   givenPageStored,
   JOBS_TABLE,
   PAGE_ID,
@@ -661,7 +662,7 @@ describe('processChunk', () => {
   it('fails the chunk with a reconnect message when the page is no longer connected', async () => {
     const items = [conversation(1)];
     const { analyzer } = fakeAnalyzer();
-    givenPageStored(undefined);
+    givenPageGone();
 
     const error = await processChunk(INPUT, items, { analyzer }).catch((e: unknown) => e);
 
