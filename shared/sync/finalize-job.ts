@@ -1,5 +1,5 @@
 import { publishJobEvent } from '../events/lifecycle.ts';
-import { isTerminal } from '../job-status.ts';
+import { isTerminal, RUNNING_STATUSES } from '../job-status.ts';
 import { countOne, logger } from '../observability.ts';
 import { failedConversationsOf } from '../store/contact-commit.ts';
 import { getJob, transitionJob, transitionJobWith } from '../store/job-repository.ts';
@@ -24,7 +24,7 @@ export async function finalizeJob(input: {
     input.outcome === 'COMPLETED'
       ? await complete(input.jobId, now)
       : await transitionJob(input.jobId, {
-          from: ['PENDING', 'IN_PROGRESS'],
+          from: RUNNING_STATUSES,
           to: 'FAILED',
           phase: 'failed',
           set: { completedAt: now, error: userFacingError(input.error) },
