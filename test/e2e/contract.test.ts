@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DeleteItemCommand, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { ROUTES, routeKey, routePath } from '#shared/api/routes.ts';
 import {
@@ -21,11 +21,12 @@ import {
 import { isActive } from '#shared/job-status.ts';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER, signLocalToken } from '../../local/auth.ts';
 import type { SimPage } from '../../local/graph-sim/seed.ts';
-import { DATA_DIR, type LocalStack, ROOT, startLocalStack } from '../../local/stack.ts';
+import { DATA_DIR, type LocalStack, ROOT } from '../../local/stack.ts';
+import { e2eStack } from './e2e-stack.ts';
 import {
   finalView,
   type HttpAnswer,
-  HttpClient,
+  type HttpClient,
   type JobView,
   localSfnClient,
   PATHS,
@@ -118,22 +119,17 @@ let mallory: string;
 /** Tokens the authorizer (or the handler) must refuse, by case name. */
 const badTokens: Record<string, string | undefined> = {};
 
-const ORIGINAL_ANALYZER_LATENCY = process.env.ANALYZER_LATENCY_MS;
+const e2e = e2eStack({
+  pages: ALL_PAGES,
+  context: { chunkSize: CHUNK_SIZE, mapConcurrency: 2 },
+  // Slow enough analysis that a sync can be caught mid-way.
+  analyzerLatencyMs: '40',
+  user: 'alice',
+});
 
 beforeAll(async () => {
-  // Slow enough analysis that a sync can be caught mid-way; read when the worker first loads.
-  process.env.ANALYZER_LATENCY_MS = '40';
-  stack = await startLocalStack({
-    port: 0,
-    sfnPort: 0,
-    graphSimPort: 0,
-    pages: ALL_PAGES,
-    context: { chunkSize: CHUNK_SIZE, mapConcurrency: 2 },
-  });
-  http = new HttpClient(stack.apiUrl);
+  ({ stack, http, token: alice } = e2e);
   sfn = localSfnClient(stack.sfnEndpoint);
-
-  alice = await signLocalToken(DATA_DIR, { org: 'demo-org', user: 'alice' });
   bob = await signLocalToken(DATA_DIR, { org: 'demo-org', user: 'bob' });
   mallory = await signLocalToken(DATA_DIR, { org: 'other-org', user: 'mallory' });
 
@@ -181,12 +177,6 @@ beforeAll(async () => {
   const connected = await http.post(PATHS.pages, mallory, OTHER_ORG_PAGE);
   expect(connected.status, connected.text).toBe(201);
 }, 120_000);
-
-afterAll(async () => {
-  await stack?.stop();
-  if (ORIGINAL_ANALYZER_LATENCY === undefined) delete process.env.ANALYZER_LATENCY_MS;
-  else process.env.ANALYZER_LATENCY_MS = ORIGINAL_ANALYZER_LATENCY;
-});
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: every success body is parsed with the contract's schema, every error with ErrorBody.strict().
@@ -353,6 +343,25 @@ const AUTH_CASES = [
 /** A short set for the routes other than start: the authorizer's refusal and the handler's. */
 const AUTH_CASES_SHORT = ['no token', 'a token signed by a different key', 'a token without an org_id claim'];
 
+/** Each of `cases` answered 401 Unauthorized by `send` with its token, `after` holding then. */
+function itAnswers401(
+  cases: string[],
+  send: (token: string | undefined) => Promise<HttpAnswer>,
+  after?: () => Promise<void>,
+) {
+  it.each(cases)('answers 401 for %s', async (name) => {
+    expectError(await send(tokenOf(name)), 401, 'Unauthorized');
+    await after?.();
+  });
+}
+
+/** A read answering 400 with each case's message to each case's query. */
+function itAnswers400(route: 'syncStatus' | 'syncJobs', cases: [string, Record<string, string>, string][]) {
+  it.each(cases)('answers 400 for %s', async (_case, params, message) => {
+    expectError(await http.get(routePath(route, params), alice), 400, message);
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 
 describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () => {
@@ -411,10 +420,11 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       expect((await pageOfDemoOrg(P.idle.id))?.activeJob).toBeNull();
     });
 
-    it.each(AUTH_CASES)('answers 401 for %s', async (name) => {
-      expectError(await http.post(PATHS.start, tokenOf(name), { pageId: P.idle.id }), 401, 'Unauthorized');
-      expect((await pageOfDemoOrg(P.idle.id))?.activeJob).toBeNull();
-    });
+    itAnswers401(
+      AUTH_CASES,
+      (token) => http.post(PATHS.start, token, { pageId: P.idle.id }),
+      async () => expect((await pageOfDemoOrg(P.idle.id))?.activeJob).toBeNull(),
+    );
 
     it("answers 403 for another organization's page", async () => {
       expectError(await startSync(OTHER_ORG_PAGE.pageId), 403);
@@ -471,10 +481,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       expect((await jobStatus(jobId)).status).toBe('COMPLETED');
     });
 
-    it.each(AUTH_CASES_SHORT)('answers 401 for %s', async (name) => {
-      const answer = await http.post(PATHS.cancel, tokenOf(name), { jobId: randomUUID() });
-      expectError(answer, 401, 'Unauthorized');
-    });
+    itAnswers401(AUTH_CASES_SHORT, (token) => http.post(PATHS.cancel, token, { jobId: randomUUID() }));
 
     it("answers 403 for another organization's job", async () => {
       const jobId = await started(P.cancelForbidden.id);
@@ -507,17 +514,14 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       await stopIfRunning(jobId);
     });
 
-    it.each([
+    itAnswers400('syncStatus', [
       ['a missing jobId', {}, 'jobId is required'],
       ['a non-UUID jobId', { jobId: 'not-a-uuid' }, 'jobId must be a UUID'],
-    ])('answers 400 for %s', async (_case, params, message) => {
-      expectError(await http.get(routePath('syncStatus', params), alice), 400, message);
-    });
+    ]);
 
-    it.each(AUTH_CASES_SHORT)('answers 401 for %s', async (name) => {
-      const answer = await http.get(routePath('syncStatus', { jobId: randomUUID() }), tokenOf(name));
-      expectError(answer, 401, 'Unauthorized');
-    });
+    itAnswers401(AUTH_CASES_SHORT, (token) =>
+      http.get(routePath('syncStatus', { jobId: randomUUID() }), token),
+    );
 
     it("answers 403 for another organization's job", async () => {
       const jobId = await started(P.statusForbidden.id);
@@ -569,9 +573,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       expect(answer.text).not.toMatch(/token|ciphertext/i);
     });
 
-    it.each(AUTH_CASES_SHORT)('answers 401 for %s', async (name) => {
-      expectError(await http.get(PATHS.pages, tokenOf(name)), 401, 'Unauthorized');
-    });
+    itAnswers401(AUTH_CASES_SHORT, (token) => http.get(PATHS.pages, token));
   });
 
   describe(routeKey('connectPage'), () => {
@@ -617,10 +619,11 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       expect(await pageOfDemoOrg(valid.pageId)).toBeUndefined();
     });
 
-    it.each(AUTH_CASES_SHORT)('answers 401 for %s', async (name) => {
-      expectError(await http.post(PATHS.pages, tokenOf(name), valid), 401, 'Unauthorized');
-      expect(await pageOfDemoOrg(valid.pageId)).toBeUndefined();
-    });
+    itAnswers401(
+      AUTH_CASES_SHORT,
+      (token) => http.post(PATHS.pages, token, valid),
+      async () => expect(await pageOfDemoOrg(valid.pageId)).toBeUndefined(),
+    );
 
     it('answers 409 for a page already connected, by this or by another organization', async () => {
       const mine = { pageId: P.idle.id, pageName: 'Again', accessToken: P.idle.accessToken };
@@ -677,14 +680,11 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       expect(await contactsOfJob(page.id, jobId)).toHaveLength(job.syncedContacts);
     });
 
-    it.each(AUTH_CASES_SHORT)('answers 401 for %s', async (name) => {
-      expectError(
-        await http.delete(routePath('disconnectPage', { pageId: P.idle.id }), tokenOf(name)),
-        401,
-        'Unauthorized',
-      );
-      expect(await pageOfDemoOrg(P.idle.id)).toBeDefined();
-    });
+    itAnswers401(
+      AUTH_CASES_SHORT,
+      (token) => http.delete(routePath('disconnectPage', { pageId: P.idle.id }), token),
+      async () => expect(await pageOfDemoOrg(P.idle.id)).toBeDefined(),
+    );
 
     it("answers 403 for another organization's page", async () => {
       expectError(
@@ -744,10 +744,9 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       expectError(answer, 400);
     });
 
-    it.each(AUTH_CASES_SHORT)('answers 401 for %s', async (name) => {
-      const answer = await http.get(routePath('pageContacts', { pageId: P.idle.id }), tokenOf(name));
-      expectError(answer, 401, 'Unauthorized');
-    });
+    itAnswers401(AUTH_CASES_SHORT, (token) =>
+      http.get(routePath('pageContacts', { pageId: P.idle.id }), token),
+    );
 
     it("answers 403 for another organization's page", async () => {
       expectError(await http.get(routePath('pageContacts', { pageId: OTHER_ORG_PAGE.pageId }), alice), 403);
@@ -774,17 +773,12 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       expect(jobs.every((j) => j.pageId === P.syncJobs.id && j.status === 'CANCELLED')).toBe(true);
     });
 
-    it.each([
+    itAnswers400('syncJobs', [
       ['a missing pageId', {}, 'pageId is required'],
       ['a non-numeric pageId', { pageId: 'abc' }, 'pageId must be a numeric Facebook id'],
-    ])('answers 400 for %s', async (_case, params, message) => {
-      expectError(await http.get(routePath('syncJobs', params), alice), 400, message);
-    });
+    ]);
 
-    it.each(AUTH_CASES_SHORT)('answers 401 for %s', async (name) => {
-      const answer = await http.get(routePath('syncJobs', { pageId: P.idle.id }), tokenOf(name));
-      expectError(answer, 401, 'Unauthorized');
-    });
+    itAnswers401(AUTH_CASES_SHORT, (token) => http.get(routePath('syncJobs', { pageId: P.idle.id }), token));
 
     it("answers 403 for another organization's page, and for one not connected", async () => {
       expectError(await http.get(routePath('syncJobs', { pageId: OTHER_ORG_PAGE.pageId }), alice), 403);
