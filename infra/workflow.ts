@@ -13,7 +13,7 @@ import {
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResource } from './nag.ts';
 import { continueAsNew } from './workflow/continue-as-new.ts';
-import { cancelCheck } from './workflow/job-status.ts';
+import { cancelCheck } from './workflow/job-checks.ts';
 import { SyncOutcomes } from './workflow/outcomes.ts';
 import { segment } from './workflow/segment.ts';
 import { start } from './workflow/start.ts';

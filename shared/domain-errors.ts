@@ -64,6 +64,13 @@ export class PageBusy extends DomainError {
   }
 }
 
+/** A paging cursor that this service did not hand out (or that was altered). */
+export class InvalidCursor extends DomainError {
+  constructor() {
+    super('cursor is invalid');
+  }
+}
+
 /** The execution of a start or a resume could not be launched; nothing is left half done. */
 export class SyncNotLaunched extends DomainError {
   constructor(readonly action: 'start' | 'resume') {

@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import {
   type DomainError,
+  InvalidCursor,
   InvalidTransition,
   JobNotFound,
   NotJobOwner,
@@ -33,6 +34,7 @@ export const HTTP_ANSWERS: readonly HttpAnswer<DomainError>[] = [
   answer({ error: NotJobOwner, status: 403 }),
   answer({ error: NotPageOwner, status: 403 }),
   answer({ error: InvalidTransition, status: 400 }),
+  answer({ error: InvalidCursor, status: 400 }),
   answer({ error: PageAlreadyConnected, status: 409 }),
   answer({ error: PageBusy, status: 409 }),
   answer({ error: PageLocked, status: 409, body: (e) => ({ activeJobId: e.activeJobId }) }),

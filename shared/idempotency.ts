@@ -8,8 +8,8 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
 import type { MiddlewareObj } from '@middy/core';
 import { requiredEnv } from './config.ts';
-import { HttpError } from './errors.ts';
 import type { HttpEvent, HttpResult } from './http.ts';
+import { HttpError } from './http-errors.ts';
 
 /**
  * `Idempotency-Key` support (Powertools idempotency): a retried request with the same key, from

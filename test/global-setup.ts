@@ -8,7 +8,7 @@ import {
 } from '../local/dynamodb.ts';
 import { ConflictModel, conflictSettingsFromEnv } from '../local/dynamodb-conflicts.ts';
 import { startDynamoFaultProxy } from '../local/dynamodb-faults.ts';
-import { freePort } from '../local/stack.ts';
+import { freePort } from '../local/local-stack.ts';
 import { synthesizeTemplate } from '../local/synth.ts';
 
 declare module 'vitest' {

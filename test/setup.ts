@@ -1,6 +1,6 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, beforeAll, inject, vi } from 'vitest';
-import { assertNoDenialsAnywhere } from '../local/iam.ts';
+import { assertNoDenialsAnywhere } from '../local/iam/local-iam.ts';
 
 /**
  * The Lambda environment for every test file: region, dummy credentials, table names, and the

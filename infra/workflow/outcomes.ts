@@ -11,7 +11,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { JOB_IDS } from './job-status.ts';
+import { JOB_IDS } from './job-checks.ts';
 import { LAMBDA_CONFLICT_RETRY } from './retries.ts';
 
 /** A state that can route its errors to a handler (a task, a Parallel, a custom task). */

@@ -10,7 +10,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { type CancelCheck, IS_RUNNING, JOB_GONE, JOB_IDS } from './job-status.ts';
+import { type CancelCheck, IS_RUNNING, JOB_GONE, JOB_IDS } from './job-checks.ts';
 import type { SyncOutcomes } from './outcomes.ts';
 import { LAMBDA_CONFLICT_RETRY, TRANSIENT_RETRY } from './retries.ts';
 

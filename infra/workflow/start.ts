@@ -2,7 +2,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Choice, Condition, type IChainable, JsonPath, Pass, Result } from 'aws-cdk-lib/aws-stepfunctions';
 import { DynamoAttributeValue, DynamoUpdateItem } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { JOB_KEY } from './job-status.ts';
+import { JOB_KEY } from './job-checks.ts';
 import type { SyncOutcomes } from './outcomes.ts';
 import { CONFLICT_RETRY } from './retries.ts';
 

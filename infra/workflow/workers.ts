@@ -12,7 +12,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { type CancelCheck, IS_RUNNING, JOB_IDS } from './job-status.ts';
+import { type CancelCheck, IS_RUNNING, JOB_IDS } from './job-checks.ts';
 import { TRANSIENT_RETRY } from './retries.ts';
 
 export interface WorkersProps {

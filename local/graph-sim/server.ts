@@ -35,11 +35,11 @@ import {
   resolveTarget,
   routeTemplate,
 } from './graph-request.ts';
-import { handleRoute, type ListCursors } from './routes.ts';
+import { handleRoute, type ListCursors } from './graph-routes.ts';
 import { type AddMessagesRequest, SimState } from './state.ts';
 import { UsageMeter, usage } from './usage.ts';
 
-export type { ListCursors } from './routes.ts';
+export type { ListCursors } from './graph-routes.ts';
 export type { AddMessagesRequest } from './state.ts';
 
 export interface SimFaults {

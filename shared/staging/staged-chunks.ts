@@ -7,7 +7,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { requiredEnv } from '../config.ts';
-import type { Conversation } from '../graph/schemas.ts';
+import type { Conversation } from '../graph/graph-responses.ts';
 import type { ListPosition, Platform } from '../schemas.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { JobNotRunningError } from '../errors.ts';
+import { JobNotRunningError } from '../domain-errors.ts';
 import { logger } from '../observability.ts';
 import type { Platform } from '../schemas.ts';
 import { chunkMarkerItem } from './chunk-repository.ts';

@@ -1,5 +1,5 @@
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { badRequest } from '../errors.ts';
+import { InvalidCursor } from '../domain-errors.ts';
 import type { AiContext, Platform } from '../schemas.ts';
 import { ddb, tables } from './db.ts';
 import { isContactKeyOf } from './table-keys.ts';
@@ -70,7 +70,7 @@ function decodeCursor(cursor: string, prefix: string): string {
   } catch {
     // fall through
   }
-  throw badRequest('cursor is invalid');
+  throw new InvalidCursor();
 }
 
 /** What incremental sync needs to know of a stored contact. */

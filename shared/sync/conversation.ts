@@ -1,4 +1,4 @@
-import type { Conversation, Participant } from '../graph/schemas.ts';
+import type { Conversation, Participant } from '../graph/graph-responses.ts';
 
 /** A page's own ids: the participants who are not its customers. */
 interface PageIds {

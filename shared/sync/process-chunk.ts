@@ -1,6 +1,6 @@
 import type { AnalyzerMessage, ConversationAnalyzer } from '../analyzer/analyzer.ts';
 import { numberEnv } from '../config.ts';
-import { JobNotRunningError, SyncFailedError } from '../errors.ts';
+import { JobNotRunningError, SyncFailedError } from '../domain-errors.ts';
 import type { Conversation } from '../graph/graph-responses.ts';
 import { logger, MetricUnit, metrics } from '../observability.ts';
 import type { Platform } from '../schemas.ts';

@@ -1,6 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { numberEnv } from '../config.ts';
-import { SyncFailedError } from '../errors.ts';
+import { SyncFailedError } from '../domain-errors.ts';
 import { GraphApiError } from '../graph/graph-api-error.ts';
 import { GraphClient } from '../graph/graph-client.ts';
 import type { Conversation } from '../graph/graph-responses.ts';

@@ -20,8 +20,8 @@ import {
 } from '#shared/contract.ts';
 import { isActive } from '#shared/job-status.ts';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER, signLocalToken } from '../../local/auth.ts';
-import type { SimPage } from '../../local/graph-sim/seed.ts';
-import { DATA_DIR, type LocalStack, ROOT } from '../../local/stack.ts';
+import type { SimPage } from '../../local/graph-sim/demo-data.ts';
+import { DATA_DIR, type LocalStack, ROOT } from '../../local/local-stack.ts';
 import { e2eStack } from './e2e-stack.ts';
 import {
   finalView,

@@ -3,8 +3,13 @@ import type { z } from 'zod';
 import { routePath } from '#shared/api/routes.ts';
 import { type Contact as ContactSchema, ContactsResponse, StartSyncResponse } from '#shared/contract.ts';
 import { signLocalToken } from '../../local/auth.ts';
-import type { SimPage } from '../../local/graph-sim/seed.ts';
-import { DATA_DIR, type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack.ts';
+import type { SimPage } from '../../local/graph-sim/demo-data.ts';
+import {
+  DATA_DIR,
+  type LocalStack,
+  type LocalStackOptions,
+  startLocalStack,
+} from '../../local/local-stack.ts';
 import { HttpClient, type JobView, PATHS, pollUntil, readJob } from './http-client.ts';
 
 type Contact = z.infer<typeof ContactSchema>;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ROUTES, routePath } from '#shared/api/routes.ts';
 import { Job } from '#shared/contract.ts';
 import { sleep } from '#shared/sleep.ts';
-import { generatePage, type SimPage } from '../../local/graph-sim/seed.ts';
+import { generatePage, type SimPage } from '../../local/graph-sim/demo-data.ts';
 
 /**
  * A tiny HTTP client for the end-to-end contract tests: real requests with fetch, answers kept

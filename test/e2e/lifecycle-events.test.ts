@@ -4,7 +4,7 @@ import { ROUTES, routeKey } from '#shared/api/routes.ts';
 import { CancelBulkResponse, CancelSyncResponse, ErrorBody, PagesResponse } from '#shared/contract.ts';
 import { EVENT_SOURCE, JobEventDetail } from '#shared/events/lifecycle.ts';
 import { isActive } from '#shared/job-status.ts';
-import type { SimPage } from '../../local/graph-sim/seed.ts';
+import type { SimPage } from '../../local/graph-sim/demo-data.ts';
 import { e2eStack } from './e2e-stack.ts';
 import { PATHS, query, simPages } from './http-client.ts';
 

@@ -11,8 +11,8 @@ import {
 } from '#shared/contract.ts';
 import { isActive } from '#shared/job-status.ts';
 import { signLocalToken } from '../../local/auth.ts';
-import type { SimPage } from '../../local/graph-sim/seed.ts';
-import { DATA_DIR } from '../../local/stack.ts';
+import type { SimPage } from '../../local/graph-sim/demo-data.ts';
+import { DATA_DIR } from '../../local/local-stack.ts';
 import { e2eStack } from './e2e-stack.ts';
 import { finalView, type JobView, localSfnClient, PATHS, pollUntil, simPages } from './http-client.ts';
 

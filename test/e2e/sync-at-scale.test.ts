@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routePath } from '#shared/api/routes.ts';
 import { ContactsResponse, PagesResponse } from '#shared/contract.ts';
 import { isActive } from '#shared/job-status.ts';
-import { generatePage } from '../../local/graph-sim/seed.ts';
+import { generatePage } from '../../local/graph-sim/demo-data.ts';
 import { e2eStack } from './e2e-stack.ts';
 import { localSfnClient, PATHS, pollUntil } from './http-client.ts';
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CancelSyncResponse, ErrorBody, PagesResponse, StartSyncResponse } from '#shared/contract.ts';
 import { isActive } from '#shared/job-status.ts';
-import { mulberry32, type SimPage } from '../../local/graph-sim/seed.ts';
+import { mulberry32, type SimPage } from '../../local/graph-sim/demo-data.ts';
 import { e2eStack } from './e2e-stack.ts';
 import { finalView, PATHS, simPages, sleep } from './http-client.ts';
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES, type RouteName, routePath } from '#shared/api/routes.ts';
 import { sleep } from '#shared/sleep.ts';
 import { signLocalToken } from '../../local/auth.ts';
-import { DATA_DIR, ROOT } from '../../local/stack.ts';
+import { DATA_DIR, ROOT } from '../../local/local-stack.ts';
 import { storedContacts } from './stored-items.ts';
 
 /**

@@ -2,7 +2,7 @@ import { DynamoDBClient, TransactWriteItemsCommand } from '@aws-sdk/client-dynam
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { isActive } from '#shared/job-status.ts';
-import type { SimPage } from '../../local/graph-sim/seed.ts';
+import type { SimPage } from '../../local/graph-sim/demo-data.ts';
 import { e2eStack } from './e2e-stack.ts';
 import { simPages } from './http-client.ts';
 import { storedContacts } from './stored-items.ts';

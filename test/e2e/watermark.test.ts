@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalAnalyzer } from '#shared/analyzer/local-analyzer.ts';
 import { StartSyncResponse } from '#shared/contract.ts';
 import { isActive } from '#shared/job-status.ts';
-import type { SimPage } from '../../local/graph-sim/seed.ts';
+import type { SimPage } from '../../local/graph-sim/demo-data.ts';
 import { e2eStack } from './e2e-stack.ts';
 import { type JobView, PATHS, simPages, sleep } from './http-client.ts';
 import { storedContacts } from './stored-items.ts';

@@ -8,7 +8,7 @@ import { captureOutput, total } from '#test/shared/output.ts';
 import { givenJob, readJob } from '#test/shared/store/fixtures.ts';
 import { chunk, connect, listChunk, startChunkWorld } from '#test/shared/sync/chunk-world.ts';
 import { handler } from '../../functions/process-chunk/handler.ts';
-import { conversationMessages, generatePage } from '../../local/graph-sim/seed.ts';
+import { conversationMessages, generatePage } from '../../local/graph-sim/demo-data.ts';
 import { startLocalS3 } from '../../local/s3.ts';
 import { lambdaContext } from './event.ts';
 

@@ -3,7 +3,7 @@ import { routePath } from '#shared/api/routes.ts';
 import { CancelSyncResponse, ErrorBody, StartSyncResponse, SyncJobsResponse } from '#shared/contract.ts';
 import { isActive } from '#shared/job-status.ts';
 import { type HttpAnswer, type JobView, PATHS, sleep } from '#test/e2e/http-client.ts';
-import type { SimPage } from '../../local/graph-sim/seed.ts';
+import type { SimPage } from '../../local/graph-sim/demo-data.ts';
 import type { Harness, SectionResult } from './harness.ts';
 import {
   CANCEL_REASON,

@@ -1,6 +1,6 @@
 import { CancelSyncResponse, ErrorBody, StartSyncResponse } from '#shared/contract.ts';
 import { type JobView, PATHS, sleep } from '#test/e2e/http-client.ts';
-import type { SimPage } from '../../local/graph-sim/seed.ts';
+import type { SimPage } from '../../local/graph-sim/demo-data.ts';
 import type { Harness, SectionResult } from './harness.ts';
 import { checkSettled, counters, done, now, Section, STUCK_AFTER_MS, Trial } from './observe.ts';
 

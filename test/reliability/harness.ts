@@ -1,8 +1,8 @@
 import { afterAll, beforeAll } from 'vitest';
 import { HttpClient, simPages } from '#test/e2e/http-client.ts';
 import { signLocalToken } from '../../local/auth.ts';
-import type { SimPage } from '../../local/graph-sim/seed.ts';
-import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
+import type { SimPage } from '../../local/graph-sim/demo-data.ts';
+import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/local-stack.ts';
 import { SecretScanner } from './secrets.ts';
 
 /**

@@ -30,7 +30,7 @@ import {
 import { localVerifier, signLocalToken, type Verifier } from '../../local/auth.ts';
 import { TemplateResolver } from '../../local/cloudformation.ts';
 import { routesFromTemplate } from '../../local/http-api.ts';
-import { DATA_DIR } from '../../local/stack.ts';
+import { DATA_DIR } from '../../local/local-stack.ts';
 import type { Harness, SectionResult } from './harness.ts';
 
 /**

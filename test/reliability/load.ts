@@ -12,7 +12,7 @@ import {
 import { isActive } from '#shared/job-status.ts';
 import { finalView, type JobView, PATHS, StrictStatus, sleep } from '#test/e2e/http-client.ts';
 import { storedContacts } from '#test/e2e/stored-items.ts';
-import { mulberry32, type SimPage } from '../../local/graph-sim/seed.ts';
+import { mulberry32, type SimPage } from '../../local/graph-sim/demo-data.ts';
 import type { Harness, SectionResult } from './harness.ts';
 
 /**

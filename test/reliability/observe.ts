@@ -5,7 +5,7 @@ import { isActive } from '#shared/job-status.ts';
 import { jobKey } from '#shared/store/table-keys.ts';
 import { type HttpAnswer, type JobView, PATHS, StrictStatus, sleep } from '#test/e2e/http-client.ts';
 import { failedMarkerCount, storedContacts } from '#test/e2e/stored-items.ts';
-import type { SimPage } from '../../local/graph-sim/seed.ts';
+import type { SimPage } from '../../local/graph-sim/demo-data.ts';
 import type { Harness } from './harness.ts';
 
 /**

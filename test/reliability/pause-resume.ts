@@ -12,8 +12,8 @@ import { isActive } from '#shared/job-status.ts';
 import { HttpClient, type JobView, PATHS, StrictStatus, sleep } from '#test/e2e/http-client.ts';
 import { failedMarkerCount, storedContacts } from '#test/e2e/stored-items.ts';
 import { signLocalToken } from '../../local/auth.ts';
-import { generatePage, type SimPage } from '../../local/graph-sim/seed.ts';
-import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { generatePage, type SimPage } from '../../local/graph-sim/demo-data.ts';
+import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/local-stack.ts';
 import { now, pool } from './observe.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SimPage } from '../../local/graph-sim/seed.ts';
+import type { SimPage } from '../../local/graph-sim/demo-data.ts';
 import { SecretScanner } from './secrets.ts';
 
 /**

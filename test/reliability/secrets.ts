@@ -2,7 +2,7 @@ import { format } from 'node:util';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { routePath } from '#shared/api/routes.ts';
 import { ContactsResponse, PagesResponse, SyncJobsResponse } from '#shared/contract.ts';
-import type { SimPage } from '../../local/graph-sim/seed.ts';
+import type { SimPage } from '../../local/graph-sim/demo-data.ts';
 import { PATHS } from '../e2e/http-client.ts';
 import type { Harness, SectionResult } from './harness.ts';
 

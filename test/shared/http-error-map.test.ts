@@ -30,6 +30,7 @@ describe('the HTTP answer of each domain error', () => {
       409,
       { error: 'A sync is already running for this page', activeJobId: null },
     ],
+    [new domainErrors.InvalidCursor(), 400, { error: 'cursor is invalid' }],
     [new domainErrors.SyncNotLaunched('start'), 503, { error: 'The sync could not be started. Try again.' }],
     [new domainErrors.SyncNotLaunched('resume'), 503, { error: 'The sync could not be resumed. Try again.' }],
   ])('%s is %i', (error, status, body) => {

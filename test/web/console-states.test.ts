@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PATHS } from '#test/e2e/http-client.ts';
-import { consoleFallback, ensureConsoleBuilt } from '../../local/web-console.ts';
+import { consoleFallback, ensureConsoleBuilt } from '../../local/console-server.ts';
 import type { ConnectedPage } from '../../web/src/types.ts';
 import {
   card,

@@ -9,8 +9,8 @@ import {
 } from '#shared/contract.ts';
 import { HttpClient, PATHS, query, simPages } from '#test/e2e/http-client.ts';
 import { signLocalToken } from '../../local/auth.ts';
-import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/stack.ts';
-import { ensureConsoleBuilt } from '../../local/web-console.ts';
+import { ensureConsoleBuilt } from '../../local/console-server.ts';
+import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/local-stack.ts';
 import {
   card,
   eventually,

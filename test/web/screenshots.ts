@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { ROOT, startLocalStack } from '../../local/stack.ts';
-import { ensureConsoleBuilt } from '../../local/web-console.ts';
+import { ensureConsoleBuilt } from '../../local/console-server.ts';
+import { ROOT, startLocalStack } from '../../local/local-stack.ts';
 import {
   eventually,
   holdNextRequest,

@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { Toaster } from 'sonner';
-import { createApi } from './api.ts';
+import { createApi } from './api-client.ts';
 import { ConnectedPagesList } from './components/connected-pages-list.tsx';
 import { type ConsoleConfig, loadConfig, tokenClaims } from './console-config.ts';
 import { loadPreferences, type Preferences, savePreferences } from './preferences.ts';

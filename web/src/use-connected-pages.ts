@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { toast } from 'sonner';
 import { isActive, isRunning } from '#shared/job-status.ts';
-import { type Api, ApiError } from './api.ts';
+import { type Api, ApiError } from './api-client.ts';
 import { type PageView, pagesSignature, pageView } from './page-view.ts';
 import { keepsPolling, type PageRequest, type PendingAction, runPendingAction } from './pending-action.ts';
 import { rememberBaseline } from './preferences.ts';

@@ -7,7 +7,7 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { JobNotRunningError } from '#shared/errors.ts';
+import { JobNotRunningError } from '#shared/domain-errors.ts';
 import type { AiContext } from '#shared/schemas.ts';
 import { chunkSk } from '#shared/store/chunk-repository.ts';
 import {

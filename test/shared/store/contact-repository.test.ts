@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JobNotRunningError } from '#shared/errors.ts';
+import { JobNotRunningError } from '#shared/domain-errors.ts';
 import { commitBatch, recordFailedConversation, saveContact } from '#shared/store/contact-commit.ts';
 import { transitionJob } from '#shared/store/job-repository.ts';
 import { contact, contactsOf, givenJob, givenPage, readJob, readPage } from './fixtures.ts';

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobNotRunningError } from '#shared/errors.ts';
+import { JobNotRunningError } from '#shared/domain-errors.ts';
 import type { GraphClient } from '#shared/graph/graph-client.ts';
 import { commitBatch } from '#shared/store/contact-commit.ts';
 import { ddb, JOB_SK, tables } from '#shared/store/db.ts';
 import { transitionJob } from '#shared/store/job-repository.ts';
 import { processChunk } from '#shared/sync/process-chunk.ts';
-import { generatePage } from '../../../local/graph-sim/seed.ts';
+import { generatePage } from '../../../local/graph-sim/demo-data.ts';
 import { contactsOf, givenJob, readJob, readPage } from '../store/fixtures.ts';
 import { connect, countingAnalyzer, forJob, listChunk, startChunkWorld } from './chunk-world.ts';
 

@@ -8,7 +8,7 @@ import { encryptPageToken } from '#shared/secrets/page-token-vault.ts';
 import { ddb, tables } from '#shared/store/db.ts';
 import type { ChunkRef } from '#shared/sync/process-chunk.ts';
 import { serveAwsJson } from '../../../local/aws-json-server.ts';
-import type { SimPage } from '../../../local/graph-sim/seed.ts';
+import type { SimPage } from '../../../local/graph-sim/demo-data.ts';
 import { type GraphSimulator, startGraphSimulator } from '../../../local/graph-sim/server.ts';
 import { LocalKms } from '../../../local/kms.ts';
 

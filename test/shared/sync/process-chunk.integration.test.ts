@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphClient } from '#shared/graph/graph-client.ts';
 import { ddb } from '#shared/store/db.ts';
 import { processChunk } from '#shared/sync/process-chunk.ts';
-import { generatePage } from '../../../local/graph-sim/seed.ts';
+import { generatePage } from '../../../local/graph-sim/demo-data.ts';
 import { contactsOf, givenJob, readJob, readPage } from '../store/fixtures.ts';
 import { connect, countingAnalyzer, listChunk, startChunkWorld } from './chunk-world.ts';
 

@@ -11,7 +11,7 @@ import { transitionJob } from '#shared/store/job-repository.ts';
 import { customerOf, messageCountOf } from '#shared/sync/conversation.ts';
 import type { SyncJob } from '#shared/sync/job.ts';
 import { processChunk } from '#shared/sync/process-chunk.ts';
-import { generatePage, type SimPage } from '../../../local/graph-sim/seed.ts';
+import { generatePage, type SimPage } from '../../../local/graph-sim/demo-data.ts';
 import { startLocalS3 } from '../../../local/s3.ts';
 import { contactsOf, readJob } from '../store/fixtures.ts';
 import { connect, countingAnalyzer, startChunkWorld } from './chunk-world.ts';

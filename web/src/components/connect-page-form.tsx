@@ -1,6 +1,6 @@
 import { Plug } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
-import type { Api } from '../api.ts';
+import type { Api } from '../api-client.ts';
 import { errorMessage } from '../sync-text.ts';
 
 /** Connects a page with its page access token (POST /api/facebook/pages); the token is never shown again. */

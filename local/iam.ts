@@ -1,2 +1,0 @@
-/** Kept for importers outside local/ (the test setup); local/iam/ holds the IAM modules. */
-export { assertNoDenialsAnywhere } from './iam/local-iam.ts';

@@ -1,2 +1,0 @@
-/** Kept for importers outside local/: the embedded stack lives in local-stack.ts. */
-export * from './local-stack.ts';

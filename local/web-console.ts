@@ -1,2 +1,0 @@
-/** Kept for importers outside local/: the console's build and server live in console-server.ts. */
-export * from './console-server.ts';
