@@ -4,7 +4,7 @@ import type { ConversationAnalyzer } from '#shared/analyzer/analyzer.ts';
 import type { Platform } from '#shared/schemas.ts';
 import { saveContact } from '#shared/store/contact-commit.ts';
 import { ddb, JOB_SK, tables } from '#shared/store/db.ts';
-import type { SimPage } from '../local/graph-sim/seed.ts';
+import type { SimPage } from '../local/graph-sim/demo-data.ts';
 import { sleep } from './harness.ts';
 
 /**

@@ -10,9 +10,9 @@ import { ROUTES, type RouteName, routePath } from '#shared/api/routes.ts';
 import { conflictRetries } from '#shared/store/conflict-retry.ts';
 import { ddb, JOB_SK, tables } from '#shared/store/db.ts';
 import { signLocalToken } from '../local/auth.ts';
-import type { SimPage } from '../local/graph-sim/seed.ts';
+import type { SimPage } from '../local/graph-sim/demo-data.ts';
 import { LambdaRuntime } from '../local/lambda-runtime.ts';
-import { DATA_DIR, type LocalStack, startLocalStack } from '../local/stack.ts';
+import { DATA_DIR, type LocalStack, startLocalStack } from '../local/local-stack.ts';
 import { capacityUnits } from './stats.ts';
 
 /**

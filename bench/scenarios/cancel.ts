@@ -1,4 +1,4 @@
-import { generatePage, mulberry32 } from '../../local/graph-sim/seed.ts';
+import { generatePage, mulberry32 } from '../../local/graph-sim/demo-data.ts';
 import { api, counters, settledExecutions, sleep, startBenchStack } from '../harness.ts';
 import { tableReader } from '../measure.ts';
 

@@ -1,4 +1,4 @@
-import { generatePage } from '../../local/graph-sim/seed.ts';
+import { generatePage } from '../../local/graph-sim/demo-data.ts';
 import { api, settledExecutions, startBenchStack } from '../harness.ts';
 import { measureSync, type SyncRun, tableReader } from '../measure.ts';
 

@@ -1,4 +1,4 @@
-import { generatePage } from '../../local/graph-sim/seed.ts';
+import { generatePage } from '../../local/graph-sim/demo-data.ts';
 import { startGraphSimulator } from '../../local/graph-sim/server.ts';
 import { api, childrenPeakRssMb, processPeakRssMb, startBenchStack } from '../harness.ts';
 import { measureSync, type SyncRun, tableReader } from '../measure.ts';

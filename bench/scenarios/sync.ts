@@ -1,7 +1,7 @@
 import { SYSTEM_PROMPT, toTranscript } from '#shared/analyzer/bedrock-analyzer.ts';
 import { LocalAnalyzer } from '#shared/analyzer/local-analyzer.ts';
-import { conversationMessages, demoPage, generatePage, type SimPage } from '../../local/graph-sim/seed.ts';
-import { DEMO_ORG } from '../../local/seed.ts';
+import { conversationMessages, demoPage, generatePage, type SimPage } from '../../local/graph-sim/demo-data.ts';
+import { DEMO_ORG } from '../../local/demo-org.ts';
 import { type BaselineResult, runBaseline } from '../baseline.ts';
 import {
   api,
