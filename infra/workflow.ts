@@ -13,10 +13,10 @@ import {
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResource } from './nag.ts';
 import { continueAsNew } from './workflow/continue-as-new.ts';
+import { executionEntry } from './workflow/execution-entry.ts';
 import { cancelCheck } from './workflow/job-checks.ts';
 import { SyncOutcomes } from './workflow/outcomes.ts';
 import { segment } from './workflow/segment.ts';
-import { start } from './workflow/start.ts';
 import { workers } from './workflow/workers.ts';
 
 export interface WorkflowProps {
@@ -154,6 +154,6 @@ export class Workflow extends Construct {
       outcomes,
       continueAsNew: continueAsNew(this, props.jobs, outcomes),
     });
-    return start(this, props.jobs, outcomes, firstSegment);
+    return executionEntry(this, props.jobs, outcomes, firstSegment);
   }
 }

@@ -1,5 +1,5 @@
 import { isRunning } from '#shared/job-status.ts';
-import type { PageView } from './page-view.ts';
+import type { CardView } from './card-view.ts';
 import type { ConnectedPage, SyncJob } from './types.ts';
 
 /**
@@ -71,7 +71,7 @@ export const syncedBefore = (page: Pick<ConnectedPage, 'contactCount' | 'lastJob
  * so a screen reader hears the sync move without hearing every poll.
  */
 export function announcement(
-  view: Omit<PageView, 'page'> & { page: Pick<ConnectedPage, 'pageName' | 'contactCount'> },
+  view: Omit<CardView, 'page'> & { page: Pick<ConnectedPage, 'pageName' | 'contactCount'> },
 ): string {
   const { page, phase, job } = view;
   const name = page.pageName;

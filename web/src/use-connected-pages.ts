@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { toast } from 'sonner';
 import { isActive, isRunning } from '#shared/job-status.ts';
 import { type Api, ApiError } from './api-client.ts';
-import { type PageView, pagesSignature, pageView } from './page-view.ts';
+import { type CardView, cardView, pagesSignature } from './card-view.ts';
 import { keepsPolling, type PageRequest, type PendingAction, runPendingAction } from './pending-action.ts';
 import { rememberBaseline } from './preferences.ts';
 import { errorMessage, outcomeNotice, syncedText } from './sync-text.ts';
@@ -218,8 +218,8 @@ export function useConnectedPages(api: Api) {
     };
   }, [api, mark, refreshQuietly, tellOtherTabs]);
 
-  const views = useMemo<PageView[] | null>(
-    () => pages?.map((page) => pageView(page, pending[page.id])) ?? null,
+  const views = useMemo<CardView[] | null>(
+    () => pages?.map((page) => cardView(page, pending[page.id])) ?? null,
     [pages, pending],
   );
 

@@ -1,6 +1,6 @@
 import { CircleCheck, Info, LoaderCircle, Pause, RefreshCw, TriangleAlert } from 'lucide-react';
 import type { ReactNode } from 'react';
-import type { PageView } from '../page-view.ts';
+import type { CardView } from '../card-view.ts';
 import { completedText, isUpToDate, runningText, syncedText } from '../sync-text.ts';
 import type { SyncJob } from '../types.ts';
 import { icon } from './icon.tsx';
@@ -18,7 +18,7 @@ function StatusLine(props: { tone?: string; icon: ReactNode; text: string; detai
 }
 
 /** What a request in flight, or the active sync, shows above the actions (with its progress). */
-export function CardStatus({ view, active }: { view: PageView; active: SyncJob | null }) {
+export function CardStatus({ view, active }: { view: CardView; active: SyncJob | null }) {
   const line = statusOf(view, active);
   if (!line) return null;
   return (
@@ -30,7 +30,7 @@ export function CardStatus({ view, active }: { view: PageView; active: SyncJob |
 }
 
 function statusOf(
-  { phase, startingFull }: PageView,
+  { phase, startingFull }: CardView,
   active: SyncJob | null,
 ): { icon: ReactNode; text: string; detail?: string; progress?: SyncJob } | null {
   if (phase === 'starting')

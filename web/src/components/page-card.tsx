@@ -12,7 +12,7 @@ import {
 } from 'lucide-react';
 import { type ReactNode, type Ref, type RefObject, useId, useLayoutEffect, useRef } from 'react';
 import { isActive, isRetryable } from '#shared/job-status.ts';
-import type { PagePhase, PageView } from '../page-view.ts';
+import type { CardPhase, CardView } from '../card-view.ts';
 import { baselineOf } from '../preferences.ts';
 import { announcement, plural, syncedBefore } from '../sync-text.ts';
 import type { SyncJob } from '../types.ts';
@@ -39,7 +39,7 @@ import { icon } from './icon.tsx';
  * and goes once the sync runs; if it had the focus, the focus moves to the main action (Stop Sync).
  */
 export function PageCard(props: {
-  view: PageView;
+  view: CardView;
   onSync: () => void;
   onFullSync: () => void;
   onStop: (job: SyncJob) => void;
@@ -127,7 +127,7 @@ export function PageCard(props: {
  * Stop Sync and Pause while syncing, Resume and Stop Sync while paused. Otherwise they wait.
  */
 function clicksOf(
-  phase: PagePhase,
+  phase: CardPhase,
   active: SyncJob | null,
   props: Pick<Parameters<typeof PageCard>[0], 'onSync' | 'onStop' | 'onPause' | 'onResume'>,
 ): { primary?: () => void; secondary?: () => void } {
@@ -159,7 +159,7 @@ const STOP_SYNC = look('Stop Sync', XCircle, DESTRUCTIVE);
 const STOP_SYNC_BESIDE = look('Stop Sync', XCircle, `${GHOST} button-ghost-destructive`);
 
 /** The main action in each phase. */
-const PRIMARY: Record<PagePhase, ButtonLook> = {
+const PRIMARY: Record<CardPhase, ButtonLook> = {
   idle: look('Sync', RefreshCw, PLAIN),
   starting: look('Starting...', RefreshCw, PLAIN, true),
   syncing: STOP_SYNC,
@@ -170,7 +170,7 @@ const PRIMARY: Record<PagePhase, ButtonLook> = {
 };
 
 /** Beside the main action: Pause while syncing, Stop Sync while paused. */
-const SECONDARY: Partial<Record<PagePhase, ButtonLook>> = {
+const SECONDARY: Partial<Record<CardPhase, ButtonLook>> = {
   syncing: look('Pause', Pause, GHOST),
   pausing: look('Pausing...', Pause, GHOST, true),
   paused: STOP_SYNC_BESIDE,

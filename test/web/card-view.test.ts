@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pagesSignature, pageView } from '../../web/src/page-view.ts';
+import { cardView, pagesSignature } from '../../web/src/card-view.ts';
 import { keepsPolling, type PendingAction } from '../../web/src/pending-action.ts';
 import { connectedPage, syncJob } from './fixtures.ts';
 
@@ -15,12 +15,12 @@ const page = (activeJob: typeof running | null) => connectedPage('p1', 'Shop', {
 
 describe('a page as its card shows it', () => {
   it('is idle with the last outcome, syncing or paused with its active job', () => {
-    expect(pageView(page(null))).toEqual({ page: page(null), phase: 'idle', job: last });
-    expect(pageView(page(running))).toMatchObject({ phase: 'syncing', job: running });
-    expect(pageView(page(syncJob({ status: 'PENDING' })))).toMatchObject({ phase: 'syncing' });
-    expect(pageView(page(paused))).toMatchObject({ phase: 'paused', job: paused });
+    expect(cardView(page(null))).toEqual({ page: page(null), phase: 'idle', job: last });
+    expect(cardView(page(running))).toMatchObject({ phase: 'syncing', job: running });
+    expect(cardView(page(syncJob({ status: 'PENDING' })))).toMatchObject({ phase: 'syncing' });
+    expect(cardView(page(paused))).toMatchObject({ phase: 'paused', job: paused });
     // An active job slot holding an ended job (a list read mid-completion) shows the last outcome.
-    expect(pageView(page(syncJob({ status: 'COMPLETED' })))).toMatchObject({ phase: 'idle', job: last });
+    expect(cardView(page(syncJob({ status: 'COMPLETED' })))).toMatchObject({ phase: 'idle', job: last });
   });
 
   it('shows the request in flight, whatever the job says meanwhile', () => {
@@ -32,17 +32,17 @@ describe('a page as its card shows it', () => {
       ['resume', 'resuming'],
     ];
     for (const [action, phase] of phases) {
-      expect(pageView(page(null), action).phase).toBe(phase);
-      expect(pageView(page(running), action).phase).toBe(phase);
-      expect(pageView(page(paused), action).phase).toBe(phase);
+      expect(cardView(page(null), action).phase).toBe(phase);
+      expect(cardView(page(running), action).phase).toBe(phase);
+      expect(cardView(page(paused), action).phase).toBe(phase);
     }
-    expect(pageView(page(running), 'pause').job).toBe(running);
+    expect(cardView(page(running), 'pause').job).toBe(running);
   });
 
   it('marks a start in flight as a full re-sync only when one was asked for', () => {
-    expect(pageView(page(null), 'full').startingFull).toBe(true);
-    expect(pageView(page(null), 'sync')).not.toHaveProperty('startingFull');
-    expect(pageView(page(running))).not.toHaveProperty('startingFull');
+    expect(cardView(page(null), 'full').startingFull).toBe(true);
+    expect(cardView(page(null), 'sync')).not.toHaveProperty('startingFull');
+    expect(cardView(page(running))).not.toHaveProperty('startingFull');
   });
 });
 

@@ -3,11 +3,11 @@ import type { PendingAction } from './pending-action.ts';
 import type { ConnectedPage, SyncJob } from './types.ts';
 
 /** What a page's card shows: the page at rest, a request of this tab in flight, or its active sync. */
-export type PagePhase = 'idle' | 'starting' | 'syncing' | 'stopping' | 'paused' | 'pausing' | 'resuming';
+export type CardPhase = 'idle' | 'starting' | 'syncing' | 'stopping' | 'paused' | 'pausing' | 'resuming';
 
-export interface PageView {
+export interface CardView {
   page: ConnectedPage;
-  phase: PagePhase;
+  phase: CardPhase;
   /** The active (running or paused) job while there is one, else the page's last job (the outcome to show). */
   job: SyncJob | null;
   /** While starting: the user asked for a full re-sync. */
@@ -15,7 +15,7 @@ export interface PageView {
 }
 
 /** The phase a request in flight gives its page, whatever the page's job says meanwhile. */
-const PENDING_PHASE: Record<PendingAction, PagePhase> = {
+const PENDING_PHASE: Record<PendingAction, CardPhase> = {
   sync: 'starting',
   full: 'starting',
   stop: 'stopping',
@@ -23,14 +23,14 @@ const PENDING_PHASE: Record<PendingAction, PagePhase> = {
   resume: 'resuming',
 };
 
-function phaseOf(active: SyncJob | null, pending: PendingAction | undefined): PagePhase {
+function phaseOf(active: SyncJob | null, pending: PendingAction | undefined): CardPhase {
   if (pending) return PENDING_PHASE[pending];
   if (!active) return 'idle';
   return isPaused(active) ? 'paused' : 'syncing';
 }
 
 /** A page as its card shows it, given the request this tab has in flight for it (if any). */
-export function pageView(page: ConnectedPage, pending?: PendingAction): PageView {
+export function cardView(page: ConnectedPage, pending?: PendingAction): CardView {
   const active = isActive(page.activeJob) ? page.activeJob : null;
   const phase = phaseOf(active, pending);
   return {

@@ -11,7 +11,7 @@ import { CONFLICT_RETRY } from './retries.ts';
  * from the top of the list; a continuation (of a large page, or of a resumed job) starts where
  * $.resume says.
  */
-export function start(
+export function executionEntry(
   scope: Construct,
   jobs: ITable,
   outcomes: Pick<SyncOutcomes, 'onError' | 'stopped'>,
