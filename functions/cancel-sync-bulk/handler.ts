@@ -4,7 +4,7 @@ import { cancelSyncBulk } from '#shared/sync/commands/cancel-sync-bulk.ts';
 import { stoppedJobView } from '#shared/sync/job-view.ts';
 
 /**
- * POST /api/facebook/sync-cancel-bulk {pageIds? | all?, reason?} -> 200 {results, hasMore}:
+ * Route `cancelSyncBulk` in shared/api/routes.ts: {pageIds? | all?, reason?} -> 200 {results, hasMore}:
  * one result per page, whatever each page's outcome (see shared/sync/commands/cancel-sync-bulk.ts).
  */
 async function core(event: HttpEvent) {

@@ -5,7 +5,7 @@ import { cleanupCancelledJob } from '#shared/sync/commands/cleanup-cancelled-job
 import { stoppedJobView } from '#shared/sync/job-view.ts';
 
 /**
- * POST /api/facebook/sync-cancel {jobId, reason?, cleanup?} -> 200 {success, job[, cleanup]}
+ * Route `cancelSync` in shared/api/routes.ts: {jobId, reason?, cleanup?} -> 200 {success, job[, cleanup]}
  * (also when already cancelled). With cleanup, the contacts the job created are then deleted
  * (shared/sync/commands/cleanup-cancelled-job.ts); calling again resumes and re-reports it.
  */

@@ -2,7 +2,7 @@ import { callerOf, type HttpEvent, httpHandler, parsePath } from '#shared/http.t
 import { disconnectPage } from '#shared/pages/disconnect-page.ts';
 import { PagePath } from '#shared/schemas.ts';
 
-/** DELETE /api/facebook/pages/{pageId} -> 204; an active sync is cancelled first. */
+/** Route `disconnectPage` in shared/api/routes.ts -> 204; an active sync is cancelled first. */
 async function core(event: HttpEvent) {
   const caller = callerOf(event);
   const { pageId } = parsePath(event, PagePath);

@@ -3,7 +3,7 @@ import { ownedPage } from '#shared/pages/owned-page.ts';
 import { ContactsQuery, PagePath } from '#shared/schemas.ts';
 import { listContactsPage } from '#shared/store/contact-repository.ts';
 
-/** GET /api/facebook/pages/{pageId}/contacts?limit=&cursor= -> 200 {contacts, nextCursor} */
+/** Route `pageContacts` in shared/api/routes.ts, ?limit=&cursor= -> 200 {contacts, nextCursor} */
 async function core(event: HttpEvent) {
   const { organizationId } = callerOf(event);
   const { pageId } = parsePath(event, PagePath);

@@ -2,7 +2,7 @@ import { callerOf, type HttpEvent, httpHandler, json } from '#shared/http.ts';
 import { pageView } from '#shared/pages/page-view.ts';
 import { listPagesForOrganization } from '#shared/store/page-repository.ts';
 
-/** GET /api/facebook/pages -> 200 {pages:[{id, pageName, contactCount, activeJob, lastJob}]} */
+/** Route `listPages` in shared/api/routes.ts -> 200 {pages:[{id, pageName, contactCount, activeJob, lastJob}]} */
 async function core(event: HttpEvent) {
   const { organizationId } = callerOf(event);
   const pages = await listPagesForOrganization(organizationId);

@@ -4,7 +4,7 @@ import { retrySync } from '#shared/sync/commands/retry-sync.ts';
 import { startedAnswer } from '#shared/sync/job-view.ts';
 
 /**
- * POST /api/facebook/sync-retry {jobId} -> 202 {jobId, status, mode, since, message}: a new job for the page
+ * Route `retrySync` in shared/api/routes.ts: {jobId} -> 202 {jobId, status, mode, since, message}: a new job for the page
  * of a FAILED or CANCELLED job, linked to it (`resumedFrom`), which skips what that job completed.
  * From the answer on, the log lines are the new job's.
  */

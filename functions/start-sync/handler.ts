@@ -5,7 +5,7 @@ import { startSync } from '#shared/sync/commands/start-sync.ts';
 import { startedAnswer } from '#shared/sync/job-view.ts';
 
 /**
- * POST /api/facebook/sync-background {pageId, mode?} -> 202 {jobId, status, mode, since, message}.
+ * Route `startSync` in shared/api/routes.ts: {pageId, mode?} -> 202 {jobId, status, mode, since, message}.
  * With an Idempotency-Key header, a retry returns the same job instead of a 409 or a second job.
  */
 export const handler = commandHandler(

@@ -5,7 +5,7 @@ import { listJobsForPage } from '#shared/store/job-repository.ts';
 import { publicJob } from '#shared/sync/job-view.ts';
 
 /**
- * GET /api/facebook/sync-jobs?pageId= -> 200 {jobs} newest first. A page that is not the caller's
+ * Route `syncJobs` in shared/api/routes.ts, ?pageId= -> 200 {jobs} newest first. A page that is not the caller's
  * (another organization's, or not connected) is 403, so the answer never tells which.
  */
 async function core(event: HttpEvent) {

@@ -3,7 +3,7 @@ import { SyncStatusQuery } from '#shared/schemas.ts';
 import { publicJob } from '#shared/sync/job-view.ts';
 import { ownedJob } from '#shared/sync/owned-job.ts';
 
-/** GET /api/facebook/sync-status?jobId= -> 200 {job} */
+/** Route `syncStatus` in shared/api/routes.ts, ?jobId= -> 200 {job} */
 async function core(event: HttpEvent) {
   const { organizationId } = callerOf(event);
   const { jobId } = parseQuery(event, SyncStatusQuery);

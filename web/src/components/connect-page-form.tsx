@@ -3,7 +3,10 @@ import { type FormEvent, useState } from 'react';
 import type { Api } from '../api-client.ts';
 import { errorMessage } from '../sync-text.ts';
 
-/** Connects a page with its page access token (POST /api/facebook/pages); the token is never shown again. */
+/**
+ * Connects a page with its page access token (route `connectPage` in shared/api/routes.ts, through
+ * the api client); the token is never shown again.
+ */
 export function ConnectPageForm(props: {
   onConnect: (input: Parameters<Api['connectPage']>[0]) => Promise<void>;
 }) {
