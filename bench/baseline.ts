@@ -3,7 +3,8 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ConversationAnalyzer } from '#shared/analyzer/analyzer.ts';
 import type { Platform } from '#shared/schemas.ts';
 import { saveContact } from '#shared/store/contact-commit.ts';
-import { ddb, JOB_SK, tables } from '#shared/store/db.ts';
+import { ddb, tables } from '#shared/store/db.ts';
+import { JOB_SK } from '#shared/store/table-keys.ts';
 import type { SimPage } from '../local/graph-sim/demo-data.ts';
 import { sleep } from './harness.ts';
 

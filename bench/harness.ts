@@ -8,7 +8,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { ROUTES, type RouteName, routePath } from '#shared/api/routes.ts';
 import { conflictRetries } from '#shared/store/conflict-retry.ts';
-import { ddb, JOB_SK, tables } from '#shared/store/db.ts';
+import { ddb, tables } from '#shared/store/db.ts';
+import { JOB_SK } from '#shared/store/table-keys.ts';
 import { signLocalToken } from '../local/auth.ts';
 import type { SimPage } from '../local/graph-sim/demo-data.ts';
 import { LambdaRuntime } from '../local/lambda-runtime.ts';

@@ -7,7 +7,7 @@ import {
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { conflictRetries } from '#shared/store/conflict-retry.ts';
-import { JOB_SK } from '#shared/store/db.ts';
+import { JOB_SK } from '#shared/store/table-keys.ts';
 import type { GraphSimulator } from '../local/graph-sim/server.ts';
 import { type BenchStack, counters, historyFigures, historyOf, settledExecutions, sleep } from './harness.ts';
 

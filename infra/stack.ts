@@ -2,6 +2,7 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { CONTACTS_BY_CREATING_JOB, JOBS_BY_PAGE, PAGES_BY_ORGANIZATION } from '#shared/store/table-keys.ts';
 import { Api } from './api.ts';
 import { Data } from './data.ts';
 import { Events } from './events.ts';
@@ -144,16 +145,16 @@ export class ContactSyncStack extends Stack {
     const cancelSync = fn('CancelSync', 'cancel-sync', apiEnv)
       .canUse(jobs, ['GetItem', 'UpdateItem'])
       .canUse(pages, ['UpdateItem'])
-      .canUse(contacts, ['Query'], 'byCreatingJob')
+      .canUse(contacts, ['Query'], CONTACTS_BY_CREATING_JOB.indexName)
       .canUse(contacts, ['GetItem', 'DeleteItem']);
     this.workflow.grantStopExecution(cancelSync.fn);
     this.events.grantPublish(cancelSync.fn);
 
     const cancelSyncBulk = fn('CancelSyncBulk', 'cancel-sync-bulk', apiEnv)
       .canUse(pages, ['GetItem', 'UpdateItem'])
-      .canUse(pages, ['Query'], 'byOrganization')
+      .canUse(pages, ['Query'], PAGES_BY_ORGANIZATION.indexName)
       .canUse(jobs, ['GetItem', 'UpdateItem'])
-      .canUse(jobs, ['Query'], 'byPage');
+      .canUse(jobs, ['Query'], JOBS_BY_PAGE.indexName);
     this.workflow.grantStopExecution(cancelSyncBulk.fn);
     this.events.grantPublish(cancelSyncBulk.fn);
 
@@ -184,11 +185,11 @@ export class ContactSyncStack extends Stack {
     const syncStatus = fn('SyncStatus', 'sync-status', env).canUse(jobs, ['GetItem']);
     const syncJobs = fn('SyncJobs', 'sync-jobs', env)
       .canUse(pages, ['GetItem'])
-      .canUse(jobs, ['Query'], 'byPage');
+      .canUse(jobs, ['Query'], JOBS_BY_PAGE.indexName);
     const listPages = fn('Pages', 'pages', env)
-      .canUse(pages, ['Query'], 'byOrganization')
+      .canUse(pages, ['Query'], PAGES_BY_ORGANIZATION.indexName)
       .canUse(jobs, ['GetItem'])
-      .canUse(jobs, ['Query'], 'byPage');
+      .canUse(jobs, ['Query'], JOBS_BY_PAGE.indexName);
     const pageContacts = fn('PageContacts', 'page-contacts', env)
       .canUse(pages, ['GetItem'])
       .canUse(contacts, ['Query']);
@@ -197,7 +198,7 @@ export class ContactSyncStack extends Stack {
     const connectPage = fn('ConnectPage', 'connect-page', { ...env, PAGE_TOKEN_KEY_ID: pageTokenKey.keyArn })
       .canUse(pages, ['PutItem'])
       .canUse(jobs, ['GetItem'])
-      .canUse(jobs, ['Query'], 'byPage');
+      .canUse(jobs, ['Query'], JOBS_BY_PAGE.indexName);
     pageTokenKey.grant(connectPage.fn, 'kms:Encrypt');
     const disconnectPage = fn('DisconnectPage', 'disconnect-page', apiEnv)
       .canUse(pages, ['GetItem', 'UpdateItem', 'DeleteItem'])

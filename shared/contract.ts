@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { JOB_STATUSES } from './job-status.ts';
 import { AiContext, JobId, PageId, Platform } from './schemas.ts';
 import { EXECUTION_STATUSES } from './sync/execution-mirror.ts';
-import { JOB_STATUSES } from './sync/job.ts';
 
 /**
  * The HTTP contract (docs/api.md) as zod schemas: the responses the handlers produce. The OpenAPI

@@ -1,7 +1,12 @@
 import { SYSTEM_PROMPT, toTranscript } from '#shared/analyzer/bedrock-analyzer.ts';
 import { LocalAnalyzer } from '#shared/analyzer/local-analyzer.ts';
-import { conversationMessages, demoPage, generatePage, type SimPage } from '../../local/graph-sim/demo-data.ts';
 import { DEMO_ORG } from '../../local/demo-org.ts';
+import {
+  conversationMessages,
+  demoPage,
+  generatePage,
+  type SimPage,
+} from '../../local/graph-sim/demo-data.ts';
 import { type BaselineResult, runBaseline } from '../baseline.ts';
 import {
   api,

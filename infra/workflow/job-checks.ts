@@ -6,6 +6,7 @@ import {
   DynamoProjectionExpression,
 } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { JOB_SK } from '#shared/store/table-keys.ts';
 
 /** The job and its page, as every state payload carries them (ids only: no PII in the history). */
 export const JOB_IDS = { jobId: JsonPath.stringAt('$.jobId'), pageId: JsonPath.stringAt('$.pageId') };
@@ -13,7 +14,7 @@ export const JOB_IDS = { jobId: JsonPath.stringAt('$.jobId'), pageId: JsonPath.s
 /** The job record's key in the jobs table. */
 export const JOB_KEY = {
   jobId: DynamoAttributeValue.fromString(JsonPath.stringAt('$.jobId')),
-  sk: DynamoAttributeValue.fromString('JOB'),
+  sk: DynamoAttributeValue.fromString(JOB_SK),
 };
 
 /** A cancel check, as a state of the given name. */

@@ -1,6 +1,7 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { sleep } from '../sleep.ts';
 import { ddb, isConditionalCheckFailed } from '../store/db.ts';
+import { RATE_LIMITS_KEYS } from '../store/table-keys.ts';
 
 /** Runs Graph calls within a budget per key (a Page's Messenger inbox, or its Instagram account). */
 export interface CallLimiter {
@@ -52,7 +53,11 @@ export class DynamoRateLimiter implements CallLimiter {
     for (;;) {
       signal?.throwIfAborted();
       const out = await ddb.send(
-        new GetCommand({ TableName: this.tableName, Key: { bucket: key }, ConsistentRead: true }),
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { [RATE_LIMITS_KEYS.partitionKey]: key },
+          ConsistentRead: true,
+        }),
       );
       const slots = Array.from({ length: this.capacity }, (_, i) => {
         const freeAt = out.Item?.[`s${i}`];
@@ -69,7 +74,7 @@ export class DynamoRateLimiter implements CallLimiter {
       const taken = await this.writeSlot(
         key,
         earliest.name,
-        'SET #slot = :lease, expiresAt = :expires',
+        `SET #slot = :lease, ${RATE_LIMITS_KEYS.timeToLive} = :expires`,
         earliest.freeAt === undefined ? 'attribute_not_exists(#slot)' : '#slot = :seen',
         {
           ':lease': lease,
@@ -101,7 +106,7 @@ export class DynamoRateLimiter implements CallLimiter {
       await ddb.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { bucket: key },
+          Key: { [RATE_LIMITS_KEYS.partitionKey]: key },
           UpdateExpression: update,
           ConditionExpression: condition,
           ExpressionAttributeNames: { '#slot': slot },

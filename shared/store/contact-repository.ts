@@ -33,8 +33,6 @@ export type ContactInput = Omit<
   'contactKey' | 'firstSyncedAt' | 'lastSyncedAt' | 'lastSyncJobId' | 'createdByJobId'
 >;
 
-export { contactKey } from './table-keys.ts';
-
 /**
  * One page of an organization's contacts of a page. The cursor is opaque to clients and holds only
  * the sort key, checked against the organization's prefix, so it cannot reach other data.

@@ -6,7 +6,8 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { JobPhase, JobStatus, SyncJob } from '../sync/job.ts';
+import type { JobStatus } from '../job-status.ts';
+import type { JobPhase, SyncJob } from '../sync/job.ts';
 import {
   conditionFailedItem,
   ddb,

@@ -6,9 +6,6 @@
  */
 import type { JobStatus } from '../job-status.ts';
 
-// For the modules that still import the statuses from here: new code imports shared/job-status.ts.
-export { isTerminal, JOB_STATUSES, type JobStatus } from '../job-status.ts';
-
 export type JobPhase =
   | 'queued'
   | 'starting'

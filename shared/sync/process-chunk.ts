@@ -6,8 +6,9 @@ import { logger, MetricUnit, metrics } from '../observability.ts';
 import type { Platform } from '../schemas.ts';
 import { findChunkMarkers, readChunkStart } from '../store/chunk-repository.ts';
 import type { CommitEntry } from '../store/contact-commit.ts';
-import { contactKey, findContacts, type KnownContact } from '../store/contact-repository.ts';
+import { findContacts, type KnownContact } from '../store/contact-repository.ts';
 import { type ConnectedPage, getPage } from '../store/page-repository.ts';
+import { contactKey } from '../store/table-keys.ts';
 import { CommitBatcher } from './commit-batcher.ts';
 import { customerOf, displayNameOf, lastMessageAtOf, messageCountOf } from './conversation.ts';
 

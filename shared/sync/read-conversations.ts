@@ -4,6 +4,8 @@ import { SyncFailedError } from '../domain-errors.ts';
 import { GraphApiError } from '../graph/graph-api-error.ts';
 import { GraphClient } from '../graph/graph-client.ts';
 import type { Conversation } from '../graph/graph-responses.ts';
+import type { JobStatus } from '../job-status.ts';
+import { isTerminal } from '../job-status.ts';
 import { logger } from '../observability.ts';
 import type { ListPosition, Platform, ReadInput } from '../schemas.ts';
 import {
@@ -13,11 +15,12 @@ import {
   putChunk,
   putSegmentEnd,
 } from '../staging/staged-chunks.ts';
-import { contactKey, findContacts } from '../store/contact-repository.ts';
-import { conditionFailedItem, ddb, isConditionalCheckFailed, JOB_SK, tables } from '../store/db.ts';
+import { findContacts } from '../store/contact-repository.ts';
+import { conditionFailedItem, ddb, isConditionalCheckFailed, tables } from '../store/db.ts';
 import { getJob } from '../store/job-repository.ts';
+import { contactKey, JOB_SK } from '../store/table-keys.ts';
 import { customerOf, displayNameOf, lastMessageAtOf, messageCountOf } from './conversation.ts';
-import { isTerminal, type JobStatus, type SyncJob } from './job.ts';
+import type { SyncJob } from './job.ts';
 import { pageForSync } from './page-token.ts';
 
 export interface ReadResult {

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { JobStatus } from '#shared/job-status.ts';
 import type { Contact, ContactInput } from '#shared/store/contact-repository.ts';
-import { ddb, JOB_SK, queryAll, tables } from '#shared/store/db.ts';
-import type { JobStatus, SyncJob } from '#shared/sync/job.ts';
+import { ddb, queryAll, tables } from '#shared/store/db.ts';
+import { JOB_SK } from '#shared/store/table-keys.ts';
+import type { SyncJob } from '#shared/sync/job.ts';
 
 /** Fresh ids per test, so tests share one DynamoDB Local without seeing each other's data. */
 export async function givenPage(organizationId = 'org-test', extra: Record<string, unknown> = {}) {
