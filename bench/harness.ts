@@ -17,7 +17,7 @@ import { DATA_DIR, type LocalStack, startLocalStack } from '../local/local-stack
 import { capacityUnits } from './stats.ts';
 
 /**
- * The embedded stack (local/stack.ts) with the benchmark's counters around it, all real:
+ * The embedded stack (local/local-stack.ts) with the benchmark's counters around it, all real:
  * - every Lambda invocation, timed, with its function and job (LambdaRuntime.invoke is wrapped);
  * - every DynamoDB request of the handlers and of the state machine's direct integrations, sent
  *   with ReturnConsumedCapacity=TOTAL, and the units DynamoDB Local answers added up;

@@ -34,7 +34,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The job an execution belongs to: its name is the job id, or `<jobId>-<platform><n>` for a
- * continue-as-new execution (infra/workflow.ts). Null for an execution that is not a job's.
+ * continue-as-new execution (infra/workflow/continue-as-new.ts). Null for an execution that is not a job's.
  */
 export function jobOfExecution(name: string): { jobId: string; first: boolean } | null {
   const jobId = name.slice(0, 36);

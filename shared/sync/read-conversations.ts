@@ -323,7 +323,7 @@ async function recordListed(
   }
   if (r.listComplete) sets.push('listComplete = :true');
   if (r.listComplete) values[':true'] = true;
-  // Where a resumed execution starts (shared/sync/pause-job.ts): this segment, from its start.
+  // Where a resumed execution starts (shared/sync/commands/resume-sync.ts): this segment, from its start.
   sets.push('checkpoint = :checkpoint');
   values[':checkpoint'] = r.checkpoint;
   let counted = r.counted;
