@@ -175,8 +175,8 @@ const isListV2 = (req: Pick<IncomingMessage, 'method' | 'url'>) => {
 
 /**
  * ListObjectsV2, served through s3rver's ListObjects (v1): s3rver makes V2 continuation tokens
- * with DES, which the OpenSSL of current Node.js releases no longer has, so any truncated V2 listing fails there. The
- * token here is the last key listed, base64url-encoded (opaque to clients, as on S3).
+ * with DES, which the OpenSSL of current Node.js releases no longer has, so any truncated V2
+ * listing fails there. The token here is the last key listed, base64url-encoded (opaque to clients, as on S3).
  */
 async function listObjectsV2(req: IncomingMessage, res: ServerResponse, port: number): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://s3');
