@@ -6,6 +6,7 @@ import {
   type QueryCommandInput,
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
+import { isRunning, type JobStatus } from '#shared/job-status.ts';
 import { conflictRetries } from '#shared/store/conflict-retry.ts';
 import { JOB_SK } from '#shared/store/table-keys.ts';
 import type { GraphSimulator } from '../local/graph-sim/server.ts';
@@ -58,7 +59,7 @@ export function tableReader(b: BenchStack) {
         new GetCommand({ TableName: b.stack.tables.jobs, Key: { jobId, sk: JOB_SK }, ConsistentRead: true }),
       );
       return out.Item as
-        | { status: string; syncedContacts?: number; failedContacts?: number; totalContacts?: number }
+        | { status: JobStatus; syncedContacts?: number; failedContacts?: number; totalContacts?: number }
         | undefined;
     },
     /** Contacts of a page, optionally only those last written by `jobId`. */
@@ -151,7 +152,7 @@ export async function measureSync(
   const t0 = performance.now();
   const jobId = await start();
   let job = await reader.job(jobId);
-  while (!job || job.status === 'PENDING' || job.status === 'IN_PROGRESS') {
+  while (!job || isRunning(job)) {
     await sleep(pollMs);
     job = await reader.job(jobId);
   }

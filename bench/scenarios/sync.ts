@@ -1,5 +1,6 @@
 import { SYSTEM_PROMPT, toTranscript } from '#shared/analyzer/bedrock-analyzer.ts';
 import { LocalAnalyzer } from '#shared/analyzer/local-analyzer.ts';
+import { isRunning } from '#shared/job-status.ts';
 import { DEMO_ORG } from '../../local/demo-org.ts';
 import {
   conversationMessages,
@@ -110,7 +111,7 @@ export async function runSyncScenario(o: SyncScenarioOptions): Promise<SyncScena
     const accepted = Date.now();
     for (let i = 0; i < 600; i++) {
       const job = await reader.job(jobId);
-      if ((job?.syncedContacts ?? 0) > 0 || !['PENDING', 'IN_PROGRESS'].includes(job?.status ?? '')) break;
+      if ((job?.syncedContacts ?? 0) > 0 || (job && !isRunning(job))) break;
       await sleep(20);
     }
     await http.cancel(jobId);
