@@ -1,6 +1,7 @@
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { routeKey } from '#shared/api/routes.ts';
 import { handler } from '../../functions/cancel-sync-bulk/handler.ts';
 import { CALLER, type Reply, routeCaller } from './event.ts';
 import {
@@ -26,7 +27,7 @@ import {
 } from './fixtures.ts';
 
 /**
- * POST /api/facebook/sync-cancel-bulk on its own (the end-to-end test runs it on a local stack):
+ * The route `cancelSyncBulk` on its own (the end-to-end test runs it on a local stack):
  * the body's rules, one result per page whatever each page's outcome, and the single cancel's
  * commit point reused for each active job.
  */
@@ -36,7 +37,7 @@ const resultsOf = (reply: Reply) =>
 
 beforeEach(resetAwsMocks);
 
-describe('POST /api/facebook/sync-cancel-bulk: input', () => {
+describe(`${routeKey('cancelSyncBulk')}: input`, () => {
   it.each<[string, unknown]>([
     ['neither pageIds nor all', {}],
     ['both pageIds and all', { pageIds: [PAGE_ID], all: true }],
@@ -56,7 +57,7 @@ describe('POST /api/facebook/sync-cancel-bulk: input', () => {
   });
 });
 
-describe('POST /api/facebook/sync-cancel-bulk: outcomes', () => {
+describe(`${routeKey('cancelSyncBulk')}: outcomes`, () => {
   it('cancels an active sync through the commit point and stops its execution', async () => {
     givenActiveSync();
 

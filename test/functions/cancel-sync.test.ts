@@ -2,6 +2,7 @@ import { TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { routeKey } from '#shared/api/routes.ts';
 import { CancelSyncResponse } from '#shared/contract.ts';
 import { BUSY_MESSAGE } from '#shared/http.ts';
 import type { JobStatus } from '#shared/job-status.ts';
@@ -41,7 +42,7 @@ const cancelAnswer = (job: { syncedContacts: number; failedContacts: number; com
 
 beforeEach(resetAwsMocks);
 
-describe('POST /api/facebook/sync-cancel: input', () => {
+describe(`${routeKey('cancelSync')}: input`, () => {
   it.each<[string, unknown]>([
     ['there is no body', undefined],
     ['the body is empty', ''],
@@ -88,7 +89,7 @@ describe('POST /api/facebook/sync-cancel: input', () => {
   });
 });
 
-describe('POST /api/facebook/sync-cancel: the job', () => {
+describe(`${routeKey('cancelSync')}: the job`, () => {
   it('returns 404 when the job does not exist', async () => {
     givenRefusedCommit(undefined);
 
@@ -137,7 +138,7 @@ describe('POST /api/facebook/sync-cancel: the job', () => {
   });
 });
 
-describe('POST /api/facebook/sync-cancel: the commit point', () => {
+describe(`${routeKey('cancelSync')}: the commit point`, () => {
   it.each<JobStatus>(['PENDING', 'IN_PROGRESS', 'PAUSED'])(
     'cancels a %s job with one update conditional on PENDING, IN_PROGRESS or PAUSED',
     async (status) => {
@@ -196,7 +197,7 @@ describe('POST /api/facebook/sync-cancel: the commit point', () => {
   });
 });
 
-describe('POST /api/facebook/sync-cancel: stopping the execution', () => {
+describe(`${routeKey('cancelSync')}: stopping the execution`, () => {
   const stopOutcome = () =>
     updateInputs()
       .map(setFields)
@@ -248,7 +249,7 @@ describe('POST /api/facebook/sync-cancel: stopping the execution', () => {
   );
 });
 
-describe('POST /api/facebook/sync-cancel: failures', () => {
+describe(`${routeKey('cancelSync')}: failures`, () => {
   it('returns 500 with a fixed body when the commit update fails for another reason than the condition', async () => {
     givenJob(storedJob());
     ddbMock

@@ -1,11 +1,12 @@
 import { DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { routeKey } from '#shared/api/routes.ts';
 import { ConnectPageResponse } from '#shared/contract.ts';
 import { BUSY_MESSAGE } from '#shared/http.ts';
 import { captureOutput } from '#test/shared/output.ts';
 import { handler } from '../../functions/connect-page/handler.ts';
-import { CALLER, expectError, expectInternalError, httpEvent, invoke } from './event.ts';
+import { CALLER, expectError, expectInternalError, routeCaller } from './event.ts';
 import {
   conditionFailed,
   ddbMock,
@@ -38,7 +39,7 @@ const VALID = {
   instagramAccountId: '17841400000000001',
 };
 
-const connect = (body: unknown) => invoke(handler, httpEvent({ path: '/api/facebook/pages', body }));
+const connect = routeCaller(handler, 'connectPage');
 
 /** The item the connect put into the pages table. */
 function putItem(): Record<string, unknown> {
@@ -58,7 +59,7 @@ beforeEach(() => {
   givenJobsListed();
 });
 
-describe('POST /api/facebook/pages: connecting', () => {
+describe(`${routeKey('connectPage')}: connecting`, () => {
   it('returns 201 with the page and no token field', async () => {
     const reply = await connect(VALID);
 
@@ -153,7 +154,7 @@ describe('POST /api/facebook/pages: connecting', () => {
   });
 });
 
-describe('POST /api/facebook/pages: errors', () => {
+describe(`${routeKey('connectPage')}: errors`, () => {
   it.each<[string, Record<string, unknown>, string]>([
     ['pageName is missing', { ...VALID, pageName: undefined }, 'pageName is required'],
     ['pageName is blank', { ...VALID, pageName: '   ' }, 'pageName is required'],

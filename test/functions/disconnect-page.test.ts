@@ -1,16 +1,10 @@
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { routeKey } from '#shared/api/routes.ts';
 import { BUSY_MESSAGE } from '#shared/http.ts';
 import { handler } from '../../functions/disconnect-page/handler.ts';
-import {
-  CALLER,
-  expectError,
-  expectInternalError,
-  expectSecurityHeaders,
-  httpEvent,
-  invoke,
-} from './event.ts';
+import { CALLER, expectError, expectInternalError, expectSecurityHeaders, routeCaller } from './event.ts';
 import {
   CANCEL_COMMIT,
   cancelledJob,
@@ -37,13 +31,9 @@ import {
 const EXECUTION_ARN = `arn:aws:states:us-east-1:000000000000:execution:ContactSyncTest:${JOB_ID}`;
 
 const disconnect = (pageId: string | undefined) =>
-  invoke(
-    handler,
-    httpEvent({
-      method: 'DELETE',
-      path: `/api/facebook/pages/${pageId ?? ''}`,
-      ...(pageId === undefined ? {} : { pathParameters: { pageId } }),
-    }),
+  routeCaller(handler, 'disconnectPage')(
+    undefined,
+    pageId === undefined ? {} : { pathParameters: { pageId } },
   );
 
 /** The page holds the lock of a running job, its execution recorded, which the commit will cancel. */
@@ -70,7 +60,7 @@ beforeEach(() => {
   sfnMock.on(StopExecutionCommand).resolves({ stopDate: new Date() });
 });
 
-describe('DELETE /api/facebook/pages/{pageId}', () => {
+describe(routeKey('disconnectPage'), () => {
   it('returns 204 with no body and the security headers, and deletes the page of the organization', async () => {
     givenPage(storedPage());
 

@@ -1,7 +1,7 @@
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
 import { expect } from 'vitest';
-import { ROUTES, type RouteName } from '#shared/api/routes.ts';
+import { ROUTES, type RouteName, routePath } from '#shared/api/routes.ts';
 
 export type JwtClaims = Record<string, string | number | boolean | string[]>;
 
@@ -109,14 +109,32 @@ export async function invoke(
   };
 }
 
+/** What a route's event takes besides the route's own method and path. */
+export type RouteEventInit = Omit<EventInit, 'method' | 'path'>;
+
+/** `routePath` for any route name, its `{param}`s given as strings. */
+const fillPath = routePath as (name: RouteName, params: Record<string, string>) => string;
+
+/**
+ * An event of the route `name` of the route table: its method, and its path with the `{param}`s
+ * filled from `init.pathParameters` (left empty when one is missing, as a request without it would).
+ */
+export function routeEvent(name: RouteName, init: RouteEventInit = {}) {
+  const { method, path } = ROUTES[name];
+  const params = Object.fromEntries(
+    [...path.matchAll(/\{(\w+)\}/g)].map(([, key = '']) => [key, init.pathParameters?.[key] ?? '']),
+  );
+  return httpEvent({ method, path: fillPath(name, params), ...init });
+}
+
 /**
  * Calls `handler` as the route `name` of the route table (its method and path): `body` is sent as
- * in EventInit, `init` adds query, headers or claims.
+ * in EventInit, `init` adds query, path parameters, headers or claims.
  */
 export const routeCaller =
   (handler: HttpHandler, name: RouteName) =>
-  (body?: unknown, init: Omit<EventInit, 'body' | 'method' | 'path'> = {}) =>
-    invoke(handler, httpEvent({ method: ROUTES[name].method, path: ROUTES[name].path, body, ...init }));
+  (body?: unknown, init: Omit<RouteEventInit, 'body'> = {}) =>
+    invoke(handler, routeEvent(name, { body, ...init }));
 
 /** The security headers every answer carries, success or error (shared/http.ts). */
 export function expectSecurityHeaders(reply: Reply): void {

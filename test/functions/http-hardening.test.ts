@@ -8,6 +8,7 @@ import { EncryptCommand } from '@aws-sdk/client-kms';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { ROUTES as ROUTE_TABLE, type RouteName, routeKey } from '#shared/api/routes.ts';
 import { BUSY_MESSAGE } from '#shared/http.ts';
 import { handler as cancelSync } from '../../functions/cancel-sync/handler.ts';
 import { handler as connectPage } from '../../functions/connect-page/handler.ts';
@@ -20,13 +21,13 @@ import { handler as syncJobs } from '../../functions/sync-jobs/handler.ts';
 import { handler as syncStatus } from '../../functions/sync-status/handler.ts';
 import {
   CALLER,
-  type EventInit,
   expectError,
   expectSecurityHeaders,
   type HttpHandler,
-  httpEvent,
   invoke,
   type JwtClaims,
+  type RouteEventInit,
+  routeEvent,
 } from './event.ts';
 import {
   ddbMock,
@@ -49,12 +50,14 @@ import {
 } from './fixtures.ts';
 
 interface Route {
-  /** Method and path as the contract names the route. */
+  /** Method and path as the contract names the route (`routeKey`). */
   name: string;
   method: 'GET' | 'POST' | 'DELETE';
+  /** Its name in the route table. */
+  route: RouteName;
   handler: HttpHandler;
   /** A valid request of CALLER's, as the authorizer hands it over, with `change` applied. */
-  event: (change?: EventInit) => ReturnType<typeof httpEvent>;
+  event: (change?: RouteEventInit) => ReturnType<typeof routeEvent>;
   /** The JSON body of the valid request (POST routes). */
   body?: Record<string, unknown>;
   /** The status of the valid request once `givenSuccess` stubbed what it reads. */
@@ -62,27 +65,27 @@ interface Route {
   givenSuccess: () => void;
 }
 
+/** The route `name` of the route table, its valid request made of `init`. */
 function route(
-  name: string,
-  init: EventInit & Pick<Route, 'method' | 'handler' | 'body' | 'status'> & { givenSuccess?: () => void },
+  name: RouteName,
+  init: RouteEventInit & Pick<Route, 'handler' | 'body' | 'status'> & { givenSuccess?: () => void },
 ): Route {
   const { handler, status, givenSuccess = () => {}, ...valid } = init;
   return {
-    name,
-    method: init.method,
+    name: routeKey(name),
+    method: ROUTE_TABLE[name].method,
+    route: name,
     handler,
     body: init.body,
     status,
     givenSuccess,
-    event: (change = {}) => httpEvent({ ...valid, ...change }),
+    event: (change = {}) => routeEvent(name, { ...valid, ...change }),
   };
 }
 
 /** Every HTTP handler in functions/ (the workflow workers are no routes). */
 const ROUTES: Route[] = [
-  route('POST /api/facebook/sync-background', {
-    method: 'POST',
-    path: '/api/facebook/sync-background',
+  route('startSync', {
     handler: startSync,
     body: { pageId: PAGE_ID },
     status: 202,
@@ -91,9 +94,7 @@ const ROUTES: Route[] = [
       sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:execution', startDate: new Date() });
     },
   }),
-  route('POST /api/facebook/sync-cancel', {
-    method: 'POST',
-    path: '/api/facebook/sync-cancel',
+  route('cancelSync', {
     handler: cancelSync,
     body: { jobId: JOB_ID },
     status: 200,
@@ -101,17 +102,13 @@ const ROUTES: Route[] = [
       givenCancellable();
     },
   }),
-  route('GET /api/facebook/sync-status', {
-    method: 'GET',
-    path: '/api/facebook/sync-status',
+  route('syncStatus', {
     query: { jobId: JOB_ID },
     handler: syncStatus,
     status: 200,
     givenSuccess: () => givenJob(storedJob()),
   }),
-  route('GET /api/facebook/sync-jobs', {
-    method: 'GET',
-    path: '/api/facebook/sync-jobs',
+  route('syncJobs', {
     query: { pageId: PAGE_ID },
     handler: syncJobs,
     status: 200,
@@ -120,9 +117,7 @@ const ROUTES: Route[] = [
       givenJobsListed(storedJob());
     },
   }),
-  route('GET /api/facebook/pages', {
-    method: 'GET',
-    path: '/api/facebook/pages',
+  route('listPages', {
     handler: pages,
     status: 200,
     givenSuccess: () => {
@@ -130,9 +125,7 @@ const ROUTES: Route[] = [
       givenJobsListed();
     },
   }),
-  route('POST /api/facebook/pages', {
-    method: 'POST',
-    path: '/api/facebook/pages',
+  route('connectPage', {
     handler: connectPage,
     body: {
       pageId: PAGE_ID,
@@ -145,17 +138,13 @@ const ROUTES: Route[] = [
       givenJobsListed();
     },
   }),
-  route('DELETE /api/facebook/pages/{pageId}', {
-    method: 'DELETE',
-    path: `/api/facebook/pages/${PAGE_ID}`,
+  route('disconnectPage', {
     pathParameters: { pageId: PAGE_ID },
     handler: disconnectPage,
     status: 204,
     givenSuccess: () => givenPage(storedPage()),
   }),
-  route('GET /api/facebook/pages/{pageId}/contacts', {
-    method: 'GET',
-    path: `/api/facebook/pages/${PAGE_ID}/contacts`,
+  route('pageContacts', {
     pathParameters: { pageId: PAGE_ID },
     handler: pageContacts,
     status: 200,
@@ -164,9 +153,7 @@ const ROUTES: Route[] = [
       ddbMock.on(QueryCommand).resolves({ Items: [] });
     },
   }),
-  route('GET /openapi.json', {
-    method: 'GET',
-    path: '/openapi.json',
+  route('openApi', {
     // The document is public: no authorizer, so no claims.
     claims: {},
     handler: openApi,
@@ -177,7 +164,7 @@ const ROUTES: Route[] = [
 /** `[name, route]` rows, so that test names show the whole route name. */
 const rows = (routes: Route[]) => routes.map((r) => [r.name, r] as const);
 /** The routes behind the JWT authorizer: all but the public OpenAPI document. */
-const API_ROUTES = rows(ROUTES.filter((r) => r.name !== 'GET /openapi.json'));
+const API_ROUTES = rows(ROUTES.filter((r) => !('public' in ROUTE_TABLE[r.route])));
 /** The routes that take a JSON body. */
 const POST_ROUTES = rows(ROUTES.filter((r) => r.method === 'POST'));
 
@@ -187,7 +174,7 @@ beforeEach(resetAwsMocks);
  * Sends `route`'s valid request with `change` applied, after stubbing what the valid request reads:
  * a refusal then comes from the change alone.
  */
-async function send(route: Route, change: EventInit = {}) {
+async function send(route: Route, change: RouteEventInit = {}) {
   route.givenSuccess();
   return invoke(route.handler, route.event(change));
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ROUTES, type RouteName } from '#shared/api/routes.ts';
+import { ROUTES, type RouteName, routeKey } from '#shared/api/routes.ts';
 import { handler } from '../../functions/openapi/handler.ts';
 import { expectSecurityHeaders, httpEvent, invoke } from './event.ts';
 
@@ -40,7 +40,7 @@ async function served() {
   return { reply, document: reply.body as Document };
 }
 
-describe('GET /openapi.json', () => {
+describe(routeKey('openApi'), () => {
   it('answers 200 with an OpenAPI 3.1 document, without a token', async () => {
     const { reply, document } = await served();
 

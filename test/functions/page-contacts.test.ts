@@ -1,9 +1,10 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { routeKey } from '#shared/api/routes.ts';
 import { ContactsResponse } from '#shared/contract.ts';
 import type { Contact } from '#shared/store/contact-repository.ts';
 import { handler } from '../../functions/page-contacts/handler.ts';
-import { CALLER, type EventInit, expectError, expectInternalError, httpEvent, invoke } from './event.ts';
+import { CALLER, expectError, expectInternalError, type RouteEventInit, routeCaller } from './event.ts';
 import {
   CONTACTS_TABLE,
   ddbMock,
@@ -40,17 +41,12 @@ function contact(n: number, platform: Contact['platform'] = 'messenger'): Contac
   };
 }
 
-const listContacts = (query?: Record<string, string>, init: EventInit = {}) =>
-  invoke(
-    handler,
-    httpEvent({
-      method: 'GET',
-      path: `/api/facebook/pages/${PAGE_ID}/contacts`,
-      pathParameters: { pageId: PAGE_ID },
-      ...(query ? { query } : {}),
-      ...init,
-    }),
-  );
+const listContacts = (query?: Record<string, string>, init: Omit<RouteEventInit, 'body'> = {}) =>
+  routeCaller(handler, 'pageContacts')(undefined, {
+    pathParameters: { pageId: PAGE_ID },
+    ...(query ? { query } : {}),
+    ...init,
+  });
 
 /** The cursor a client would send: base64url JSON of `{ k: contactKey }`, maybe with extra fields. */
 const cursorFor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -66,7 +62,7 @@ beforeEach(() => {
     .resolves({ Items: [contact(1), contact(2, 'instagram')] });
 });
 
-describe('GET /api/facebook/pages/{pageId}/contacts', () => {
+describe(routeKey('pageContacts'), () => {
   it("returns 200 with the page's contacts and a null cursor on the last page", async () => {
     const reply = await listContacts();
 

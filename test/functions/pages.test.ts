@@ -1,11 +1,12 @@
 import { DecryptCommand } from '@aws-sdk/client-kms';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { routeKey } from '#shared/api/routes.ts';
 import { PagesResponse } from '#shared/contract.ts';
 import type { ConnectedPage } from '#shared/store/page-repository.ts';
 import type { SyncJob } from '#shared/sync/job.ts';
 import { handler } from '../../functions/pages/handler.ts';
-import { CALLER, type EventInit, httpEvent, invoke } from './event.ts';
+import { CALLER, type RouteEventInit, routeCaller } from './event.ts';
 import { ddbMock, givenPagesListed, JOBS_TABLE, kmsMock, PAGES_TABLE, resetAwsMocks } from './fixtures.ts';
 
 /** The pages' tokens, and the KMS ciphertexts the pages table holds for them. */
@@ -62,8 +63,8 @@ const ACTIVE = job({
   listComplete: true,
 });
 
-const listPages = (init: EventInit = {}) =>
-  invoke(handler, httpEvent({ method: 'GET', path: '/api/facebook/pages', ...init }));
+const listPages = (init: Omit<RouteEventInit, 'body'> = {}) =>
+  routeCaller(handler, 'listPages')(undefined, init);
 
 beforeEach(() => {
   resetAwsMocks();
@@ -86,7 +87,7 @@ beforeEach(() => {
     .resolves({ Item: ACTIVE });
 });
 
-describe('GET /api/facebook/pages', () => {
+describe(routeKey('listPages'), () => {
   it("returns 200 with the organization's pages by name, their active and last jobs", async () => {
     const reply = await listPages();
 

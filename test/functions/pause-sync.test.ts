@@ -2,6 +2,7 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { routeKey } from '#shared/api/routes.ts';
 import { PauseSyncResponse } from '#shared/contract.ts';
 import type { JobStatus } from '#shared/job-status.ts';
 import { handler } from '../../functions/pause-sync/handler.ts';
@@ -45,7 +46,7 @@ beforeEach(() => {
   givenEventBus();
 });
 
-describe('POST /api/facebook/sync-pause', () => {
+describe(routeKey('pauseSync'), () => {
   it.each<[string, unknown, string]>([
     ...INVALID_JOB_BODIES,
     ['the body has an unknown key', { jobId: JOB_ID, reason: 'x' }, 'Unrecognized key: "reason"'],

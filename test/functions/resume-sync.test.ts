@@ -2,6 +2,7 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { routeKey } from '#shared/api/routes.ts';
 import { ResumeSyncResponse } from '#shared/contract.ts';
 import type { JobStatus } from '#shared/job-status.ts';
 import type { SyncJob } from '#shared/sync/job.ts';
@@ -38,7 +39,7 @@ beforeEach(() => {
   givenEventBus();
 });
 
-describe('POST /api/facebook/sync-resume', () => {
+describe(routeKey('resumeSync'), () => {
   it.each(INVALID_JOB_BODIES)('returns 400 and reads nothing when %s', async (_case, body, error) => {
     expectRefused(await resume(body), 400, error);
   });

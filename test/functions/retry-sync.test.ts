@@ -2,6 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { routeKey } from '#shared/api/routes.ts';
 import { ConflictBody, StartSyncResponse } from '#shared/contract.ts';
 import type { JobStatus } from '#shared/job-status.ts';
 import { handler } from '../../functions/retry-sync/handler.ts';
@@ -27,7 +28,7 @@ const retry = routeCaller(handler, 'retrySync');
 
 beforeEach(resetAwsMocks);
 
-describe('POST /api/facebook/sync-retry', () => {
+describe(routeKey('retrySync'), () => {
   it.each<[string, unknown, string]>([
     ...INVALID_JOB_BODIES,
     ['the body names a page', { jobId: JOB_ID, pageId: PAGE_ID }, 'Unrecognized key: "pageId"'],

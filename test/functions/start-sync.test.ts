@@ -8,6 +8,7 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { routeKey } from '#shared/api/routes.ts';
 import { ConflictBody, StartSyncResponse } from '#shared/contract.ts';
 import { handler } from '../../functions/start-sync/handler.ts';
 import { CALLER, expectError, expectInternalError, routeCaller, setFields } from './event.ts';
@@ -58,7 +59,7 @@ function tablesTouched(): unknown[] {
 
 beforeEach(resetAwsMocks);
 
-describe('POST /api/facebook/sync-background', () => {
+describe(routeKey('startSync'), () => {
   it('returns 202 PENDING and starts an execution named after the job with ids only', async () => {
     givenStartablePage();
 
@@ -271,7 +272,7 @@ describe('POST /api/facebook/sync-background', () => {
   });
 });
 
-describe('POST /api/facebook/sync-background: Idempotency-Key', () => {
+describe(`${routeKey('startSync')}: Idempotency-Key`, () => {
   it('writes no idempotency record, to any table, without an idempotency-key header', async () => {
     givenStartablePage();
 

@@ -1,5 +1,6 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { routeKey } from '#shared/api/routes.ts';
 import { SyncJobsResponse } from '#shared/contract.ts';
 import { handler } from '../../functions/sync-jobs/handler.ts';
 import { CALLER, type EventInit, expectError, expectInternalError, routeCaller } from './event.ts';
@@ -49,7 +50,7 @@ beforeEach(() => {
   givenJobsListed(NEWEST, MIDDLE, OLDEST);
 });
 
-describe('GET /api/facebook/sync-jobs', () => {
+describe(routeKey('syncJobs'), () => {
   it("returns 200 with the page's jobs, newest first, as the byPage index orders them", async () => {
     const reply = await listJobs({ pageId: PAGE_ID });
 

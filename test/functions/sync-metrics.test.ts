@@ -11,7 +11,7 @@ import { handler as finalizeHandler } from '../../functions/finalize-sync/handle
 import { handler as pauseHandler } from '../../functions/pause-sync/handler.ts';
 import { handler as retryHandler } from '../../functions/retry-sync/handler.ts';
 import { handler as startHandler } from '../../functions/start-sync/handler.ts';
-import { httpEvent, invoke, lambdaContext } from './event.ts';
+import { lambdaContext, routeCaller } from './event.ts';
 import {
   CANCEL_COMMIT,
   cancelledJob,
@@ -40,8 +40,12 @@ import {
 await vi.hoisted(async () => (await import('#test/shared/output.ts')).turnOutputOn());
 
 const output = captureOutput();
-const post = (handler: Parameters<typeof invoke>[0], path: string, body: unknown) =>
-  invoke(handler, httpEvent({ path, body }));
+const start = routeCaller(startHandler, 'startSync');
+const retry = routeCaller(retryHandler, 'retrySync');
+const cancel = routeCaller(cancelHandler, 'cancelSync');
+const cancelBulk = routeCaller(cancelBulkHandler, 'cancelSyncBulk');
+const pause = routeCaller(pauseHandler, 'pauseSync');
+const disconnect = routeCaller(disconnectHandler, 'disconnectPage');
 const count = (name: string) => total(output.metrics(), name);
 
 beforeEach(() => {
@@ -55,7 +59,7 @@ describe('SyncsStarted', () => {
   it('counts 1 (Count) for a start whose execution runs, with only the service dimension', async () => {
     givenStartablePage();
 
-    const reply = await post(startHandler, '/api/facebook/sync-background', { pageId: PAGE_ID });
+    const reply = await start({ pageId: PAGE_ID });
 
     expect(reply.statusCode).toBe(202);
     expect(output.metrics()).toContainEqual({ name: 'SyncsStarted', unit: 'Count', values: [1] });
@@ -70,7 +74,7 @@ describe('SyncsStarted', () => {
     givenJob(storedJob({ status: 'FAILED', completedAt: '2026-01-01T00:05:00.000Z' }));
     givenStartablePage();
 
-    const reply = await post(retryHandler, '/api/facebook/sync-retry', { jobId: JOB_ID });
+    const reply = await retry({ jobId: JOB_ID });
 
     expect(reply.statusCode).toBe(202);
     expect(count('SyncsStarted')).toBe(1);
@@ -87,7 +91,7 @@ describe('SyncsStarted', () => {
       }),
     );
 
-    const reply = await post(startHandler, '/api/facebook/sync-background', { pageId: PAGE_ID });
+    const reply = await start({ pageId: PAGE_ID });
 
     expect(reply.statusCode).toBe(409);
     expect(count('SyncsStarted')).toBe(0);
@@ -98,7 +102,7 @@ describe('SyncsStarted', () => {
     ddbMock.on(UpdateCommand, CANCEL_COMMIT).resolves({ Attributes: storedJob({ status: 'FAILED' }) });
     sfnMock.on(StartExecutionCommand).rejects(new Error('AccessDeniedException'));
 
-    const reply = await post(startHandler, '/api/facebook/sync-background', { pageId: PAGE_ID });
+    const reply = await start({ pageId: PAGE_ID });
 
     expect(reply.statusCode).toBe(503);
     expect(count('SyncsStarted')).toBe(0);
@@ -106,8 +110,6 @@ describe('SyncsStarted', () => {
 });
 
 describe('SyncsCancelled and CancelLatency', () => {
-  const cancel = (body: unknown) => post(cancelHandler, '/api/facebook/sync-cancel', body);
-
   it('counts 1 and the latency to the commit (Milliseconds) for the cancel that committed', async () => {
     givenJob(storedJob());
     ddbMock.on(UpdateCommand, CANCEL_COMMIT).callsFake(async () => {
@@ -147,7 +149,7 @@ describe('SyncsCancelled and CancelLatency', () => {
   it('counts a bulk cancel through the same path: once per sync it stopped', async () => {
     givenActiveSync();
 
-    const reply = await post(cancelBulkHandler, '/api/facebook/sync-cancel-bulk', { pageIds: [PAGE_ID] });
+    const reply = await cancelBulk({ pageIds: [PAGE_ID] });
 
     expect(reply.statusCode).toBe(200);
     expect(count('SyncsCancelled')).toBe(1);
@@ -158,7 +160,7 @@ describe('SyncsCancelled and CancelLatency', () => {
     givenPage(storedPage({ activeJobId: JOB_ID }));
     givenJob(cancelledJob());
 
-    await post(cancelBulkHandler, '/api/facebook/sync-cancel-bulk', { pageIds: [PAGE_ID] });
+    await cancelBulk({ pageIds: [PAGE_ID] });
 
     expect(count('SyncsCancelled')).toBe(0);
   });
@@ -168,14 +170,7 @@ describe('SyncsCancelled and CancelLatency', () => {
     givenJob(storedJob());
     ddbMock.on(UpdateCommand, CANCEL_COMMIT).resolves({ Attributes: cancelledJob() });
 
-    const reply = await invoke(
-      disconnectHandler,
-      httpEvent({
-        method: 'DELETE',
-        path: `/api/facebook/pages/${PAGE_ID}`,
-        pathParameters: { pageId: PAGE_ID },
-      }),
-    );
+    const reply = await disconnect(undefined, { pathParameters: { pageId: PAGE_ID } });
 
     expect(reply.statusCode).toBe(204);
     expect(count('SyncsCancelled')).toBe(1);
@@ -189,10 +184,10 @@ describe('SyncsPaused', () => {
       .on(UpdateCommand, CANCEL_COMMIT)
       .resolvesOnce({ Attributes: paused })
       .rejects(conditionFailed(paused));
-    await post(pauseHandler, '/api/facebook/sync-pause', { jobId: JOB_ID });
+    await pause({ jobId: JOB_ID });
     expect(count('SyncsPaused')).toBe(1);
 
-    await post(pauseHandler, '/api/facebook/sync-pause', { jobId: JOB_ID });
+    await pause({ jobId: JOB_ID });
     expect(count('SyncsPaused')).toBe(1);
   });
 });
@@ -235,9 +230,9 @@ describe('correlation of the log lines of a request', () => {
     givenJob(storedJob());
     ddbMock.on(UpdateCommand, CANCEL_COMMIT).resolves({ Attributes: cancelledJob() });
 
-    await post(cancelHandler, '/api/facebook/sync-cancel', { jobId: JOB_ID });
+    await cancel({ jobId: JOB_ID });
     const ofCancel = output.logs();
-    await post(cancelHandler, '/api/facebook/sync-cancel', {});
+    await cancel({});
     const ofInvalid = output.logs().slice(ofCancel.length);
 
     expect(ofCancel).toContainEqual(expect.objectContaining({ level: 'INFO', message: 'Sync cancelled' }));

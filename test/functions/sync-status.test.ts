@@ -1,5 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { routeKey } from '#shared/api/routes.ts';
 import { SyncStatusResponse } from '#shared/contract.ts';
 import type { SyncJob } from '#shared/sync/job.ts';
 import { SHOWN_JOB } from '#test/shared/sync/sync-job.ts';
@@ -36,7 +37,7 @@ const status = (query: Record<string, string> | undefined) => getStatus(undefine
 
 beforeEach(resetAwsMocks);
 
-describe('GET /api/facebook/sync-status', () => {
+describe(routeKey('syncStatus'), () => {
   it('returns 200 with the job and a null progress before any discovery', async () => {
     givenJob(freshJob());
 
