@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { routePath } from '#shared/api/routes.ts';
 import { type Contact as ContactSchema, ContactsResponse, StartSyncResponse } from '#shared/contract.ts';
 import { signLocalToken } from '../../local/auth.ts';
+import { ensureConsoleBuilt } from '../../local/console-server.ts';
 import type { SimPage } from '../../local/graph-sim/demo-data.ts';
 import {
   DATA_DIR,
@@ -22,6 +23,8 @@ export interface E2eStackOptions {
   analyzerLatencyMs?: string;
   /** The demo-org user the file's token is signed for. */
   user: string;
+  /** Serve the web console at `/` (built first if it is not), as `npm start` does. */
+  console?: true;
 }
 
 /**
@@ -73,18 +76,24 @@ export function e2eStack(options: E2eStackOptions) {
     },
   };
 
-  beforeAll(async () => {
-    if (options.analyzerLatencyMs !== undefined) process.env.ANALYZER_LATENCY_MS = options.analyzerLatencyMs;
-    e2e.stack = await startLocalStack({
-      port: 0,
-      sfnPort: 0,
-      graphSimPort: 0,
-      pages: options.pages,
-      context: options.context,
-    });
-    e2e.http = new HttpClient(e2e.stack.apiUrl);
-    e2e.token = await signLocalToken(DATA_DIR, { org: 'demo-org', user: options.user });
-  }, 120_000);
+  beforeAll(
+    async () => {
+      if (options.analyzerLatencyMs !== undefined)
+        process.env.ANALYZER_LATENCY_MS = options.analyzerLatencyMs;
+      const webRoot = options.console ? await ensureConsoleBuilt() : undefined;
+      e2e.stack = await startLocalStack({
+        port: 0,
+        sfnPort: 0,
+        graphSimPort: 0,
+        pages: options.pages,
+        context: options.context,
+        ...(webRoot ? { webRoot } : {}),
+      });
+      e2e.http = new HttpClient(e2e.stack.apiUrl);
+      e2e.token = await signLocalToken(DATA_DIR, { org: 'demo-org', user: options.user });
+    },
+    options.console ? 180_000 : 120_000,
+  );
 
   afterAll(async () => {
     await e2e.stack?.stop();

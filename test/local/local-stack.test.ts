@@ -5,12 +5,14 @@ import {
   DescribeStateMachineCommand,
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
-  SFNClient,
+  type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routePath } from '#shared/api/routes.ts';
 import { executionArnFor } from '#shared/sfn.ts';
+import { localSfnClient } from '#test/e2e/http-client.ts';
 import { ContactSyncStack, configFromContext } from '../../infra/stack.ts';
 import { signLocalToken } from '../../local/auth.ts';
 import { TemplateResolver } from '../../local/cloudformation.ts';
@@ -32,11 +34,7 @@ let sfn: SFNClient;
 
 beforeAll(async () => {
   stack = await startLocalStack({ port: 0, sfnPort: 0, graphSimPort: 0, pages: [page], context });
-  sfn = new SFNClient({
-    endpoint: stack.sfnEndpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
+  sfn = localSfnClient(stack.sfnEndpoint);
 });
 afterAll(async () => {
   await stack?.stop();
@@ -89,7 +87,7 @@ describe('the local Step Functions engine', () => {
   it('runs a sync to completion with the cancel check before every chunk, named after the job', async () => {
     const token = await signLocalToken(DATA_DIR, { org: 'demo-org', user: 'tester' });
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const started = await fetch(`${stack.apiUrl}/api/facebook/sync-background`, {
+    const started = await fetch(`${stack.apiUrl}${routePath('startSync')}`, {
       method: 'POST',
       headers,
       body: JSON.stringify({ pageId: page.id }),
@@ -100,7 +98,7 @@ describe('the local Step Functions engine', () => {
     let job: { status: string; syncedContacts: number; totalContacts: number } | undefined;
     for (let i = 0; i < 150 && job?.status !== 'COMPLETED'; i++) {
       await new Promise((r) => setTimeout(r, 200));
-      const res = await fetch(`${stack.apiUrl}/api/facebook/sync-status?jobId=${jobId}`, { headers });
+      const res = await fetch(`${stack.apiUrl}${routePath('syncStatus', { jobId })}`, { headers });
       job = ((await res.json()) as { job: typeof job }).job;
     }
     expect(job).toMatchObject({ status: 'COMPLETED', syncedContacts: 57, totalContacts: 57 });

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ROUTE_NAMES, ROUTES } from '#shared/api/routes.ts';
 import { PATHS } from '#test/e2e/http-client.ts';
 import { consoleFallback, ensureConsoleBuilt } from '../../local/console-server.ts';
 import type { ConnectedPage } from '../../web/src/types.ts';
@@ -20,13 +21,20 @@ import { connectedPage, AT as NOW, syncJob } from './fixtures.ts';
 /**
  * The console's texts for estimated progress, incremental re-syncs and the full re-sync, in real
  * headless Chromium. The built console is served as the local stack serves it, and its API answers
- * come from the test: `config.json` and every `/api/facebook/*` request are fulfilled through the
- * page's routes (as `holdNextRequest` holds them in console.test.ts) from a list of pages the test
- * changes as a sync moves. So each state is shown exactly, whatever the backend serves today.
+ * come from the test: `config.json` and every request to a route of shared/api/routes.ts are
+ * fulfilled through the page's routes (as `holdNextRequest` holds them in console.test.ts) from a
+ * list of pages the test changes as a sync moves. So each state is shown exactly, whatever the
+ * backend serves today.
  */
 let server: Server;
 let origin: string;
 let browser: Browser;
+
+/** The paths of the API's routes (all but the public OpenAPI document), a `{param}` any segment. */
+const API_PATHS = ROUTE_NAMES.filter((name) => !('public' in ROUTES[name])).map(
+  (name) => new RegExp(`^${ROUTES[name].path.replace(/\{\w+\}/g, '[^/]+')}$`),
+);
+const isApiRoute = (url: URL) => API_PATHS.some((path) => path.test(url.pathname));
 
 beforeAll(async () => {
   const webRoot = await ensureConsoleBuilt();
@@ -70,7 +78,7 @@ async function openConsole(pages: ConnectedPage[]) {
   await tab.route('**/config.json', (route) =>
     json(route, 200, { apiUrl: '', token: TOKEN, tokenSource: 'config' }),
   );
-  await tab.route('**/api/facebook/**', async (route) => {
+  await tab.route(isApiRoute, async (route) => {
     const request = route.request();
     const path = new URL(request.url()).pathname;
     if (request.method() === 'GET' && path === PATHS.pages) return json(route, 200, { pages });

@@ -7,10 +7,8 @@ import {
   StartSyncResponse,
   SyncStatusResponse,
 } from '#shared/contract.ts';
-import { HttpClient, PATHS, query, simPages } from '#test/e2e/http-client.ts';
-import { signLocalToken } from '../../local/auth.ts';
-import { ensureConsoleBuilt } from '../../local/console-server.ts';
-import { DATA_DIR, type LocalStack, startLocalStack } from '../../local/local-stack.ts';
+import { e2eStack } from '#test/e2e/e2e-stack.ts';
+import { PATHS, query, simPages } from '#test/e2e/http-client.ts';
 import {
   card,
   eventually,
@@ -45,33 +43,21 @@ const P = {
   pause: simPage('pause page', 300, 100),
 };
 
-let stack: LocalStack;
+const e2e = e2eStack({
+  pages: Object.values(P),
+  context: CONTEXT,
+  analyzerLatencyMs: ANALYZER_LATENCY_MS,
+  user: 'console-tester',
+  console: true,
+});
 let browser: Browser;
-let http: HttpClient;
-let token: string;
-const ORIGINAL_ANALYZER_LATENCY = process.env.ANALYZER_LATENCY_MS;
 
 beforeAll(async () => {
-  process.env.ANALYZER_LATENCY_MS = ANALYZER_LATENCY_MS;
-  const [webRoot] = await Promise.all([ensureConsoleBuilt()]);
-  stack = await startLocalStack({
-    port: 0,
-    sfnPort: 0,
-    graphSimPort: 0,
-    pages: Object.values(P),
-    context: CONTEXT,
-    webRoot,
-  });
-  http = new HttpClient(stack.apiUrl);
-  token = await signLocalToken(DATA_DIR, { org: 'demo-org', user: 'console-tester' });
   browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
   await browser?.close();
-  await stack?.stop();
-  if (ORIGINAL_ANALYZER_LATENCY === undefined) delete process.env.ANALYZER_LATENCY_MS;
-  else process.env.ANALYZER_LATENCY_MS = ORIGINAL_ANALYZER_LATENCY;
 });
 
 const contexts: BrowserContext[] = [];
@@ -79,7 +65,7 @@ async function openConsole(context?: BrowserContext): Promise<Page> {
   const ctx = context ?? (await browser.newContext({ viewport: { width: 1000, height: 800 } }));
   if (!context) contexts.push(ctx);
   const tab = await ctx.newPage();
-  await tab.goto(`${stack.apiUrl}/`);
+  await tab.goto(`${e2e.stack.apiUrl}/`);
   await tab.getByRole('heading', { name: 'Connected pages' }).waitFor({ timeout: WAIT_MS });
   return tab;
 }
@@ -89,7 +75,7 @@ afterAll(async () => {
 });
 
 async function pageFromApi(pageId: string) {
-  const answer = await http.get(PATHS.pages, token);
+  const answer = await e2e.http.get(PATHS.pages, e2e.token);
   expect(answer.status, answer.text).toBe(200);
   const found = PagesResponse.parse(answer.body).pages.find((p) => p.id === pageId);
   if (!found) throw new Error(`page ${pageId} is not listed`);
@@ -109,18 +95,18 @@ async function seeProgressRise(tab: Page, pageName: string): Promise<number[]> {
 
 describe('the web console', () => {
   it('serves the console at / with a config.json holding a working dev token', async () => {
-    const index = await fetch(`${stack.apiUrl}/`);
+    const index = await fetch(`${e2e.stack.apiUrl}/`);
     expect(index.status).toBe(200);
     expect(index.headers.get('content-type')).toContain('text/html');
-    const config = (await (await fetch(`${stack.apiUrl}/config.json`)).json()) as {
+    const config = (await (await fetch(`${e2e.stack.apiUrl}/config.json`)).json()) as {
       apiUrl: string;
       token: string;
     };
     expect(config.apiUrl).toBe('');
-    const pages = await http.get(PATHS.pages, config.token);
+    const pages = await e2e.http.get(PATHS.pages, config.token);
     expect(pages.status).toBe(200);
     // Files outside web/dist are not served, and unknown paths keep the API's 404 {error}.
-    const outside = await fetch(`${stack.apiUrl}/..%2fpackage.json`);
+    const outside = await fetch(`${e2e.stack.apiUrl}/..%2fpackage.json`);
     expect(outside.status).toBe(404);
     expect(await outside.json()).toEqual({ error: 'Not Found' });
   });
@@ -305,12 +291,12 @@ describe('the web console', () => {
     await tab.getByRole('button', { name: 'Close', exact: true }).click();
 
     // Every Graph call of this page now answers 190: the sync fails and says what to do.
-    stack.graph?.setFaults({ rate: 1, codes: [190] });
+    e2e.stack.graph?.setFaults({ rate: 1, codes: [190] });
     try {
       await primaryButton(tab, name).click();
       await tab.getByText(`Sync failed for ${name}`, { exact: true }).waitFor({ timeout: WAIT_MS });
     } finally {
-      stack.graph?.setFaults(null);
+      e2e.stack.graph?.setFaults(null);
     }
     await eventually('the failed card', async () => {
       expect(await primaryLabel(tab, name)).toBe('Sync');
@@ -361,7 +347,7 @@ describe('the web console', () => {
       `Sync paused for ${name}. ${paused.syncedContacts} contacts synced so far.`,
     );
     await tab.waitForTimeout(1500);
-    const still = await http.get(`${PATHS.status}${query({ jobId: paused.id })}`, token);
+    const still = await e2e.http.get(`${PATHS.status}${query({ jobId: paused.id })}`, e2e.token);
     expect(SyncStatusResponse.parse(still.body).job).toMatchObject({
       status: 'PAUSED',
       syncedContacts: paused.syncedContacts,
@@ -389,7 +375,7 @@ describe('the web console', () => {
     await eventually('the retry syncing', async () =>
       expect(await primaryLabel(tab, name)).toBe('Stop Sync'),
     );
-    const retried = await http.get(`${PATHS.status}${query({ jobId })}`, token);
+    const retried = await e2e.http.get(`${PATHS.status}${query({ jobId })}`, e2e.token);
     expect(SyncStatusResponse.parse(retried.body).job.resumedFrom).toBe(paused.id);
     await primaryButton(tab, name).click();
     await eventually('the retry stopped', async () => expect(await primaryLabel(tab, name)).toBe('Sync'));
@@ -406,7 +392,7 @@ describe('the web console', () => {
     await dialog.getByRole('button', { name: 'Disconnect' }).click();
     await tab.getByText(`Disconnected ${name}`, { exact: true }).waitFor({ timeout: WAIT_MS });
     await eventually('the card to go', async () => expect(await card(tab, name).count()).toBe(0));
-    const answer = await http.get(PATHS.pages, token);
+    const answer = await e2e.http.get(PATHS.pages, e2e.token);
     expect(PagesResponse.parse(answer.body).pages.map((p) => p.id)).not.toContain(P.failing.id);
   }, 120_000);
 });

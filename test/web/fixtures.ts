@@ -1,7 +1,7 @@
 import type { ConnectedPage, SyncJob } from '../../web/src/types.ts';
 
 /**
- * The API's answers as the console receives them (GET /api/facebook/pages), built field by field
+ * The API's answers as the console receives them (route `listPages`), built field by field
  * with `progressEstimated`, `mode` and `since`, so a test states only what it is about.
  */
 export const AT = '2025-03-01T10:00:00.000Z';

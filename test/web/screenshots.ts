@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
+import { routePath } from '#shared/api/routes.ts';
 import { ensureConsoleBuilt } from '../../local/console-server.ts';
 import { ROOT, startLocalStack } from '../../local/local-stack.ts';
 import {
@@ -46,7 +47,7 @@ try {
   await tab.mouse.move(0, 0);
   await shot(tab, 'console-2-syncing.png');
 
-  const hold = await holdNextRequest(tab, '/api/facebook/sync-cancel');
+  const hold = await holdNextRequest(tab, routePath('cancelSync'));
   await primaryButton(tab, NAME).click();
   await hold.arrived;
   await shot(tab, 'console-3-stopping.png');

@@ -15,7 +15,7 @@ import { syncJob } from './fixtures.ts';
 
 /**
  * The console's words for a sync, for every combination of mode and progress the API sends: the
- * job objects are built as the API answers them (GET /api/facebook/pages), with
+ * job objects are built as the API answers them (route `listPages`), with
  * `progressEstimated`, `mode` and `since`, and without them (an API that does not send them yet).
  */
 const incremental = (over: Partial<SyncJob> = {}) =>
