@@ -81,11 +81,11 @@ const P = {
   ],
   crossOrg: simPage('cross org', 40, 10),
   changesHands: mid('changes hands'),
-  seed1: big('seed 1'),
-  seed2: big('seed 2'),
-  seed3: simPage('seed 3', 40, 10),
-  seed4: mid('seed 4'),
-  seed5: small('seed 5'),
+  fixture1: big('fixture 1'),
+  fixture2: big('fixture 2'),
+  fixture3: simPage('fixture 3', 40, 10),
+  fixture4: mid('fixture 4'),
+  fixture5: small('fixture 5'),
   edge1: simPage('edge 1', 15, 15),
   edge2: mid('edge 2'),
   edge3: simPage('edge 3', 40, 10),
@@ -218,6 +218,21 @@ const waitForJob = (
   opts?: { tries?: number; intervalMs?: number },
 ) => pollUntil(what, () => jobStatus(jobId), done, { tries: 600, intervalMs: 50, ...opts });
 
+/** What tests wait for before they act on a job: it runs (or already ended). */
+const RUNNING = ['the job to run', (j: JobView) => j.status === 'IN_PROGRESS' || !isActive(j)] as const;
+/** Or: it saved some contacts (or already ended). */
+const SOME_SAVED = ['some contacts saved', (j: JobView) => j.syncedContacts > 0 || !isActive(j)] as const;
+
+/** Starts a sync of the page, waits until `done` holds for its job, and returns the job id. */
+async function startedUntil(
+  pageId: string,
+  ...[what, done, opts]: Parameters<typeof waitForJob> extends [string, ...infer Rest] ? Rest : never
+) {
+  const jobId = await started(pageId);
+  await waitForJob(jobId, what, done, opts);
+  return jobId;
+}
+
 const waitForEnd = (jobId: string) => waitForJob(jobId, 'the job to end', (j) => !isActive(j));
 
 /** Every contact of a page, walking all cursors. */
@@ -251,9 +266,8 @@ async function stopIfRunning(jobId: string) {
  */
 async function cancelAroundCompletion(page: SimPage): Promise<number> {
   const total = totalOf(page);
-  const jobId = await started(page.id);
-  await waitForJob(
-    jobId,
+  const jobId = await startedUntil(
+    page.id,
     'progress >= 90 with every platform discovered',
     (j) => !isActive(j) || (j.totalContacts === total && (j.progress ?? 0) >= 90),
     { tries: 3000, intervalMs: 10 },
@@ -278,6 +292,13 @@ async function cancelAroundCompletion(page: SimPage): Promise<number> {
   expect(finalView(await jobStatus(jobId))).toEqual(finalView(after));
   expect(await contactsOfJob(page.id, jobId)).toHaveLength(after.syncedContacts);
   return answer.status;
+}
+
+/** Connects a page to demo-org as alice, asserting the 201, and returns the body it sent. */
+async function connectedByAlice(pageId: string, pageName: string, accessToken: string) {
+  const body = { pageId, pageName, accessToken };
+  expect((await http.post(PATHS.pages, alice, body)).status).toBe(201);
+  return body;
 }
 
 async function pageOfDemoOrg(pageId: string) {
@@ -305,8 +326,7 @@ async function storedLockOf(pageId: string): Promise<string | undefined> {
  * back. Returns when its execution has left RUNNING, with the count of its contacts at deletion.
  */
 async function deleteJobMidRun(page: SimPage) {
-  const jobId = await started(page.id);
-  await waitForJob(jobId, 'some contacts saved', (j) => j.syncedContacts > 0);
+  const jobId = await startedUntil(page.id, 'some contacts saved', (j) => j.syncedContacts > 0);
   await stack.dynamo.send(
     new DeleteItemCommand({ TableName: stack.tables.jobs, Key: { jobId: { S: jobId }, sk: { S: 'JOB' } } }),
   );
@@ -537,12 +557,11 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
 
   describe(routeKey('listPages'), () => {
     it('answers 200 {pages} without any token, plaintext or ciphertext, in the body', async () => {
-      const connect = {
-        pageId: '930000000000001',
-        pageName: 'Listed Page',
-        accessToken: 'listed_page_plaintext_token_42',
-      };
-      expect((await http.post(PATHS.pages, alice, connect)).status).toBe(201);
+      const connect = await connectedByAlice(
+        '930000000000001',
+        'Listed Page',
+        'listed_page_plaintext_token_42',
+      );
 
       const answer = await http.get(PATHS.pages, alice);
       expect(answer.status, answer.text).toBe(200);
@@ -638,12 +657,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
 
   describe(routeKey('disconnectPage'), () => {
     it('answers 204 and the page is gone', async () => {
-      const body = {
-        pageId: '930000000000004',
-        pageName: 'To Delete',
-        accessToken: 'to_delete_token_0123456789',
-      };
-      expect((await http.post(PATHS.pages, alice, body)).status).toBe(201);
+      const body = await connectedByAlice('930000000000004', 'To Delete', 'to_delete_token_0123456789');
       const answer = await http.delete(routePath('disconnectPage', { pageId: body.pageId }), alice);
       expect(answer.status, answer.text).toBe(204);
       expect(answer.text).toBe('');
@@ -653,8 +667,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
 
     it("cancels an active sync first: CANCELLED, 'Page disconnected', contacts kept", async () => {
       const page = P.disconnectActive;
-      const jobId = await started(page.id);
-      await waitForJob(jobId, 'some contacts saved', (j) => j.syncedContacts > 0 || !isActive(j));
+      const jobId = await startedUntil(page.id, ...SOME_SAVED);
       const answer = await http.delete(routePath('disconnectPage', { pageId: page.id }), alice);
       expect(answer.status, answer.text).toBe(204);
 
@@ -787,7 +800,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
   });
 
   describe('the API as a whole', () => {
-    it('serves GET /openapi.json without a token, equal to the repository openapi.json', async () => {
+    it(`serves ${routeKey('openApi')} without a token, equal to the repository openapi.json`, async () => {
       const answer = await http.get(ROUTES.openApi.path);
       expect(answer.status, answer.text).toBe(200);
       expect(answer.body).toEqual(JSON.parse(readFileSync(path.join(ROOT, 'openapi.json'), 'utf8')));
@@ -884,8 +897,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
     );
 
     it('ten concurrent cancels of one running job all answer 200 with the same job', async () => {
-      const jobId = await started(P.cancelVsCancel.id);
-      await waitForJob(jobId, 'the job to run', (j) => j.status === 'IN_PROGRESS' || !isActive(j));
+      const jobId = await startedUntil(P.cancelVsCancel.id, ...RUNNING);
       const answers = await Promise.all(Array.from({ length: 10 }, () => cancelSync(jobId)));
       expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
       const bodies = answers.map((a) => CancelSyncResponse.strict().parse(a.body));
@@ -912,8 +924,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
   describe('cross-organization access', () => {
     it("another organization's token is refused everywhere and changes nothing", async () => {
       const page = P.crossOrg;
-      const jobId = await started(page.id);
-      await waitForJob(jobId, 'the job to run', (j) => j.status === 'IN_PROGRESS' || !isActive(j));
+      const jobId = await startedUntil(page.id, ...RUNNING);
 
       expectError(await http.get(routePath('syncStatus', { jobId }), mallory), 403);
       expectError(await cancelSync(jobId, mallory), 403);
@@ -939,8 +950,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
   describe('a page that changes hands', () => {
     it("shows the new organization none of the old organization's contacts or jobs", async ({ expect }) => {
       const page = P.changesHands;
-      const jobId = await started(page.id);
-      await waitForJob(jobId, 'some contacts saved', (j) => j.syncedContacts > 0 || !isActive(j));
+      const jobId = await startedUntil(page.id, ...SOME_SAVED);
       expect((await http.delete(routePath('disconnectPage', { pageId: page.id }), alice)).status).toBe(204);
       const kept = await jobStatus(jobId);
       expect(kept.syncedContacts).toBeGreaterThan(0);
@@ -966,22 +976,21 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
   });
 
   describe("the original feature's testing scenarios", () => {
-    it('seed test 1: cancel immediately -> CANCELLED with 0-10 contacts, counters match saved contacts', async () => {
-      const jobId = await started(P.seed1.id);
+    it('fixture test 1: cancel immediately -> CANCELLED with 0-10 contacts, counters match saved contacts', async () => {
+      const jobId = await started(P.fixture1.id);
       const ack = await cancelled(jobId);
       expect(ack.syncedContacts).toBeLessThanOrEqual(10);
       await sleep(2000);
       const job = await jobStatus(jobId);
       expect(job).toMatchObject({ status: 'CANCELLED', syncedContacts: ack.syncedContacts });
-      expect(await contactsOfJob(P.seed1.id, jobId)).toHaveLength(ack.syncedContacts);
+      expect(await contactsOfJob(P.fixture1.id, jobId)).toHaveLength(ack.syncedContacts);
     });
 
-    it('seed test 2: cancel at ~50% -> CANCELLED with part of the contacts saved, counters exact', async () => {
-      const page = P.seed2;
-      const jobId = await started(page.id);
+    it('fixture test 2: cancel at ~50% -> CANCELLED with part of the contacts saved, counters exact', async () => {
+      const page = P.fixture2;
       // Half of the page's conversations done (progress stays null until the whole list is read).
-      await waitForJob(
-        jobId,
+      const jobId = await startedUntil(
+        page.id,
         'half done',
         (j) => j.syncedContacts + j.failedContacts >= totalOf(page) / 2 || !isActive(j),
       );
@@ -997,10 +1006,10 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       expect(await contactsOfJob(page.id, jobId)).toHaveLength(ack.syncedContacts);
     });
 
-    it('seed test 3: cancel, then start again at once -> 202 and the new job starts from 0', async () => {
-      const page = P.seed3;
+    it('fixture test 3: cancel, then start again at once -> 202 and the new job starts from 0', async () => {
+      const page = P.fixture3;
       const first = await started(page.id);
-      await waitForJob(first, 'some contacts saved', (j) => j.syncedContacts > 0 || !isActive(j));
+      await waitForJob(first, ...SOME_SAVED);
       const ack = await cancelled(first);
       const second = await started(page.id);
       expect(second).not.toBe(first);
@@ -1023,10 +1032,10 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       });
     });
 
-    it('seed test 4: cancel from a different tab -> both users see CANCELLED, cancelled by B', async () => {
-      const page = P.seed4;
+    it('fixture test 4: cancel from a different tab -> both users see CANCELLED, cancelled by B', async () => {
+      const page = P.fixture4;
       const jobId = await started(page.id, alice);
-      await waitForJob(jobId, 'the job to run', (j) => j.status === 'IN_PROGRESS' || !isActive(j));
+      await waitForJob(jobId, ...RUNNING);
       const byBob = await cancelSync(jobId, bob);
       expect(byBob.status, byBob.text).toBe(200);
       const ack = CancelSyncResponse.strict().parse(byBob.body).job;
@@ -1045,8 +1054,8 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       expect(byAlice.body).toEqual(byBob.body);
     });
 
-    it('seed test 5: cancel after completion -> 400 "Cannot cancel job with status: COMPLETED"', async () => {
-      const jobId = await started(P.seed5.id);
+    it('fixture test 5: cancel after completion -> 400 "Cannot cancel job with status: COMPLETED"', async () => {
+      const jobId = await started(P.fixture5.id);
       const done = await waitForEnd(jobId);
       expect(done.status).toBe('COMPLETED');
       expectError(await cancelSync(jobId), 400, 'Cannot cancel job with status: COMPLETED');
@@ -1060,8 +1069,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
     });
 
     it('edge case 2: multiple cancel requests -> the first cancels, the rest are idempotent 200s', async () => {
-      const jobId = await started(P.edge2.id);
-      await waitForJob(jobId, 'the job to run', (j) => j.status === 'IN_PROGRESS' || !isActive(j));
+      const jobId = await startedUntil(P.edge2.id, ...RUNNING);
       const first = await cancelSync(jobId, alice, 'first click');
       expect(first.status, first.text).toBe(200);
       CancelSyncResponse.strict().parse(first.body);
@@ -1081,8 +1089,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
 
     it('edge case 3: a user of another organization cannot cancel -> 403, and the job completes', async () => {
       const page = P.edge3;
-      const jobId = await started(page.id);
-      await waitForJob(jobId, 'the job to run', (j) => j.status === 'IN_PROGRESS' || !isActive(j));
+      const jobId = await startedUntil(page.id, ...RUNNING);
       expectError(await cancelSync(jobId, mallory), 403);
       const done = await waitForEnd(jobId);
       expect(done.status).toBe('COMPLETED');
@@ -1113,10 +1120,9 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
 
     it('edge case 5: cancel during a contact write -> every saved contact is whole, counters exact', async () => {
       const page = P.edge5;
-      const jobId = await started(page.id);
       // Best effort: cancel while a chunk is part-way through its writes.
-      await waitForJob(
-        jobId,
+      const jobId = await startedUntil(
+        page.id,
         'a chunk part-way written',
         (j) => (j.syncedContacts > 0 && j.syncedContacts % CHUNK_SIZE !== 0) || j.syncedContacts > 40,
         { tries: 3000, intervalMs: 10 },
