@@ -8,7 +8,6 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { JobNotRunningError } from '#shared/domain-errors.ts';
-import type { AiContext } from '#shared/schemas.ts';
 import { chunkSk } from '#shared/store/chunk-repository.ts';
 import {
   type CommitEntry,
@@ -18,6 +17,7 @@ import {
   saveContact,
 } from '#shared/store/contact-commit.ts';
 import type { ContactInput } from '#shared/store/contact-repository.ts';
+import { AI_CONTEXT, transactionCancelled } from './transaction-fixtures.ts';
 
 /**
  * Unit tests of the batch commit with a mocked client: the shape of the one transaction, and how
@@ -32,14 +32,6 @@ const PAGES_TABLE = process.env.PAGES_TABLE ?? '';
 const JOB = '00000000-0000-4000-8000-000000000001';
 const OTHER_JOB = '00000000-0000-4000-8000-000000000002';
 const PAGE_ID = '104729384756192';
-
-const AI_CONTEXT: AiContext = {
-  summary: 'test',
-  intent: 'other',
-  sentiment: 'neutral',
-  leadScore: 10,
-  tags: [],
-};
 
 const input = (n: number): ContactInput => ({
   pageId: PAGE_ID,
@@ -79,15 +71,13 @@ const storedContact = (n: number, lastSyncJobId: string) =>
     createdByJobId: lastSyncJobId,
   });
 
-type Reason = CancellationReason;
-function cancelled(...reasons: (string | Reason)[]) {
-  const CancellationReasons = reasons.map((r) => (typeof r === 'string' ? { Code: r } : r));
-  return new TransactionCanceledException({
-    message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${CancellationReasons.map((r) => r.Code).join(', ')}]`,
-    $metadata: {},
-    CancellationReasons,
-  });
-}
+/** The reason of an action whose condition failed, with the item as it was (if any). */
+const conditionFailed = (Item?: CancellationReason['Item']): CancellationReason =>
+  Item ? { Code: 'ConditionalCheckFailed', Item } : { Code: 'ConditionalCheckFailed' };
+
+/** A cancelled transaction with these reasons, a code alone given as a string. */
+const cancelled = (...reasons: (string | CancellationReason)[]) =>
+  transactionCancelled(reasons.map((r) => (typeof r === 'string' ? { Code: r } : r)));
 
 const requests = (): TransactWriteCommandInput[] =>
   ddbMock.commandCalls(TransactWriteCommand).map((call) => call.args[0].input);
@@ -103,6 +93,30 @@ const contactActions = (request: TransactWriteCommandInput | undefined) =>
     if (i.Update?.TableName === CONTACTS_TABLE) return [['update', i.Update.Key?.contactKey]];
     return [];
   });
+
+/** Every commit is cancelled with these reasons. */
+const commitsCancelled = (...reasons: Parameters<typeof cancelled>) =>
+  ddbMock.on(TransactWriteCommand).rejects(cancelled(...reasons));
+/** The first commit is cancelled with these reasons, the next ones succeed. */
+const firstCommitCancelled = (...reasons: Parameters<typeof cancelled>) =>
+  ddbMock
+    .on(TransactWriteCommand)
+    .rejectsOnce(cancelled(...reasons))
+    .resolves({});
+
+/** Commits `entries` in one transaction, expecting `outcomes`, and returns its request. */
+async function committedOnce(entries: CommitEntry[], outcomes: string[]) {
+  await expect(commitBatch(JOB, entries)).resolves.toEqual(outcomes);
+  expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 1);
+  return requests()[0];
+}
+
+/** A request that adds no contact: `actions` actions, the job's update matching `job`, no page update. */
+function expectJobOnlyUpdate(request: TransactWriteCommandInput | undefined, actions: number, job: object) {
+  expect(itemsOf(request)).toHaveLength(actions);
+  expect(pageUpdate(request)).toBeUndefined();
+  expect(jobUpdate(request)).toMatchObject(job);
+}
 
 beforeEach(() => {
   ddbMock.reset();
@@ -214,12 +228,8 @@ describe('commitBatch: the transaction', () => {
   });
 
   it('does not update the page when the batch creates nothing', async () => {
-    await expect(commitBatch(JOB, [update(1), update(2)])).resolves.toEqual(['updated', 'updated']);
-
-    const request = requests()[0];
-    expect(itemsOf(request)).toHaveLength(3);
-    expect(pageUpdate(request)).toBeUndefined();
-    expect(jobUpdate(request)).toMatchObject({
+    const request = await committedOnce([update(1), update(2)], ['updated', 'updated']);
+    expectJobOnlyUpdate(request, 3, {
       UpdateExpression: 'ADD syncedContacts :synced SET updatedAt = :now',
       ExpressionAttributeValues: expect.objectContaining({ ':synced': 2 }),
     });
@@ -227,12 +237,8 @@ describe('commitBatch: the transaction', () => {
   });
 
   it('counts only failures, and touches no page, for a batch of failures', async () => {
-    await expect(commitBatch(JOB, [failure(1), failure(2)])).resolves.toEqual(['failed', 'failed']);
-
-    const request = requests()[0];
-    expect(itemsOf(request)).toHaveLength(3);
-    expect(pageUpdate(request)).toBeUndefined();
-    expect(jobUpdate(request)).toMatchObject({
+    const request = await committedOnce([failure(1), failure(2)], ['failed', 'failed']);
+    expectJobOnlyUpdate(request, 3, {
       UpdateExpression: 'ADD failedContacts :failed SET updatedAt = :now',
       ConditionExpression: '#status = :running',
       ExpressionAttributeValues: expect.objectContaining({ ':failed': 2, ':running': 'IN_PROGRESS' }),
@@ -240,11 +246,8 @@ describe('commitBatch: the transaction', () => {
   });
 
   it('a chunk marker alone only touches the job, still guarded by its status', async () => {
-    await expect(commitBatch(JOB, [chunkDone])).resolves.toEqual(['chunk-done']);
-
-    const request = requests()[0];
-    expect(itemsOf(request)).toHaveLength(2);
-    expect(jobUpdate(request)).toMatchObject({
+    const request = await committedOnce([chunkDone], ['chunk-done']);
+    expectJobOnlyUpdate(request, 2, {
       UpdateExpression: 'SET updatedAt = :now',
       ConditionExpression: '#status = :running',
     });
@@ -264,16 +267,7 @@ describe('commitBatch: the transaction', () => {
 
 describe('commitBatch: a cancelled transaction', () => {
   it('throws JobNotRunningError when the job is no longer IN_PROGRESS, and tries nothing more', async () => {
-    ddbMock
-      .on(TransactWriteCommand)
-      .rejects(
-        cancelled(
-          'None',
-          'None',
-          { Code: 'ConditionalCheckFailed', Item: marshall({ status: 'CANCELLED' }) },
-          'None',
-        ),
-      );
+    commitsCancelled('None', 'None', conditionFailed(marshall({ status: 'CANCELLED' })), 'None');
 
     const error = await commitBatch(JOB, [create(1), failure(2)]).catch((e: unknown) => e);
 
@@ -283,33 +277,18 @@ describe('commitBatch: a cancelled transaction', () => {
   });
 
   it('is JobNotRunningError even when entries failed their conditions too', async () => {
-    ddbMock
-      .on(TransactWriteCommand)
-      .rejects(
-        cancelled(
-          { Code: 'ConditionalCheckFailed', Item: storedContact(1, OTHER_JOB) },
-          { Code: 'ConditionalCheckFailed', Item: marshall({ status: 'PAUSED' }) },
-          'None',
-        ),
-      );
+    commitsCancelled(
+      conditionFailed(storedContact(1, OTHER_JOB)),
+      conditionFailed(marshall({ status: 'PAUSED' })),
+      'None',
+    );
 
     await expect(commitBatch(JOB, [create(1)])).rejects.toBeInstanceOf(JobNotRunningError);
     expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 1);
   });
 
   it("commits again without a contact that already carries this job, which counts as 'already-counted'", async () => {
-    ddbMock
-      .on(TransactWriteCommand)
-      .rejectsOnce(
-        cancelled(
-          'None',
-          { Code: 'ConditionalCheckFailed', Item: storedContact(2, JOB) },
-          'None',
-          'None',
-          'None',
-        ),
-      )
-      .resolves({});
+    firstCommitCancelled('None', conditionFailed(storedContact(2, JOB)), 'None', 'None', 'None');
 
     const outcomes = await commitBatch(JOB, [create(1), create(2), create(3)]);
 
@@ -325,10 +304,7 @@ describe('commitBatch: a cancelled transaction', () => {
   });
 
   it('drops an update whose contact this job already wrote', async () => {
-    ddbMock
-      .on(TransactWriteCommand)
-      .rejectsOnce(cancelled({ Code: 'ConditionalCheckFailed', Item: storedContact(1, JOB) }, 'None', 'None'))
-      .resolves({});
+    firstCommitCancelled(conditionFailed(storedContact(1, JOB)), 'None', 'None');
 
     await expect(commitBatch(JOB, [update(1), update(2)])).resolves.toEqual(['already-counted', 'updated']);
 
@@ -338,28 +314,14 @@ describe('commitBatch: a cancelled transaction', () => {
   });
 
   it('commits nothing at all when every entry was already written by this job', async () => {
-    ddbMock
-      .on(TransactWriteCommand)
-      .rejectsOnce(
-        cancelled({ Code: 'ConditionalCheckFailed', Item: storedContact(1, JOB) }, 'None', 'None'),
-      );
+    firstCommitCancelled(conditionFailed(storedContact(1, JOB)), 'None', 'None');
 
     await expect(commitBatch(JOB, [create(1)])).resolves.toEqual(['already-counted']);
     expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 1);
   });
 
   it('switches a create that met a contact of another job to an update', async () => {
-    ddbMock
-      .on(TransactWriteCommand)
-      .rejectsOnce(
-        cancelled(
-          'None',
-          { Code: 'ConditionalCheckFailed', Item: storedContact(2, OTHER_JOB) },
-          'None',
-          'None',
-        ),
-      )
-      .resolves({});
+    firstCommitCancelled('None', conditionFailed(storedContact(2, OTHER_JOB)), 'None', 'None');
 
     await expect(commitBatch(JOB, [create(1), create(2)])).resolves.toEqual(['created', 'updated']);
 
@@ -381,10 +343,7 @@ describe('commitBatch: a cancelled transaction', () => {
   });
 
   it('switches an update that found no contact (deleted since it was read) to a create', async () => {
-    ddbMock
-      .on(TransactWriteCommand)
-      .rejectsOnce(cancelled({ Code: 'ConditionalCheckFailed' }, 'None'))
-      .resolves({});
+    firstCommitCancelled(conditionFailed(), 'None');
 
     await expect(commitBatch(JOB, [update(1)])).resolves.toEqual(['created']);
 
@@ -402,20 +361,15 @@ describe('commitBatch: a cancelled transaction', () => {
   });
 
   it('drops a failure marker that already exists, and does not count it again', async () => {
-    ddbMock
-      .on(TransactWriteCommand)
-      .rejectsOnce(
-        cancelled(
-          {
-            Code: 'ConditionalCheckFailed',
-            Item: marshall({ jobId: JOB, sk: 'FAILED#messenger#t_1', reason: 'earlier', at: '2026-01-01' }),
-          },
-          'None',
-          'None',
-          'None',
-        ),
-      )
-      .resolves({});
+    firstCommitCancelled(
+      {
+        Code: 'ConditionalCheckFailed',
+        Item: marshall({ jobId: JOB, sk: 'FAILED#messenger#t_1', reason: 'earlier', at: '2026-01-01' }),
+      },
+      'None',
+      'None',
+      'None',
+    );
 
     await expect(commitBatch(JOB, [failure(1), create(2)])).resolves.toEqual(['already-counted', 'created']);
 
@@ -447,7 +401,7 @@ describe('commitBatch: a cancelled transaction', () => {
     // psid-1's create met a contact of another job (switchable), but the page is gone: not the
     // entries' business, so no second round.
     const pageGone = cancelled(
-      { Code: 'ConditionalCheckFailed', Item: storedContact(1, OTHER_JOB) },
+      conditionFailed(storedContact(1, OTHER_JOB)),
       'None',
       'None',
       'ConditionalCheckFailed',
@@ -459,10 +413,7 @@ describe('commitBatch: a cancelled transaction', () => {
   });
 
   it('rethrows when the job update fails for another reason than its condition', async () => {
-    const throttled = cancelled(
-      { Code: 'ConditionalCheckFailed', Item: storedContact(1, JOB) },
-      'ThrottlingError',
-    );
+    const throttled = cancelled(conditionFailed(storedContact(1, JOB)), 'ThrottlingError');
     ddbMock.on(TransactWriteCommand).rejects(throttled);
 
     await expect(commitBatch(JOB, [update(1)])).rejects.toBe(throttled);
@@ -477,17 +428,7 @@ describe('commitBatch: a cancelled transaction', () => {
   });
 
   it("reports a chunk marker that already exists as 'chunk-done', not as a conversation counted", async () => {
-    ddbMock
-      .on(TransactWriteCommand)
-      .rejectsOnce(
-        cancelled(
-          'None',
-          { Code: 'ConditionalCheckFailed', Item: marshall({ jobId: JOB, sk: 'CHUNK#x' }) },
-          'None',
-          'None',
-        ),
-      )
-      .resolves({});
+    firstCommitCancelled('None', conditionFailed(marshall({ jobId: JOB, sk: 'CHUNK#x' })), 'None', 'None');
 
     await expect(commitBatch(JOB, [create(1), chunkDone])).resolves.toEqual(['created', 'chunk-done']);
     expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 2);
@@ -496,9 +437,7 @@ describe('commitBatch: a cancelled transaction', () => {
   it('rethrows at once when a failed entry would be sent the same way again', async () => {
     // An update refused although the contact exists and does not carry this job: sending the same
     // update again cannot help.
-    ddbMock
-      .on(TransactWriteCommand)
-      .rejects(cancelled({ Code: 'ConditionalCheckFailed', Item: storedContact(1, OTHER_JOB) }, 'None'));
+    commitsCancelled(conditionFailed(storedContact(1, OTHER_JOB)), 'None');
 
     await expect(commitBatch(JOB, [update(1)])).rejects.toBeInstanceOf(TransactionCanceledException);
     expect(ddbMock).toReceiveCommandTimes(TransactWriteCommand, 1);
@@ -509,8 +448,8 @@ describe('commitBatch: a cancelled transaction', () => {
     ddbMock.on(TransactWriteCommand).callsFake((request: TransactWriteCommandInput) => {
       const put = itemsOf(request)[0]?.Put !== undefined;
       throw put
-        ? cancelled({ Code: 'ConditionalCheckFailed', Item: storedContact(1, OTHER_JOB) }, 'None', 'None')
-        : cancelled({ Code: 'ConditionalCheckFailed' }, 'None');
+        ? cancelled(conditionFailed(storedContact(1, OTHER_JOB)), 'None', 'None')
+        : cancelled(conditionFailed(), 'None');
     });
 
     await expect(commitBatch(JOB, [create(1)])).rejects.toBeInstanceOf(TransactionCanceledException);
@@ -524,9 +463,7 @@ describe('one-entry wrappers', () => {
       .on(TransactWriteCommand)
       .resolvesOnce({})
       .resolvesOnce({})
-      .rejectsOnce(
-        cancelled({ Code: 'ConditionalCheckFailed', Item: storedContact(1, JOB) }, 'None', 'None'),
-      );
+      .rejectsOnce(cancelled(conditionFailed(storedContact(1, JOB)), 'None', 'None'));
     await expect(saveContact(JOB, input(1))).resolves.toBe('created');
     await expect(saveContact(JOB, input(1), true)).resolves.toBe('updated');
     await expect(saveContact(JOB, input(1))).resolves.toBe('already-counted');
@@ -539,12 +476,7 @@ describe('one-entry wrappers', () => {
     ddbMock
       .on(TransactWriteCommand)
       .resolvesOnce({})
-      .rejectsOnce(
-        cancelled(
-          { Code: 'ConditionalCheckFailed', Item: marshall({ jobId: JOB, sk: 'FAILED#instagram#t_9' }) },
-          'None',
-        ),
-      );
+      .rejectsOnce(cancelled(conditionFailed(marshall({ jobId: JOB, sk: 'FAILED#instagram#t_9' })), 'None'));
     await expect(recordFailedConversation(JOB, 'instagram', 't_9', 'x'.repeat(600))).resolves.toBe(
       'recorded',
     );

@@ -12,9 +12,9 @@ import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } fr
 import type { AnalyzerMessage, ConversationAnalyzer } from '#shared/analyzer/analyzer.ts';
 import { JobNotRunningError, SyncFailedError } from '#shared/domain-errors.ts';
 import type { Conversation } from '#shared/graph/graph-responses.ts';
-import type { AiContext } from '#shared/schemas.ts';
 import { chunkSk } from '#shared/store/chunk-repository.ts';
 import { type ChunkRef, type ChunkResult, processChunk } from '#shared/sync/process-chunk.ts';
+import { AI_CONTEXT, transactionCancelled } from '#test/shared/store/transaction-fixtures.ts';
 import {
   CONTACTS_TABLE,
   chunkPage,
@@ -46,14 +46,6 @@ const INPUT: ChunkRef = {
   pageId: PAGE_ID,
   platform: 'messenger',
   after: null,
-};
-
-const AI_CONTEXT: AiContext = {
-  summary: 'test',
-  intent: 'other',
-  sentiment: 'neutral',
-  leadScore: 10,
-  tags: [],
 };
 
 function conversation(n: number, customer: boolean = true): Conversation {
@@ -139,20 +131,12 @@ function waitingAnalyzer(onAbort: (reason: unknown) => void) {
 }
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-type Reason = CancellationReason;
 
-/**
- * DynamoDB's answer to `request` when the actions `reasonOf` names failed: a cancellation with one
- * reason per action, in request order, with the item as it was (ALL_OLD, AttributeValue form).
- */
-function cancelled(request: TransactWriteCommandInput, reasonOf: (item: TransactItem) => Reason | undefined) {
-  const CancellationReasons = (request.TransactItems ?? []).map((item) => reasonOf(item) ?? { Code: 'None' });
-  return new TransactionCanceledException({
-    message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${CancellationReasons.map((r) => r.Code).join(', ')}]`,
-    $metadata: {},
-    CancellationReasons,
-  });
-}
+/** DynamoDB's answer to `request` when the actions `reasonOf` names failed (the others: 'None'). */
+const cancelled = (
+  request: TransactWriteCommandInput,
+  reasonOf: (item: TransactItem) => CancellationReason | undefined,
+) => transactionCancelled((request.TransactItems ?? []).map((item) => reasonOf(item) ?? { Code: 'None' }));
 
 const isJobUpdate = (item: TransactItem) =>
   item.Update?.TableName === JOBS_TABLE && item.Update.Key?.sk === 'JOB';
