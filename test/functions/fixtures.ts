@@ -19,6 +19,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'vitest';
 import type { ConnectedPage, StoredPage } from '#shared/store/page-repository.ts';
 import type { SyncJob } from '#shared/sync/job.ts';
+import { transactionCancelled } from '#test/shared/store/transaction-fixtures.ts';
 import { allowedStatuses, CALLER, expectError, type Reply, setFields } from './event.ts';
 
 /** Every AWS client a route handler uses, stubbed: no unit test reaches AWS. */
@@ -245,6 +246,10 @@ export function expectLockReleased(jobId: string): void {
     ExpressionAttributeValues: { ':j': jobId },
   });
 }
+
+/** A start's transaction refused: the page's lock condition (its first action) failed. */
+export const pageLockConflict = () =>
+  transactionCancelled([{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }]);
 
 /**
  * What DynamoDB throws when a conditional write loses a race; with `item`, the item as it was

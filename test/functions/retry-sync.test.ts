@@ -1,4 +1,3 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import {
   JOB_ID,
   JOBS_TABLE,
   PAGE_ID,
+  pageLockConflict,
   putJob,
   resetAwsMocks,
   sfnMock,
@@ -95,13 +95,7 @@ describe(routeKey('retrySync'), () => {
     ddbMock.on(GetCommand, { TableName: JOBS_TABLE, Key: { jobId: active, sk: 'JOB' } }).resolves({
       Item: storedJob({ jobId: active, status: 'IN_PROGRESS' }),
     });
-    ddbMock.on(TransactWriteCommand).rejects(
-      new TransactionCanceledException({
-        message: 'Transaction cancelled [ConditionalCheckFailed, None]',
-        $metadata: {},
-        CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
-      }),
-    );
+    ddbMock.on(TransactWriteCommand).rejects(pageLockConflict());
 
     const reply = await retry({ jobId: JOB_ID });
 

@@ -24,6 +24,7 @@ import {
   kmsMock,
   PAGE_ID,
   PAGES_TABLE,
+  pageLockConflict,
   putJob,
   resetAwsMocks,
   STATE_MACHINE_ARN,
@@ -39,15 +40,6 @@ const start = routeCaller(handler, 'startSync');
 function givenLockTakenBy(activeJobId: string, status: string) {
   givenPage(storedPage(), storedPage({ activeJobId }));
   ddbMock.on(GetCommand, { TableName: JOBS_TABLE }).resolves({ Item: { jobId: activeJobId, status } });
-}
-
-function lockConflict() {
-  return new TransactionCanceledException({
-    message:
-      'Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed, None]',
-    $metadata: {},
-    CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
-  });
 }
 
 /** Every table name a command of either DynamoDB client was sent to. */
@@ -203,7 +195,7 @@ describe(routeKey('startSync'), () => {
 
   it('returns 409 with the active job id when the page lock is taken', async () => {
     givenLockTakenBy('00000000-0000-4000-8000-0000000000a1', 'IN_PROGRESS');
-    ddbMock.on(TransactWriteCommand).rejects(lockConflict());
+    ddbMock.on(TransactWriteCommand).rejects(pageLockConflict());
 
     const reply = await start({ pageId: PAGE_ID });
 
@@ -218,7 +210,7 @@ describe(routeKey('startSync'), () => {
 
   it('heals a lock left by a job that already ended, then starts', async () => {
     givenLockTakenBy('00000000-0000-4000-8000-0000000000cc', 'CANCELLED');
-    ddbMock.on(TransactWriteCommand).rejectsOnce(lockConflict()).resolves({});
+    ddbMock.on(TransactWriteCommand).rejectsOnce(pageLockConflict()).resolves({});
     ddbMock.on(UpdateCommand).resolves({});
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
 

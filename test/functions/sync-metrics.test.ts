@@ -1,4 +1,3 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -25,6 +24,7 @@ import {
   givenStartablePage,
   JOB_ID,
   PAGE_ID,
+  pageLockConflict,
   resetAwsMocks,
   sfnMock,
   storedJob,
@@ -83,13 +83,7 @@ describe('SyncsStarted', () => {
   it('counts nothing when the page is locked by another sync (409)', async () => {
     givenPage(storedPage(), storedPage({ activeJobId: JOB_ID }));
     givenJob(storedJob());
-    ddbMock.on(TransactWriteCommand).rejects(
-      new TransactionCanceledException({
-        message: 'Transaction cancelled [ConditionalCheckFailed, None]',
-        $metadata: {},
-        CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
-      }),
-    );
+    ddbMock.on(TransactWriteCommand).rejects(pageLockConflict());
 
     const reply = await start({ pageId: PAGE_ID });
 
