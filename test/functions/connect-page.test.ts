@@ -15,6 +15,8 @@ import {
   kmsMock,
   PAGE_ID,
   PAGES_TABLE,
+  PREVIOUS_OWNERS_JOB_ID,
+  previousOwnersJob,
   resetAwsMocks,
   storedJob,
   throughputExceeded,
@@ -137,20 +139,13 @@ describe(`${routeKey('connectPage')}: connecting`, () => {
 
   it("does not show the previous owner's job as lastJob when another organization connected the page before", async () => {
     // The page was connected by org-2 before, synced, then disconnected: its history is org-2's.
-    const previousOwners = storedJob({
-      jobId: '00000000-0000-4000-8000-0000000000b2',
-      organizationId: 'org-2',
-      status: 'COMPLETED',
-      completedAt: '2026-01-01T00:05:00.000Z',
-      cancelledBy: 'user-of-org-2',
-    });
-    givenJobsListed(previousOwners);
+    givenJobsListed(previousOwnersJob({ status: 'COMPLETED' }));
 
     const reply = await connect(VALID);
 
     expect(reply.statusCode).toBe(201);
     expect(ConnectPageResponse.parse(reply.body).page.lastJob).toBeNull();
-    expect(reply.raw).not.toContain('00000000-0000-4000-8000-0000000000b2');
+    expect(reply.raw).not.toContain(PREVIOUS_OWNERS_JOB_ID);
   });
 });
 

@@ -97,6 +97,17 @@ export function storedJob(overrides: Partial<SyncJob> = {}): SyncJob {
   };
 }
 
+/** A job of org-2's, from when org-2 had the page connected: a page's history a new owner must not see. */
+export const PREVIOUS_OWNERS_JOB_ID = '00000000-0000-4000-8000-0000000000b2';
+export const previousOwnersJob = (overrides: Partial<SyncJob>): SyncJob =>
+  storedJob({
+    jobId: PREVIOUS_OWNERS_JOB_ID,
+    organizationId: 'org-2',
+    cancelledBy: 'user-of-org-2',
+    completedAt: '2026-01-01T00:05:00.000Z',
+    ...overrides,
+  });
+
 /** The job as CALLER's cancel leaves it, as DynamoDB returns it after the commit (ALL_NEW). */
 export function cancelledJob(overrides: Partial<SyncJob> = {}): SyncJob {
   return storedJob({

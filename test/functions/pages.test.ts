@@ -7,7 +7,16 @@ import type { ConnectedPage } from '#shared/store/page-repository.ts';
 import type { SyncJob } from '#shared/sync/job.ts';
 import { handler } from '../../functions/pages/handler.ts';
 import { CALLER, type RouteEventInit, routeCaller } from './event.ts';
-import { ddbMock, givenPagesListed, JOBS_TABLE, kmsMock, PAGES_TABLE, resetAwsMocks } from './fixtures.ts';
+import {
+  ddbMock,
+  givenPagesListed,
+  JOBS_TABLE,
+  kmsMock,
+  PAGES_TABLE,
+  PREVIOUS_OWNERS_JOB_ID,
+  previousOwnersJob,
+  resetAwsMocks,
+} from './fixtures.ts';
 
 /** The pages' tokens, and the KMS ciphertexts the pages table holds for them. */
 const TOKENS = ['EAAG-secret-token-of-zeta', 'EAAG-secret-token-of-alpha'];
@@ -136,12 +145,9 @@ describe(routeKey('listPages'), () => {
   it("does not show another organization's job as the last job of a page that changed hands", async () => {
     // The page was connected by org-2, synced, disconnected, then connected by CALLER's org: the
     // page's history in the byPage index still holds org-2's job.
-    const previousOwners = job({
-      jobId: '00000000-0000-4000-8000-0000000000b2',
+    const previousOwners = previousOwnersJob({
       pageId: '100000000000010',
       status: 'CANCELLED',
-      organizationId: 'org-2',
-      cancelledBy: 'user-of-org-2',
       cancelReason: 'internal reason of org-2',
     });
     ddbMock
@@ -153,7 +159,7 @@ describe(routeKey('listPages'), () => {
     expect(reply.statusCode).toBe(200);
     const alpha = PagesResponse.parse(reply.body).pages.find((p) => p.id === '100000000000010');
     expect(alpha?.lastJob).toBeNull();
-    expect(reply.raw).not.toContain('00000000-0000-4000-8000-0000000000b2');
+    expect(reply.raw).not.toContain(PREVIOUS_OWNERS_JOB_ID);
     expect(reply.raw).not.toContain('user-of-org-2');
   });
 
