@@ -18,7 +18,6 @@ import {
   PREVIOUS_OWNERS_JOB_ID,
   previousOwnersJob,
   resetAwsMocks,
-  storedJob,
   throughputExceeded,
 } from './fixtures.ts';
 

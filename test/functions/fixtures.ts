@@ -16,7 +16,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { expect } from 'vitest';
+import { expect, it } from 'vitest';
+import type { JobStatus } from '#shared/job-status.ts';
 import type { ConnectedPage, StoredPage } from '#shared/store/page-repository.ts';
 import type { SyncJob } from '#shared/sync/job.ts';
 import { transactionCancelled } from '#test/shared/store/transaction-fixtures.ts';
@@ -255,6 +256,27 @@ export function expectLockReleased(jobId: string): void {
     Key: { pageId: PAGE_ID },
     UpdateExpression: 'REMOVE activeJobId',
     ExpressionAttributeValues: { ':j': jobId },
+  });
+}
+
+/**
+ * A job command's 400 for each of `statuses`, which it cannot act on (test `title`): the job read in
+ * that status, the answer `Cannot <verb> job with status: <status>`, no `write` sent, no execution
+ * touched.
+ */
+export function itRefusesJobsIn(
+  statuses: JobStatus[],
+  title: string,
+  [verb, call]: [string, (body: unknown) => Promise<Reply>],
+  write: typeof UpdateCommand | typeof TransactWriteCommand,
+): void {
+  it.each<JobStatus>(statuses)(title, async (status) => {
+    givenJob(storedJob({ status }));
+
+    expectError(await call({ jobId: JOB_ID }), 400, `Cannot ${verb} job with status: ${status}`);
+    // The matcher's type takes one command class; the check is the same for either.
+    expect(ddbMock).not.toReceiveCommand(write as typeof UpdateCommand);
+    expect(sfnMock).not.toReceiveAnyCommand();
   });
 }
 

@@ -4,7 +4,6 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { routeKey } from '#shared/api/routes.ts';
 import { ResumeSyncResponse } from '#shared/contract.ts';
-import type { JobStatus } from '#shared/job-status.ts';
 import type { SyncJob } from '#shared/sync/job.ts';
 import { handler } from '../../functions/resume-sync/handler.ts';
 import { allowedStatuses, CALLER, expectError, routeCaller, setFields } from './event.ts';
@@ -17,6 +16,7 @@ import {
   givenEventBus,
   givenJob,
   INVALID_JOB_BODIES,
+  itRefusesJobsIn,
   JOB_ID,
   PAGE_ID,
   PAGES_TABLE,
@@ -57,15 +57,11 @@ describe(routeKey('resumeSync'), () => {
     expect(ddbMock).not.toReceiveCommand(UpdateCommand);
   });
 
-  it.each<JobStatus>(['PENDING', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'CANCELLED'])(
+  itRefusesJobsIn(
+    ['PENDING', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'CANCELLED'],
     'returns 400 and starts nothing when the job is %s',
-    async (status) => {
-      givenJob(storedJob({ status }));
-
-      expectError(await resume({ jobId: JOB_ID }), 400, `Cannot resume job with status: ${status}`);
-      expect(ddbMock).not.toReceiveCommand(UpdateCommand);
-      expect(sfnMock).not.toReceiveAnyCommand();
-    },
+    ['resume', resume],
+    UpdateCommand,
   );
 
   it('moves the job PAUSED -> IN_PROGRESS, then starts "<jobId>-resume<n>" at the checkpoint with ids and cursors only', async () => {

@@ -12,6 +12,7 @@ import {
   givenJob,
   givenPage,
   INVALID_JOB_BODIES,
+  itRefusesJobsIn,
   JOB_ID,
   JOBS_TABLE,
   PAGE_ID,
@@ -50,15 +51,11 @@ describe(routeKey('retrySync'), () => {
     expect(ddbMock).not.toReceiveCommand(TransactWriteCommand);
   });
 
-  it.each<JobStatus>(['PENDING', 'IN_PROGRESS', 'PAUSED', 'COMPLETED'])(
+  itRefusesJobsIn(
+    ['PENDING', 'IN_PROGRESS', 'PAUSED', 'COMPLETED'],
     'returns 400 and creates nothing when the job is %s',
-    async (status) => {
-      givenJob(storedJob({ status }));
-
-      expectError(await retry({ jobId: JOB_ID }), 400, `Cannot retry job with status: ${status}`);
-      expect(ddbMock).not.toReceiveCommand(TransactWriteCommand);
-      expect(sfnMock).not.toReceiveAnyCommand();
-    },
+    ['retry', retry],
+    TransactWriteCommand,
   );
 
   it.each<JobStatus>(['FAILED', 'CANCELLED'])(

@@ -10,6 +10,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { routeKey } from '#shared/api/routes.ts';
 import { ConflictBody, StartSyncResponse } from '#shared/contract.ts';
+import { expectFullStart } from '#test/shared/api-answers.ts';
 import { handler } from '../../functions/start-sync/handler.ts';
 import { CALLER, expectError, expectInternalError, routeCaller, setFields } from './event.ts';
 import {
@@ -58,14 +59,7 @@ describe(routeKey('startSync'), () => {
     const reply = await start({ pageId: PAGE_ID });
 
     expect(reply.statusCode).toBe(202);
-    const body = StartSyncResponse.strict().parse(reply.body);
-    expect(body).toEqual({
-      jobId: expect.stringMatching(UUID),
-      status: 'PENDING',
-      mode: 'full',
-      since: null,
-      message: 'Sync started',
-    });
+    const body = expectFullStart(reply.body, expect.stringMatching(UUID));
     expect(sfnMock).toReceiveCommandTimes(StartExecutionCommand, 1);
     expect(sfnMock).toReceiveCommandWith(StartExecutionCommand, {
       stateMachineArn: STATE_MACHINE_ARN,

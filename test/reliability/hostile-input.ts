@@ -345,6 +345,10 @@ interface Broken {
 }
 const MISSING = Symbol('missing');
 
+/** One of `values`, each noted as `note` tells. */
+const brokenAs = <T>(values: T[], note: (value: T) => string): fc.Arbitrary<Broken> =>
+  fc.constantFrom(...values).map((value) => ({ value, note: note(value) }));
+
 /** Odd ids near a real one (or none at all); for `strict`, each is invalid even after the schema's trim. */
 function oddIds(
   kind: 'numericId' | 'uuid',
@@ -423,9 +427,10 @@ function breakField(field: FieldSpec, valid: unknown, ctx: HostileContext): fc.A
   if (field.kind === 'pageIds') return brokenPageIds(ctx);
   if (field.kind === 'all')
     // Only the literal true is valid: false, a string or number that looks like it, anything else.
-    return fc
-      .constantFrom<unknown>(false, 'true', 'false', 1, 0, '', null, [true], {}, { $ne: false })
-      .map((value) => ({ value, note: `${show(JSON.stringify(value), 20)} instead of true` }));
+    return brokenAs<unknown>(
+      [false, 'true', 'false', 1, 0, '', null, [true], {}, { $ne: false }],
+      (value) => `${show(JSON.stringify(value), 20)} instead of true`,
+    );
   const options: fc.Arbitrary<Broken>[] = [
     fc
       .oneof(
@@ -438,66 +443,51 @@ function breakField(field: FieldSpec, valid: unknown, ctx: HostileContext): fc.A
     fc.constant({ value: null, note: 'null' }),
     fc.constant({ value: [valid], note: 'array instead of string' }),
     fc.constant({ value: [], note: 'empty array' }),
-    fc
-      .constantFrom<unknown>({ $ne: null }, { $gt: '' }, { S: String(valid) }, {}, { toString: 'x' })
-      .map((value) => ({ value, note: `object instead of string ${show(JSON.stringify(value), 30)}` })),
+    brokenAs<unknown>(
+      [{ $ne: null }, { $gt: '' }, { S: String(valid) }, {}, { toString: 'x' }],
+      (value) => `object instead of string ${show(JSON.stringify(value), 30)}`,
+    ),
   ];
   if (field.required) {
     options.push(
       fc.constant({ value: '', note: 'empty' }),
-      fc.constantFrom(' ', '\t\n ', '\u3000').map((value) => ({ value, note: 'blank' })),
+      brokenAs([' ', '\t\n ', '\u3000'], () => 'blank'),
       fc.constant({ value: MISSING, note: 'missing' }),
     );
   }
   const long = (min: number, max: number, char = 'x') =>
     fc.integer({ min, max }).map((n) => ({ value: char.repeat(n), note: `too long (${n} chars)` }));
-  switch (field.kind) {
-    case 'numericId':
-      options.push(
-        long(33, 64, '9'),
-        long(10_000, 10_000, '7'),
-        fc
-          .constantFrom('-1', '1.5', '1e5', '0x1F', '+1', '12 34', '１２３', '١٢٣', '9'.repeat(33))
-          .map((value) => ({ value, note: `out of range / not numeric: ${show(value, 20)}` })),
-        oddIds('numericId', fc.constantFrom(...ctx.pages), true),
-      );
-      break;
-    case 'uuid':
-      options.push(long(10_000, 10_000, 'f'), oddIds('uuid', fc.uuid(), true));
-      break;
-    case 'reason':
-      options.push(long(501, 3000, 'r'), long(10_000, 10_000, 'é'));
-      break;
-    case 'mode':
-      options.push(
-        fc
-          .constantFrom(
-            '',
-            'Full',
-            'FULL',
-            'partial',
-            ' incremental',
-            'incremental ',
-            'full\u0000',
-            'ｆｕｌｌ',
-          )
-          .map((value) => ({ value, note: `not a mode: ${show(JSON.stringify(value), 20)}` })),
-      );
-      break;
-    case 'pageName':
-      options.push(long(201, 1000, 'n'), long(10_000, 10_000, 'ü'));
-      break;
-    case 'accessToken':
-      options.push(
-        long(2049, 2200, 'T'),
-        fc.integer({ min: 1, max: 19 }).map((n) => ({ value: 'A'.repeat(n), note: `too short (${n})` })),
-        fc
-          .constantFrom('token with spaces in it', 'EAAB<script>alert(1)</script>', 'EAAB"quote"xxxxxxxxxxxx')
-          .map((value) => ({ value, note: 'invalid characters' })),
-        fc.constant({ value: `EAAB${'🔑'.repeat(20)}`, note: 'emoji characters' }),
-      );
-      break;
-  }
+  /** What else breaks a field of each kind. */
+  const byKind: Partial<Record<FieldSpec['kind'], () => fc.Arbitrary<Broken>[]>> = {
+    numericId: () => [
+      long(33, 64, '9'),
+      long(10_000, 10_000, '7'),
+      brokenAs(
+        ['-1', '1.5', '1e5', '0x1F', '+1', '12 34', '１２３', '١٢٣', '9'.repeat(33)],
+        (value) => `out of range / not numeric: ${show(value, 20)}`,
+      ),
+      oddIds('numericId', fc.constantFrom(...ctx.pages), true),
+    ],
+    uuid: () => [long(10_000, 10_000, 'f'), oddIds('uuid', fc.uuid(), true)],
+    reason: () => [long(501, 3000, 'r'), long(10_000, 10_000, 'é')],
+    mode: () => [
+      brokenAs(
+        ['', 'Full', 'FULL', 'partial', ' incremental', 'incremental ', 'full\u0000', 'ｆｕｌｌ'],
+        (value) => `not a mode: ${show(JSON.stringify(value), 20)}`,
+      ),
+    ],
+    pageName: () => [long(201, 1000, 'n'), long(10_000, 10_000, 'ü')],
+    accessToken: () => [
+      long(2049, 2200, 'T'),
+      fc.integer({ min: 1, max: 19 }).map((n) => ({ value: 'A'.repeat(n), note: `too short (${n})` })),
+      brokenAs(
+        ['token with spaces in it', 'EAAB<script>alert(1)</script>', 'EAAB"quote"xxxxxxxxxxxx'],
+        () => 'invalid characters',
+      ),
+      fc.constant({ value: `EAAB${'🔑'.repeat(20)}`, note: 'emoji characters' }),
+    ],
+  };
+  options.push(...(byKind[field.kind]?.() ?? []));
   return fc.oneof(...options);
 }
 
@@ -528,14 +518,15 @@ function brokenPageIds(ctx: HostileContext): fc.Arbitrary<Broken> {
       note: `${MAX_BULK_CANCEL + 1} ids, all real and repeated`,
     }),
     withMember(
-      fc
-        .constantFrom<unknown>(123, Number(ctx.pages[0]), null, true, {}, [ctx.pages[0]], { $ne: null })
-        .map((value) => ({ value, note: `${show(JSON.stringify(value), 30)} (not a string)` })),
+      brokenAs<unknown>(
+        [123, Number(ctx.pages[0]), null, true, {}, [ctx.pages[0]], { $ne: null }],
+        (value) => `${show(JSON.stringify(value), 30)} (not a string)`,
+      ),
     ),
     withMember(
       fc.oneof(
         oddIds('numericId', page, true),
-        fc.constantFrom('', ' ', '\u3000').map((value) => ({ value, note: 'blank' })),
+        brokenAs(['', ' ', '\u3000'], () => 'blank'),
         fc.constant({ value: '9'.repeat(33), note: '33 digits' }),
       ),
     ),
@@ -634,11 +625,25 @@ function validBody(route: PostRoute, ctx: HostileContext): fc.Arbitrary<Record<s
   }
 }
 
+/** A route's body, broken in the way `note` tells: a JSON value, or raw text. */
+interface BrokenBody {
+  json?: unknown;
+  raw?: string;
+  note: string;
+}
+
+/** `d` sending the broken body `b`, its note a flaw of the request. */
+const withBrokenBody = (d: Draft, b: BrokenBody): Draft => ({
+  ...d,
+  json: b.json,
+  raw: b.raw === undefined ? undefined : () => b.raw as string,
+  bodyNote: b.raw === undefined ? undefined : show(b.raw, 60),
+  flaws: [...d.flaws, b.note],
+  notes: [...d.notes, b.note],
+});
+
 /** A valid body of the route with one field broken (or an extra key, or a duplicate key). */
-function brokenBody(
-  route: PostRoute,
-  ctx: HostileContext,
-): fc.Arbitrary<{ json?: unknown; raw?: string; note: string }> {
+function brokenBody(route: PostRoute, ctx: HostileContext): fc.Arbitrary<BrokenBody> {
   const fields = BODY_FIELDS[route];
   const oneField = fc.tuple(validBody(route, ctx), fc.constantFrom(...fields)).chain(([body, field]) =>
     breakField(field, body[field.name] ?? 'x', ctx).map((broken) => {
@@ -1088,14 +1093,7 @@ function withGuaranteedFlaw(d: Draft, ctx: HostileContext): fc.Arbitrary<Draft> 
   if (isRead(d.route)) return fc.constant(d);
   if (isPost(d.route)) {
     return fc.oneof(
-      brokenBody(d.route as PostRoute, ctx).map((b) => ({
-        ...d,
-        json: b.json,
-        raw: b.raw === undefined ? undefined : () => b.raw as string,
-        bodyNote: b.raw === undefined ? undefined : show(b.raw, 60),
-        flaws: [...d.flaws, b.note],
-        notes: [...d.notes, b.note],
-      })),
+      brokenBody(d.route as PostRoute, ctx).map((b) => withBrokenBody(d, b)),
       fc.constantFrom<TokenKind>(...BAD_TOKENS).map((kind) => ({
         ...d,
         auth: d.auth.length > 1 ? d.auth.map(() => bearer(ctx.tokens[kind])) : [bearer(ctx.tokens[kind])],
@@ -1157,13 +1155,7 @@ function hostileDraft(route: RouteName, category: Category, ctx: HostileContext)
   });
   switch (category) {
     case 'broken field':
-      return fc.tuple(base, brokenBody(route as PostRoute, ctx)).map(([d, b]) =>
-        add(d, b.note, b.note, {
-          json: b.json,
-          raw: b.raw === undefined ? undefined : () => b.raw as string,
-          bodyNote: b.raw === undefined ? undefined : show(b.raw, 60),
-        }),
-      );
+      return fc.tuple(base, brokenBody(route as PostRoute, ctx)).map(([d, b]) => withBrokenBody(d, b));
     case 'odd id': {
       if (route === 'cancelSyncBulk') {
         // An odd id among real ones in pageIds (with all dropped: the odd id is the only flaw).
@@ -1300,14 +1292,7 @@ function hostileDraft(route: RouteName, category: Category, ctx: HostileContext)
         });
         // Another organization may connect a new page: its body must be broken as well.
         return route === 'connectPage'
-          ? brokenBody('connectPage', ctx).map((b) => ({
-              ...next,
-              json: b.json,
-              raw: b.raw === undefined ? undefined : () => b.raw as string,
-              bodyNote: b.raw === undefined ? undefined : show(b.raw, 60),
-              flaws: [...next.flaws, b.note],
-              notes: [...next.notes, b.note],
-            }))
+          ? brokenBody('connectPage', ctx).map((b) => withBrokenBody(next, b))
           : fc.constant(next);
       });
     case 'bad token':
