@@ -65,12 +65,12 @@ interface Route {
   givenSuccess: () => void;
 }
 
-/** The route `name` of the route table, its valid request made of `init`. */
+/** The route `name` of the route table, its valid request made of `init` (answered 200 unless `status` says). */
 function route(
   name: RouteName,
-  init: RouteEventInit & Pick<Route, 'handler' | 'body' | 'status'> & { givenSuccess?: () => void },
+  init: RouteEventInit & Pick<Route, 'handler' | 'body'> & { status?: number; givenSuccess?: () => void },
 ): Route {
-  const { handler, status, givenSuccess = () => {}, ...valid } = init;
+  const { handler, status = 200, givenSuccess = () => {}, ...valid } = init;
   return {
     name: routeKey(name),
     method: ROUTE_TABLE[name].method,
@@ -97,21 +97,16 @@ const ROUTES: Route[] = [
   route('cancelSync', {
     handler: cancelSync,
     body: { jobId: JOB_ID },
-    status: 200,
-    givenSuccess: () => {
-      givenCancellable();
-    },
+    givenSuccess: () => givenCancellable(),
   }),
   route('syncStatus', {
     query: { jobId: JOB_ID },
     handler: syncStatus,
-    status: 200,
     givenSuccess: () => givenJob(storedJob()),
   }),
   route('syncJobs', {
     query: { pageId: PAGE_ID },
     handler: syncJobs,
-    status: 200,
     givenSuccess: () => {
       givenPage(storedPage());
       givenJobsListed(storedJob());
@@ -119,7 +114,6 @@ const ROUTES: Route[] = [
   }),
   route('listPages', {
     handler: pages,
-    status: 200,
     givenSuccess: () => {
       givenPagesListed(storedPage());
       givenJobsListed();
@@ -147,7 +141,6 @@ const ROUTES: Route[] = [
   route('pageContacts', {
     pathParameters: { pageId: PAGE_ID },
     handler: pageContacts,
-    status: 200,
     givenSuccess: () => {
       givenPage(storedPage());
       ddbMock.on(QueryCommand).resolves({ Items: [] });
@@ -157,7 +150,6 @@ const ROUTES: Route[] = [
     // The document is public: no authorizer, so no claims.
     claims: {},
     handler: openApi,
-    status: 200,
   }),
 ];
 
