@@ -27,8 +27,6 @@ export const tables = {
   },
 };
 
-export { JOB_SK } from './table-keys.ts';
-
 export function isConditionalCheckFailed(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }

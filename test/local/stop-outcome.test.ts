@@ -4,7 +4,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routePath } from '#shared/api/routes.ts';
 import { executionArnFor } from '#shared/sfn.ts';
-import { JOB_SK } from '#shared/store/db.ts';
+import { JOB_SK } from '#shared/store/table-keys.ts';
 import { e2eStack } from '#test/e2e/e2e-stack.ts';
 import { localSfnClient } from '#test/e2e/http-client.ts';
 import { generatePage } from '../../local/graph-sim/demo-data/generate-page.ts';

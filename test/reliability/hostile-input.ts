@@ -14,6 +14,7 @@ import {
   SyncStatusResponse,
 } from '#shared/contract.ts';
 import { type HttpEvent, parseJsonBody } from '#shared/http.ts';
+import { isRunningStatus, type JobStatus } from '#shared/job-status.ts';
 import {
   CancelBulkBody,
   CancelSyncBody,
@@ -1816,16 +1817,15 @@ function differences(before: Snapshot, after: Snapshot): string[] {
 }
 
 const sameState = (a: Snapshot, b: Snapshot) => differences(a, b).length === 0;
-const isActiveJob = (item: Record<string, unknown>) =>
-  item.status === 'PENDING' || item.status === 'IN_PROGRESS';
+const isRunningJob = (item: Record<string, unknown>) => isRunningStatus(item.status as JobStatus);
 
-/** Waits until no job is active and two snapshots a moment apart agree; null if that never happens. */
+/** Waits until no job is running and two snapshots a moment apart agree; null if that never happens. */
 async function idleSnapshot(h: Harness, timeoutMs: number): Promise<Snapshot | null> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     await h.stack.sfn.drain(Math.max(0, deadline - Date.now()));
     const first = await snapshot(h);
-    if ((first.items.jobs ?? []).some(isActiveJob)) {
+    if ((first.items.jobs ?? []).some(isRunningJob)) {
       await new Promise((r) => setTimeout(r, 200));
       continue;
     }
