@@ -21,7 +21,7 @@ import { getJob } from '../store/job-repository.ts';
 import { contactKey, JOB_SK } from '../store/table-keys.ts';
 import { customerOf, displayNameOf, lastMessageAtOf, messageCountOf } from './conversation.ts';
 import type { SyncJob } from './job.ts';
-import { pageForSync } from './page-token.ts';
+import { pageForSync } from './page-for-sync.ts';
 
 export interface ReadResult {
   /** Where the next execution segment starts; null when the list is read to its end (or the job stopped). */
