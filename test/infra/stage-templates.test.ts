@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { STAGE_FIXTURE, stageTemplate } from '#test/infra/stage-template.ts';
+
+type Template = { Resources: Record<string, { Type: string }>; Outputs?: Record<string, unknown> };
+
+/**
+ * The stage stacks keep their resources: a changed logical id would make CloudFormation replace
+ * the resource (a table with its data) on the next deploy. The fixture is the templates as the
+ * stages deployed them before `ContactSync` became a construct (`Default` inside the stack).
+ */
+const committed = JSON.parse(readFileSync(STAGE_FIXTURE, 'utf8')) as Record<string, Template>;
+const typesById = (template: Template) =>
+  Object.fromEntries(Object.entries(template.Resources).map(([id, r]) => [id, r.Type]));
+
+describe.each(['dev', 'prod'])('the %s stack', (stage) => {
+  const template = stageTemplate(stage) as Template;
+  const fixture = committed[stage] as Template;
+
+  it('has every logical id (and resource type) it had', () => {
+    expect(Object.keys(fixture.Resources).length).toBeGreaterThan(100);
+    expect(typesById(template)).toEqual(typesById(fixture));
+    expect(Object.keys(template.Outputs ?? {}).sort()).toEqual(Object.keys(fixture.Outputs ?? {}).sort());
+  });
+
+  it('synthesizes the same template, asset hashes aside', () => {
+    expect(template).toEqual(fixture);
+  });
+});
