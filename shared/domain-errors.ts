@@ -64,6 +64,46 @@ export class PageBusy extends DomainError {
   }
 }
 
+/** Facebook rejected the access token given to connect or re-token a page (invalid, expired, revoked). */
+export class PageTokenRejected extends DomainError {
+  constructor(why: string) {
+    super(`Facebook rejected the access token (${why}): give a valid Page access token.`);
+  }
+}
+
+/** The access token lacks a permission the sync needs (messaging access to the page's inboxes). */
+export class PagePermissionMissing extends DomainError {
+  constructor(permission: string | undefined, code: number) {
+    const which = permission ? `${permission}, ` : '';
+    super(
+      `The access token is missing a permission the sync needs (${which}Graph error ${code}): grant it and try again.`,
+    );
+  }
+}
+
+/** The access token is not a Page token of the page named in the request. */
+export class TokenOfAnotherPage extends DomainError {
+  constructor(pageId: string) {
+    super(`The access token is not a Page access token of page ${pageId}: give that page's token.`);
+  }
+}
+
+/** Graph is down or throttling: the token could not be checked, nothing was changed. */
+export class GraphUnavailable extends DomainError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(
+      'Facebook is unavailable or throttling, so the token could not be checked; nothing was changed. Try again later.',
+    );
+  }
+}
+
+/** The page's token cannot be replaced while its sync runs (a paused sync does not block it). */
+export class PageSyncRunning extends DomainError {
+  constructor(readonly activeJobId: string) {
+    super('A sync is running for this page: pause or stop it, then replace the token');
+  }
+}
+
 /** A paging cursor that this service did not hand out (or that was altered). */
 export class InvalidCursor extends DomainError {
   constructor() {

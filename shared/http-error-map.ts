@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import {
   type DomainError,
+  GraphUnavailable,
   InvalidCursor,
   InvalidTransition,
   JobNotFound,
@@ -10,7 +11,11 @@ import {
   PageBusy,
   PageLocked,
   PageNotConnected,
+  PagePermissionMissing,
+  PageSyncRunning,
+  PageTokenRejected,
   SyncNotLaunched,
+  TokenOfAnotherPage,
 } from './domain-errors.ts';
 import type { HttpEvent, HttpResult } from './http.ts';
 import { HttpError } from './http-errors.ts';
@@ -23,6 +28,8 @@ interface HttpAnswer<E extends DomainError> {
   status: number;
   /** Fields the body carries besides `error`. */
   body?: (error: E) => Record<string, unknown>;
+  /** Headers the answer carries (e.g. Retry-After). */
+  headers?: (error: E) => Record<string, string>;
 }
 
 const answer = <E extends DomainError>(entry: HttpAnswer<E>) => entry as unknown as HttpAnswer<DomainError>;
@@ -39,6 +46,16 @@ export const HTTP_ANSWERS: readonly HttpAnswer<DomainError>[] = [
   answer({ error: PageBusy, status: 409 }),
   answer({ error: PageLocked, status: 409, body: (e) => ({ activeJobId: e.activeJobId }) }),
   answer({ error: SyncNotLaunched, status: 503 }),
+  answer({ error: PageSyncRunning, status: 409, body: (e) => ({ activeJobId: e.activeJobId }) }),
+  // A token Facebook refuses is the request's fault: 400, never 401 (the caller's own session is fine).
+  answer({ error: PageTokenRejected, status: 400 }),
+  answer({ error: PagePermissionMissing, status: 400 }),
+  answer({ error: TokenOfAnotherPage, status: 400 }),
+  answer({
+    error: GraphUnavailable,
+    status: 503,
+    headers: (e) => ({ 'Retry-After': String(e.retryAfterSeconds) }),
+  }),
 ];
 
 /** The HTTP error a domain error is answered with; anything else is left as it is. */
@@ -46,7 +63,9 @@ export function asHttpError(error: unknown): unknown {
   const entry = HTTP_ANSWERS.find((candidate) => error instanceof candidate.error);
   if (!entry) return error;
   const domain = error as DomainError;
-  return new HttpError(entry.status, domain.message, entry.body?.(domain));
+  const http = new HttpError(entry.status, domain.message, entry.body?.(domain));
+  const headers = entry.headers?.(domain);
+  return headers ? Object.assign(http, { headers }) : http;
 }
 
 /** Answers the domain errors a core raises (runs before the error handler). */

@@ -52,10 +52,43 @@ export function parseGraphPath(pathname: string): GraphPath {
   return { version, versionPrefix, id, edge, pathKey: edge ? `/{id}/${edge}` : '/{id}' };
 }
 
+/**
+ * A page's token followed by this suffix is that page's token without the messaging permission:
+ * it reads the page (`/me`, `/{page-id}`) but its Conversations API calls answer (#200).
+ */
+export const NO_MESSAGING_SUFFIX = '.no_messaging';
+const withoutNoMessaging = (token: string) =>
+  token.endsWith(NO_MESSAGING_SUFFIX) ? token.slice(0, -NO_MESSAGING_SUFFIX.length) : token;
+
+/** The token a request carries (query `access_token`, else the Authorization header). */
+function tokenOf(req: IncomingMessage, url: URL): string | undefined {
+  const bearer = /^(?:Bearer|OAuth)\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
+  return url.searchParams.get('access_token') ?? bearer;
+}
+
+/** Refuses a Conversations API call (a conversation list, a conversation, a message) of a token without messaging access. */
+export function checkMessagingPermission(
+  req: IncomingMessage,
+  url: URL,
+  target: Target,
+  edge: string | undefined,
+): void {
+  const conversationsCall =
+    target.kind === 'page'
+      ? edge === 'conversations'
+      : target.kind === 'conversation' || target.kind === 'message';
+  if (conversationsCall && tokenOf(req, url)?.endsWith(NO_MESSAGING_SUFFIX)) {
+    throw new GraphError({
+      code: 200,
+      type: 'OAuthException',
+      message: '(#200) Requires pages_messaging permission to manage the object',
+    });
+  }
+}
+
 /** The page whose access token the request carries (query `access_token`, else the Authorization header). */
 export function authenticate(state: SimState, req: IncomingMessage, url: URL): PageEntry {
-  const bearer = /^(?:Bearer|OAuth)\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
-  const token = url.searchParams.get('access_token') ?? bearer;
+  const token = tokenOf(req, url);
   if (!token) {
     throw new GraphError({
       code: 190,
@@ -63,7 +96,7 @@ export function authenticate(state: SimState, req: IncomingMessage, url: URL): P
       message: 'An access token is required to request this resource.',
     });
   }
-  const entry = state.pageByToken(token);
+  const entry = state.pageByToken(token) ?? state.pageByToken(withoutNoMessaging(token));
   if (entry) return entry;
   if (token === 'expired-token') {
     throw new GraphError({

@@ -28,6 +28,7 @@ import type { SimPage } from './demo-data/sim-types.ts';
 import { faultError, GraphError, invalidParam, RATE_LIMIT_MESSAGES } from './error-responses.ts';
 import {
   authenticate,
+  checkMessagingPermission,
   DEFAULT_VERSION,
   graphVersion,
   parseGraphPath,
@@ -168,6 +169,7 @@ export async function startGraphSimulator(opts: GraphSimulatorOptions): Promise<
       const { edge, versionPrefix } = path;
       pathKey = routeTemplate(target, edge);
       const { platform, bucket } = rateLimitAccount(target, edge, url);
+      checkMessagingPermission(req, url, target, edge);
 
       // Rate limit.
       const metered = meter.bucketCall(bucket, now);

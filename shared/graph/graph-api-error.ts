@@ -11,7 +11,7 @@ export function classifyGraphError(code: number, httpStatus: number): GraphError
   return 'invalid';
 }
 
-const TOKEN_SUBCODES: Record<number, string> = {
+export const TOKEN_SUBCODES: Record<number, string> = {
   458: 'the app is not installed',
   459: 'the account is checkpointed',
   460: 'the password was changed',

@@ -2,7 +2,7 @@ import { numberEnv, optionalEnv } from '../config.ts';
 import type { Platform } from '../schemas.ts';
 import { sleep } from '../sleep.ts';
 import { GraphApiError } from './graph-api-error.ts';
-import { Conversation, ConversationList, GraphErrorBody } from './graph-responses.ts';
+import { Conversation, ConversationList, GraphErrorBody, TokenOwner } from './graph-responses.ts';
 import { budgetSlots, type CallLimiter, DynamoRateLimiter } from './rate-limiter.ts';
 
 export const DEFAULT_GRAPH_API_URL = 'https://graph.facebook.com/v21.0';
@@ -242,6 +242,26 @@ export class GraphClient {
     const params = new URLSearchParams({ fields: CONVERSATION_FIELDS });
     const body = await this.get(encodeURIComponent(req.conversationId), params, { ...req, platform });
     return Conversation.parse(body);
+  }
+
+  /**
+   * Who the token speaks for: `/me` with a Page token is the page (its id, name and Instagram
+   * account). The call counts against `pageId`'s budget, the page the caller says the token is of.
+   */
+  async tokenOwner(req: { pageId: string; accessToken: string; signal?: AbortSignal }): Promise<TokenOwner> {
+    const params = new URLSearchParams({ fields: 'id,name,instagram_business_account' });
+    return TokenOwner.parse(await this.get('me', params, { ...req, platform: 'messenger' }));
+  }
+
+  /** Reads one conversation id of `platform`'s inbox: proves the token has messaging access. */
+  async probeConversations(req: {
+    pageId: string;
+    platform: Platform;
+    accessToken: string;
+    signal?: AbortSignal;
+  }): Promise<void> {
+    const params = new URLSearchParams({ platform: req.platform, fields: 'id', limit: '1' });
+    ConversationList.parse(await this.get(`${encodeURIComponent(req.pageId)}/conversations`, params, req));
   }
 
   private async list(req: ListRequest, fields: string): Promise<ConversationPage<Conversation>> {

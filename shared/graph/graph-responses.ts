@@ -65,3 +65,11 @@ export const GraphErrorBody = z.object({
     error_subcode: z.number().int().optional(),
   }),
 });
+
+/** `/me?fields=id,name,instagram_business_account` read with a Page token: the page itself. */
+export const TokenOwner = z.object({
+  id: z.string(),
+  name: z.string().optional(),
+  instagram_business_account: z.object({ id: z.string() }).optional(),
+});
+export type TokenOwner = z.infer<typeof TokenOwner>;

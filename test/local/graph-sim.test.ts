@@ -420,6 +420,52 @@ describe('graph simulator', () => {
   });
 });
 
+describe('graph simulator: what connecting a page reads', () => {
+  const demo = unlimitedDemo();
+  const { page } = demo;
+
+  it('answers /me of a page token with the page: id, name and Instagram account', async () => {
+    const me = await get<Record<string, unknown>>(
+      `${demo.sim.baseUrl}/me?fields=id,name,instagram_business_account`,
+    );
+    expect(me.status).toBe(200);
+    expect(me.body).toEqual({
+      id: page.id,
+      name: 'My Business Page',
+      instagram_business_account: { id: '17841400000000001' },
+    });
+  });
+
+  it('lists one conversation per platform with limit=1', async () => {
+    for (const platform of ['messenger', 'instagram']) {
+      const one = await get<ListBody<Conversation>>(
+        `${demo.conversations}?platform=${platform}&limit=1&fields=id`,
+      );
+      expect(one.status).toBe(200);
+      expect(one.body.data).toHaveLength(1);
+    }
+  });
+
+  it('refuses an invalid or expired token with code 190, and a token without messaging with (#200)', async () => {
+    const invalid = await get<ErrorBody>(`${demo.sim.baseUrl}/me`, 'not-a-page-token-0123456789');
+    expect([invalid.status, invalid.body.error.code, invalid.body.error.error_subcode]).toEqual([
+      400, 190, 467,
+    ]);
+    const expired = await get<ErrorBody>(`${demo.sim.baseUrl}/me`, 'expired-token');
+    expect([expired.status, expired.body.error.code, expired.body.error.error_subcode]).toEqual([
+      400, 190, 463,
+    ]);
+
+    const withoutMessaging = `${TOKEN}.no_messaging`;
+    const me = await get<Record<string, unknown>>(`${demo.sim.baseUrl}/me?fields=id,name`, withoutMessaging);
+    expect(me.body).toEqual({ id: page.id, name: 'My Business Page' });
+    const list = await get<ErrorBody>(`${demo.conversations}?platform=messenger&limit=1`, withoutMessaging);
+    expect(list.status).toBe(400);
+    expect(list.body.error.code).toBe(200);
+    expect(list.body.error.message).toContain('pages_messaging');
+  });
+});
+
 describe('graph simulator rate limit', () => {
   const page: SimPage = demoPage();
   let limited: GraphSimulator;

@@ -33,6 +33,45 @@ describe('the HTTP answer of each domain error', () => {
     [new domainErrors.InvalidCursor(), 400, { error: 'cursor is invalid' }],
     [new domainErrors.SyncNotLaunched('start'), 503, { error: 'The sync could not be started. Try again.' }],
     [new domainErrors.SyncNotLaunched('resume'), 503, { error: 'The sync could not be resumed. Try again.' }],
+    [
+      new domainErrors.PageSyncRunning('job-1'),
+      409,
+      {
+        error: 'A sync is running for this page: pause or stop it, then replace the token',
+        activeJobId: 'job-1',
+      },
+    ],
+    [
+      new domainErrors.PageTokenRejected('the access token expired'),
+      400,
+      {
+        error:
+          'Facebook rejected the access token (the access token expired): give a valid Page access token.',
+      },
+    ],
+    [
+      new domainErrors.PagePermissionMissing('pages_messaging', 200),
+      400,
+      {
+        error:
+          'The access token is missing a permission the sync needs (pages_messaging, Graph error 200): grant it and try again.',
+      },
+    ],
+    [
+      new domainErrors.TokenOfAnotherPage('100000000000001'),
+      400,
+      {
+        error: "The access token is not a Page access token of page 100000000000001: give that page's token.",
+      },
+    ],
+    [
+      new domainErrors.GraphUnavailable(30),
+      503,
+      {
+        error:
+          'Facebook is unavailable or throttling, so the token could not be checked; nothing was changed. Try again later.',
+      },
+    ],
   ])('%s is %i', (error, status, body) => {
     const answer = asHttpError(error);
 
@@ -52,6 +91,14 @@ describe('the HTTP answer of each domain error', () => {
         HTTP_ANSWERS.filter((entry) => entry.error === errorClass),
         errorClass.name,
       ).toHaveLength(1);
+  });
+
+  it('answers GraphUnavailable with Retry-After', () => {
+    const answer = asHttpError(new domainErrors.GraphUnavailable(30)) as HttpError & {
+      headers?: Record<string, string>;
+    };
+
+    expect(answer.headers).toEqual({ 'Retry-After': '30' });
   });
 
   it('leaves any other error as it is: a 500 for the error handler', () => {
