@@ -119,11 +119,15 @@ export function commandHandler<T extends z.ZodType, R>(
   );
 }
 
-/** The caller, from the claims the API's JWT authorizer verified. */
+/**
+ * The caller, from the claims the API's JWT authorizer verified. The organization is `org_id`
+ * or, when that is absent, `custom:org_id`: a Cognito user pool's custom attribute as its ID
+ * token carries it (infra/cognito.ts), which only an operator can set.
+ */
 export function callerOf(event: HttpEvent): Caller {
   const claims = event.requestContext?.authorizer?.jwt?.claims ?? {};
   const userId = claims.sub;
-  const organizationId = claims.org_id;
+  const organizationId = claims.org_id ?? claims['custom:org_id'];
   if (typeof userId !== 'string' || !userId || typeof organizationId !== 'string' || !organizationId) {
     throw unauthorized();
   }

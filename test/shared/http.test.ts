@@ -231,6 +231,18 @@ describe('callerOf', () => {
     expect(callerOf(event)).toEqual({ userId: 'user-1', organizationId: 'org-1' });
   });
 
+  it("reads the organization from a Cognito ID token's custom:org_id when org_id is absent", () => {
+    const event = httpEvent({ claims: { sub: 'user-1', 'custom:org_id': 'org-2', aud: 'client-1' } });
+
+    expect(callerOf(event)).toEqual({ userId: 'user-1', organizationId: 'org-2' });
+  });
+
+  it('prefers org_id to custom:org_id when a token has both', () => {
+    const event = httpEvent({ claims: { sub: 'user-1', org_id: 'org-1', 'custom:org_id': 'org-2' } });
+
+    expect(callerOf(event)).toEqual({ userId: 'user-1', organizationId: 'org-1' });
+  });
+
   it.each<[string, JwtClaims]>([
     ['no claims', {}],
     ['no sub', { org_id: 'org-1' }],
@@ -240,6 +252,11 @@ describe('callerOf', () => {
     ['a numeric org_id', { sub: 'user-1', org_id: 7 }],
     ['a boolean sub', { sub: true, org_id: 'org-1' }],
     ['a list org_id', { sub: 'user-1', org_id: ['org-1', 'org-2'] }],
+    ['neither org_id nor custom:org_id', { sub: 'user-1', email: 'a@b.c', 'custom:team': 'org-1' }],
+    ['an empty custom:org_id', { sub: 'user-1', 'custom:org_id': '' }],
+    ['a numeric custom:org_id', { sub: 'user-1', 'custom:org_id': 7 }],
+    ['an empty org_id beside a custom:org_id', { sub: 'user-1', org_id: '', 'custom:org_id': 'org-2' }],
+    ['a custom:org_id without sub', { 'custom:org_id': 'org-2' }],
   ])('answers 401 for %s', (_case, claims) => {
     const error = httpErrorOf(() => callerOf(httpEvent({ claims })));
 
