@@ -6,9 +6,15 @@ import { issuerKeyDir } from './self-issuer.ts';
 export interface ContactSyncConfig {
   /** The stage this deployment is: picks `stages.<stage>` from cdk.json. @default 'dev' */
   stage: string;
-  /** The identity provider's issuer URL, or `self` for the stack's own (infra/self-issuer.ts). */
+  /**
+   * The identity provider's issuer URL, `self` for the product's own (infra/self-issuer.ts) or
+   * `cognito` for a user pool it creates (infra/cognito.ts).
+   */
   jwtIssuer: string;
+  /** The tokens' accepted `aud` values; required but with `cognito` (its app client is the audience). */
   jwtAudience: string[];
+  /** With an issuer URL: the console's OIDC client id. @default the first `jwtAudience` */
+  consoleClientId?: string;
   /** The Graph API base URL: `https://graph.facebook.com/<graphApiVersion>` unless set (local simulator). */
   graphApiUrl: string;
   mapConcurrency: number;
@@ -84,7 +90,7 @@ export function configFromContext(scope: Construct): ContactSyncConfig {
   };
   const issuer = get('jwtIssuer');
   const audience = get('jwtAudience');
-  if (!issuer || !audience)
+  if (!issuer || (!audience && issuer !== 'cognito'))
     throw new Error(`Context jwtIssuer and jwtAudience are required for stage ${stage}`);
   const version = String(get('graphApiVersion'));
   if (!/^v\d+\.\d+$/.test(version)) throw new Error('Context graphApiVersion must look like v21.0');
@@ -94,10 +100,12 @@ export function configFromContext(scope: Construct): ContactSyncConfig {
       `Context logRetentionDays must be one CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 365...)`,
     );
   const alarmEmail = get('alarmEmail');
+  const consoleClientId = get('consoleClientId');
   return {
     stage,
     jwtIssuer: String(issuer),
-    jwtAudience: list(audience),
+    jwtAudience: audience ? list(audience) : [],
+    ...(consoleClientId ? { consoleClientId: String(consoleClientId) } : {}),
     graphApiUrl: String(get('graphApiUrl') ?? `https://graph.facebook.com/${version}`),
     mapConcurrency: int('mapConcurrency'),
     chunkSize: int('chunkSize'),
@@ -113,5 +121,46 @@ export function configFromContext(scope: Construct): ContactSyncConfig {
     ...(alarmEmail ? { alarmEmail: String(alarmEmail) } : {}),
     cancelChecks: flag('cancelChecks'),
     issuerKeyDir: String(get('issuerKeyDir') ?? issuerKeyDir(stage)),
+  };
+}
+
+/** What a host passes to `new ContactSync(...)`: the issuer, and any stage setting to override. */
+export type ContactSyncProps = Partial<Omit<ContactSyncConfig, 'jwtIssuer'>> & {
+  /** An issuer URL, `self` or `cognito`. */
+  jwtIssuer: string;
+};
+
+/** The construct's props with the defaults filled in, failing on a missing or bad value. */
+export function settingsOf(props: ContactSyncProps): ContactSyncConfig {
+  const stage = props.stage ?? DEFAULTS.stage;
+  const jwtAudience = props.jwtIssuer === 'cognito' ? [] : (props.jwtAudience ?? []);
+  if (!props.jwtIssuer)
+    throw new Error('ContactSync: jwtIssuer is required (an issuer URL, "self" or "cognito")');
+  if (props.jwtIssuer !== 'cognito' && jwtAudience.length === 0)
+    throw new Error(`ContactSync: jwtAudience is required with jwtIssuer "${props.jwtIssuer}"`);
+  const logRetentionDays = props.logRetentionDays ?? DEFAULTS.logRetentionDays;
+  if (!Object.values(RetentionDays).includes(logRetentionDays))
+    throw new Error(
+      `ContactSync: logRetentionDays must be one CloudWatch Logs accepts (1, 3, 5, 7, 14, 30...)`,
+    );
+  return {
+    ...props,
+    stage,
+    jwtIssuer: props.jwtIssuer,
+    jwtAudience,
+    graphApiUrl: props.graphApiUrl ?? `https://graph.facebook.com/${DEFAULTS.graphApiVersion}`,
+    mapConcurrency: props.mapConcurrency ?? DEFAULTS.mapConcurrency,
+    chunkSize: props.chunkSize ?? DEFAULTS.chunkSize,
+    maxChunksPerSegment: props.maxChunksPerSegment ?? DEFAULTS.maxChunksPerSegment,
+    analyzer: props.analyzer ?? DEFAULTS.analyzer,
+    bedrockModelId: props.bedrockModelId ?? DEFAULTS.bedrockModelId,
+    corsOrigins: props.corsOrigins ?? [DEFAULTS.corsOrigins],
+    apiRateLimit: props.apiRateLimit ?? DEFAULTS.apiRateLimit,
+    apiBurstLimit: props.apiBurstLimit ?? DEFAULTS.apiBurstLimit,
+    logRetentionDays,
+    retainData: props.retainData ?? DEFAULTS.retainData,
+    webConsole: props.webConsole ?? DEFAULTS.webConsole,
+    cancelChecks: props.cancelChecks ?? DEFAULTS.cancelChecks,
+    issuerKeyDir: props.issuerKeyDir ?? issuerKeyDir(stage),
   };
 }

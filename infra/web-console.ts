@@ -20,6 +20,13 @@ import { acknowledge, wildcardResource } from './nag.ts';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const webDir = path.join(root, 'web');
 
+/** How the console signs users in: the authorization code flow with PKCE against this issuer. */
+export interface ConsoleOidc {
+  issuer: string;
+  clientId: string;
+  scope: string;
+}
+
 /**
  * The web console (web/) as a static site: a private S3 bucket behind CloudFront (origin access
  * control), HTTPS only, with security headers. The API's URL reaches the page through
@@ -95,8 +102,11 @@ export class WebConsole extends Construct {
     return `https://${this.distribution.distributionDomainName}`;
   }
 
-  /** Uploads the console built from web/ (Vite, at synth time, no Docker) and its config.json. */
-  publish(apiUrl: string): BucketDeployment {
+  /**
+   * Uploads the console built from web/ (Vite, at synth time, no Docker) and its config.json:
+   * `{ apiUrl, oidc?: { issuer, clientId, scope } }`, `oidc` where the console signs users in itself.
+   */
+  publish(apiUrl: string, oidc?: ConsoleOidc): BucketDeployment {
     const deployment = new BucketDeployment(this, 'Deploy', {
       destinationBucket: this.bucket,
       sources: [
@@ -117,7 +127,7 @@ export class WebConsole extends Construct {
             },
           },
         }),
-        Source.jsonData('config.json', { apiUrl }),
+        Source.jsonData('config.json', oidc ? { apiUrl, oidc } : { apiUrl }),
       ],
       // The self-hosted issuer's documents (infra/self-issuer.ts) are not the console's to prune.
       exclude: ['.well-known/*'],

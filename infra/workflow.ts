@@ -20,6 +20,8 @@ import { segment } from './workflow/segment.ts';
 import { workers } from './workflow/workers.ts';
 
 export interface WorkflowProps {
+  /** The state machine is `<namePrefix>-contact-sync`. @default the stack's name */
+  namePrefix?: string;
   jobs: ITable;
   /** Reads the conversation list once, staging each page as a chunk. */
   read: IFunction;
@@ -71,7 +73,7 @@ export class Workflow extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     // A fixed name gives the ARN the role needs to continue itself without a dependency cycle.
-    this.stateMachineName = `${stack.stackName}-contact-sync`;
+    this.stateMachineName = `${props.namePrefix ?? stack.stackName}-contact-sync`;
     const definition = this.definition(props);
 
     // Every state transition is logged, but without its input and output: payloads are ids and
