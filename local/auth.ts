@@ -1,6 +1,14 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
+import {
+  createRemoteJWKSet,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JWK,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
 
 /**
  * The local identity provider: an RS256 key pair kept in .local-data/ (created on first use), so
@@ -57,5 +65,48 @@ export async function localVerifier(dataDir: string, issuer: string, audience: s
   return async (token) => {
     const { payload } = await jwtVerify(token, key, { issuer, audience, algorithms: ['RS256'] });
     return payload as Record<string, unknown>;
+  };
+}
+
+/**
+ * ID tokens of an OpenID provider, checked as API Gateway's JWT authorizer checks them when its
+ * issuer is the provider: signature by a key of the issuer's JWKS (found through its discovery
+ * document), issuer, audience (the client id), expiry.
+ */
+export function oidcVerifier(issuer: string, audience: string): Verifier {
+  let jwks: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
+  const keys = async () => {
+    const res = await fetch(`${issuer}/.well-known/openid-configuration`);
+    if (!res.ok) throw new Error(`discovery document: HTTP ${res.status}`);
+    const { jwks_uri } = (await res.json()) as { jwks_uri?: string };
+    if (!jwks_uri) throw new Error('discovery document has no jwks_uri');
+    return createRemoteJWKSet(new URL(jwks_uri));
+  };
+  return async (token) => {
+    jwks ??= keys().catch((error: Error) => {
+      jwks = undefined;
+      throw error;
+    });
+    const { payload } = await jwtVerify(token, await jwks, {
+      issuer,
+      audience,
+      algorithms: ['RS256', 'ES256'],
+    });
+    return payload as Record<string, unknown>;
+  };
+}
+
+/** Accepts a token that any of `verifiers` accepts; the first one's error otherwise. */
+export function anyVerifier(verifiers: Verifier[]): Verifier {
+  return async (token) => {
+    let first: unknown;
+    for (const verify of verifiers) {
+      try {
+        return await verify(token);
+      } catch (error) {
+        first ??= error;
+      }
+    }
+    throw first ?? new Error('no verifier');
   };
 }

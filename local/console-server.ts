@@ -17,7 +17,8 @@ import { DEMO_ORG } from './demo-org.ts';
 /**
  * The web console on the local stack: `web/` built with Vite into `web/dist` (only when its sources
  * changed), served at `/` by the HTTP API emulator's fallback, with a `/config.json` that hands the
- * page the API's base URL (same origin) and a freshly signed dev token for `demo-org`. A deployed
+ * page the API's base URL (same origin) and a freshly signed dev token for `demo-org` (or, with
+ * OIDC sign-in switched on, the local OpenID provider's issuer, client id and scope). A deployed
  * console gets its config.json (or VITE_API_URL at build time) from its own hosting instead.
  */
 export const WEB_DIR = path.resolve(import.meta.dirname, '..', 'web');
@@ -99,7 +100,13 @@ const TYPES: Record<string, string> = {
  */
 export function consoleFallback(
   webRoot: string,
-  opts: { dataDir: string; org?: string; user?: string },
+  opts: {
+    dataDir: string;
+    org?: string;
+    user?: string;
+    /** When it names a provider, config.json hands the console that instead of a dev token. */
+    oidc?: () => { issuer: string; clientId: string; scope: string } | undefined;
+  },
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   const root = path.resolve(webRoot);
   return (req, res) => {
@@ -111,6 +118,12 @@ export function consoleFallback(
       'x-frame-options': 'DENY',
     };
     if (pathname === '/config.json') {
+      const oidc = opts.oidc?.();
+      if (oidc) {
+        res.writeHead(200, { ...headers, 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : JSON.stringify({ apiUrl: '', oidc }));
+        return true;
+      }
       void signLocalToken(opts.dataDir, {
         org: opts.org ?? DEMO_ORG,
         user: opts.user ?? 'console-user',

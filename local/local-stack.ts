@@ -1,7 +1,14 @@
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LOCAL_AUDIENCE, LOCAL_ISSUER, localVerifier } from './auth.ts';
+import {
+  anyVerifier,
+  LOCAL_AUDIENCE,
+  LOCAL_ISSUER,
+  localVerifier,
+  oidcVerifier,
+  type Verifier,
+} from './auth.ts';
 import { serveAwsJson } from './aws-json-server.ts';
 import { type CfnTemplate, TemplateResolver } from './cloudformation.ts';
 import { consoleFallback } from './console-server.ts';
@@ -22,6 +29,7 @@ import { routesFromTemplate, serveHttpApi } from './http-api.ts';
 import { type IamMode, iamModeFromEnv, LocalIam } from './iam/local-iam.ts';
 import { LocalKms } from './kms.ts';
 import { LambdaRuntime } from './lambda-runtime.ts';
+import { startOidcProvider } from './oidc-provider.ts';
 import { startLocalS3 } from './s3.ts';
 import { LocalStepFunctions } from './sfn-server.ts';
 import { synthesizeTemplate } from './synth.ts';
@@ -64,6 +72,16 @@ export interface LocalStackOptions {
   onApiResponse?: (status: number, body: string) => void;
   /** Serve the built web console from this folder at `/`, with a dev-token `/config.json`. */
   webRoot?: string;
+  /**
+   * Run the local OpenID provider (local/oidc-provider.ts) on this port (0: any free one); the API
+   * then also accepts its ID tokens (issuer, audience = the console's client id, its JWKS).
+   */
+  oidcPort?: number;
+  /**
+   * How the served console signs in: `dev-token` (config.json hands it a fresh dev token) or
+   * `oidc` (config.json names the provider; needs `oidcPort`). @default 'dev-token'
+   */
+  consoleSignIn?: 'dev-token' | 'oidc';
   /** Log each EventBridge event (lifecycle and execution status changes) in one line. @default false */
   logEvents?: boolean;
 }
@@ -98,6 +116,8 @@ export async function freePort(): Promise<number> {
  * services through the AWS_ENDPOINT_URL_* variables, like any SDK client would.
  */
 export async function startLocalStack(opts: LocalStackOptions = {}) {
+  if (opts.consoleSignIn === 'oidc' && opts.oidcPort === undefined)
+    throw new Error('consoleSignIn "oidc" needs the OpenID provider (oidcPort)');
   const stops: (() => Promise<void>)[] = [];
   const release = async () => {
     for (const fn of stops.reverse()) await fn().catch(() => {});
@@ -213,27 +233,43 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
     for (const page of pages) await connectPage(DEMO_ORG, page);
 
     // Tokens are checked against the issuer and audience the template's authorizer declares.
+    // With the provider, its ID tokens are accepted too (its verifier is set once it runs).
     const { issuer, audience } = routesFromTemplate(resolver);
+    const verifiers: Verifier[] = [await localVerifier(DATA_DIR, issuer, audience)];
+    let oidc: { issuer: string; clientId: string; scope: string } | undefined;
     const api = await serveHttpApi({
       resolver,
       lambdas,
-      verify: await localVerifier(DATA_DIR, issuer, audience),
+      verify: anyVerifier(verifiers),
       port: opts.port ?? 3000,
       onResponse: opts.onApiResponse,
       fallback: (() => {
         // The local event feed (GET /__local/events), then the web console, if served.
         const feed = events.feed();
-        const web = opts.webRoot ? consoleFallback(opts.webRoot, { dataDir: DATA_DIR }) : undefined;
+        const web = opts.webRoot
+          ? consoleFallback(opts.webRoot, {
+              dataDir: DATA_DIR,
+              oidc: () => (opts.consoleSignIn === 'oidc' ? oidc : undefined),
+            })
+          : undefined;
         return (req, res) => feed(req, res) || (web?.(req, res) ?? false);
       })(),
     });
     stops.push(() => api.close());
+    if (opts.oidcPort !== undefined) {
+      const provider = await startOidcProvider({ port: opts.oidcPort, redirectUris: [`${api.url}/`] });
+      stops.push(() => provider.close());
+      oidc = { issuer: provider.issuer, clientId: provider.clientId, scope: provider.scope };
+      verifiers.push(oidcVerifier(provider.issuer, provider.clientId));
+    }
     // Stopped in reverse: executions settle first, then their status events are delivered.
     stops.push(() => events.drain());
     stops.push(() => sfn.drain(2000));
 
     return {
       apiUrl: api.url,
+      /** The local OpenID provider, when started (`oidcPort`). */
+      oidc,
       /** DynamoDB as every client of the stack sees it: the proxy in front of DynamoDB Local. */
       dynamoDbEndpoint: dynamoProxy.endpoint,
       dynamoFaults: opts.dynamoDbFaults ? dynamoProxy : undefined,

@@ -4,6 +4,12 @@ import { startLocalStack } from './local-stack.ts';
 
 /** `npm start`: the whole system on this machine. Every port is set by an env var, loopback only. */
 const started = Date.now();
+// How the console signs in: the dev token (default) or at the local OpenID provider.
+const signIn = process.env.LOCAL_SIGN_IN || 'dev-token';
+if (signIn !== 'dev-token' && signIn !== 'oidc') {
+  console.error(`LOCAL_SIGN_IN must be dev-token or oidc, not ${JSON.stringify(signIn)}`);
+  process.exit(1);
+}
 // The console is built (only when web/ changed) while the stack starts; it is served from web/dist.
 const consoleBuilt = ensureConsoleBuilt(console.log).then(
   () => true,
@@ -20,6 +26,8 @@ const stack = await startLocalStack({
   graphApiUrl: process.env.GRAPH_API_URL || undefined,
   graphSimLatencyMs: numberEnv('GRAPH_SIM_LATENCY_MS', 0),
   webRoot: WEB_DIST,
+  oidcPort: numberEnv('OIDC_PORT', 3001),
+  consoleSignIn: signIn,
   logEvents: true,
 }).catch((error: Error) => {
   console.error(`Local stack failed to start: ${error.message}`);
@@ -39,9 +47,19 @@ console.log(`Graph API          ${stack.graphApiUrl}${stack.graph ? '  (simulato
 console.log(
   `Events             ${stack.apiUrl}/__local/events  (lifecycle events and execution status changes)`,
 );
+if (stack.oidc)
+  console.log(
+    `OpenID provider    ${stack.oidc.issuer}  (client ${stack.oidc.clientId}; demo users alice, bob, carol)`,
+  );
 console.log(`Token              npm run token -- --org demo-org --user you@example.com`);
 if (await consoleBuilt)
-  console.log(`Web console        ${stack.apiUrl}/  (open it in a browser; it signs in as demo-org)`);
+  console.log(
+    `Web console        ${stack.apiUrl}/  (open it in a browser; ${
+      signIn === 'oidc'
+        ? 'sign in at the OpenID provider'
+        : 'it signs in as demo-org; LOCAL_SIGN_IN=oidc for the provider'
+    })`,
+  );
 console.log(`Contact Sync API ready at ${stack.apiUrl} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 
 let stopping = false;

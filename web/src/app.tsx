@@ -6,26 +6,32 @@ import { type ConsoleConfig, loadConfig, tokenClaims } from './console-config.ts
 import { loadPreferences, type Preferences, savePreferences } from './preferences.ts';
 import { useConnectedPages } from './use-connected-pages.ts';
 
-export function App({
-  config,
-  onSignIn,
-}: {
+interface AppProps {
   config: ConsoleConfig;
+  /** A pasted token, or null to sign out. */
   onSignIn: (token: string | null) => void;
-}) {
-  if (!config.token) return <SignIn onSignIn={onSignIn} />;
-  return <Console config={config} onSignIn={onSignIn} />;
+  /** A new token after a 401 (OIDC: silent renewal), or null. */
+  renewToken?: () => Promise<string | null>;
 }
 
-function Console({ config, onSignIn }: { config: ConsoleConfig; onSignIn: (token: string | null) => void }) {
+export function App({ config, onSignIn, renewToken }: AppProps) {
+  if (!config.token) return <SignIn onSignIn={onSignIn} />;
+  return <Console config={config} onSignIn={onSignIn} renewToken={renewToken} />;
+}
+
+function Console({ config, onSignIn, renewToken }: AppProps) {
   const api = useMemo(
     () =>
-      createApi(config, async () => {
-        // The local dev token is re-signed on every read of config.json; a pasted one is not.
-        if (config.tokenSource === 'local-dev') return (await loadConfig()).token;
-        return null;
-      }),
-    [config],
+      createApi(
+        config,
+        renewToken ??
+          (async () => {
+            // The local dev token is re-signed on every read of config.json; a pasted one is not.
+            if (config.tokenSource === 'local-dev') return (await loadConfig()).token;
+            return null;
+          }),
+      ),
+    [config, renewToken],
   );
   const pages = useConnectedPages(api);
   const claims = tokenClaims(config.token);

@@ -1,7 +1,10 @@
 /**
  * Where the console finds the API and its token.
- * - `config.json` beside index.html, read at start: `{ apiUrl?, token?, tokenSource? }`. The local
- *   stack serves one with a freshly signed dev token; a deployment may serve one without a token.
+ * - `config.json` beside index.html, read at start: `{ apiUrl?, token?, tokenSource?, oidc? }`. The
+ *   local stack serves one with a freshly signed dev token (or, with OIDC sign-in on, its provider);
+ *   a deployed stack writes `{ apiUrl, oidc?: { issuer, clientId, scope } }`.
+ * - With `oidc`, the user signs in at that OpenID provider (authorization code + PKCE) and the
+ *   console sends the ID token as the bearer (oidc-sign-in.tsx).
  * - `VITE_API_URL` at build time, when config.json has no apiUrl; '' means the same origin.
  * - Without a token from config.json, the user pastes one (kept in sessionStorage for the tab).
  */
@@ -9,7 +12,15 @@ export interface ConsoleConfig {
   apiUrl: string;
   token: string | null;
   /** 'local-dev': config.json signs a new one on every read, so a 401 is answered by re-reading it. */
-  tokenSource: 'local-dev' | 'config' | 'session' | 'none';
+  tokenSource: 'local-dev' | 'config' | 'session' | 'oidc' | 'none';
+  /** Sign in at this OpenID provider; the token is then the ID token it issues. */
+  oidc?: OidcSettings;
+}
+
+export interface OidcSettings {
+  issuer: string;
+  clientId: string;
+  scope: string;
 }
 
 const SESSION_TOKEN = 'contact-sync:token';
@@ -18,6 +29,16 @@ interface ConfigFile {
   apiUrl?: string;
   token?: string;
   tokenSource?: string;
+  oidc?: unknown;
+}
+
+/** config.json's `oidc`, when it names an http(s) issuer and a client id; the scope defaults to openid. */
+function oidcSettings(value: unknown): OidcSettings | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const { issuer, clientId, scope } = value as Record<string, unknown>;
+  if (typeof issuer !== 'string' || !/^https?:\/\//.test(issuer)) return undefined;
+  if (typeof clientId !== 'string' || !clientId) return undefined;
+  return { issuer, clientId, scope: typeof scope === 'string' && scope ? scope : 'openid' };
 }
 
 async function readConfigFile(): Promise<ConfigFile> {
@@ -34,6 +55,8 @@ async function readConfigFile(): Promise<ConfigFile> {
 export async function loadConfig(): Promise<ConsoleConfig> {
   const file = await readConfigFile();
   const apiUrl = (file.apiUrl ?? import.meta.env.VITE_API_URL ?? '').replace(/\/+$/, '');
+  const oidc = oidcSettings(file.oidc);
+  if (oidc) return { apiUrl, token: null, tokenSource: 'oidc', oidc };
   if (file.token) {
     return {
       apiUrl,

@@ -2,6 +2,7 @@ import { StrictMode, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app.tsx';
 import { type ConsoleConfig, loadConfig, rememberToken } from './console-config.ts';
+import { OidcRoot } from './oidc-sign-in.tsx';
 import './styles.css';
 
 function Root({ initial }: { initial: ConsoleConfig }) {
@@ -18,7 +19,7 @@ if (!root) throw new Error('index.html has no #root');
 void loadConfig().then((config) =>
   createRoot(root).render(
     <StrictMode>
-      <Root initial={config} />
+      {config.oidc ? <OidcRoot config={config} oidc={config.oidc} /> : <Root initial={config} />}
     </StrictMode>,
   ),
 );
