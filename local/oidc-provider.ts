@@ -8,7 +8,8 @@ import { DEMO_ORG } from './demo-org.ts';
 /**
  * The local OpenID provider (node-oidc-provider) on loopback: authorization code + PKCE for the
  * console's public client, ID tokens signed RS256 (keys made at start, published at the discovery
- * document's jwks_uri) with `sub` and `org_id`, and `aud` = the console's client id. Its login
+ * document's jwks_uri) with `sub` and `org_id`, and `aud` = the console's client id, and a refresh
+ * token (rotated) with which the console renews its session silently. Its login
  * page checks the demo users below. Development only: the passwords are public, nothing persists.
  */
 export const CONSOLE_CLIENT_ID = 'contact-sync-console';
@@ -107,7 +108,7 @@ export async function startOidcProvider(opts: {
         client_id: CONSOLE_CLIENT_ID,
         token_endpoint_auth_method: 'none',
         application_type: 'web',
-        grant_types: ['authorization_code'],
+        grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
         redirect_uris: opts.redirectUris,
         post_logout_redirect_uris: opts.redirectUris,
@@ -151,7 +152,11 @@ export async function startOidcProvider(opts: {
       if (!user) return undefined;
       return { accountId: id, claims: () => ({ sub: id, org_id: user.org }) };
     },
+    // Silent renewal uses the refresh token (rotated on each use), which brings a new ID token.
+    issueRefreshToken: (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) =>
+      client.grantTypeAllowed('refresh_token'),
     ttl: {
+      RefreshToken: 8 * 3600,
       Session: 8 * 3600,
       Interaction: 3600,
       Grant: 8 * 3600,
