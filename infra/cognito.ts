@@ -1,4 +1,4 @@
-import { Names, type RemovalPolicy } from 'aws-cdk-lib';
+import { Names, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   AccountRecovery,
   ClientAttributes,
@@ -71,7 +71,7 @@ export class Cognito extends Construct {
     acknowledge(
       this.userPool,
       "Threat protection needs the Plus feature plan (a per-user cost): operators create every user, and MFA is required; it is the team's to turn on",
-      'AwsSolutions-COG3',
+      'AwsSolutions-COG8',
     );
     const standard = { email: true, emailVerified: true, fullname: true, givenName: true, familyName: true };
     this.client = this.userPool.addClient('ConsoleClient', {
@@ -102,7 +102,7 @@ export class Cognito extends Construct {
 
   /** The `iss` of the pool's tokens, and the authorizer's issuer. */
   get issuer(): string {
-    return this.userPool.userPoolProviderUrl;
+    return `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
   }
 
   /** The hosted sign-in's base URL, e.g. https://<prefix>.auth.<region>.amazoncognito.com */

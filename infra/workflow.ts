@@ -1,4 +1,4 @@
-import { ArnFormat, type CfnElement, Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, Duration, type RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -132,11 +132,15 @@ export class Workflow extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     fn.addToRolePolicy(new PolicyStatement({ actions: ['states:StopExecution'], resources: [executions] }));
+    // cdk-nag names the ARN as it resolves: a stack with an explicit env has its account and region.
+    const stack = Stack.of(this);
+    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
     acknowledge(
       fn.role ?? fn,
       "StopExecution on this state machine's executions only: their names (the job ids) are known at run time",
       wildcardResource(
-        `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.stateMachineName}:*`,
+        `arn:<AWS::Partition>:states:${region}:${account}:execution:${this.stateMachineName}:*`,
       ),
     );
   }
