@@ -257,7 +257,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
     });
     stops.push(() => api.close());
     if (opts.oidcPort !== undefined) {
-      const provider = await startOidcProvider({ port: opts.oidcPort, redirectUris: [`${api.url}/`] });
+      const provider = await startOidcProvider({
+        port: opts.oidcPort,
+        redirectUris: [api.url, `${api.url}/`],
+      });
       stops.push(() => provider.close());
       oidc = { issuer: provider.issuer, clientId: provider.clientId, scope: provider.scope };
       verifiers.push(oidcVerifier(provider.issuer, provider.clientId));

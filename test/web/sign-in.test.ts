@@ -77,12 +77,13 @@ async function signIn(tab: Page, user: string, password: string): Promise<void> 
   await tab.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
-/** The ID token the console keeps for the session (oidc-client-ts's sessionStorage entry). */
-async function idTokenOf(tab: Page): Promise<string | null> {
+/** The session the console keeps (oidc-client-ts's sessionStorage entry), or null. */
+async function sessionOf(tab: Page): Promise<{ id_token?: string; refresh_token?: string } | null> {
   const key = `oidc.user:${oidc().issuer}:${oidc().clientId}`;
   const stored = (await tab.evaluate(`sessionStorage.getItem(${JSON.stringify(key)})`)) as string | null;
-  return stored ? ((JSON.parse(stored) as { id_token?: string }).id_token ?? null) : null;
+  return stored ? (JSON.parse(stored) as { id_token?: string; refresh_token?: string }) : null;
 }
+const idTokenOf = async (tab: Page) => (await sessionOf(tab))?.id_token ?? null;
 
 const listPages = (token: string) =>
   fetch(`${stack.apiUrl}${PATHS.pages}`, { headers: { authorization: `Bearer ${token}` } });
@@ -142,6 +143,8 @@ describe('OIDC sign-in at the local OpenID provider', () => {
     expect(await text(tab.locator('.who'))).toContain('alice (demo-org)');
     const idToken = await idTokenOf(tab);
     expect(idToken).toBeTruthy();
+    // It can renew silently: the provider issued a refresh token with it.
+    expect((await sessionOf(tab))?.refresh_token).toBeTruthy();
     // The bearer the console sends is the provider's ID token, which the API accepts.
     expect((await listPages(idToken as string)).status).toBe(200);
 

@@ -15,7 +15,9 @@ const params = () => new URLSearchParams(window.location.search);
 const dropQuery = () => window.history.replaceState({}, document.title, window.location.pathname);
 
 export function OidcRoot({ config, oidc }: { config: ConsoleConfig; oidc: OidcSettings }) {
-  const home = new URL('.', document.baseURI).href;
+  // At the root, the bare origin (as a deployment registers it: `https://<host>`), else the folder.
+  const base = new URL('.', document.baseURI);
+  const home = base.pathname === '/' ? base.origin : base.href;
   return (
     <AuthProvider
       authority={oidc.issuer}
@@ -82,7 +84,8 @@ function OidcSession({ config }: { config: ConsoleConfig }) {
       key={auth.user?.profile.sub ?? 'user'}
       config={appConfig}
       onSignIn={(token) => {
-        if (!token) void auth.signoutRedirect({ id_token_hint: idToken });
+        // A provider without an end-session endpoint: the session is forgotten here only.
+        if (!token) auth.signoutRedirect({ id_token_hint: idToken }).catch(() => removeUser());
       }}
       renewToken={renewToken}
     />
