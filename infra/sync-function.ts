@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
@@ -11,6 +12,7 @@ import { Construct } from 'constructs';
 import { acknowledge, wildcardResource } from './nag.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const lockFile = path.join(root, 'package-lock.json');
 
 /** Metadata key naming the handler source of each function; the embedded local stack reads it. */
 export const ENTRY_METADATA = 'contact-sync:entry';
@@ -73,7 +75,8 @@ export class SyncFunction extends Construct {
     this.fn = new NodejsFunction(this, 'Function', {
       entry: path.join(root, entry),
       projectRoot: root,
-      depsLockFilePath: path.join(root, 'package-lock.json'),
+      // A host app's copy (a git dependency) has no lock file of its own: CDK finds the host's.
+      ...(existsSync(lockFile) ? { depsLockFilePath: lockFile } : {}),
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       tracing: Tracing.ACTIVE,

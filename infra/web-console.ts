@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DockerImage, RemovalPolicy, Stack } from 'aws-cdk-lib';
@@ -19,6 +20,9 @@ import { acknowledge, wildcardResource } from './nag.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const webDir = path.join(root, 'web');
+/** Vite's command line: this repository's, or a host app's when the construct is its dependency. */
+const viteBin = () =>
+  path.join(path.dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin/vite.js');
 
 /** How the console signs users in: the authorization code flow with PKCE against this issuer. */
 export interface ConsoleOidc {
@@ -117,11 +121,10 @@ export class WebConsole extends Construct {
             image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:24'),
             local: {
               tryBundle(outputDir: string) {
-                execFileSync(
-                  process.execPath,
-                  [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', webDir, '--outDir', outputDir],
-                  { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
-                );
+                execFileSync(process.execPath, [viteBin(), 'build', webDir, '--outDir', outputDir], {
+                  cwd: root,
+                  stdio: ['ignore', 'ignore', 'inherit'],
+                });
                 return true;
               },
             },
