@@ -59,6 +59,7 @@ beforeAll(async () => {
       DYNAMODB_PORT: '0',
       SFN_PORT: '0',
       GRAPH_SIM_PORT: '0',
+      OIDC_PORT: '0',
       // Slow enough to watch and stop mid-way, as a person would.
       GRAPH_SIM_LATENCY_MS: '100',
       ANALYZER_LATENCY_MS: '25',
