@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,4 +40,10 @@ export function stageTemplate(stage: string): Record<string, unknown> {
   });
   const stack = new ContactSyncStack(app, stackNameOf(stage), configFromContext(app));
   return normalize(Template.fromStack(stack).toJSON()) as Record<string, unknown>;
+}
+
+/** `npx tsx test/infra/stage-template.ts`: rewrites the fixture from the stages as they are now (then `npx biome check --write test/infra/fixtures`). */
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const templates = { dev: stageTemplate('dev'), prod: stageTemplate('prod') };
+  writeFileSync(STAGE_FIXTURE, `${JSON.stringify(templates, null, 2)}\n`);
 }
