@@ -49,7 +49,7 @@ export class Api extends Construct {
       defaultAuthorizer: authorizer,
       corsPreflight: {
         allowOrigins: props.corsOrigins ?? ['*'],
-        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.DELETE],
+        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.DELETE],
         allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
       },
     });

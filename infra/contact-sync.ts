@@ -222,12 +222,28 @@ export class ContactSync extends Construct {
       .canUse(pages, ['GetItem'])
       .canUse(contacts, ['Query']);
 
-    // Connect encrypts the token (the only function that may); disconnect cancels first.
-    const connectPage = fn('ConnectPage', 'connect-page', { ...env, PAGE_TOKEN_KEY_ID: pageTokenKey.keyArn })
-      .canUse(pages, ['PutItem'])
+    // Connect and replace encrypt page tokens (the only functions that may), after checking them with
+    // Graph (one /me and one conversation per platform): Graph's URL and the shared rate-limit slots,
+    // as the reader has them. Disconnect cancels first.
+    const tokenCheckEnv = {
+      ...env,
+      GRAPH_API_URL: config.graphApiUrl,
+      RATE_LIMIT_TABLE: rateLimits.tableName,
+      PAGE_TOKEN_KEY_ID: pageTokenKey.keyArn,
+    };
+    const connectPage = fn('ConnectPage', 'connect-page', tokenCheckEnv)
+      .canUse(pages, ['GetItem', 'PutItem'])
       .canUse(jobs, ['GetItem'])
-      .canUse(jobs, ['Query'], JOBS_BY_PAGE.indexName);
+      .canUse(jobs, ['Query'], JOBS_BY_PAGE.indexName)
+      .canUse(rateLimits, ['GetItem', 'UpdateItem']);
     pageTokenKey.grant(connectPage.fn, 'kms:Encrypt');
+    // Replace: the page (owner, lock) and the lock's job, the same check, then the new ciphertext.
+    const replacePageToken = fn('ReplacePageToken', 'replace-page-token', tokenCheckEnv)
+      .canUse(pages, ['GetItem', 'UpdateItem'])
+      .canUse(jobs, ['GetItem'])
+      .canUse(jobs, ['Query'], JOBS_BY_PAGE.indexName)
+      .canUse(rateLimits, ['GetItem', 'UpdateItem']);
+    pageTokenKey.grant(replacePageToken.fn, 'kms:Encrypt');
     const disconnectPage = fn('DisconnectPage', 'disconnect-page', apiEnv)
       .canUse(pages, ['GetItem', 'UpdateItem', 'DeleteItem'])
       .canUse(jobs, ['GetItem', 'UpdateItem']);
@@ -279,6 +295,7 @@ export class ContactSync extends Construct {
         'sync-jobs': syncJobs.fn,
         pages: listPages.fn,
         'connect-page': connectPage.fn,
+        'replace-page-token': replacePageToken.fn,
         'disconnect-page': disconnectPage.fn,
         'page-contacts': pageContacts.fn,
         openapi: openApi.fn,

@@ -84,18 +84,31 @@ export const SyncJobsQuery = z.object({
   pageId: PageId,
   limit: pageSize(20),
 });
+const AccessToken = required('accessToken')
+  .min(20, 'accessToken is too short')
+  .max(2048, 'accessToken is too long')
+  .regex(/^[A-Za-z0-9_|.-]+$/, 'accessToken has invalid characters')
+  .meta({
+    description:
+      "Page access token, checked with Graph (it must be the page's, with messaging access) before it is stored encrypted; never returned.",
+    writeOnly: true,
+  });
 export const ConnectPageBody = z
   .strictObject({
     pageId: PageId,
-    pageName: required('pageName').max(200, 'pageName must be at most 200 characters'),
-    accessToken: required('accessToken')
-      .min(20, 'accessToken is too short')
-      .max(2048, 'accessToken is too long')
-      .regex(/^[A-Za-z0-9_|.-]+$/, 'accessToken has invalid characters')
-      .meta({ description: 'Page access token. Stored encrypted; never returned.', writeOnly: true }),
-    instagramAccountId: numericId('instagramAccountId').optional(),
+    pageName: required('pageName')
+      .max(200, 'pageName must be at most 200 characters')
+      .optional()
+      .meta({ description: "The page's name; Graph's when not given." }),
+    accessToken: AccessToken,
+    instagramAccountId: numericId('instagramAccountId')
+      .optional()
+      .meta({ description: "The page's Instagram account; Graph's when not given." }),
   })
   .meta({ id: 'ConnectPageRequest' });
+export const ReplacePageTokenBody = z
+  .strictObject({ accessToken: AccessToken })
+  .meta({ id: 'ReplacePageTokenRequest' });
 export const PagePath = z.object({ pageId: PageId });
 export const ContactsQuery = z.object({
   limit: pageSize(25),

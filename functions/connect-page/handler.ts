@@ -3,7 +3,7 @@ import { connectPage } from '#shared/pages/connect-page.ts';
 import { pageView } from '#shared/pages/page-view.ts';
 import { ConnectPageBody } from '#shared/schemas.ts';
 
-/** Route `connectPage` in shared/api/routes.ts: {pageId, pageName, accessToken, instagramAccountId?} -> 201 {page} */
+/** Route `connectPage` in shared/api/routes.ts: {pageId, accessToken, pageName?, instagramAccountId?} -> 201 {page}, the token checked with Graph first */
 async function core(event: HttpEvent) {
   const { organizationId } = callerOf(event);
   const body = parseJsonBody(event, ConnectPageBody);

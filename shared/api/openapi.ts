@@ -21,6 +21,7 @@ import {
   ContactsQuery,
   PagePath,
   PauseSyncBody,
+  ReplacePageTokenBody,
   ResumeSyncBody,
   RetrySyncBody,
   StartSyncBody,
@@ -65,6 +66,12 @@ const pageForbidden = error('Page of another organization');
 const pageNotConnected = error('Page not connected');
 const activeConflict = json(ConflictBody, 'A sync is already active for this page');
 const internal = error('Internal error (no details)');
+const tokenRefused = error(
+  'Invalid body, or Graph refused the token: invalid, expired or revoked (190), a missing permission (10, 200-299), or the token of another page. Nothing was stored',
+);
+const graphDown = error(
+  'Graph is down or throttling (or the service is busy): nothing was stored; retry after Retry-After seconds',
+);
 
 /** Every route's operation, by the route table's names: a missing or an extra one does not compile. */
 export const OPERATIONS: { readonly [N in RouteName]: Operation } = {
@@ -201,14 +208,32 @@ export const OPERATIONS: { readonly [N in RouteName]: Operation } = {
   },
   connectPage: {
     summary: 'Connect a page',
+    description:
+      "The token is checked with Graph before it is stored: `/me` must be the page, and one conversation of each platform (Instagram when the page has an account) must be readable. pageName and instagramAccountId default to Graph's. Nothing is stored unless the check passes.",
     request: { body: ConnectPageBody },
     responses: {
       '201': json(ConnectPageResponse, 'Connected; the token is stored encrypted and never returned'),
-      '400': error('Invalid body'),
+      '400': tokenRefused,
       '401': unauthorized,
       '409': error('Page already connected'),
       '415': notJson,
-      '503': busy,
+      '503': graphDown,
+    },
+  },
+  replacePageToken: {
+    summary: "Replace a connected page's access token",
+    description:
+      'After Facebook refused the old token ("reconnect the page"). The new token has the checks of a connect; only the token changes: the page\'s contacts, counts and sync history stay. Refused while a sync is running (PENDING or IN_PROGRESS); a PAUSED sync does not block it, and reads with the new token once resumed.',
+    request: { path: PagePath, body: ReplacePageTokenBody },
+    responses: {
+      '200': json(ConnectPageResponse, 'Replaced; the token is stored encrypted and never returned'),
+      '400': tokenRefused,
+      '401': unauthorized,
+      '403': pageForbidden,
+      '404': pageNotConnected,
+      '409': json(ConflictBody, 'A sync is running for this page: pause or stop it first'),
+      '415': notJson,
+      '503': graphDown,
     },
   },
   disconnectPage: {

@@ -5,7 +5,7 @@
  * client and the tests all take their routes from here.
  */
 export interface RouteSpec {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   /** The folder under functions/ whose handler serves the route. */
   function: string;
@@ -25,6 +25,11 @@ export const ROUTES = {
   listPages: { method: 'GET', path: '/api/facebook/pages', function: 'pages' },
   connectPage: { method: 'POST', path: '/api/facebook/pages', function: 'connect-page' },
   disconnectPage: { method: 'DELETE', path: '/api/facebook/pages/{pageId}', function: 'disconnect-page' },
+  replacePageToken: {
+    method: 'PUT',
+    path: '/api/facebook/pages/{pageId}/token',
+    function: 'replace-page-token',
+  },
   pageContacts: { method: 'GET', path: '/api/facebook/pages/{pageId}/contacts', function: 'page-contacts' },
   openApi: { method: 'GET', path: '/openapi.json', function: 'openapi', public: true },
 } as const satisfies Record<string, RouteSpec>;

@@ -95,6 +95,18 @@ const P = {
   edge5: big('edge 5'),
 };
 const ALL_PAGES: SimPage[] = Object.values(P).flatMap((p) => (Array.isArray(p) ? p : [p]));
+/**
+ * Pages the simulator serves that no organization has connected when the tests start (beforeAll
+ * disconnects them from demo-org): connecting checks the token with Graph, so a page connected over
+ * HTTP must be one Graph knows.
+ */
+const FRESH = {
+  otherOrg: small('other org'),
+  listed: small('listed'),
+  connected: small('connected'),
+  toDelete: small('to delete'),
+  refused: small('refused'),
+};
 /** Pages some test disconnects from demo-org while others run. */
 const DISCONNECTED_BY_TESTS = new Set([P.disconnectActive.id, P.changesHands.id]);
 
@@ -102,9 +114,9 @@ const DISCONNECTED_BY_TESTS = new Set([P.disconnectActive.id, P.changesHands.id]
 const UNCONNECTED_PAGE_ID = '929999999999999';
 /** A page `other-org` connects over HTTP in beforeAll. */
 const OTHER_ORG_PAGE = {
-  pageId: '920000000000001',
+  pageId: FRESH.otherOrg.id,
   pageName: 'Other Org Page',
-  accessToken: 'other_org_page_token_0123456789',
+  accessToken: FRESH.otherOrg.accessToken,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -121,7 +133,7 @@ let mallory: string;
 const badTokens: Record<string, string | undefined> = {};
 
 const e2e = e2eStack({
-  pages: ALL_PAGES,
+  pages: [...ALL_PAGES, ...Object.values(FRESH)],
   context: { chunkSize: CHUNK_SIZE, mapConcurrency: 2 },
   // Slow enough analysis that a sync can be caught mid-way.
   analyzerLatencyMs: '40',
@@ -175,6 +187,10 @@ beforeAll(async () => {
     'a token without an org_id claim': await claims().sign(realKey),
   });
 
+  for (const page of Object.values(FRESH)) {
+    const disconnected = await http.delete(routePath('disconnectPage', { pageId: page.id }), alice);
+    expect(disconnected.status, disconnected.text).toBe(204);
+  }
   const connected = await http.post(PATHS.pages, mallory, OTHER_ORG_PAGE);
   expect(connected.status, connected.text).toBe(201);
 }, 120_000);
@@ -295,9 +311,9 @@ async function cancelAroundCompletion(page: SimPage): Promise<number> {
   return answer.status;
 }
 
-/** Connects a page to demo-org as alice, asserting the 201, and returns the body it sent. */
-async function connectedByAlice(pageId: string, pageName: string, accessToken: string) {
-  const body = { pageId, pageName, accessToken };
+/** Connects a FRESH page to demo-org as alice, asserting the 201, and returns the body it sent. */
+async function connectedByAlice(page: SimPage, pageName: string) {
+  const body = { pageId: page.id, pageName, accessToken: page.accessToken };
   expect((await http.post(PATHS.pages, alice, body)).status).toBe(201);
   return body;
 }
@@ -551,11 +567,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
 
   describe(routeKey('listPages'), () => {
     it('answers 200 {pages} without any token, plaintext or ciphertext, in the body', async () => {
-      const connect = await connectedByAlice(
-        '930000000000001',
-        'Listed Page',
-        'listed_page_plaintext_token_42',
-      );
+      const connect = await connectedByAlice(FRESH.listed, 'Listed Page');
 
       const answer = await http.get(PATHS.pages, alice);
       expect(answer.status, answer.text).toBe(200);
@@ -590,27 +602,54 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
   });
 
   describe(routeKey('connectPage'), () => {
-    it('answers 201 {page} without the token', async () => {
-      const body = {
-        pageId: '930000000000002',
-        pageName: 'Connected Page',
-        accessToken: 'connected_page_token_abcdef.123|x',
-        instagramAccountId: '17841400000000777',
-      };
+    it("answers 201 {page} without the token, with Graph's page name and Instagram account when only pageId and the token are given", async () => {
+      const page = FRESH.connected;
+      const body = { pageId: page.id, accessToken: page.accessToken };
       const answer = await http.post(PATHS.pages, alice, body);
       expect(answer.status, answer.text).toBe(201);
-      const { page } = ConnectPageResponse.strict().parse(answer.body);
-      expect(page).toEqual({
-        id: body.pageId,
-        pageName: body.pageName,
-        instagramAccountId: body.instagramAccountId,
+      const { page: view } = ConnectPageResponse.strict().parse(answer.body);
+      expect(view).toEqual({
+        id: page.id,
+        pageName: page.name,
+        instagramAccountId: page.instagramAccountId,
         contactCount: 0,
         connectedAt: expect.any(String),
         activeJob: null,
         lastJob: null,
       });
       expect(answer.text).not.toContain(body.accessToken);
-      expect((await pageOfDemoOrg(body.pageId))?.pageName).toBe(body.pageName);
+      expect(await pageOfDemoOrg(page.id)).toMatchObject({
+        pageName: page.name,
+        instagramAccountId: page.instagramAccountId,
+      });
+    });
+
+    it.each([
+      [
+        'a token Graph does not know (190)',
+        () => 'unknown_page_token_0123456789',
+        /rejected the access token/,
+      ],
+      ["another page's token", () => P.idle.accessToken, /not a Page access token of page/],
+      [
+        'a token without messaging access (200)',
+        () => `${FRESH.refused.accessToken}.no_messaging`,
+        /missing a permission the sync needs \(pages_messaging/,
+      ],
+    ])('answers 400 naming the problem for %s, and stores nothing', async (_case, token, message) => {
+      const page = FRESH.refused;
+      const answer = await http.post(PATHS.pages, alice, { pageId: page.id, accessToken: token() });
+      expectError(answer, 400, message);
+      expect(answer.text).not.toContain(token());
+      expect(await pageOfDemoOrg(page.id)).toBeUndefined();
+      const { Item } = await stack.dynamo.send(
+        new GetItemCommand({
+          TableName: stack.tables.pages,
+          Key: { pageId: { S: page.id } },
+          ConsistentRead: true,
+        }),
+      );
+      expect(Item).toBeUndefined();
     });
 
     const valid = { pageId: '930000000000003', pageName: 'Never Connected', accessToken: 'a'.repeat(24) };
@@ -651,7 +690,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
 
   describe(routeKey('disconnectPage'), () => {
     it('answers 204 and the page is gone', async () => {
-      const body = await connectedByAlice('930000000000004', 'To Delete', 'to_delete_token_0123456789');
+      const body = await connectedByAlice(FRESH.toDelete, 'To Delete');
       const answer = await http.delete(routePath('disconnectPage', { pageId: body.pageId }), alice);
       expect(answer.status, answer.text).toBe(204);
       expect(answer.text).toBe('');

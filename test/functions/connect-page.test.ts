@@ -1,5 +1,5 @@
 import { DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { routeKey } from '#shared/api/routes.ts';
 import { ConnectPageResponse } from '#shared/contract.ts';
@@ -18,8 +18,18 @@ import {
   PREVIOUS_OWNERS_JOB_ID,
   previousOwnersJob,
   resetAwsMocks,
+  storedPage,
   throughputExceeded,
 } from './fixtures.ts';
+import {
+  MESSENGER_ONLY_PAGE_ID,
+  MESSENGER_ONLY_TOKEN,
+  NO_MESSAGING_TOKEN,
+  OTHER_PAGE_TOKEN,
+  PAGE_TOKEN,
+  simulatedGraph,
+  UNKNOWN_TOKEN,
+} from './graph-for-pages.ts';
 
 // Everything the handler can log (DEBUG), and its metrics: looked at for the token below.
 await vi.hoisted(async () => (await import('#test/shared/output.ts')).turnOutputOn());
@@ -28,7 +38,8 @@ await vi.hoisted(async () => (await import('#test/shared/output.ts')).turnOutput
 process.env.PAGE_TOKEN_KEY_ID ??= 'arn:aws:kms:us-east-1:000000000000:key/page-tokens';
 const KEY_ID = process.env.PAGE_TOKEN_KEY_ID;
 
-const TOKEN = 'EAAGm0PX4ZCpsBAKZBsecretPageToken123';
+const TOKEN = PAGE_TOKEN;
+const graph = simulatedGraph();
 /** What the mocked KMS answers for TOKEN; the pages table must hold this, base64. */
 const CIPHERTEXT_BYTES = Buffer.from('opaque-kms-ciphertext-blob');
 const CIPHERTEXT = CIPHERTEXT_BYTES.toString('base64');
@@ -57,6 +68,8 @@ beforeEach(() => {
   resetAwsMocks();
   kmsMock.on(EncryptCommand).resolves({ CiphertextBlob: CIPHERTEXT_BYTES, KeyId: KEY_ID });
   ddbMock.on(PutCommand).resolves({});
+  // The page is not connected yet.
+  ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).resolves({});
   givenJobsListed();
 });
 
@@ -123,16 +136,19 @@ describe(`${routeKey('connectPage')}: connecting`, () => {
   });
 
   it('trims the fields and leaves instagramAccountId out when it is not given', async () => {
+    // A page without an Instagram account: Graph has none to fill in either.
     const reply = await connect({
-      pageId: ' 100000000000001 ',
+      pageId: ` ${MESSENGER_ONLY_PAGE_ID} `,
       pageName: '  Shop  ',
-      accessToken: ` ${TOKEN} `,
+      accessToken: ` ${MESSENGER_ONLY_TOKEN} `,
     });
 
     expect(reply.statusCode).toBe(201);
-    expect(putItem()).toMatchObject({ pageId: PAGE_ID, pageName: 'Shop' });
+    expect(putItem()).toMatchObject({ pageId: MESSENGER_ONLY_PAGE_ID, pageName: 'Shop' });
     expect(putItem()).not.toHaveProperty('instagramAccountId');
-    expect(kmsMock).toReceiveCommandWith(EncryptCommand, { Plaintext: Buffer.from(TOKEN, 'utf8') });
+    expect(kmsMock).toReceiveCommandWith(EncryptCommand, {
+      Plaintext: Buffer.from(MESSENGER_ONLY_TOKEN, 'utf8'),
+    });
     expect(ConnectPageResponse.parse(reply.body).page.instagramAccountId).toBeNull();
   });
 
@@ -148,9 +164,79 @@ describe(`${routeKey('connectPage')}: connecting`, () => {
   });
 });
 
+describe(`${routeKey('connectPage')}: the token is checked with Graph first`, () => {
+  it("takes the page's name and Instagram account from Graph when only pageId and the token are given", async () => {
+    const before = graph.sim().stats().totalCalls;
+
+    const reply = await connect({ pageId: PAGE_ID, accessToken: TOKEN });
+
+    expect(reply.statusCode).toBe(201);
+    expect(putItem()).toMatchObject({
+      pageName: 'My Business Page',
+      instagramAccountId: '17841400000000001',
+    });
+    // /me, then one conversation of each platform.
+    expect(graph.sim().stats().totalCalls - before).toBe(3);
+    expect(logged()).not.toContain(TOKEN);
+  });
+
+  it('keeps the name and Instagram account the request gives', async () => {
+    const reply = await connect({ ...VALID, pageName: 'Shop', instagramAccountId: '17841400000000002' });
+
+    expect(reply.statusCode).toBe(201);
+    expect(putItem()).toMatchObject({ pageName: 'Shop', instagramAccountId: '17841400000000002' });
+  });
+
+  it.each<[string, string, string]>([
+    ['Graph does not know the token (190)', UNKNOWN_TOKEN, 'Facebook rejected the access token'],
+    ["the token is another page's", OTHER_PAGE_TOKEN, `not a Page access token of page ${PAGE_ID}`],
+    [
+      'the token lacks pages_messaging (200)',
+      NO_MESSAGING_TOKEN,
+      'missing a permission the sync needs (pages_messaging',
+    ],
+  ])('answers 400 and neither encrypts nor stores when %s', async (_case, token, message) => {
+    const reply = await connect({ ...VALID, accessToken: token });
+
+    expect(reply.statusCode).toBe(400);
+    expect(JSON.parse(reply.raw).error).toContain(message);
+    expect(kmsMock).not.toReceiveCommand(EncryptCommand);
+    expect(ddbMock).not.toReceiveCommand(PutCommand);
+    expect(reply.raw).not.toContain(token);
+    expect(logged()).not.toContain(token);
+  });
+
+  it.each([[[500]], [[613]], [[17]], [[80006]]])(
+    'answers 503 with Retry-After and stores nothing while Graph fails with %j',
+    async (codes) => {
+      graph.sim().setFaults({ rate: 1, codes });
+
+      const reply = await connect(VALID);
+
+      expect(reply.statusCode).toBe(503);
+      expect(Number(reply.headers?.['Retry-After'])).toBeGreaterThan(0);
+      expect(kmsMock).not.toReceiveCommand(EncryptCommand);
+      expect(ddbMock).not.toReceiveCommand(PutCommand);
+      expect(logged()).not.toContain(TOKEN);
+    },
+  );
+
+  it('answers 409 for a page already connected without calling Graph', async () => {
+    ddbMock
+      .on(GetCommand, { TableName: PAGES_TABLE })
+      .resolves({ Item: storedPage({ organizationId: 'org-2' }) });
+    const before = graph.sim().stats().totalCalls;
+
+    const reply = await connect({ ...VALID, accessToken: UNKNOWN_TOKEN });
+
+    expectError(reply, 409, 'Page is already connected');
+    expect(graph.sim().stats().totalCalls).toBe(before);
+    expect(ddbMock).not.toReceiveCommand(PutCommand);
+  });
+});
+
 describe(`${routeKey('connectPage')}: errors`, () => {
   it.each<[string, Record<string, unknown>, string]>([
-    ['pageName is missing', { ...VALID, pageName: undefined }, 'pageName is required'],
     ['pageName is blank', { ...VALID, pageName: '   ' }, 'pageName is required'],
     [
       'pageName is too long',
@@ -191,7 +277,7 @@ describe(`${routeKey('connectPage')}: errors`, () => {
     expectError(
       reply,
       400,
-      'pageId must be a numeric Facebook id; pageName is required; accessToken is required; Unrecognized key: "extra"',
+      'pageId must be a numeric Facebook id; accessToken is required; Unrecognized key: "extra"',
     );
   });
 

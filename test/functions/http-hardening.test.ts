@@ -1,12 +1,12 @@
 /**
  * What every HTTP route does the same way (shared/http.ts), checked on every route it applies to:
- * the body limit and the JSON content type on POST routes, 401 on every route behind the JWT
+ * the body limit and the JSON content type on the routes with a body (POST, PUT), 401 on every route behind the JWT
  * authorizer, the fixed 500, the 503 to retry when DynamoDB throttles, and the security headers and `Cache-Control: no-store` on every answer.
  * Each refused request is refused before any I/O. Route-specific behaviour is in <route>.test.ts.
  */
 import { EncryptCommand } from '@aws-sdk/client-kms';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ROUTES as ROUTE_TABLE, type RouteName, routeKey } from '#shared/api/routes.ts';
 import { BUSY_MESSAGE } from '#shared/http.ts';
@@ -16,6 +16,7 @@ import { handler as disconnectPage } from '../../functions/disconnect-page/handl
 import { handler as openApi } from '../../functions/openapi/handler.ts';
 import { handler as pageContacts } from '../../functions/page-contacts/handler.ts';
 import { handler as pages } from '../../functions/pages/handler.ts';
+import { handler as replacePageToken } from '../../functions/replace-page-token/handler.ts';
 import { handler as startSync } from '../../functions/start-sync/handler.ts';
 import { handler as syncJobs } from '../../functions/sync-jobs/handler.ts';
 import { handler as syncStatus } from '../../functions/sync-status/handler.ts';
@@ -48,11 +49,15 @@ import {
   storedPage,
   throughputExceeded,
 } from './fixtures.ts';
+import { PAGE_TOKEN, simulatedGraph } from './graph-for-pages.ts';
+
+// Connect and replace check the token with Graph: the simulator knows PAGE_TOKEN as PAGE_ID's.
+simulatedGraph();
 
 interface Route {
   /** Method and path as the contract names the route (`routeKey`). */
   name: string;
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Its name in the route table. */
   route: RouteName;
   handler: HttpHandler;
@@ -124,11 +129,23 @@ const ROUTES: Route[] = [
     body: {
       pageId: PAGE_ID,
       pageName: 'My Business Page',
-      accessToken: 'EAAGm0PX4ZCpsBAKZBsecretPageToken123',
+      accessToken: PAGE_TOKEN,
     },
     status: 201,
     givenSuccess: () => {
+      ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).resolves({});
       kmsMock.on(EncryptCommand).resolves({ CiphertextBlob: Buffer.from('opaque-kms-ciphertext-blob') });
+      givenJobsListed();
+    },
+  }),
+  route('replacePageToken', {
+    pathParameters: { pageId: PAGE_ID },
+    handler: replacePageToken,
+    body: { accessToken: PAGE_TOKEN },
+    givenSuccess: () => {
+      givenPage(storedPage());
+      kmsMock.on(EncryptCommand).resolves({ CiphertextBlob: Buffer.from('opaque-kms-ciphertext-blob') });
+      ddbMock.on(UpdateCommand, { TableName: PAGES_TABLE }).resolves({ Attributes: storedPage() });
       givenJobsListed();
     },
   }),
@@ -158,7 +175,7 @@ const rows = (routes: Route[]) => routes.map((r) => [r.name, r] as const);
 /** The routes behind the JWT authorizer: all but the public OpenAPI document. */
 const API_ROUTES = rows(ROUTES.filter((r) => !('public' in ROUTE_TABLE[r.route])));
 /** The routes that take a JSON body. */
-const POST_ROUTES = rows(ROUTES.filter((r) => r.method === 'POST'));
+const POST_ROUTES = rows(ROUTES.filter((r) => r.method === 'POST' || r.method === 'PUT'));
 
 beforeEach(resetAwsMocks);
 

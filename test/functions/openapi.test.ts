@@ -19,6 +19,7 @@ const ROUTE_NAMES: RouteName[] = [
   'listPages',
   'connectPage',
   'disconnectPage',
+  'replacePageToken',
   'pageContacts',
   'syncJobs',
   'openApi',

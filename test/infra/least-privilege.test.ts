@@ -128,10 +128,19 @@ const EXPECTED: Record<string, string[]> = {
     ...db('jobs/index/byPage', 'Query'),
   ],
   'page-contacts': [...db('pages', 'GetItem'), ...db('contacts', 'Query')],
+  // Connect and replace check the token with Graph (rate-limit slots) before they encrypt it.
   'connect-page': [
-    ...db('pages', 'PutItem'),
+    ...db('pages', 'GetItem', 'PutItem'),
     ...db('jobs', 'GetItem'),
     ...db('jobs/index/byPage', 'Query'),
+    ...db('rateLimits', 'GetItem', 'UpdateItem'),
+    'kms:Encrypt page token key',
+  ],
+  'replace-page-token': [
+    ...db('pages', 'GetItem', 'UpdateItem'),
+    ...db('jobs', 'GetItem'),
+    ...db('jobs/index/byPage', 'Query'),
+    ...db('rateLimits', 'GetItem', 'UpdateItem'),
     'kms:Encrypt page token key',
   ],
   'disconnect-page': [

@@ -426,7 +426,7 @@ describe('api', () => {
 });
 
 describe('data', () => {
-  it('encrypts page tokens under a rotating KMS key that only connect encrypts with and only the reader decrypts with', () => {
+  it('encrypts page tokens under a rotating KMS key that only connect and token replacement encrypt with and only the reader decrypts with', () => {
     const key = logicalId(stack.data.pageTokenKey);
     expect(template.findResources('AWS::KMS::Key')[key]?.Properties.EnableKeyRotation).toBe(true);
     // Every grant on the key, role by role.
@@ -442,7 +442,11 @@ describe('data', () => {
     const roleOf = (name: string) =>
       template.findResources('AWS::Lambda::Function')[functionId(name)]?.Properties.Role['Fn::GetAtt'][0];
     expect(onKey.sort()).toEqual(
-      [`kms:Encrypt ${roleOf('connect-page')}`, `kms:Decrypt ${roleOf('read-conversations')}`].sort(),
+      [
+        `kms:Encrypt ${roleOf('connect-page')}`,
+        `kms:Encrypt ${roleOf('replace-page-token')}`,
+        `kms:Decrypt ${roleOf('read-conversations')}`,
+      ].sort(),
     );
   });
 

@@ -312,7 +312,8 @@ const BODY_FIELDS: Record<
   ],
   connectPage: [
     { name: 'pageId', kind: 'numericId', required: true },
-    { name: 'pageName', kind: 'pageName', required: true },
+    // Graph's name when absent.
+    { name: 'pageName', kind: 'pageName', required: false },
     { name: 'accessToken', kind: 'accessToken', required: true },
     { name: 'instagramAccountId', kind: 'numericId', required: false },
   ],
@@ -598,7 +599,7 @@ function validBody(route: PostRoute, ctx: HostileContext): fc.Arbitrary<Record<s
             accessToken: fc.stringMatching(/^[A-Za-z0-9_|.-]{20,80}$/),
             instagramAccountId: fc.stringMatching(/^[0-9]{5,17}$/),
           },
-          { requiredKeys: ['pageId', 'pageName', 'accessToken'] },
+          { requiredKeys: ['pageId', 'accessToken'] },
         )
         .map((body) => ({ ...body }));
     case 'pauseSync':

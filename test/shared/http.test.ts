@@ -132,7 +132,10 @@ describe('parseJsonBody', () => {
 
   it('names every invalid field, one message each', () => {
     const error = httpErrorOf(() =>
-      parseJsonBody(httpEvent({ body: { pageId: 'abc', accessToken: 'short' } }), ConnectPageBody),
+      parseJsonBody(
+        httpEvent({ body: { pageId: 'abc', pageName: ' ', accessToken: 'short' } }),
+        ConnectPageBody,
+      ),
     );
 
     expect(error.statusCode).toBe(400);

@@ -22,12 +22,15 @@ export interface Api {
   resumeSync(jobId: string): Promise<{ success: true; job: SyncJob }>;
   retrySync(jobId: string): Promise<{ jobId: string }>;
   disconnectPage(pageId: string): Promise<void>;
+  /** The API checks the token with Facebook and takes the page's name and Instagram account from it. */
   connectPage(input: {
     pageId: string;
-    pageName: string;
     accessToken: string;
+    pageName?: string;
     instagramAccountId?: string;
   }): Promise<ConnectedPage>;
+  /** A new token for a connected page (after "reconnect the page"); its contacts and history stay. */
+  replacePageToken(pageId: string, accessToken: string): Promise<ConnectedPage>;
 }
 
 /**
@@ -87,5 +90,13 @@ export function createApi(config: ConsoleConfig, renewToken: () => Promise<strin
       await route('disconnectPage', undefined, routePath('disconnectPage', { pageId }));
     },
     connectPage: async (input) => (await route<{ page: ConnectedPage }>('connectPage', input)).page,
+    replacePageToken: async (pageId, accessToken) =>
+      (
+        await route<{ page: ConnectedPage }>(
+          'replacePageToken',
+          { accessToken },
+          routePath('replacePageToken', { pageId }),
+        )
+      ).page,
   };
 }

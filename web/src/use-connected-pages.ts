@@ -209,6 +209,13 @@ export function useConnectedPages(api: Api) {
           onFailed: failure(`Failed to disconnect ${page.pageName}`),
         }),
       /** A failure is the form's to show. */
+      /** A new token for a page whose sync asked to reconnect it; a failure is the form's to show. */
+      replaceToken: async (page: ConnectedPage, accessToken: string) => {
+        await api.replacePageToken(page.id, accessToken);
+        toast.success(`Reconnected ${page.pageName}`, { description: 'Sync again to continue.' });
+        await refreshQuietly();
+        tellOtherTabs(page.id);
+      },
       connect: async (input: Parameters<Api['connectPage']>[0]) => {
         const page = await api.connectPage(input);
         toast.success(`Connected ${page.pageName}`);

@@ -1,7 +1,7 @@
 import { CircleCheck, Info, LoaderCircle, Pause, RefreshCw, TriangleAlert } from 'lucide-react';
-import type { ReactNode } from 'react';
+import { type FormEvent, type ReactNode, useState } from 'react';
 import type { CardView } from '../card-view.ts';
-import { completedText, isUpToDate, runningText, syncedText } from '../sync-text.ts';
+import { completedText, errorMessage, isUpToDate, runningText, syncedText } from '../sync-text.ts';
 import type { SyncJob } from '../types.ts';
 import { icon } from './icon.tsx';
 import { SyncProgress } from './sync-progress.tsx';
@@ -67,4 +67,54 @@ function outcomeOf(job: SyncJob): Parameters<typeof StatusLine>[0] {
   }
   const text = `Sync failed: ${job.error ?? 'unknown error'}`;
   return { tone: 'error', icon: icon(TriangleAlert), text, detail: ` · ${syncedText(job)}` };
+}
+
+/** A FAILED sync whose error asks to reconnect the page: Facebook refused its token or a permission. */
+export const asksToReconnect = (job: SyncJob): boolean =>
+  job.status === 'FAILED' && /reconnect the page/i.test(job.error ?? '');
+
+/**
+ * A new page access token for a page whose sync failed asking to reconnect it: the API checks it
+ * with Facebook and keeps the page's contacts and history. The token is never shown again.
+ */
+export function ReplaceTokenForm(props: {
+  pageName: string;
+  onReplace: (accessToken: string) => Promise<void>;
+}) {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (busy) return;
+    const form = event.currentTarget;
+    const accessToken = String(new FormData(form).get('accessToken') ?? '').trim();
+    setBusy(true);
+    setError(null);
+    try {
+      await props.onReplace(accessToken);
+      form.reset();
+    } catch (caught) {
+      setError(errorMessage(caught));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="connect-form replace-token" onSubmit={submit}>
+      <label>
+        New page access token<span className="sr-only"> for {props.pageName}</span>
+        <input name="accessToken" required type="password" autoComplete="off" />
+      </label>
+      {error && (
+        <p className="notice notice-error" role="alert">
+          {error}
+        </p>
+      )}
+      <button type="submit" className="button" aria-disabled={busy || undefined}>
+        {busy ? 'Reconnecting...' : 'Reconnect the page'}
+      </button>
+    </form>
+  );
 }

@@ -4,8 +4,9 @@ import type { Api } from '../api-client.ts';
 import { errorMessage } from '../sync-text.ts';
 
 /**
- * Connects a page with its page access token (route `connectPage` in shared/api/routes.ts, through
- * the api client); the token is never shown again.
+ * Connects a page with its id and page access token (route `connectPage` in shared/api/routes.ts,
+ * through the api client): the API checks the token with Facebook and takes the page's name and
+ * Instagram account from it. The token is never shown again.
  */
 export function ConnectPageForm(props: {
   onConnect: (input: Parameters<Api['connectPage']>[0]) => Promise<void>;
@@ -22,12 +23,7 @@ export function ConnectPageForm(props: {
     setBusy(true);
     setError(null);
     try {
-      await props.onConnect({
-        pageId: field('pageId'),
-        pageName: field('pageName'),
-        accessToken: field('accessToken'),
-        ...(field('instagramAccountId') ? { instagramAccountId: field('instagramAccountId') } : {}),
-      });
+      await props.onConnect({ pageId: field('pageId'), accessToken: field('accessToken') });
       form.reset();
     } catch (caught) {
       setError(errorMessage(caught));
@@ -45,16 +41,8 @@ export function ConnectPageForm(props: {
           <input name="pageId" required inputMode="numeric" autoComplete="off" />
         </label>
         <label>
-          Page name
-          <input name="pageName" required autoComplete="off" />
-        </label>
-        <label>
           Page access token
           <input name="accessToken" required type="password" autoComplete="off" />
-        </label>
-        <label>
-          Instagram account id (optional)
-          <input name="instagramAccountId" inputMode="numeric" autoComplete="off" />
         </label>
         {error && (
           <p className="notice notice-error" role="alert">

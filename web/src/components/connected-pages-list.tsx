@@ -62,6 +62,7 @@ export function ConnectedPagesList(props: {
               onRetry={(job) => void pages.retrySync(view.page, job)}
               onSettings={() => setSettingsFor(view.page)}
               onDisconnect={() => setDisconnecting(view.page)}
+              onReplaceToken={(accessToken) => pages.replaceToken(view.page, accessToken)}
             />
           ))}
         </ul>

@@ -16,7 +16,7 @@ import type { CardPhase, CardView } from '../card-view.ts';
 import { baselineOf } from '../preferences.ts';
 import { announcement, plural, syncedBefore } from '../sync-text.ts';
 import type { SyncJob } from '../types.ts';
-import { CardOutcome, CardStatus } from './card-status.tsx';
+import { asksToReconnect, CardOutcome, CardStatus, ReplaceTokenForm } from './card-status.tsx';
 import { icon } from './icon.tsx';
 
 /**
@@ -48,6 +48,8 @@ export function PageCard(props: {
   onRetry: (job: SyncJob) => void;
   onSettings: () => void;
   onDisconnect: () => void;
+  /** Replaces the page's token; offered after a sync failed asking to reconnect the page. */
+  onReplaceToken?: (accessToken: string) => Promise<void>;
 }) {
   const { page, phase, job, startingFull } = props.view;
   const nameId = useId();
@@ -80,6 +82,9 @@ export function PageCard(props: {
 
       <CardStatus view={props.view} active={active} />
       {outcome && <CardOutcome job={outcome} />}
+      {outcome && asksToReconnect(outcome) && props.onReplaceToken && (
+        <ReplaceTokenForm pageName={page.pageName} onReplace={props.onReplaceToken} />
+      )}
 
       <div className="card-actions">
         <CardButton look={SETTINGS} hidden={` for ${page.pageName}`} onClick={props.onSettings} />
