@@ -93,6 +93,8 @@ const P = {
   edge4: big('edge 4'),
   edge4Lock: big('edge 4 lock'),
   edge5: big('edge 5'),
+  replaceToken: small('reconnect'),
+  replaceWhileRunning: big('reconnect while syncing'),
 };
 const ALL_PAGES: SimPage[] = Object.values(P).flatMap((p) => (Array.isArray(p) ? p : [p]));
 /**
@@ -685,6 +687,61 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       const ofDemo = { pageId: P.idle.id, pageName: 'Stolen', accessToken: 'stolen_page_token_0123456' };
       expectError(await http.post(PATHS.pages, mallory, ofDemo), 409);
       expect((await pageOfDemoOrg(P.idle.id))?.pageName).toBe(P.idle.name);
+    });
+  });
+
+  describe(routeKey('replacePageToken'), () => {
+    const replaceToken = (pageId: string, accessToken: string) =>
+      http.request('PUT', routePath('replacePageToken', { pageId }), { token: alice, json: { accessToken } });
+    const storedPage = async (pageId: string) =>
+      (
+        await stack.dynamo.send(
+          new GetItemCommand({
+            TableName: stack.tables.pages,
+            Key: { pageId: { S: pageId } },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item;
+
+    it('answers 200 {page} without the token, and the page keeps its name, connection and history', async () => {
+      const page = P.replaceToken;
+      const before = await storedPage(page.id);
+      const answer = await replaceToken(page.id, page.accessToken);
+      expect(answer.status, answer.text).toBe(200);
+      expect(ConnectPageResponse.strict().parse(answer.body).page).toMatchObject({
+        id: page.id,
+        pageName: page.name,
+      });
+      expect(answer.text).not.toContain(page.accessToken);
+      const after = await storedPage(page.id);
+      expect(after?.accessTokenCiphertext?.S).toEqual(expect.any(String));
+      expect({ ...after, accessTokenCiphertext: undefined }).toEqual({
+        ...before,
+        accessTokenCiphertext: undefined,
+      });
+    });
+
+    it('answers 400 for a token Graph rejects, and keeps the stored token', async () => {
+      const page = P.replaceToken;
+      const before = await storedPage(page.id);
+      expectError(
+        await replaceToken(page.id, 'unknown_page_token_0123456789'),
+        400,
+        /rejected the access token/,
+      );
+      expect(await storedPage(page.id)).toEqual(before);
+    });
+
+    it('answers 409 while a sync of the page runs, and keeps the stored token', async () => {
+      const page = P.replaceWhileRunning;
+      const before = await storedPage(page.id);
+      const jobId = await startedUntil(page.id, 'the job to run', (j) => j.status === 'IN_PROGRESS');
+      const refused = await replaceToken(page.id, page.accessToken);
+      expect(refused.status, refused.text).toBe(409);
+      expect(ConflictBody.strict().parse(refused.body).activeJobId).toBe(jobId);
+      expect((await storedPage(page.id))?.accessTokenCiphertext).toEqual(before?.accessTokenCiphertext);
+      await stopIfRunning(jobId);
     });
   });
 
