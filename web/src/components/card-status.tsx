@@ -1,8 +1,9 @@
 import { CircleCheck, Info, LoaderCircle, Pause, RefreshCw, TriangleAlert } from 'lucide-react';
-import { type FormEvent, type ReactNode, useState } from 'react';
+import type { ReactNode } from 'react';
 import type { CardView } from '../card-view.ts';
-import { completedText, errorMessage, isUpToDate, runningText, syncedText } from '../sync-text.ts';
+import { completedText, isUpToDate, runningText, syncedText } from '../sync-text.ts';
 import type { SyncJob } from '../types.ts';
+import { useFormSubmit } from '../use-form-submit.ts';
 import { icon } from './icon.tsx';
 import { SyncProgress } from './sync-progress.tsx';
 
@@ -81,25 +82,7 @@ export function ReplaceTokenForm(props: {
   pageName: string;
   onReplace: (accessToken: string) => Promise<void>;
 }) {
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    if (busy) return;
-    const form = event.currentTarget;
-    const accessToken = String(new FormData(form).get('accessToken') ?? '').trim();
-    setBusy(true);
-    setError(null);
-    try {
-      await props.onReplace(accessToken);
-      form.reset();
-    } catch (caught) {
-      setError(errorMessage(caught));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { error, busy, submit } = useFormSubmit((field) => props.onReplace(field('accessToken')));
 
   return (
     <form className="connect-form replace-token" onSubmit={submit}>

@@ -1,7 +1,6 @@
 import { Plug } from 'lucide-react';
-import { type FormEvent, useState } from 'react';
 import type { Api } from '../api-client.ts';
-import { errorMessage } from '../sync-text.ts';
+import { useFormSubmit } from '../use-form-submit.ts';
 
 /**
  * Connects a page with its id and page access token (route `connectPage` in shared/api/routes.ts,
@@ -11,26 +10,9 @@ import { errorMessage } from '../sync-text.ts';
 export function ConnectPageForm(props: {
   onConnect: (input: Parameters<Api['connectPage']>[0]) => Promise<void>;
 }) {
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    if (busy) return;
-    const form = event.currentTarget;
-    const data = new FormData(form);
-    const field = (name: string) => String(data.get(name) ?? '').trim();
-    setBusy(true);
-    setError(null);
-    try {
-      await props.onConnect({ pageId: field('pageId'), accessToken: field('accessToken') });
-      form.reset();
-    } catch (caught) {
-      setError(errorMessage(caught));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { error, busy, submit } = useFormSubmit((field) =>
+    props.onConnect({ pageId: field('pageId'), accessToken: field('accessToken') }),
+  );
 
   return (
     <details className="connect">
