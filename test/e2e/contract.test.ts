@@ -94,6 +94,7 @@ const P = {
   edge4Lock: big('edge 4 lock'),
   edge5: big('edge 5'),
   replaceToken: small('reconnect'),
+  replaceRefused: small('reconnect refused'),
   replaceWhileRunning: big('reconnect while syncing'),
 };
 const ALL_PAGES: SimPage[] = Object.values(P).flatMap((p) => (Array.isArray(p) ? p : [p]));
@@ -723,7 +724,7 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
     });
 
     it('answers 400 for a token Graph rejects, and keeps the stored token', async () => {
-      const page = P.replaceToken;
+      const page = P.replaceRefused;
       const before = await storedPage(page.id);
       expectError(
         await replaceToken(page.id, 'unknown_page_token_0123456789'),
