@@ -1,6 +1,13 @@
 import { ROUTES, type RouteName, routePath } from '#shared/api/routes.ts';
 import type { ConsoleConfig } from './console-config.ts';
-import type { CancelResult, ConnectedPage, SyncJob, SyncMode } from './types.ts';
+import type {
+  CancelResult,
+  ConnectedPage,
+  ExecutionAnswer,
+  JobWithExecutions,
+  SyncJob,
+  SyncMode,
+} from './types.ts';
 
 /** An answer other than 2xx: the status and the API's `{ error }` message. */
 export class ApiError extends Error {
@@ -31,6 +38,21 @@ export interface Api {
   }): Promise<ConnectedPage>;
   /** A new token for a connected page (after "reconnect the page"); its contacts and history stay. */
   replacePageToken(pageId: string, accessToken: string): Promise<ConnectedPage>;
+  /** A job's counters and its executions, in the order they started. */
+  syncStatus(jobId: string): Promise<JobWithExecutions>;
+  /** One execution of a job, its history summarized; `stale` (with a Retry-After) when the read was throttled. */
+  syncExecution(jobId: string, name: string): Promise<ExecutionAnswer>;
+}
+
+/**
+ * A Retry-After header as milliseconds: delay-seconds or an HTTP date; null when absent or unreadable
+ * (a cross-origin answer shows it only when the API exposes it).
+ */
+export function retryAfterMs(value: string | null, now = Date.now()): number | null {
+  if (value === null || value.trim() === '') return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
 /**
@@ -40,7 +62,13 @@ export interface Api {
 export function createApi(config: ConsoleConfig, renewToken: () => Promise<string | null>): Api {
   let token = config.token;
 
-  async function call<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
+  /** The answer's JSON body and its headers; an answer other than 2xx is thrown as an ApiError. */
+  async function send<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    retried = false,
+  ): Promise<{ body: T; headers: Headers }> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -59,7 +87,7 @@ export function createApi(config: ConsoleConfig, renewToken: () => Promise<strin
       const renewed = await renewToken();
       if (renewed && renewed !== token) {
         token = renewed;
-        return call<T>(method, path, body, true);
+        return send<T>(method, path, body, true);
       }
     }
     const text = await res.text();
@@ -73,8 +101,11 @@ export function createApi(config: ConsoleConfig, renewToken: () => Promise<strin
       const message = typeof parsed.error === 'string' ? parsed.error : `HTTP ${res.status}`;
       throw new ApiError(res.status, message, parsed);
     }
-    return parsed as T;
+    return { body: parsed as T, headers: res.headers };
   }
+
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> =>
+    (await send<T>(method, path, body)).body;
 
   /** A route of the table (shared/api/routes.ts), at `path` (default: its own, without parameters). */
   const route = <T>(name: RouteName, body?: unknown, path: string = ROUTES[name].path) =>
@@ -98,5 +129,15 @@ export function createApi(config: ConsoleConfig, renewToken: () => Promise<strin
           routePath('replacePageToken', { pageId }),
         )
       ).page,
+    syncStatus: async (jobId) =>
+      (await route<{ job: JobWithExecutions }>('syncStatus', undefined, routePath('syncStatus', { jobId })))
+        .job,
+    syncExecution: async (jobId, name) => {
+      const { body, headers } = await send<Omit<ExecutionAnswer, 'retryAfterMs'>>(
+        ROUTES.syncExecution.method,
+        routePath('syncExecution', { jobId, name }),
+      );
+      return { ...body, retryAfterMs: body.stale ? retryAfterMs(headers.get('retry-after')) : null };
+    },
   };
 }

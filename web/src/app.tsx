@@ -2,7 +2,9 @@ import { useMemo, useState } from 'react';
 import { Toaster } from 'sonner';
 import { createApi } from './api-client.ts';
 import { ConnectedPagesList } from './components/connected-pages-list.tsx';
+import { ExecutionView } from './components/execution-view.tsx';
 import { type ConsoleConfig, loadConfig, tokenClaims } from './console-config.ts';
+import { useExecutionRoute } from './execution-route.ts';
 import { loadPreferences, type Preferences, savePreferences } from './preferences.ts';
 import { useConnectedPages } from './use-connected-pages.ts';
 
@@ -34,6 +36,7 @@ function Console({ config, onSignIn, renewToken }: AppProps) {
     [config, renewToken],
   );
   const pages = useConnectedPages(api);
+  const details = useExecutionRoute();
   const claims = tokenClaims(config.token);
   const user = claims.sub ?? 'anonymous';
   const [preferences, setPreferences] = useState<Preferences>(() => loadPreferences(user));
@@ -64,8 +67,14 @@ function Console({ config, onSignIn, renewToken }: AppProps) {
           Sync imports each page's Messenger and Instagram conversations as contacts. A sync can be stopped at
           any moment; what it saved before the stop is kept.
         </p>
-        <ConnectedPagesList pages={pages} preferences={preferences} onPreferences={updatePreferences} />
+        <ConnectedPagesList
+          pages={pages}
+          preferences={preferences}
+          onPreferences={updatePreferences}
+          onDetails={details.open}
+        />
       </main>
+      <ExecutionView api={api} route={details.route} onClose={details.close} />
       <Toaster position="top-right" richColors closeButton duration={6000} />
     </>
   );

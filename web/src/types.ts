@@ -1,5 +1,13 @@
 import type { z } from 'zod';
-import type { CancelSyncResponse, Job, Page } from '#shared/contract.ts';
+import type {
+  CancelSyncResponse,
+  Execution,
+  ExecutionSummary as ExecutionSummarySchema,
+  Job,
+  Page,
+  SyncExecutionResponse,
+  SyncStatusResponse,
+} from '#shared/contract.ts';
 
 /** The API's shapes, taken from the contract's zod schemas (types only: nothing of zod is bundled). */
 export type SyncJob = z.infer<typeof Job>;
@@ -12,3 +20,14 @@ export type ConnectedPage = z.infer<typeof Page>;
  */
 export type SyncMode = SyncJob['mode'];
 export type CancelResult = z.infer<typeof CancelSyncResponse>;
+/** A job as sync-status shows it: its counters and its Step Functions executions, in the order they started. */
+export type JobWithExecutions = z.infer<typeof SyncStatusResponse>['job'];
+/** One Step Functions execution of a job: the first, a continuation or a resumed run. */
+export type SyncExecution = z.infer<typeof Execution>;
+/** An execution's history as the server summarizes it (ids, state names, counts, times, error names). */
+export type ExecutionSummary = z.infer<typeof ExecutionSummarySchema>;
+/**
+ * sync-execution's answer, with the wait its Retry-After asks for (in ms) when the summary is
+ * `stale` (null when the answer names none, or the browser may not read it).
+ */
+export type ExecutionAnswer = z.infer<typeof SyncExecutionResponse> & { retryAfterMs: number | null };

@@ -27,6 +27,11 @@ export interface Polling {
   signature(): string;
   /** A poll failed; the next one comes later. */
   onError(error: unknown): void;
+  /**
+   * The least wait before the next poll (ms) that what was last read asks for, such as a
+   * Retry-After; the pace above applies when it is shorter (or absent).
+   */
+  minDelay?(): number;
 }
 
 /** Polls while `enabled`, at the pace above; stops at once when it turns false or on unmount. */
@@ -40,6 +45,7 @@ export function usePolling(enabled: boolean, polling: Polling): void {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let delay = MIN_POLL_MS;
     let last = latest.current.signature();
+    const wait = () => Math.max(delay, latest.current.minDelay?.() ?? 0);
     const tick = async () => {
       try {
         await latest.current.poll();
@@ -50,9 +56,9 @@ export function usePolling(enabled: boolean, polling: Polling): void {
         latest.current.onError(error);
         delay = nextPollDelay(delay, 'failed');
       }
-      if (!cancelled) timer = setTimeout(tick, delay);
+      if (!cancelled) timer = setTimeout(tick, wait());
     };
-    timer = setTimeout(tick, delay);
+    timer = setTimeout(tick, wait());
     return () => {
       cancelled = true;
       clearTimeout(timer);

@@ -14,6 +14,8 @@ export function ConnectedPagesList(props: {
   pages: Pages;
   preferences: Preferences;
   onPreferences: (next: Preferences) => void;
+  /** Opens the execution view of a job. */
+  onDetails?: (jobId: string) => void;
 }) {
   const { pages } = props;
   const [settingsFor, setSettingsFor] = useState<ConnectedPage | null>(null);
@@ -62,6 +64,7 @@ export function ConnectedPagesList(props: {
               onRetry={(job) => void pages.retrySync(view.page, job)}
               onSettings={() => setSettingsFor(view.page)}
               onDisconnect={() => setDisconnecting(view.page)}
+              onDetails={props.onDetails && ((job) => props.onDetails?.(job.id))}
               onReplaceToken={(accessToken) => pages.replaceToken(view.page, accessToken)}
             />
           ))}

@@ -1,8 +1,9 @@
-import { type ReactNode, useEffect, useId, useRef } from 'react';
+import { type ReactNode, type RefObject, useEffect, useId, useRef } from 'react';
 
 /**
  * A modal on the native <dialog>: the browser traps focus inside it, closes it on Escape and gives
- * focus back to the button that opened it.
+ * focus back to the button that opened it. `initialFocus` takes the focus when it opens; `wide`
+ * makes room for tables.
  */
 export function Dialog(props: {
   open: boolean;
@@ -10,17 +11,28 @@ export function Dialog(props: {
   onClose: () => void;
   children: ReactNode;
   footer: ReactNode;
+  initialFocus?: RefObject<HTMLElement | null>;
+  wide?: boolean;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
+  const { initialFocus } = props;
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
-    if (props.open && !dialog.open) dialog.showModal();
+    if (props.open && !dialog.open) {
+      dialog.showModal();
+      initialFocus?.current?.focus();
+    }
     if (!props.open && dialog.open) dialog.close();
-  }, [props.open]);
+  }, [props.open, initialFocus]);
   return (
-    <dialog ref={ref} className="dialog" aria-labelledby={titleId} onClose={props.onClose}>
+    <dialog
+      ref={ref}
+      className={props.wide ? 'dialog dialog-wide' : 'dialog'}
+      aria-labelledby={titleId}
+      onClose={props.onClose}
+    >
       <h2 id={titleId} className="dialog-title">
         {props.title}
       </h2>

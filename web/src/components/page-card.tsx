@@ -1,4 +1,5 @@
 import {
+  ListTree,
   LoaderCircle,
   type LucideIcon,
   Pause,
@@ -37,6 +38,8 @@ import { icon } from './icon.tsx';
  * completed sync ("Checking for changes...", then "Up to date" or "N updated"), and a secondary
  * "Full re-sync" re-reads every conversation. It waits (aria-disabled) while a start is in flight
  * and goes once the sync runs; if it had the focus, the focus moves to the main action (Stop Sync).
+ *
+ * Details opens the execution view of the active sync, or of the last one.
  */
 export function PageCard(props: {
   view: CardView;
@@ -48,6 +51,8 @@ export function PageCard(props: {
   onRetry: (job: SyncJob) => void;
   onSettings: () => void;
   onDisconnect: () => void;
+  /** Opens the execution view of the card's active or last sync. */
+  onDetails?: (job: SyncJob) => void;
   /** Replaces the page's token; offered after a sync failed asking to reconnect the page. */
   onReplaceToken?: (accessToken: string) => Promise<void>;
 }) {
@@ -116,6 +121,14 @@ export function PageCard(props: {
         )}
         {outcome && isRetryable(outcome) && (
           <CardButton look={RETRY} hidden={name} action="retry" onClick={() => props.onRetry(outcome)} />
+        )}
+        {job && props.onDetails && (
+          <CardButton
+            look={DETAILS}
+            hidden={` of the sync of ${page.pageName}`}
+            action="details"
+            onClick={() => props.onDetails?.(job)}
+          />
         )}
         <CardButton look={DISCONNECT} hidden={name} onClick={props.onDisconnect} />
       </div>
@@ -186,6 +199,7 @@ const SETTINGS = look('Settings', Settings, GHOST);
 const FULL_RESYNC = look('Full re-sync', RefreshCcw, GHOST);
 const FULL_RESYNC_SPINNING = look('Full re-sync', RefreshCcw, GHOST, true);
 const RETRY = look('Retry', RotateCcw, GHOST);
+const DETAILS = look('Details', ListTree, GHOST);
 const DISCONNECT = look('Disconnect', Unplug, GHOST);
 
 /**
