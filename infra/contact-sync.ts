@@ -210,7 +210,15 @@ export class ContactSync extends Construct {
     this.events.onJobEnded('JobEnded', "Deletes an ended job's staged conversations", discardStaging.fn);
 
     // Reads.
-    const syncStatus = fn('SyncStatus', 'sync-status', env).canUse(jobs, ['GetItem']);
+    // A job and its executions' items (one query of its partition); an execution's history, read
+    // from this state machine's executions only, its summary cached beside them.
+    const readerEnv = { ...env, STATE_MACHINE_ARN: machine.stateMachineArn };
+    const syncStatus = fn('SyncStatus', 'sync-status', readerEnv).canUse(jobs, ['GetItem', 'Query']);
+    const syncExecution = fn('SyncExecution', 'sync-execution', readerEnv).canUse(jobs, [
+      'GetItem',
+      'PutItem',
+    ]);
+    this.workflow.grantReadHistory(syncExecution.fn);
     const syncJobs = fn('SyncJobs', 'sync-jobs', env)
       .canUse(pages, ['GetItem'])
       .canUse(jobs, ['Query'], JOBS_BY_PAGE.indexName);
@@ -292,6 +300,7 @@ export class ContactSync extends Construct {
         'resume-sync': resumeSync.fn,
         'retry-sync': retrySync.fn,
         'sync-status': syncStatus.fn,
+        'sync-execution': syncExecution.fn,
         'sync-jobs': syncJobs.fn,
         pages: listPages.fn,
         'connect-page': connectPage.fn,

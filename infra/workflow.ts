@@ -125,20 +125,29 @@ export class Workflow extends Construct {
    * run time (after their job), hence the wildcard after the state machine's name.
    */
   grantStopExecution(fn: IFunction): void {
+    this.grantOnExecutions(fn, 'states:StopExecution');
+  }
+
+  /** Lets `fn` read the history of this state machine's executions, and only theirs. */
+  grantReadHistory(fn: IFunction): void {
+    this.grantOnExecutions(fn, 'states:GetExecutionHistory');
+  }
+
+  private grantOnExecutions(fn: IFunction, action: string): void {
     const executions = Stack.of(this).formatArn({
       service: 'states',
       resource: 'execution',
       resourceName: `${this.stateMachineName}:*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    fn.addToRolePolicy(new PolicyStatement({ actions: ['states:StopExecution'], resources: [executions] }));
+    fn.addToRolePolicy(new PolicyStatement({ actions: [action], resources: [executions] }));
     // cdk-nag names the ARN as it resolves: a stack with an explicit env has its account and region.
     const stack = Stack.of(this);
     const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
     const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
     acknowledge(
       fn.role ?? fn,
-      "StopExecution on this state machine's executions only: their names (the job ids) are known at run time",
+      `${action.replace('states:', '')} on this state machine's executions only: their names (after the job ids) are known at run time`,
       wildcardResource(
         `arn:<AWS::Partition>:states:${region}:${account}:execution:${this.stateMachineName}:*`,
       ),

@@ -256,6 +256,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
       })(),
     });
     stops.push(() => api.close());
+    // An execution's console link (shared/sync/execution-view.ts) opens the console's own view of it.
+    process.env.EXECUTION_CONSOLE_URL = `${api.url}/#/jobs/{jobId}/executions/{name}`;
     if (opts.oidcPort !== undefined) {
       const provider = await startOidcProvider({
         port: opts.oidcPort,

@@ -135,7 +135,102 @@ export const PauseSyncResponse = z
 export const ResumeSyncResponse = z
   .object({ success: z.literal(true), job: Job.extend({ status: z.literal('IN_PROGRESS') }) })
   .meta({ id: 'ResumeSyncResponse' });
-export const SyncStatusResponse = z.object({ job: Job }).meta({ id: 'SyncStatusResponse' });
+/** One Step Functions execution of a job (the first, a continuation or a resumed run). */
+export const Execution = z
+  .object({
+    name: z.string().meta({ description: '"<jobId>", "<jobId>-<platform><n>", "<jobId>-resume<n>", ...' }),
+    executionArn: z.string(),
+    status: z.enum(EXECUTION_STATUSES),
+    startDate: isoTime,
+    stopDate: isoTime.nullable(),
+    consoleUrl: z.string().meta({
+      format: 'uri',
+      description:
+        "Where an operator sees this execution: the Step Functions console in the stack's region, or the local console's execution view",
+    }),
+  })
+  .meta({ id: 'Execution' });
+
+export const SyncStatusResponse = z
+  .object({
+    job: Job.extend({
+      executions: z.array(Execution).meta({ description: "The job's executions, in the order they started" }),
+    }),
+  })
+  .meta({ id: 'SyncStatusResponse' });
+
+/** One state of an execution's history, every visit of it taken together. */
+export const StateSummary = z
+  .object({
+    name: z.string(),
+    type: z.string().meta({ description: 'Task, Choice, Map, Parallel, Pass, Succeed, Fail, Wait' }),
+    entered: z.number().int().min(0),
+    exited: z.number().int().min(0),
+    firstEnteredAt: isoTime,
+    lastExitedAt: isoTime.nullable(),
+    totalMs: z
+      .number()
+      .min(0)
+      .meta({ description: 'Time spent in the state, summed over its exited visits' }),
+    retries: z.number().int().min(0).meta({ description: 'Attempts beyond the first, over all visits' }),
+    caught: z
+      .number()
+      .int()
+      .min(0)
+      .meta({ description: 'Visits that failed and were caught (left by a Catch)' }),
+    failed: z.number().int().min(0).meta({ description: 'Failed attempts, retried or not' }),
+    errors: z.array(z.string()).meta({ description: 'The error names seen, each once' }),
+  })
+  .meta({ id: 'StateSummary' });
+
+/** What an execution's Map iterations (the worker slots) did. */
+export const MapSummary = z
+  .object({
+    iterations: z.number().int().min(0),
+    succeeded: z.number().int().min(0),
+    failed: z.number().int().min(0),
+    aborted: z.number().int().min(0),
+    stoppedByCancelCheck: z.number().int().min(0).meta({
+      description:
+        'Iterations that a cancel check ended before their next chunk (the job was no longer running)',
+    }),
+    chunksProcessed: z.number().int().min(0),
+  })
+  .meta({ id: 'MapSummary' });
+
+/** An execution's history, summarized on the server (ids and state names only: no PII). */
+export const ExecutionSummary = z
+  .object({
+    complete: z
+      .boolean()
+      .meta({ description: 'The execution had ended when its history was read: this is final' }),
+    readAt: isoTime,
+    eventCount: z.number().int().min(0),
+    states: z.array(StateSummary).meta({ description: 'In the order each was first entered' }),
+    map: MapSummary.nullable(),
+    end: z
+      .object({
+        type: z
+          .string()
+          .meta({ description: 'ExecutionSucceeded, ExecutionFailed, ExecutionAborted, ExecutionTimedOut' }),
+        at: isoTime,
+        error: z.string().nullable(),
+        cause: z.string().nullable(),
+      })
+      .nullable(),
+  })
+  .meta({ id: 'ExecutionSummary' });
+
+export const SyncExecutionResponse = z
+  .object({
+    execution: Execution,
+    summary: ExecutionSummary,
+    stale: z.boolean().meta({
+      description:
+        'true when Step Functions throttled the read and this is the last summary read: poll more slowly (Retry-After)',
+    }),
+  })
+  .meta({ id: 'SyncExecutionResponse' });
 export const SyncJobsResponse = z.object({ jobs: z.array(Job) }).meta({ id: 'SyncJobsResponse' });
 
 export const Page = z

@@ -16,6 +16,12 @@ export class JobNotFound extends DomainError {
   }
 }
 
+export class ExecutionNotFound extends DomainError {
+  constructor() {
+    super('Execution not found');
+  }
+}
+
 export class NotJobOwner extends DomainError {
   constructor() {
     super('Sync job belongs to another organization');

@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import {
   type DomainError,
+  ExecutionNotFound,
   GraphUnavailable,
   InvalidCursor,
   InvalidTransition,
@@ -37,6 +38,7 @@ const answer = <E extends DomainError>(entry: HttpAnswer<E>) => entry as unknown
 /** How the HTTP edge answers each domain error: the one place a domain error meets a status code. */
 export const HTTP_ANSWERS: readonly HttpAnswer<DomainError>[] = [
   answer({ error: JobNotFound, status: 404 }),
+  answer({ error: ExecutionNotFound, status: 404 }),
   answer({ error: PageNotConnected, status: 404 }),
   answer({ error: NotJobOwner, status: 403 }),
   answer({ error: NotPageOwner, status: 403 }),

@@ -65,6 +65,20 @@ export const CancelBulkBody = z
   })
   .meta({ id: 'CancelBulkRequest' });
 export const SyncStatusQuery = z.object({ jobId: JobId });
+/** An execution of the job: its name is the job id, or starts with "<jobId>-". */
+export const SyncExecutionQuery = z
+  .object({
+    jobId: JobId,
+    name: required('name').regex(/^[A-Za-z0-9_-]{1,80}$/, {
+      error: 'name must be an execution name (letters, digits, - and _, at most 80)',
+      abort: true,
+    }),
+  })
+  .refine((q) => q.name === q.jobId || q.name.startsWith(`${q.jobId}-`), {
+    error: 'name must be an execution of the job ("<jobId>" or "<jobId>-...")',
+    path: ['name'],
+    when: (payload) => payload.issues.length === 0,
+  });
 /** Pause, resume and retry name the job and nothing else. */
 export const PauseSyncBody = z.strictObject({ jobId: JobId }).meta({ id: 'PauseSyncRequest' });
 export const ResumeSyncBody = z.strictObject({ jobId: JobId }).meta({ id: 'ResumeSyncRequest' });

@@ -6,7 +6,10 @@ export const sfn = new SFNClient({});
 
 export const stateMachineArn = () => requiredEnv('STATE_MACHINE_ARN');
 
-/** The execution name is the job id, so its ARN is known before StartExecution returns. */
-export function executionArnFor(jobId: string, machineArn = stateMachineArn()): string {
-  return `${machineArn.replace(':stateMachine:', ':execution:')}:${jobId}`;
+/**
+ * The ARN of this state machine's execution of that name. A job's first execution is named after
+ * the job, so its ARN is known before StartExecution returns.
+ */
+export function executionArnFor(name: string, machineArn = stateMachineArn()): string {
+  return `${machineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }

@@ -12,6 +12,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { PROCESS_CHUNK, WORKER_STOPPED_BY_CHECK } from '#shared/sync/workflow-state-names.ts';
 import { type CancelCheck, IS_RUNNING, JOB_IDS } from './job-checks.ts';
 import { TRANSIENT_RETRY } from './retries.ts';
 
@@ -33,7 +34,7 @@ export interface WorkersProps {
  */
 export function workers(scope: Construct, props: WorkersProps): IChainable {
   const { slots } = props;
-  const processChunk = new LambdaInvoke(scope, 'Process a staged chunk', {
+  const processChunk = new LambdaInvoke(scope, PROCESS_CHUNK, {
     lambdaFunction: props.processChunk,
     payload: TaskInput.fromObject({
       ...JOB_IDS,
@@ -60,7 +61,7 @@ export function workers(scope: Construct, props: WorkersProps): IChainable {
         .next(
           new Choice(scope, 'Is job still running? (chunk)')
             .when(IS_RUNNING, processChunk)
-            .otherwise(new Succeed(scope, 'Stop this worker: job no longer running')),
+            .otherwise(new Succeed(scope, WORKER_STOPPED_BY_CHECK)),
         )
     : processChunk;
   processChunk.next(

@@ -11,6 +11,7 @@ import {
   PauseSyncResponse,
   ResumeSyncResponse,
   StartSyncResponse,
+  SyncExecutionResponse,
   SyncJobsResponse,
   SyncStatusResponse,
 } from '../contract.ts';
@@ -25,6 +26,7 @@ import {
   ResumeSyncBody,
   RetrySyncBody,
   StartSyncBody,
+  SyncExecutionQuery,
   SyncJobsQuery,
   SyncStatusQuery,
 } from '../schemas.ts';
@@ -183,11 +185,25 @@ export const OPERATIONS: { readonly [N in RouteName]: Operation } = {
     summary: 'A sync job and its progress',
     request: { query: SyncStatusQuery },
     responses: {
-      '200': json(SyncStatusResponse, 'The job'),
+      '200': json(SyncStatusResponse, "The job, with its executions and each one's console link"),
       '400': error('Missing or malformed jobId'),
       '401': unauthorized,
       '403': jobForbidden,
       '404': jobNotFound,
+      '503': busy,
+    },
+  },
+  syncExecution: {
+    summary: "One of a job's Step Functions executions and the summary of its history",
+    description:
+      "The history is read from Step Functions without the execution's data (ids and state names only) and summarized on the server: the states in the order they were first entered, with their visits, durations, retries and caught errors; the Map iterations; how the execution ended. An ended execution's summary is final and cached; a running one's is re-read at most every 2 s. When Step Functions throttles the read, the last summary is answered with `stale: true` and Retry-After: poll more slowly.",
+    request: { query: SyncExecutionQuery },
+    responses: {
+      '200': json(SyncExecutionResponse, 'The execution and its summary'),
+      '400': error('Missing or malformed jobId or name, or a name that is not one of the job'),
+      '401': unauthorized,
+      '403': jobForbidden,
+      '404': error('Job not found, or the job has no execution of that name'),
       '503': busy,
     },
   },

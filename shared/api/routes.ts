@@ -21,6 +21,7 @@ export const ROUTES = {
   resumeSync: { method: 'POST', path: '/api/facebook/sync-resume', function: 'resume-sync' },
   retrySync: { method: 'POST', path: '/api/facebook/sync-retry', function: 'retry-sync' },
   syncStatus: { method: 'GET', path: '/api/facebook/sync-status', function: 'sync-status' },
+  syncExecution: { method: 'GET', path: '/api/facebook/sync-execution', function: 'sync-execution' },
   syncJobs: { method: 'GET', path: '/api/facebook/sync-jobs', function: 'sync-jobs' },
   listPages: { method: 'GET', path: '/api/facebook/pages', function: 'pages' },
   connectPage: { method: 'POST', path: '/api/facebook/pages', function: 'connect-page' },

@@ -42,8 +42,17 @@ export const FAILED_PREFIX = 'FAILED#';
 /** Sort-key prefix of a job's chunk markers. */
 export const CHUNK_PREFIX = 'CHUNK#';
 
+/** Sort-key prefix of a job's execution items, one per Step Functions execution, by name. */
+export const EXECUTION_PREFIX = 'EXEC#';
+/** Sort-key prefix of the cached history summaries of a job's executions, by execution name. */
+export const HISTORY_PREFIX = 'HISTORY#';
+
 /** The jobs table key of a job item. */
 export const jobKey = (jobId: string) => ({ jobId, sk: JOB_SK });
+/** The jobs table key of the item of one of the job's executions. */
+export const executionKey = (jobId: string, name: string) => ({ jobId, sk: `${EXECUTION_PREFIX}${name}` });
+/** The jobs table key of an execution's cached history summary. */
+export const historyKey = (jobId: string, name: string) => ({ jobId, sk: `${HISTORY_PREFIX}${name}` });
 
 /** Sort key of the marker of a conversation a job counted as failed. */
 export const failedMarkerSk = (platform: Platform, conversationId: string) =>

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recordExecutionReport } from '../store/execution-repository.ts';
 import { annotateJob, recordExecutionStatus } from '../store/job-repository.ts';
 
 /** The states of a Step Functions execution, as its status-change events report them. */
@@ -45,12 +46,17 @@ export function jobOfExecution(name: string): { jobId: string; first: boolean } 
 /**
  * Writes the execution's real state on its job (`executionStatus`), so an operator can tell
  * "cancelled and drained" (ABORTED) from "cancelled, a task still finishing" (RUNNING).
- * Reports of an execution that is no longer the job's current one, and late reports, are ignored.
+ * Reports of an execution that is no longer the job's current one, and late reports, are ignored
+ * there ('stale').
+ *
+ * Every report, current or not, is also recorded on the execution's own item in the job's
+ * partition (execution-repository.ts), keyed by its name: so each of a job's executions ends with
+ * its final status, including one started just as a cancel landed (a continuation or a resume).
  *
  * ABORTED is what StopExecution leaves, and only it: for the job's current execution the mirror
  * also records the stop's outcome, `stopExecutionOutcome = STOPPED`, which the cancel or pause
  * that stopped it leaves to this event so as not to write the job item twice before its answer
- * (stop-execution.ts). Both writes are idempotent, so a delivery retried after a failure redoes both.
+ * (stop-execution.ts). Every write is idempotent, so a delivery retried after a failure redoes them.
  */
 export async function mirrorExecutionStatus(
   event: ExecutionStatusChange,
@@ -58,9 +64,19 @@ export async function mirrorExecutionStatus(
   const { executionArn, name, status, startDate, stopDate } = event.detail;
   const job = jobOfExecution(name);
   if (!job) return 'not-a-job';
-  const moment = status === 'RUNNING' ? startDate : (stopDate ?? startDate);
-  const at = typeof moment === 'number' ? new Date(moment).toISOString() : event.time;
-  const written = await recordExecutionStatus(job.jobId, { executionArn, status, at, first: job.first });
+  const iso = (epochMs: number | null | undefined) =>
+    typeof epochMs === 'number' ? new Date(epochMs).toISOString() : undefined;
+  const at = (status === 'RUNNING' ? iso(startDate) : (iso(stopDate) ?? iso(startDate))) ?? event.time;
+  const [written] = await Promise.all([
+    recordExecutionStatus(job.jobId, { executionArn, status, at, first: job.first }),
+    recordExecutionReport(job.jobId, {
+      name,
+      status,
+      startDate: iso(startDate),
+      stopDate: status === 'RUNNING' ? undefined : iso(stopDate),
+      at,
+    }),
+  ]);
   if (!written) return 'stale';
   if (status === 'ABORTED') await annotateJob(job.jobId, { stopExecutionOutcome: STOPPED });
   return 'mirrored';

@@ -176,6 +176,39 @@ export function givenJob(job: SyncJob | undefined, ...later: (SyncJob | undefine
   givenStored(JOBS_TABLE, [job, ...later]);
 }
 
+/** An execution of JOB_ID as its item in the jobs table stores it (the first one, running, by default). */
+export function executionItem(overrides: Record<string, unknown> = {}) {
+  const name = String(overrides.name ?? JOB_ID);
+  return {
+    jobId: JOB_ID,
+    sk: `EXEC#${name}`,
+    name,
+    status: 'RUNNING',
+    startDate: '2026-01-01T00:00:01.000Z',
+    statusAt: '2026-01-01T00:00:01.000Z',
+    ...overrides,
+  };
+}
+
+/**
+ * Stubs the reads of the jobs table by sort key: the job item is `job`, each execution item of
+ * `executions` is found (and listed by the query of the partition), and `history` is the cached
+ * summary of every execution (none by default).
+ */
+export function givenJobPartition(
+  job: SyncJob | undefined,
+  executions: ReturnType<typeof executionItem>[] = [],
+  history?: Record<string, unknown>,
+): void {
+  ddbMock.on(GetCommand, { TableName: JOBS_TABLE }).callsFake((input: { Key: { sk: string } }) => {
+    const { sk } = input.Key;
+    if (sk === 'JOB') return { Item: job };
+    if (sk.startsWith('HISTORY#')) return { Item: history };
+    return { Item: executions.find((e) => e.sk === sk) };
+  });
+  ddbMock.on(QueryCommand, { TableName: JOBS_TABLE }).resolves({ Items: executions });
+}
+
 /** Stubs the reads of the pages table by key: each page of `pages` is found, any other is not. */
 export function givenPagesById(...pages: ConnectedPage[]): void {
   ddbMock.on(GetCommand, { TableName: PAGES_TABLE }).callsFake((input: { Key: { pageId: string } }) => ({

@@ -5,7 +5,7 @@
  * Each refused request is refused before any I/O. Route-specific behaviour is in <route>.test.ts.
  */
 import { EncryptCommand } from '@aws-sdk/client-kms';
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ROUTES as ROUTE_TABLE, type RouteName, routeKey } from '#shared/api/routes.ts';
@@ -18,6 +18,7 @@ import { handler as pageContacts } from '../../functions/page-contacts/handler.t
 import { handler as pages } from '../../functions/pages/handler.ts';
 import { handler as replacePageToken } from '../../functions/replace-page-token/handler.ts';
 import { handler as startSync } from '../../functions/start-sync/handler.ts';
+import { handler as syncExecution } from '../../functions/sync-execution/handler.ts';
 import { handler as syncJobs } from '../../functions/sync-jobs/handler.ts';
 import { handler as syncStatus } from '../../functions/sync-status/handler.ts';
 import {
@@ -32,9 +33,10 @@ import {
 } from './event.ts';
 import {
   ddbMock,
+  executionItem,
   expectRefused,
   givenCancellable,
-  givenJob,
+  givenJobPartition,
   givenJobsListed,
   givenPage,
   givenPagesListed,
@@ -107,7 +109,15 @@ const ROUTES: Route[] = [
   route('syncStatus', {
     query: { jobId: JOB_ID },
     handler: syncStatus,
-    givenSuccess: () => givenJob(storedJob()),
+    givenSuccess: () => givenJobPartition(storedJob(), [executionItem()]),
+  }),
+  route('syncExecution', {
+    query: { jobId: JOB_ID, name: JOB_ID },
+    handler: syncExecution,
+    givenSuccess: () => {
+      givenJobPartition(storedJob(), [executionItem()]);
+      sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [] });
+    },
   }),
   route('syncJobs', {
     query: { pageId: PAGE_ID },

@@ -26,6 +26,11 @@ function statusChange(
   };
 }
 
+/** The writes of the job item, and of the executions' own items, in the order they were sent. */
+const updates = () => ddbMock.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+const jobWrites = () => updates().filter((u) => u.Key?.sk === 'JOB');
+const executionWrites = () => updates().filter((u) => String(u.Key?.sk).startsWith('EXEC#'));
+
 /** The EventBridge target, invoked as Lambda does. */
 const handler = (event: unknown) => mirrorHandler(event, lambdaContext);
 
@@ -60,7 +65,7 @@ describe('mirror-execution (Step Functions status changes -> job.executionStatus
 
     await handler(statusChange(name, 'ABORTED', 1_767_225_600_000, 1_767_225_660_000));
 
-    const input = ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
+    const input = jobWrites()[0];
     expect(input?.ConditionExpression).toContain('AND executionArn = :arn AND');
     expect(input?.ConditionExpression).not.toContain('attribute_not_exists(executionArn)');
     expect(input?.ExpressionAttributeValues).toMatchObject({
@@ -76,7 +81,7 @@ describe('mirror-execution (Step Functions status changes -> job.executionStatus
       handler(statusChange(JOB_ID, 'ABORTED', 1_767_225_600_000, 1_767_225_660_000)),
     ).resolves.toEqual({ outcome: 'mirrored' });
 
-    const [status, outcome, ...more] = ddbMock.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    const [status, outcome, ...more] = jobWrites();
     expect(more).toEqual([]);
     expect(status?.ExpressionAttributeValues).toMatchObject({ ':s': 'ABORTED' });
     expect(outcome).toMatchObject({ TableName: JOBS_TABLE, Key: { jobId: JOB_ID, sk: 'JOB' } });
@@ -90,7 +95,8 @@ describe('mirror-execution (Step Functions status changes -> job.executionStatus
 
       await handler(statusChange(JOB_ID, status, 1_767_225_600_000, 1_767_225_660_000));
 
-      expect(ddbMock).toReceiveCommandTimes(UpdateCommand, 1);
+      expect(jobWrites()).toHaveLength(1);
+      expect(executionWrites()).toHaveLength(1);
     },
   );
 
@@ -100,13 +106,60 @@ describe('mirror-execution (Step Functions status changes -> job.executionStatus
     await expect(handler(statusChange(`${JOB_ID}-messenger1`, 'ABORTED'))).resolves.toEqual({
       outcome: 'stale',
     });
-    expect(ddbMock).toReceiveCommandTimes(UpdateCommand, 1);
+    expect(jobWrites()).toHaveLength(1);
+  });
+
+  it("records every report on the execution's own item, keyed by its name, current or not", async () => {
+    ddbMock
+      .on(UpdateCommand, { Key: { jobId: JOB_ID, sk: 'JOB' } })
+      .rejects(new ConditionalCheckFailedException({ message: 'not current', $metadata: {} }));
+    ddbMock.on(UpdateCommand, { Key: { jobId: JOB_ID, sk: `EXEC#${JOB_ID}-resume1` } }).resolves({});
+
+    await expect(
+      handler(statusChange(`${JOB_ID}-resume1`, 'ABORTED', 1_767_225_600_000, 1_767_225_660_000)),
+    ).resolves.toEqual({ outcome: 'stale' });
+
+    const [execution, ...more] = executionWrites();
+    expect(more).toEqual([]);
+    expect(execution).toMatchObject({
+      TableName: JOBS_TABLE,
+      Key: { jobId: JOB_ID, sk: `EXEC#${JOB_ID}-resume1` },
+      // A later report wins; at the same instant a final status wins over RUNNING.
+      ConditionExpression: 'attribute_not_exists(statusAt) OR statusAt <= :at',
+    });
+    expect(execution?.UpdateExpression).toBe(
+      'SET #name = :name, #status = :s, statusAt = :at, startDate = if_not_exists(startDate, :start), stopDate = :stop',
+    );
+    expect(execution?.ExpressionAttributeValues).toEqual({
+      ':name': `${JOB_ID}-resume1`,
+      ':s': 'ABORTED',
+      ':at': '2026-01-01T00:01:00.000Z',
+      ':start': '2026-01-01T00:00:00.000Z',
+      ':stop': '2026-01-01T00:01:00.000Z',
+    });
+  });
+
+  it('lets a RUNNING report replace only an older status of the execution', async () => {
+    ddbMock.on(UpdateCommand).resolves({});
+
+    await handler(statusChange(JOB_ID, 'RUNNING'));
+
+    expect(executionWrites()[0]).toMatchObject({
+      ConditionExpression: 'attribute_not_exists(statusAt) OR statusAt < :at',
+      ExpressionAttributeValues: { ':s': 'RUNNING', ':at': '2026-01-01T00:00:00.000Z' },
+    });
+    expect(executionWrites()[0]?.ExpressionAttributeValues).not.toHaveProperty(':stop');
   });
 
   it('throws when the stop outcome cannot be written, so EventBridge delivers the report again', async () => {
-    ddbMock.on(UpdateCommand).resolvesOnce({}).rejects(new Error('ProvisionedThroughputExceededException'));
+    ddbMock.on(UpdateCommand).resolves({});
+    ddbMock
+      .on(UpdateCommand, { Key: { jobId: JOB_ID, sk: 'JOB' } })
+      .resolvesOnce({})
+      .rejects(new Error('ProvisionedThroughputExceededException'));
 
     await expect(handler(statusChange(JOB_ID, 'ABORTED'))).rejects.toThrow();
+    expect(jobWrites()).toHaveLength(2);
   });
 
   it('answers stale when the report is late or of a replaced execution', async () => {

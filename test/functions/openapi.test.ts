@@ -16,6 +16,7 @@ const ROUTE_NAMES: RouteName[] = [
   'resumeSync',
   'retrySync',
   'syncStatus',
+  'syncExecution',
   'listPages',
   'connectPage',
   'disconnectPage',

@@ -57,6 +57,7 @@ const db = (table: string, ...actions: string[]) => actions.map((a) => `dynamodb
 const publish = 'events:PutEvents event bus';
 const stop = 'states:StopExecution executions of this state machine';
 const start = 'states:StartExecution this state machine';
+const history = 'states:GetExecutionHistory executions of this state machine';
 const decrypt = 'kms:Decrypt page token key';
 // The staging store: objects under jobs/ (named after their job), the bucket's listing (so that a
 // chunk not staged yet is a 404, not a 403), and its own key.
@@ -120,7 +121,9 @@ const EXPECTED: Record<string, string[]> = {
   'mirror-execution': db('jobs', 'UpdateItem'),
   // Deletes what an ended job staged: lists its prefix, deletes the objects (no key needed).
   'discard-staging': [...staged('DeleteObject'), listStaging],
-  'sync-status': db('jobs', 'GetItem'),
+  'sync-status': db('jobs', 'GetItem', 'Query'),
+  // An execution's history, of this state machine's executions only (pinned below).
+  'sync-execution': [...db('jobs', 'GetItem', 'PutItem'), history],
   'sync-jobs': [...db('pages', 'GetItem'), ...db('jobs/index/byPage', 'Query')],
   pages: [
     ...db('pages/index/byOrganization', 'Query'),
@@ -177,6 +180,32 @@ describe('least privilege', () => {
     expect(cancel.filter((g) => g.includes(' jobs'))).toEqual(db('jobs', 'GetItem', 'UpdateItem'));
     expect(cancel.filter((g) => g.startsWith('states:'))).toEqual([stop]);
     const [statement] = t.statementsOf('cancel-sync').filter((s) => s.Action === 'states:StopExecution');
+    expect(statement?.Resource).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':states:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':execution:TestStack-contact-sync:*',
+        ],
+      ],
+    });
+  });
+
+  it("lets the execution view read only this state machine's executions' history, and write only jobs' items", () => {
+    const view = grants(t.statementsOf('sync-execution'));
+    expect(view.filter((g) => g.startsWith('states:'))).toEqual([history]);
+    expect(view.filter((g) => /:(Put|Update|Delete)Item /.test(g))).toEqual(db('jobs', 'PutItem'));
+    // Of every function, only the view reads execution histories.
+    const readers = Object.keys(EXPECTED).filter((name) => grants(t.statementsOf(name)).includes(history));
+    expect(readers).toEqual(['sync-execution']);
+    const [statement] = t
+      .statementsOf('sync-execution')
+      .filter((s) => s.Action === 'states:GetExecutionHistory');
     expect(statement?.Resource).toEqual({
       'Fn::Join': [
         '',

@@ -147,7 +147,7 @@ describe('observability', () => {
       .filter(([, f]) => f.Metadata?.['contact-sync:entry'])
       .map(([id]) => id)
       .sort();
-    expect(functions).toHaveLength(19);
+    expect(functions).toHaveLength(20);
     for (const metric of ['Errors', 'Throttles']) {
       const watched = on('AWS/Lambda', metric).map((a) => {
         expect(a.Dimensions).toHaveLength(1);
