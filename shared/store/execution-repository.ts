@@ -26,11 +26,15 @@ export interface ExecutionRecord {
  */
 export async function recordExecutionStart(jobId: string, name: string, startDate: string): Promise<boolean> {
   try {
+    // An update that creates: the commands that start executions may update jobs, not put them.
     await ddb.send(
-      new PutCommand({
+      new UpdateCommand({
         TableName: tables.jobs,
-        Item: { ...executionKey(jobId, name), name, status: 'RUNNING', startDate, statusAt: startDate },
+        Key: executionKey(jobId, name),
+        UpdateExpression: 'SET #name = :name, #status = :s, startDate = :start, statusAt = :start',
         ConditionExpression: 'attribute_not_exists(sk)',
+        ExpressionAttributeNames: { '#name': 'name', '#status': 'status' },
+        ExpressionAttributeValues: { ':name': name, ':s': 'RUNNING', ':start': startDate },
       }),
     );
     return true;

@@ -2,7 +2,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { expect } from 'vitest';
 import { z } from 'zod';
 import { ROUTES, routePath } from '#shared/api/routes.ts';
-import { Job } from '#shared/contract.ts';
+import { Execution, type Job, SyncStatusResponse } from '#shared/contract.ts';
 import { sleep } from '#shared/sleep.ts';
 import { generatePage, type SimPage } from '../../local/graph-sim/demo-data.ts';
 
@@ -110,15 +110,21 @@ export const PATHS = {
 } as const;
 
 export type JobView = z.infer<typeof Job>;
+const StatusJob = SyncStatusResponse.shape.job;
+/** A job as sync-status answers it: the job with its executions. */
+export type StatusView = z.infer<typeof StatusJob>;
 /** sync-status answers exactly the documented job fields, nothing internal. */
-export const StrictStatus = z.object({ job: Job.strict() }).strict();
+export const StrictStatus = z
+  .object({ job: StatusJob.extend({ executions: z.array(Execution.strict()) }).strict() })
+  .strict();
 
 /**
- * What must never change once a job is terminal: everything but `executionStatus`, which mirrors
- * the execution and may still move after the job is final (RUNNING, then SUCCEEDED or ABORTED).
+ * What must never change once a job is terminal: everything but `executionStatus` and the
+ * executions' list, which mirror the executions and may still move after the job is final
+ * (RUNNING, then SUCCEEDED or ABORTED).
  */
-export function finalView(job: JobView): Omit<JobView, 'executionStatus'> {
-  const { executionStatus: _mirror, ...rest } = job;
+export function finalView(job: JobView & { executions?: unknown }): Omit<JobView, 'executionStatus'> {
+  const { executionStatus: _mirror, executions: _executions, ...rest } = job;
   return rest;
 }
 
@@ -139,7 +145,7 @@ export function simPages(prefix: string, label: string) {
 }
 
 /** A job as sync-status shows it, asserting the 200 and the exact documented shape. */
-export async function readJob(http: HttpClient, jobId: string, token: string): Promise<JobView> {
+export async function readJob(http: HttpClient, jobId: string, token: string): Promise<StatusView> {
   const answer = await http.get(routePath('syncStatus', { jobId }), token);
   expect(answer.status, answer.text).toBe(200);
   return StrictStatus.parse(answer.body).job;

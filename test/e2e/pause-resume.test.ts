@@ -55,6 +55,36 @@ async function runningExecutions(jobId: string): Promise<number> {
   return (out.executions ?? []).filter((e) => e.name?.startsWith(jobId)).length;
 }
 
+/**
+ * Every execution Step Functions ran for the job, as sync-status lists them once the status
+ * events are in: the same names in the order they started, each with its final status, and a
+ * console link that opens the local console's view of it. Returns the names.
+ */
+async function executionsListed(jobId: string): Promise<string[]> {
+  await pollUntil(
+    'every execution of the job to end',
+    () => runningExecutions(jobId),
+    (n) => n === 0,
+  );
+  const out = await localSfnClient(e2e.stack.sfnEndpoint).send(
+    new ListExecutionsCommand({ stateMachineArn: e2e.stack.machines[0]?.arn }),
+  );
+  const ran = (out.executions ?? [])
+    .filter((e) => e.name?.startsWith(jobId))
+    .sort((a, b) => Number(a.startDate) - Number(b.startDate))
+    .map((e) => ({ name: e.name, status: e.status, executionArn: e.executionArn }));
+  const listed = await pollUntil(
+    "the job's executions with their final statuses",
+    () => job(jobId).then((j) => j.executions),
+    (executions) =>
+      JSON.stringify(executions.map(({ name, status, executionArn }) => ({ name, status, executionArn }))) ===
+      JSON.stringify(ran),
+  );
+  for (const execution of listed)
+    expect(execution.consoleUrl).toBe(`${e2e.stack.apiUrl}/#/jobs/${jobId}/executions/${execution.name}`);
+  return listed.map((e) => e.name);
+}
+
 describe('pause and resume', () => {
   it('pause vs completion: a pause that commits before finalize keeps the job PAUSED, and resume completes it', async () => {
     // Finalize is slow to start, so the pause lands while every conversation is counted but the
@@ -93,6 +123,10 @@ describe('pause and resume', () => {
         syncedContacts: paused.syncedContacts,
         progress: 100,
       });
+      // The first run, its continuations, the resumed run and its own: each listed, none still RUNNING.
+      const names = await executionsListed(jobId);
+      expect(names[0]).toBe(jobId);
+      expect(names).toContain(`${jobId}-resume1`);
     } finally {
       e2e.stack.lambdas.invokeDelayMs.delete('finalize-sync');
     }
@@ -151,6 +185,9 @@ describe('pause and resume', () => {
       const mine = (await contactsOf(page.id)).filter((c) => c.lastSyncJobId === jobId);
       expect(mine).toHaveLength(acked.syncedContacts);
       expect(await activeJobOf(page.id)).toBeNull();
+      // A resumed run started just as the cancel landed is listed too, with its final status.
+      const names = await executionsListed(jobId);
+      if (resumed.status === 200) expect(names).toContain(`${jobId}-resume1`);
     }
     // Reported, not asserted: which side committed first is up to the race.
     console.info(`[resume vs cancel] ${winners.join(', ')}`);
