@@ -20,6 +20,11 @@ export class AwsJsonError extends Error {
  */
 export interface AwsJsonService {
   iamRequests(operation: string, body: Record<string, unknown>): IamRequest[];
+  /**
+   * What the service's front end does before the operation runs, for calls over the wire only:
+   * throttling (an AwsJsonError such as ThrottlingException refuses the call), request defaults.
+   */
+  admit?(operation: string, body: Record<string, unknown>): void;
 }
 
 /**
@@ -27,7 +32,8 @@ export interface AwsJsonService {
  * `AWSStepFunctions.*`, KMS: `TrentService.*`, EventBridge: `AWSEvents.*`), dispatched on
  * X-Amz-Target as AWS does. The SDK clients reach it through AWS_ENDPOINT_URL_SFN,
  * AWS_ENDPOINT_URL_KMS and AWS_ENDPOINT_URL_EVENTBRIDGE. With `iam`, a call made by a handler is
- * answered AccessDeniedException when the handler's role does not allow it.
+ * answered AccessDeniedException when the handler's role does not allow it. An operation a service
+ * does not have is answered as AWS answers it: HTTP 400 `UnknownOperationException`.
  */
 export async function serveAwsJson(
   services: Record<string, AwsJsonService>,
@@ -76,6 +82,7 @@ async function handle(
     const caller = callerOf(req.headers);
     const denial = caller && iam?.authorize(caller, service.iamRequests(operation, body));
     if (denial) throw new AwsJsonError('AccessDeniedException', denial.message);
+    service.admit?.(operation, body);
     send(200, await method.call(service, body));
   } catch (error) {
     if (error instanceof AwsJsonError) send(400, { __type: error.type, message: error.message });
