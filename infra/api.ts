@@ -51,6 +51,8 @@ export class Api extends Construct {
         allowOrigins: props.corsOrigins ?? ['*'],
         allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.DELETE],
         allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+        // A busy or throttled answer says when to come back; a browser client may read it.
+        exposeHeaders: ['retry-after'],
       },
     });
     this.accessLog = new LogGroup(this, 'AccessLog', {

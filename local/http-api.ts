@@ -19,6 +19,7 @@ interface CorsConfiguration {
   AllowOrigins: string[];
   AllowMethods: string[];
   AllowHeaders: string[];
+  ExposeHeaders?: string[];
   MaxAge?: number;
 }
 
@@ -129,6 +130,8 @@ export async function serveHttpApi(opts: {
     if (allowOrigin) {
       res.setHeader('access-control-allow-origin', allowOrigin);
       res.setHeader('vary', 'origin');
+      if (cors.ExposeHeaders?.length && method !== 'OPTIONS')
+        res.setHeader('access-control-expose-headers', cors.ExposeHeaders.join(','));
     }
     if (method === 'OPTIONS' && cors) {
       if (allowOrigin) {

@@ -933,6 +933,14 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       expect(answer.headers.get('access-control-allow-methods')).toMatch(/POST/);
       expect(answer.headers.get('access-control-allow-headers')).toMatch(/idempotency-key/i);
     });
+
+    it('lets a cross-origin client read Retry-After from an answer', async () => {
+      const answer = await http.request('GET', routePath('syncStatus', { jobId: randomUUID() }), {
+        headers: { origin: 'https://console.example.com', authorization: `Bearer ${alice}` },
+      });
+      expect(answer.status).toBe(404);
+      expect(answer.headers.get('access-control-expose-headers')).toBe('retry-after');
+    });
   });
 
   describe('Idempotency-Key on start', () => {

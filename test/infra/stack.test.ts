@@ -420,6 +420,8 @@ describe('api', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       CorsConfiguration: Match.objectLike({
         AllowOrigins: ['https://app.example.com', Match.objectLike({ 'Fn::Join': Match.anyValue() })],
+        // A browser client can read when to come back from a busy or throttled answer.
+        ExposeHeaders: ['retry-after'],
       }),
     });
   });
