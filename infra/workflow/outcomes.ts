@@ -11,6 +11,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { EXECUTION_STOPPED_BY_CHECK } from '#shared/sync/workflow-state-names.ts';
 import { JOB_IDS } from './job-checks.ts';
 import { LAMBDA_CONFLICT_RETRY } from './retries.ts';
 
@@ -53,7 +54,7 @@ export class SyncOutcomes {
       resultPath: '$.error',
     }).next(this.markFailed);
 
-    this.stopped = new Succeed(scope, 'Stop: job is no longer running', {
+    this.stopped = new Succeed(scope, EXECUTION_STOPPED_BY_CHECK, {
       comment:
         'Cancelled or paused: the cancel or pause Lambda already wrote the status (a cancel also released the lock).',
     });

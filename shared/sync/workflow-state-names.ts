@@ -10,3 +10,9 @@ export const WORKER_STOPPED_BY_CHECK = 'Stop this worker: job no longer running'
 
 /** The Task (a Lambda invoke) that processes one staged chunk: one exited visit per chunk processed. */
 export const PROCESS_CHUNK = 'Process a staged chunk';
+
+/**
+ * The Succeed state an execution ends at when one of its checks finds the job no longer running
+ * (cancelled or paused): the execution succeeds, but it stopped the sync.
+ */
+export const EXECUTION_STOPPED_BY_CHECK = 'Stop: job is no longer running';

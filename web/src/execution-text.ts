@@ -1,3 +1,4 @@
+import { EXECUTION_STOPPED_BY_CHECK } from '#shared/sync/workflow-state-names.ts';
 import type { ExecutionSummary, SyncExecution } from './types.ts';
 
 /**
@@ -56,7 +57,10 @@ export function endText(summary: ExecutionSummary): string {
   const error = end.error ? `: ${end.error}` : '';
   switch (end.type) {
     case 'ExecutionSucceeded':
-      return 'Succeeded';
+      // A check found the job cancelled or paused, and the execution ended there: it stopped the sync.
+      return summary.states.some((s) => s.name === EXECUTION_STOPPED_BY_CHECK)
+        ? 'Stopped by its cancel check: the job was no longer running'
+        : 'Succeeded';
     case 'ExecutionAborted':
       return `Aborted${error}${end.cause ? ` — ${end.cause}` : ''}`;
     case 'ExecutionFailed':
