@@ -332,9 +332,9 @@ export async function historyOf(b: BenchStack, executionArn: string): Promise<Hi
 }
 
 /**
- * Figures of one execution's history. The local engine records state entries/exits and Map
- * iterations; AWS also records TaskScheduled, TaskStarted and TaskSucceeded/Failed for every task
- * state, so `awsEvents` adds 3 per task entered: the count the 25,000-event limit applies to.
+ * Figures of one execution's history. The local history records the events AWS records (state
+ * entries and exits, TaskScheduled, TaskStarted and TaskSucceeded/Failed per task attempt, the
+ * Map's events), so `awsEvents` is its length: the count the 25,000-event limit applies to.
  * `transitions` is what Standard bills: one per state entered.
  */
 /** The states `cancelChecks: false` removes: each chunk's cancel check and the Choice after it. */
@@ -358,7 +358,7 @@ export function historyFigures(events: HistoryEvent[]) {
   }
   return {
     localEvents: events.length,
-    awsEvents: events.length + 3 * tasks,
+    awsEvents: events.length,
     transitions: entered.length,
     checkMs,
     tasks,

@@ -108,7 +108,7 @@ export interface SyncRun {
   rateLimitRejections: number;
   peakCallsPerSecond: number;
   executions: number;
-  /** History events as AWS would count them (the local engine's plus 3 per task). */
+  /** History events as AWS counts them (the local history records the same events). */
   awsEvents: number;
   maxAwsEventsPerExecution: number;
   /** Map iterations (chunks) in the execution with the most events. */

@@ -199,6 +199,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
           name: resolver.physicalName(logicalId),
           definition,
           roleArn: String(resolver.resolve(resource.Properties?.RoleArn)),
+          // As the template configures them, in the API's casing (DescribeStateMachine answers them).
+          loggingConfiguration: camelKeys(resolver.resolve(resource.Properties?.LoggingConfiguration)),
+          tracingConfiguration: camelKeys(resolver.resolve(resource.Properties?.TracingConfiguration)),
         };
         sfn.register(machine);
         return machine;
@@ -306,4 +309,17 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
     await release();
     throw error;
   }
+}
+
+/** A CloudFormation property (PascalCase keys) in the casing of the AWS API's JSON (camelCase). */
+function camelKeys(value: unknown): Record<string, unknown> | undefined {
+  const convert = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(convert)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v).map(([k, inner]) => [`${k[0]?.toLowerCase()}${k.slice(1)}`, convert(inner)]),
+          )
+        : v;
+  return value && typeof value === 'object' ? (convert(value) as Record<string, unknown>) : undefined;
 }

@@ -72,6 +72,13 @@ describe('the local Step Functions engine', () => {
     // The context reached the running definition: it was built from infra/, with these settings.
     const parallel = expected.States['Read and process the list'];
     expect(parallel.Branches[1].States.Workers.MaxConcurrency).toBe(7);
+    // Its logging and tracing are the template's too, as an operator's describe call shows them.
+    expect(served.loggingConfiguration).toMatchObject({ level: 'ALL', includeExecutionData: false });
+    // The template's log group (the local stack has no CloudWatch Logs, so it stays a reference).
+    expect(served.loggingConfiguration?.destinations?.[0]?.cloudWatchLogsLogGroup?.logGroupArn).toMatch(
+      /^WorkflowLogs[0-9A-F]{8}\.Arn$/,
+    );
+    expect(served.tracingConfiguration).toEqual({ enabled: true });
   });
 
   it('has no hand-written state machine definition under local/', () => {
