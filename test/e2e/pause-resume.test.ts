@@ -8,6 +8,7 @@ import {
   PauseSyncResponse,
   ResumeSyncResponse,
   StartSyncResponse,
+  SyncExecutionResponse,
 } from '#shared/contract.ts';
 import { isActive } from '#shared/job-status.ts';
 import { signLocalToken } from '../../local/auth.ts';
@@ -30,8 +31,17 @@ const P = {
   cancelPaused: simPage('cancel a paused job', 9, 3),
   retry: simPage('retry after cancel', 15, 6),
   wrongStatus: simPage('wrong statuses', 3, 0),
+  history: simPage('execution history', 9, 3),
 };
-const ALL = [P.finalizeRace, P.afterCompletion, ...P.resumeVsCancel, P.cancelPaused, P.retry, P.wrongStatus];
+const ALL = [
+  P.finalizeRace,
+  P.afterCompletion,
+  ...P.resumeVsCancel,
+  P.cancelPaused,
+  P.retry,
+  P.wrongStatus,
+  P.history,
+];
 const totalOf = (page: SimPage) => page.conversations.messenger.length + page.conversations.instagram.length;
 
 const e2e = e2eStack({ pages: ALL, context: CONTEXT, analyzerLatencyMs: '30', user: 'pause-tester' });
@@ -210,6 +220,52 @@ describe('pause and resume', () => {
     expect((await resume(jobId)).status).toBe(400);
     const next = await start(P.cancelPaused);
     await until('the next sync to end', next, (j) => !isActive(j));
+  });
+
+  it("summarizes each execution's history once it ended, and degrades to the last summary when Step Functions throttles", async () => {
+    const jobId = await start(P.history);
+    await until('some progress', jobId, (j) => j.syncedContacts > 0);
+    expect((await pause(jobId)).status).toBe(200);
+    expect((await resume(jobId)).status).toBe(200);
+    await until('the resumed job to end', jobId, (j) => !isActive(j));
+    const [first, resumed] = await executionsListed(jobId);
+    const read = async (name: string | undefined) => {
+      const answer = await e2e.http.get(routePath('syncExecution', { jobId, name }), e2e.token);
+      expect(answer.status, answer.text).toBe(200);
+      return {
+        ...SyncExecutionResponse.strict().parse(answer.body),
+        retryAfter: answer.headers.get('retry-after'),
+      };
+    };
+
+    // One read of the history left: the first execution's summary is read, final, and cached.
+    e2e.stack.sfn.throttle.set('GetExecutionHistory', { bucket: 1, refillPerSecond: 0 });
+    try {
+      const paused = await read(first);
+      expect(paused).toMatchObject({ stale: false, retryAfter: null });
+      expect(paused.summary).toMatchObject({
+        complete: true,
+        end: { type: 'ExecutionAborted', error: 'SyncPaused', cause: 'Paused by the user' },
+      });
+      expect(paused.summary.map?.iterations).toBeGreaterThan(0);
+      // Throttled: the resumed run's answer is a stale (empty) summary with Retry-After, not an error.
+      const throttled = await read(resumed);
+      expect(throttled).toMatchObject({
+        stale: true,
+        retryAfter: '5',
+        summary: { eventCount: 0, complete: false },
+      });
+      // The final summary is never read again: it still answers while nothing can be read.
+      expect(await read(first)).toMatchObject({ stale: false, summary: paused.summary });
+    } finally {
+      e2e.stack.sfn.throttle.reset();
+    }
+    const later = await read(resumed);
+    expect(later).toMatchObject({
+      stale: false,
+      summary: { complete: true, end: { type: 'ExecutionSucceeded' } },
+    });
+    expect(later.summary.states.map((state) => state.name)).toContain('Process a staged chunk');
   });
 
   it('answers 400 to a resume of a job that is not paused, and to a retry of a completed one', async () => {
