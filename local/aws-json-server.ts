@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { refuseForeignHost } from './host-check.ts';
 import { callerOf } from './iam/caller-identity.ts';
 import type { LocalIam } from './iam/local-iam.ts';
 import type { IamRequest } from './iam/policy-evaluation.ts';
@@ -41,7 +42,9 @@ export async function serveAwsJson(
   opts: { host?: string; iam?: LocalIam } = {},
 ) {
   const host = opts.host ?? '127.0.0.1';
-  const server = createServer((req, res) => void handle(services, opts.iam, req, res));
+  const server = createServer((req, res) => {
+    if (!refuseForeignHost(req, res)) void handle(services, opts.iam, req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);

@@ -29,7 +29,8 @@ export interface DynamoDbLocal {
 
 /**
  * Starts DynamoDB Local in memory on `port` (needs Java 17). DynamoDB Local has no option to bind
- * to one interface; it is started with -sharedDb so every client sees the same tables.
+ * to one interface (it listens on all of them); it is started with -sharedDb so every client sees
+ * the same tables, and with -cors naming only its own origin so that no web page can read it.
  */
 export async function startDynamoDbLocal(port: number): Promise<DynamoDbLocal> {
   const dir = engineDir();
@@ -44,6 +45,9 @@ export async function startDynamoDbLocal(port: number): Promise<DynamoDbLocal> {
         '-inMemory',
         '-sharedDb',
         '-disableTelemetry',
+        // CORS for its own origin only (the default is `*`): only the proxy, not a page, reads it.
+        '-cors',
+        `http://127.0.0.1:${port}`,
         '-port',
         String(port),
       ],

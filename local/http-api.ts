@@ -91,6 +91,11 @@ export async function serveHttpApi(opts: {
   verify: Verifier;
   port: number;
   host?: string;
+  /**
+   * Decides CORS instead of the template's AllowOrigins (the local stack grants only its own
+   * origins, where a dev stage says `*`); gets the Origin and the port the request came in on.
+   */
+  allowOrigin?: (origin: string, port: number) => boolean;
   /** Serves anything the API does not route (for example the web console). */
   fallback?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Sees every answer's status and body as sent (e.g. for a harness that scans for secrets). */
@@ -126,7 +131,11 @@ export async function serveHttpApi(opts: {
     const allowOrigin =
       origin &&
       cors &&
-      (cors.AllowOrigins.includes('*') ? '*' : cors.AllowOrigins.includes(origin) && origin);
+      (opts.allowOrigin
+        ? opts.allowOrigin(origin, req.socket.localPort ?? 0) && origin
+        : cors.AllowOrigins.includes('*')
+          ? '*'
+          : cors.AllowOrigins.includes(origin) && origin);
     if (allowOrigin) {
       res.setHeader('access-control-allow-origin', allowOrigin);
       res.setHeader('vary', 'origin');
@@ -145,6 +154,9 @@ export async function serveHttpApi(opts: {
     const candidates = routes.filter((r) => r.pattern.test(url.pathname));
     const route = candidates.find((r) => r.method === method || r.method === 'ANY');
     if (!route) {
+      // What the fallback serves (the console, its config.json with a token, the local feeds) is
+      // for the page served from here, never granted to another origin.
+      for (const name of res.getHeaderNames()) if (name.startsWith('access-control-')) res.removeHeader(name);
       if (opts.fallback?.(req, res)) return;
       return send(res, candidates.length ? 405 : 404, {
         error: candidates.length ? 'Method Not Allowed' : 'Not Found',

@@ -25,6 +25,7 @@ import { LocalEventBridge, rulesFromTemplate } from './event-bridge.ts';
 import { demoPage } from './graph-sim/demo-data/generate-page.ts';
 import type { SimPage } from './graph-sim/demo-data/sim-types.ts';
 import { startGraphSimulator } from './graph-sim/server.ts';
+import { isAllowedOrigin, refuseForeignHost } from './host-check.ts';
 import { routesFromTemplate, serveHttpApi } from './http-api.ts';
 import { type IamMode, iamModeFromEnv, LocalIam } from './iam/local-iam.ts';
 import { LocalKms } from './kms.ts';
@@ -246,8 +247,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
       verify: anyVerifier(verifiers),
       port: opts.port ?? 3000,
       onResponse: opts.onApiResponse,
+      allowOrigin: (origin, port) => isAllowedOrigin(origin, port),
       fallback: (() => {
-        // The local event feed (GET /__local/events), then the web console, if served.
+        // Only for this server's own Host: the local event feed (GET /__local/events), then the
+        // web console, if served.
         const feed = events.feed();
         const web = opts.webRoot
           ? consoleFallback(opts.webRoot, {
@@ -255,7 +258,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}) {
               oidc: () => (opts.consoleSignIn === 'oidc' ? oidc : undefined),
             })
           : undefined;
-        return (req, res) => feed(req, res) || (web?.(req, res) ?? false);
+        return (req, res) => refuseForeignHost(req, res) || feed(req, res) || (web?.(req, res) ?? false);
       })(),
     });
     stops.push(() => api.close());

@@ -4,6 +4,8 @@
  * Environment: GRAPH_SIM_PORT (default 4010), GRAPH_SIM_HOST (default 127.0.0.1),
  * GRAPH_SIM_LATENCY_MS (default 0), GRAPH_SIM_RATE_LIMIT (calls/s per page, default 2; "off" disables),
  * GRAPH_SIM_LIST_CURSORS (`keyset`, the default, or `offset`). Knobs: docs/graph-simulator.md.
+ * It answers only a loopback `Host` at its port; bound elsewhere, name the host clients use in
+ * ALLOWED_HOSTS (local/host-check.ts).
  */
 import { demoPage } from './demo-data/generate-page.ts';
 import { startGraphSimulator } from './server.ts';

@@ -22,6 +22,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { sleep } from '#shared/sleep.ts';
+import { refuseForeignHost } from '../host-check.ts';
 import { hash32, mulberry32, type Rng } from '../prng.ts';
 import { type AdminControls, handleAdmin, type Reply } from './admin.ts';
 import type { SimPage } from './demo-data/sim-types.ts';
@@ -253,6 +254,7 @@ export async function startGraphSimulator(opts: GraphSimulatorOptions): Promise<
   };
 
   const server = createServer((req, res) => {
+    if (refuseForeignHost(req, res)) return;
     const arrival = performance.now();
     const url = new URL(req.url ?? '/', 'http://sim.invalid');
     void (async () => {

@@ -918,28 +918,36 @@ describe.concurrent('the HTTP contract over real HTTP', { timeout: 60_000 }, () 
       }
     });
 
-    it('answers a CORS preflight with 204 and access-control-allow-origin', async () => {
-      const answer = await http.request('OPTIONS', PATHS.start, {
+    const preflight = (origin: string) =>
+      http.request('OPTIONS', PATHS.start, {
         headers: {
-          origin: 'https://console.example.com',
+          origin,
           'access-control-request-method': 'POST',
           'access-control-request-headers': 'authorization,content-type,idempotency-key',
         },
       });
+
+    it("answers a CORS preflight from the console's own origin with 204 and access-control-allow-origin", async () => {
+      const own = new URL(http.baseUrl).origin;
+      const answer = await preflight(own);
       expect(answer.status).toBe(204);
-      expect(answer.headers.get('access-control-allow-origin')).toMatch(
-        /^(\*|https:\/\/console\.example\.com)$/,
-      );
+      expect(answer.headers.get('access-control-allow-origin')).toBe(own);
       expect(answer.headers.get('access-control-allow-methods')).toMatch(/POST/);
       expect(answer.headers.get('access-control-allow-headers')).toMatch(/idempotency-key/i);
     });
 
-    it('lets a cross-origin client read Retry-After from an answer', async () => {
+    it('lets a cross-origin client it grants read Retry-After from an answer', async () => {
       const answer = await http.request('GET', routePath('syncStatus', { jobId: randomUUID() }), {
-        headers: { origin: 'https://console.example.com', authorization: `Bearer ${alice}` },
+        headers: { origin: 'http://localhost:5173', authorization: `Bearer ${alice}` },
       });
       expect(answer.status).toBe(404);
+      expect(answer.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
       expect(answer.headers.get('access-control-expose-headers')).toBe('retry-after');
+    });
+
+    it('grants no CORS to a foreign origin on the local stack', async () => {
+      const answer = await preflight('https://console.example.com');
+      expect(answer.headers.get('access-control-allow-origin')).toBeNull();
     });
   });
 
