@@ -33,3 +33,20 @@ describe.each(['dev', 'prod'])('the %s stack', (stage) => {
     expect(template).toEqual(fixture);
   });
 });
+
+describe('the dev stage', () => {
+  it('lets only its deployed console and the Vite dev server call the API from a browser, not any origin', () => {
+    const template = stageTemplate('dev') as Template & {
+      Resources: Record<
+        string,
+        { Type: string; Properties?: { CorsConfiguration?: { AllowOrigins: unknown[] } } }
+      >;
+    };
+    const [api] = Object.values(template.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Api');
+    const origins = api?.Properties?.CorsConfiguration?.AllowOrigins ?? [];
+    expect(origins).not.toContain('*');
+    expect(origins.slice(0, 2)).toEqual(['http://localhost:5173', 'http://127.0.0.1:5173']);
+    expect(JSON.stringify(origins[2])).toContain('WebConsoleDistribution');
+    expect(origins).toHaveLength(3);
+  });
+});
