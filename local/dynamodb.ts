@@ -1,7 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
@@ -24,33 +27,82 @@ function engineDir(): string {
 
 export interface DynamoDbLocal {
   endpoint: string;
+  /**
+   * The engine listens on 127.0.0.1 only. False where Java has no compiler (a JRE without a JDK):
+   * then it listens on every interface, as the plain engine does, and a warning says so.
+   */
+  loopbackOnly: boolean;
   stop(): Promise<void>;
 }
 
+const LOOPBACK_SOURCE = fileURLToPath(new URL('./dynamodb-engine/LoopbackServer.java', import.meta.url));
+
 /**
- * Starts DynamoDB Local in memory on `port` (needs Java 17). DynamoDB Local has no option to bind
- * to one interface (it listens on all of them); it is started with -sharedDb so every client sees
- * the same tables, and with -cors naming only its own origin so that no web page can read it.
+ * The loopback launcher (dynamodb-engine/LoopbackServer.java) compiled against the engine, once per
+ * machine and version of both (cached in the temp folder); undefined where there is no compiler.
+ */
+function loopbackLauncher(dir: string): string | undefined {
+  const source = readFileSync(LOOPBACK_SOURCE);
+  const key = createHash('sha256').update(source).update(dir).digest('hex').slice(0, 16);
+  const classes = path.join(os.tmpdir(), `contact-sync-dynamodb-${key}`);
+  if (existsSync(path.join(classes, 'LoopbackServer.class'))) return classes;
+  // Compiled aside, then moved in place: parallel test workers may do this at once.
+  const staging = mkdtempSync(path.join(os.tmpdir(), 'contact-sync-dynamodb-build-'));
+  try {
+    execFileSync('javac', ['-nowarn', '-cp', engineClassPath(dir), '-d', staging, LOOPBACK_SOURCE], {
+      stdio: 'pipe',
+    });
+    renameSync(staging, classes);
+  } catch {
+    // No compiler (a JRE), or one that cannot build it: the caller falls back to the plain engine.
+    rmSync(staging, { recursive: true, force: true });
+    if (existsSync(path.join(classes, 'LoopbackServer.class'))) return classes; // another worker won
+    return undefined;
+  }
+  return classes;
+}
+
+const engineClassPath = (dir: string) =>
+  [path.join(dir, 'DynamoDBLocal.jar'), path.join(dir, 'DynamoDBLocal_lib', '*')].join(path.delimiter);
+
+/**
+ * Starts DynamoDB Local in memory on `port` (needs Java 17), on 127.0.0.1 only: the engine has no
+ * option to choose its interface, so a small launcher (dynamodb-engine/LoopbackServer.java) binds
+ * it to loopback. Where Java has no compiler it runs as shipped, on every interface, and says so.
+ * It is started with -sharedDb so every client sees the same tables, and with -cors naming only
+ * its own origin so that no web page can read it.
  */
 export async function startDynamoDbLocal(port: number): Promise<DynamoDbLocal> {
   const dir = engineDir();
+  const launcher = loopbackLauncher(dir);
+  if (!launcher)
+    console.warn(
+      'DynamoDB Local listens on every interface: this Java has no compiler (javac) to build its loopback launcher; install a Java 17 JDK to keep it on 127.0.0.1',
+    );
+  const engineArgs = [
+    '-inMemory',
+    '-sharedDb',
+    '-disableTelemetry',
+    // CORS for its own origin only (the default is `*`): only the proxy, not a page, reads it.
+    '-cors',
+    `http://127.0.0.1:${port}`,
+    '-port',
+    String(port),
+  ];
+  const library = `-Djava.library.path=${path.join(dir, 'DynamoDBLocal_lib')}`;
   let child: ChildProcess;
   try {
     child = spawn(
       'java',
-      [
-        `-Djava.library.path=${path.join(dir, 'DynamoDBLocal_lib')}`,
-        '-jar',
-        path.join(dir, 'DynamoDBLocal.jar'),
-        '-inMemory',
-        '-sharedDb',
-        '-disableTelemetry',
-        // CORS for its own origin only (the default is `*`): only the proxy, not a page, reads it.
-        '-cors',
-        `http://127.0.0.1:${port}`,
-        '-port',
-        String(port),
-      ],
+      launcher
+        ? [
+            library,
+            '-cp',
+            [launcher, engineClassPath(dir)].join(path.delimiter),
+            'LoopbackServer',
+            ...engineArgs,
+          ]
+        : [library, '-jar', path.join(dir, 'DynamoDBLocal.jar'), ...engineArgs],
       { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
     );
   } catch (error) {
@@ -86,6 +138,7 @@ export async function startDynamoDbLocal(port: number): Promise<DynamoDbLocal> {
   exited.catch(() => {});
   return {
     endpoint,
+    loopbackOnly: launcher !== undefined,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
