@@ -26,9 +26,13 @@ const LOOPBACK = /^(0100007F|0000000000000000FFFF00000100007F)$/;
 const accepts = (host: string, port: number) =>
   new Promise<boolean>((resolve) => {
     const socket = connect({ host, port, timeout: 2000 });
-    socket.once('connect', () => resolve(true) || socket.destroy());
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => resolve(false) || socket.destroy());
+    const done = (accepted: boolean) => {
+      socket.destroy();
+      resolve(accepted);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
   });
 
 const hasCompiler = (() => {
