@@ -335,6 +335,7 @@ async function checkTrial(t: Trial, plan: TrialPlan, outcome: TrialOutcome): Pro
     t.cancel(jobId),
   ]);
   const ackAt = now();
+  const acknowledgedAt = new Date().toISOString();
   outcome.cancelStatus = cancelAnswer.status;
 
   if (startAnswer) {
@@ -404,7 +405,13 @@ async function checkTrial(t: Trial, plan: TrialPlan, outcome: TrialOutcome): Pro
   if (final.status === 'CANCELLED' && final.startedAt === null && done(final) !== 0)
     t.violate(2, `cancelled while PENDING (never started), yet ${counters(final)}`);
 
-  const later = await checkSettled(t, final, before, finalAt);
+  const later = await checkSettled(
+    t,
+    final,
+    before,
+    finalAt,
+    cancelAnswer.status === 200 ? acknowledgedAt : undefined,
+  );
 
   // Cancel again (the double click): idempotent for a cancelled job, still 400 for a completed one.
   const again = await t.cancel(jobId);
