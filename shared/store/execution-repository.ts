@@ -21,30 +21,6 @@ export interface ExecutionRecord {
 }
 
 /**
- * Records that an execution started, unless anything is recorded for it already (its status-change
- * event may have come first, with a later status). Returns whether it wrote.
- */
-export async function recordExecutionStart(jobId: string, name: string, startDate: string): Promise<boolean> {
-  try {
-    // An update that creates: the commands that start executions may update jobs, not put them.
-    await ddb.send(
-      new UpdateCommand({
-        TableName: tables.jobs,
-        Key: executionKey(jobId, name),
-        UpdateExpression: 'SET #name = :name, #status = :s, startDate = :start, statusAt = :start',
-        ConditionExpression: 'attribute_not_exists(sk)',
-        ExpressionAttributeNames: { '#name': 'name', '#status': 'status' },
-        ExpressionAttributeValues: { ':name': name, ':s': 'RUNNING', ':start': startDate },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) return false;
-    throw error;
-  }
-}
-
-/**
  * Records an execution's status as a status-change event reports it, creating its item if need be.
  * A report older than the recorded one is ignored (at the same instant a final status wins over
  * RUNNING), so redelivered and out-of-order events leave the latest status. Returns whether it wrote.
@@ -81,6 +57,13 @@ export async function recordExecutionReport(
     throw error;
   }
 }
+
+/**
+ * Records that an execution started: a RUNNING report as of its start, so it changes nothing when
+ * its status-change events came first (they are as late or later). Returns whether it wrote.
+ */
+export const recordExecutionStart = (jobId: string, name: string, startDate: string): Promise<boolean> =>
+  recordExecutionReport(jobId, { name, status: 'RUNNING', startDate, at: startDate });
 
 /** The job's executions in the order they started (then by name), from one consistent query. */
 export async function listExecutions(jobId: string): Promise<ExecutionRecord[]> {

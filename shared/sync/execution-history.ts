@@ -19,13 +19,6 @@ const PAGE_SIZE = 1000;
 /** Up to 25,000 events per execution: 25 pages at most. */
 const MAX_PAGES = 25;
 
-const END_EVENTS = new Set([
-  'ExecutionSucceeded',
-  'ExecutionFailed',
-  'ExecutionAborted',
-  'ExecutionTimedOut',
-]);
-
 export interface HistoryAnswer {
   summary: Summary;
   /** The summary is the last one read, because Step Functions throttled this read. */
@@ -65,8 +58,10 @@ export async function executionHistory(
     }
     throw error;
   }
-  const complete = END_EVENTS.has(events.at(-1)?.type ?? '');
-  const summary = summarizeHistory(events, { complete, readAt });
+  // Read to its end: the history records how the execution ended, and nothing can change it now.
+  const read = summarizeHistory(events, { complete: false, readAt });
+  const complete = read.end !== null;
+  const summary = { ...read, complete };
   await cacheHistory(jobId, name, {
     summary: JSON.stringify(summary),
     complete,

@@ -163,6 +163,22 @@ const BASE = [
   'xray:PutTraceSegments *',
 ];
 
+/** The ARN of this state machine's executions, as the template writes it in a statement. */
+const EXECUTIONS_OF_THIS_MACHINE = {
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':states:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      ':execution:TestStack-contact-sync:*',
+    ],
+  ],
+};
+
 describe('least privilege', () => {
   it.each(Object.entries(EXPECTED))('grants %s exactly what its code uses', (name, expected) => {
     expect(grants(t.statementsOf(name))).toEqual([...BASE, ...expected].sort());
@@ -180,20 +196,7 @@ describe('least privilege', () => {
     expect(cancel.filter((g) => g.includes(' jobs'))).toEqual(db('jobs', 'GetItem', 'UpdateItem'));
     expect(cancel.filter((g) => g.startsWith('states:'))).toEqual([stop]);
     const [statement] = t.statementsOf('cancel-sync').filter((s) => s.Action === 'states:StopExecution');
-    expect(statement?.Resource).toEqual({
-      'Fn::Join': [
-        '',
-        [
-          'arn:',
-          { Ref: 'AWS::Partition' },
-          ':states:',
-          { Ref: 'AWS::Region' },
-          ':',
-          { Ref: 'AWS::AccountId' },
-          ':execution:TestStack-contact-sync:*',
-        ],
-      ],
-    });
+    expect(statement?.Resource).toEqual(EXECUTIONS_OF_THIS_MACHINE);
   });
 
   it("lets the execution view read only this state machine's executions' history, and write only jobs' items", () => {
@@ -206,20 +209,7 @@ describe('least privilege', () => {
     const [statement] = t
       .statementsOf('sync-execution')
       .filter((s) => s.Action === 'states:GetExecutionHistory');
-    expect(statement?.Resource).toEqual({
-      'Fn::Join': [
-        '',
-        [
-          'arn:',
-          { Ref: 'AWS::Partition' },
-          ':states:',
-          { Ref: 'AWS::Region' },
-          ':',
-          { Ref: 'AWS::AccountId' },
-          ':execution:TestStack-contact-sync:*',
-        ],
-      ],
-    });
+    expect(statement?.Resource).toEqual(EXECUTIONS_OF_THIS_MACHINE);
   });
 
   it('lets the start function only start this state machine and write the job and the page lock', () => {
